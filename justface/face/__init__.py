@@ -1,0 +1,1 @@
+"""Face engine: a plain library (no Django) that turns photos into face templates and matches them."""
