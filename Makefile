@@ -1,0 +1,35 @@
+# Two commands for a newcomer: `make run` and `make test` (see README).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt | sha256sum | cut -c1-12)
+
+.PHONY: run test install migrate seed face-model check-deploy clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-nodeps.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	# facenet-pytorch pins torch<2.3, numpy<2, pillow<10.3: install it without them.
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+.env: | $(STAMP)
+	$(PY) -m justface.envfile .env
+
+run: $(STAMP) .env
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+check-deploy: $(STAMP)
+	DJANGO_DEBUG=0 $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,92 @@
+"""The admin's side of tenancy: every model admin of chain-owned data derives from ScopedAdmin,
+which asks justface.tenancy for lists, detail pages, search, autocomplete, filters, foreign-key
+choices and writes, and writes to the audit trail instead of Django's LogEntry (whose
+object_repr would keep names in clear)."""
+from django.contrib import admin
+from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+from justface import audit
+from justface.tenancy import Perm, Scope, scope_for
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    view_perm: Perm = Perm.VIEW_CHAIN_SETUP
+    change_perm: Perm | None = Perm.EDIT_CHAIN_SETUP
+    add_perm: Perm | None = Perm.EDIT_CHAIN_SETUP
+    delete_perm: Perm | None = Perm.EDIT_CHAIN_SETUP
+
+    def scope(self, request) -> Scope:
+        return scope_for(request.user)
+
+    def _allowed(self, request, perm: Perm | None, obj=None) -> bool:
+        scope = self.scope(request)
+        if perm is None or not scope.can(perm):
+            return False
+        return obj is None or scope.contains(obj)
+
+    def has_module_permission(self, request):
+        return self._allowed(request, self.view_perm)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, self.view_perm, obj) or self.has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, self.change_perm, obj)
+
+    def has_add_permission(self, request):
+        return self._allowed(request, self.add_perm)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, self.delete_perm, obj)
+
+    def get_queryset(self, request):
+        return self.scope(request).filter(super().get_queryset(request))
+
+    def _scoped_choices(self, db_field, request, kwargs):
+        related = db_field.related_model
+        if hasattr(related, "tenancy_chain_path") and "queryset" not in kwargs:
+            kwargs["queryset"] = self.scope(request).filter(related._default_manager.all())
+        return kwargs
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(db_field, request, **self._scoped_choices(db_field, request, kwargs))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return super().formfield_for_manytomany(db_field, request, **self._scoped_choices(db_field, request, kwargs))
+
+    def get_list_filter(self, request):
+        # A plain related filter lists every row of the related table, other chains' included.
+        scoped = []
+        for spec in super().get_list_filter(request):
+            if isinstance(spec, str) and isinstance(self._field(spec), models.ForeignKey | models.ManyToManyField):
+                spec = (spec, RelatedOnlyFieldListFilter)
+            scoped.append(spec)
+        return scoped
+
+    def _field(self, path: str):
+        try:
+            return self.model._meta.get_field(path)
+        except Exception:
+            return None
+
+    def save_model(self, request, obj, form, change):
+        scope = self.scope(request)
+        if not change and not scope.is_platform and hasattr(obj, "chain_id") and self._field("chain"):
+            obj.chain_id = scope.chain_id
+        if not scope.contains(obj):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+    # Our audit trail replaces django_admin_log for scoped models.
+    def log_addition(self, request, obj, message):
+        audit.record(action=f"{obj._meta.model_name}.add", actor=request.user, obj=obj, reason="admin")
+
+    def log_change(self, request, obj, message):
+        changed = sorted({f for entry in message if "changed" in entry for f in entry["changed"].get("fields", [])}) if isinstance(message, list) else []
+        audit.record(action=f"{obj._meta.model_name}.change", actor=request.user, obj=obj, reason=("fields: " + ", ".join(changed))[:255] if changed else "admin")
+
+    def log_deletions(self, request, queryset):
+        for obj in queryset:
+            audit.record(action=f"{obj._meta.model_name}.delete", actor=request.user, obj=obj, reason="admin")

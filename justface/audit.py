@@ -1,0 +1,60 @@
+"""The one way to write to the audit trail."""
+from django.db import models
+
+from justface.models import AuditEntry
+from justface.request_context import current_request_id
+
+
+def actor_kind_of(user) -> str:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return AuditEntry.ActorKind.SYSTEM
+    if user.is_superuser:
+        return AuditEntry.ActorKind.PLATFORM
+    if hasattr(user, "staff_role"):
+        return AuditEntry.ActorKind.STAFF
+    return AuditEntry.ActorKind.MEMBER
+
+
+def record(
+    *,
+    action: str,
+    actor=None,
+    actor_kind: str | None = None,
+    actor_id: int | None = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    chain_id: int | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """Append one entry. `reason` must never carry personal data (no names, e-mails, terms
+    typed into a search box): it is kept as long as the trail is."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+        if chain_id is None:
+            chain_id = getattr(obj, "chain_id", None)
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        actor_id = actor_id if actor_id is not None else actor.pk
+    return AuditEntry.objects.create(
+        action=action,
+        actor_kind=actor_kind or actor_kind_of(actor),
+        actor_id=actor_id,
+        object_type=object_type,
+        object_id=str(object_id),
+        chain_id=chain_id,
+        reason=reason[:255],
+        request_id=current_request_id(),
+    )
+
+
+def record_many(*, action: str, actor, objs, reason: str = "") -> None:
+    """One entry per object in a single insert (exports of many rows)."""
+    request_id = current_request_id()
+    kind = actor_kind_of(actor)
+    AuditEntry.objects.bulk_create(
+        AuditEntry(action=action, actor_kind=kind, actor_id=getattr(actor, "pk", None),
+                   object_type=o._meta.label_lower, object_id=str(o.pk), chain_id=getattr(o, "chain_id", None),
+                   reason=reason[:255], request_id=request_id)
+        for o in objs
+    )

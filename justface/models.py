@@ -1,0 +1,74 @@
+"""Platform-wide models: the login account and the audit trail."""
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+
+class User(AbstractUser):
+    """A login: platform operator (superuser), staff (see members.StaffRole) or, later, a member.
+
+    Kept as our own model from the first migration so that it can grow without a swap."""
+
+    class Meta:
+        db_table = "justface_user"
+
+
+class AppendOnlyError(Exception):
+    """An audit entry was about to be changed or deleted."""
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The audit trail is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("The audit trail is append-only.")
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, when and why. Ids only: no personal data in here.
+
+    Append-only in three layers: this model, the admin (read-only) and, on PostgreSQL, a
+    trigger that refuses UPDATE and DELETE (migration 0002)."""
+
+    class ActorKind(models.TextChoices):
+        STAFF = "staff", "Staff"
+        PLATFORM = "platform", "Platform operator"
+        MEMBER = "member", "Member"
+        DEVICE = "device", "Door device"
+        SYSTEM = "system", "System"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    chain_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    reason = models.CharField(max_length=255, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    # Scoped like chain-owned data (see justface.tenancy), by the plain id column.
+    tenancy_chain_path = "chain_id"
+    tenancy_centre_path = None
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit trail"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The audit trail is append-only.")

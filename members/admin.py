@@ -1,0 +1,110 @@
+import csv
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.http import HttpResponse
+from django.utils import timezone
+
+from justface import audit
+from justface.admin_scoping import ScopedAdmin
+from justface.models import User
+from justface.exports import spreadsheet_safe
+from justface.tenancy import Perm
+from members import selectors
+from members.models import Centre, Chain, Member, StaffRole
+
+admin.site.site_header = "Justface"
+admin.site.site_title = "Justface"
+admin.site.index_title = "Staff administration"
+
+
+@admin.register(Chain)
+class ChainAdmin(ScopedAdmin):
+    list_display = ["name", "slug", "country", "default_language"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["gallery_version", "created_at"]
+
+    def has_add_permission(self, request):
+        return self.scope(request).is_platform
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a chain's data is erased by retention, not by a click
+
+
+@admin.register(Centre)
+class CentreAdmin(ScopedAdmin):
+    list_display = ["name", "chain", "time_zone", "language"]
+    list_filter = ["chain"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Member)
+class MemberAdmin(ScopedAdmin):
+    view_perm = Perm.VIEW_MEMBERS
+    change_perm = Perm.EDIT_MEMBERS
+    add_perm = Perm.EDIT_MEMBERS
+    delete_perm = None  # erasure is a data-protection action with its own service, not a delete
+    list_display = ["member_number", "first_name", "last_name", "home_centre", "status", "start_date", "end_date"]
+    list_filter = ["status", "home_centre"]
+    search_fields = ["member_number"]  # enables the box; get_search_results does the real work
+    search_help_text = "Exact e-mail, phone or member number, or whole words of the name."
+    actions = ["export_csv"]
+    fieldsets = [
+        (None, {"fields": ["chain", "home_centre", "member_number", "status", "membership_type", ("start_date", "end_date")]}),
+        ("Personal data (encrypted at rest)", {"fields": ["first_name", "last_name", "birth_date", "gender", "email", "phone", "address"]}),
+        ("Guardian (members under the chain's minor age)", {"fields": ["guardian_name", "guardian_email"]}),
+    ]
+    export_fields = ["member_number", "first_name", "last_name", "email", "phone", "birth_date", "status", "start_date", "end_date"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.search_members(queryset, search_term), False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if getattr(response, "status_code", None) == 200 and self.has_view_permission(request):
+            term = request.GET.get("q", "")
+            kind = selectors.classify_search(term).value if term.strip() else "none"
+            audit.record(action="member.list", actor=request.user, object_type="members.member",
+                         chain_id=self.scope(request).chain_id, reason=f"admin list; search: {kind}")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", None) == 200:
+            member = self.get_object(request, object_id)
+            audit.record(action="member.view", actor=request.user, obj=member, reason="admin detail")
+        return response
+
+    @admin.action(description="Export selected members as CSV")
+    def export_csv(self, request, queryset):
+        if not self.scope(request).can(Perm.EXPORT_MEMBERS):
+            self.message_user(request, "Your role may not export member data.", messages.ERROR)
+            return None
+        members = list(queryset)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="members-{timezone.now():%Y%m%d-%H%M%S}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(self.export_fields)
+        for member in members:
+            writer.writerow([spreadsheet_safe(getattr(member, f)) for f in self.export_fields])
+        audit.record_many(action="member.export", actor=request.user, objs=members, reason="admin CSV export")
+        return response
+
+
+class StaffRoleInline(admin.StackedInline):
+    model = StaffRole
+    can_delete = True
+    filter_horizontal = ["centres"]
+
+
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    """Logins are the platform operator's to manage; a staff login gets its chain and role here."""
+
+    inlines = [StaffRoleInline]

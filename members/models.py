@@ -1,0 +1,209 @@
+"""Chains (the data controllers), their centres, staff roles, members and face templates."""
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from encrypted_model_fields.fields import (
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedEmailField,
+    EncryptedTextField,
+)
+
+from justface import crypto
+from justface.tenancy import Role
+from members.policy import ChainPolicy, validate_policy
+from members.validators import validate_opening_hours, validate_time_zone
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    DANISH = "da", "Dansk"
+    NORWEGIAN = "nb", "Norsk bokmål"
+
+
+class Chain(models.Model):
+    """A fitness chain or single gym: the data controller. Everything below belongs to one."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    organisation_number = models.CharField(max_length=32, help_text="CVR or organisasjonsnummer.")
+    country = models.CharField(max_length=2, choices=[("DK", "Denmark"), ("NO", "Norway"), ("SE", "Sweden"), ("FI", "Finland")])
+    default_language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    dpo_name = models.CharField("DPO name", max_length=200, blank=True)
+    dpo_email = models.EmailField("DPO e-mail")
+    settings = models.JSONField(default=dict, blank=True, validators=[validate_policy], help_text="Per-chain policy; see README.")
+    # Bumped whenever a template of the chain is added or removed, so every worker's in-memory
+    # gallery knows it is stale (see members.gallery).
+    gallery_version = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenancy_chain_path = "id"
+    tenancy_centre_path = None
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def policy(self) -> ChainPolicy:
+        return ChainPolicy.from_settings(self.settings)
+
+
+class Centre(models.Model):
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="centres")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField()
+    address = models.TextField(blank=True)
+    time_zone = models.CharField(max_length=64, default="Europe/Copenhagen", validators=[validate_time_zone])
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True, help_text="Door language; blank: the chain's.")
+    opening_hours = models.JSONField(default=dict, blank=True, validators=[validate_opening_hours], help_text='{"mon": [["06:00", "22:00"]], ...}; a day left out is closed.')
+
+    tenancy_chain_path = "chain"
+    tenancy_centre_path = "id"
+
+    class Meta:
+        ordering = ["chain__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["chain", "slug"], name="centre_slug_unique_per_chain")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def door_language(self) -> str:
+        return self.language or self.chain.default_language
+
+
+class StaffRole(models.Model):
+    """Makes a login a member of a chain's staff. Front-desk staff see only their centres."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_role")
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    centres = models.ManyToManyField(Centre, blank=True, related_name="staff", help_text="Front desk: the centres they work at.")
+
+    tenancy_chain_path = "chain"
+    tenancy_centre_path = None
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.chain})"
+
+
+class Member(models.Model):
+    """A member of a chain. Master data is encrypted at rest; the *_hash columns beside it are
+    keyed hashes (HMAC) that allow exact look-ups without decrypting anything."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+
+    class Gender(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        OTHER = "other", "Other"
+        UNSPECIFIED = "unspecified", "Prefers not to say"
+
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="members")
+    home_centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="members")
+    member_number = EncryptedCharField(max_length=32)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    membership_type = models.CharField(max_length=64, blank=True)
+    start_date = models.DateField(default=date.today)
+    end_date = models.DateField(null=True, blank=True)
+
+    first_name = EncryptedCharField(max_length=100)
+    last_name = EncryptedCharField(max_length=100)
+    address = EncryptedTextField(blank=True)
+    phone = EncryptedCharField(max_length=32, blank=True)
+    email = EncryptedEmailField(blank=True)
+    birth_date = EncryptedDateField(null=True, blank=True)
+    gender = EncryptedCharField(max_length=16, choices=Gender.choices, default=Gender.UNSPECIFIED)
+    guardian_name = EncryptedCharField(max_length=200, blank=True, help_text="For members under the chain's minor age.")
+    guardian_email = EncryptedEmailField(blank=True)
+
+    member_number_hash = models.CharField(max_length=64, editable=False)
+    email_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    phone_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    # Space-separated truncated keyed hashes of the name's words (see README: name search).
+    name_index = models.TextField(blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    tenancy_chain_path = "chain"
+    tenancy_centre_path = "home_centre"
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "member_number_hash"], name="member_number_unique_per_chain"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} ({self.member_number})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date is None:
+            return None
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    def clean(self) -> None:
+        if self.home_centre_id and self.chain_id and self.home_centre.chain_id != self.chain_id:
+            raise ValidationError({"home_centre": "The home centre must belong to the member's chain."})
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The membership cannot end before it starts."})
+        if self.member_number and self.chain_id:
+            clash = Member.objects.filter(chain_id=self.chain_id, member_number_hash=member_number_hash(self.member_number))
+            if clash.exclude(pk=self.pk).exists():
+                raise ValidationError({"member_number": "Another member of this chain has that number."})
+
+    def save(self, *args, **kwargs):
+        self.refresh_lookup_hashes()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"member_number_hash", "email_hash", "phone_hash", "name_index"}
+        super().save(*args, **kwargs)
+
+    def refresh_lookup_hashes(self) -> None:
+        self.member_number_hash = member_number_hash(self.member_number)
+        self.email_hash = email_hash(self.email) if self.email else ""
+        self.phone_hash = phone_hash(self.phone) if self.phone else ""
+        self.name_index = " ".join(sorted({crypto.name_token_hash(t) for t in crypto.name_tokens(self.first_name, self.last_name)}))
+
+
+def member_number_hash(value: str) -> str:
+    return crypto.keyed_hash("member_number", crypto.normalise_member_number(value))
+
+
+def email_hash(value: str) -> str:
+    return crypto.keyed_hash("email", crypto.normalise_email(value))
+
+
+def phone_hash(value: str) -> str:
+    return crypto.keyed_hash("phone", crypto.normalise_phone(value))
+
+
+class FaceTemplate(models.Model):
+    """A member's face template (biometric data, GDPR Art. 9): only with valid consent, encrypted."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="face_templates")
+    # Base64 of the float32 vector, then encrypted.
+    template = EncryptedTextField()
+    model_name = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenancy_chain_path = "member__chain"
+    tenancy_centre_path = "member__home_centre"
+
+    def __str__(self) -> str:
+        return f"Face template #{self.pk}"

@@ -1,0 +1,48 @@
+"""A chain's own settings (retention periods, photo keeping, minor age): configuration per
+chain, never code. Stored as JSON on Chain.settings; unknown keys are refused."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from django.core.exceptions import ValidationError
+
+
+@dataclass(frozen=True)
+class ChainPolicy:
+    # Members under this age need a guardian's confirmation for biometric consent.
+    minor_age: int = 18
+    # Keep the enrollment selfie (encrypted) so the desk can compare faces, or keep only the template.
+    keep_member_photo: bool = False
+    # Door photos of granted scans live until check-out, at most this many hours.
+    door_photo_max_hours: int = 4
+    # Frames of denied scans: 0 deletes them at once; a few hours helps support.
+    denied_frame_hours: int = 0
+    # Days after the membership ends before check-ins and membership data are erased.
+    checkins_retention_days: int = 3 * 365
+    # Days after the membership ends before template and photos go (0: at once).
+    biometric_retention_days: int = 0
+    # Bookkeeping records, a legal obligation.
+    bookkeeping_retention_days: int = 5 * 365
+
+    @classmethod
+    def from_settings(cls, data: dict | None) -> ChainPolicy:
+        return cls(**validate_policy(data or {}))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def validate_policy(data: dict) -> dict:
+    if not isinstance(data, dict):
+        raise ValidationError("Chain settings must be a JSON object.")
+    known = {f.name: f for f in fields(ChainPolicy)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ValidationError(f"Unknown chain setting(s): {', '.join(unknown)}.")
+    for name, value in data.items():
+        expected = bool if known[name].type == "bool" else int
+        if type(value) is not expected:
+            raise ValidationError(f"Chain setting {name} must be {'true or false' if expected is bool else 'a whole number'}.")
+        if expected is int and value < 0:
+            raise ValidationError(f"Chain setting {name} cannot be negative.")
+    return data

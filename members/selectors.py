@@ -1,0 +1,57 @@
+"""Reads of member data used in several places. Always start from a Scope (justface.tenancy)."""
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from django.db.models import Q, QuerySet
+
+from justface import crypto
+from justface.tenancy import Scope
+from members.models import Member, email_hash, member_number_hash, phone_hash
+
+
+def members_visible_to(scope: Scope) -> QuerySet[Member]:
+    return scope.filter(Member.objects.select_related("home_centre", "chain"))
+
+
+class SearchKind(str, Enum):
+    EMAIL = "email"
+    PHONE_OR_NUMBER = "phone_or_number"
+    NAME_OR_NUMBER = "name_or_number"
+
+
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{6,}$")
+
+
+def classify_search(term: str) -> SearchKind:
+    term = term.strip()
+    if "@" in term:
+        return SearchKind.EMAIL
+    if _PHONE_LIKE.match(term):
+        return SearchKind.PHONE_OR_NUMBER
+    return SearchKind.NAME_OR_NUMBER
+
+
+def search_members(queryset: QuerySet[Member], term: str) -> QuerySet[Member]:
+    """Exact look-ups through the keyed hashes; names by whole words (every word must match).
+
+    Encrypted columns cannot be searched by the database, so we search hashes of normalised
+    values: an e-mail, a phone number or a member number exactly, a name word exactly (case and
+    accents ignored, in any order: 'jensen anne' finds Anne Marie Jensen)."""
+    term = term.strip()
+    if not term:
+        return queryset
+    kind = classify_search(term)
+    if kind is SearchKind.EMAIL:
+        return queryset.filter(email_hash=email_hash(term))
+    number = Q(member_number_hash=member_number_hash(term))
+    if kind is SearchKind.PHONE_OR_NUMBER:
+        return queryset.filter(number | Q(phone_hash=phone_hash(term)))
+    tokens = crypto.name_tokens(term)
+    if not tokens:
+        return queryset.none()
+    by_name = Q()
+    for token in tokens:
+        by_name &= Q(name_index__contains=crypto.name_token_hash(token))
+    return queryset.filter(number | by_name)

@@ -1,0 +1,31 @@
+"""Erasure work: each due erasure is a row that exactly one worker claims (compare-and-set)."""
+from django.db import models
+
+from members.models import Chain
+
+
+class ErasureJob(models.Model):
+    class Kind(models.TextChoices):
+        DOOR_PHOTO = "door_photo", "Door photo"
+        BIOMETRICS = "biometrics", "Face template and photos"
+        MEMBER = "member", "Whole member record"
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="erasure_jobs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Ids only: a job names what to erase, never what it holds.
+    subject_type = models.CharField(max_length=64)
+    subject_id = models.CharField(max_length=64)
+    due_at = models.DateTimeField(db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=255, blank=True)
+
+    tenancy_chain_path = "chain"
+    tenancy_centre_path = None
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["done_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} erasure due {self.due_at:%Y-%m-%d %H:%M}"

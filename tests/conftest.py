@@ -1,0 +1,89 @@
+"""Shared fixtures: two chains and the cast every permission test uses.
+
+    manager_a   manager of chain A (sees all of chain A)
+    frontdesk_a front desk of chain A, centre A1 only (the weaker role)
+    dpo_a       DPO of chain A (reads everything of A, changes nothing)
+    manager_b   manager of chain B: the outsider, who must see nothing of A
+    anonymous   not logged in
+    operator    platform superuser
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import count
+
+import pytest
+
+from justface.models import User
+from justface.tenancy import Role
+from members.models import Centre, Chain, Member, StaffRole
+
+_numbers = count(1)
+
+
+def make_member(chain: Chain, centre: Centre, **overrides) -> Member:
+    n = next(_numbers)
+    data = dict(
+        chain=chain, home_centre=centre, member_number=f"M{n:06d}", first_name="Anne", last_name=f"Testesen{n}",
+        email=f"member{n}@example.com", phone=f"+45 30 00 {n:04d}", birth_date=date(1990, 5, 17),
+        address=f"Testvej {n}", start_date=date(2025, 1, 1),
+    )
+    data.update(overrides)
+    return Member.objects.create(**data)
+
+
+@dataclass
+class World:
+    chain_a: Chain
+    chain_b: Chain
+    centre_a1: Centre
+    centre_a2: Centre
+    centre_b1: Centre
+    users: dict[str, User | None] = field(default_factory=dict)
+
+    def user(self, name: str) -> User | None:
+        return self.users[name]
+
+
+def _staff(username: str, chain: Chain, role: str, centres=()) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username, is_staff=True)
+    staff_role = StaffRole.objects.create(user=user, chain=chain, role=role)
+    staff_role.centres.set(centres)
+    return user
+
+
+@pytest.fixture
+def world(db) -> World:
+    chain_a = Chain.objects.create(name="Alpha Fitness", slug="alpha", organisation_number="DK11111111", country="DK",
+                                   default_language="da", dpo_email="dpo@alpha.example")
+    chain_b = Chain.objects.create(name="Beta Gym", slug="beta", organisation_number="NO922222222", country="NO",
+                                   default_language="nb", dpo_email="dpo@beta.example")
+    hours = {d: [["06:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    a1 = Centre.objects.create(chain=chain_a, name="Alpha One", slug="a1", opening_hours=hours)
+    a2 = Centre.objects.create(chain=chain_a, name="Alpha Two", slug="a2", opening_hours=hours)
+    b1 = Centre.objects.create(chain=chain_b, name="Beta One", slug="b1", time_zone="Europe/Oslo", opening_hours=hours)
+    w = World(chain_a, chain_b, a1, a2, b1)
+    w.users = {
+        "manager_a": _staff("manager_a", chain_a, Role.MANAGER),
+        "frontdesk_a": _staff("frontdesk_a", chain_a, Role.FRONT_DESK, [a1]),
+        "dpo_a": _staff("dpo_a", chain_a, Role.DPO),
+        "manager_b": _staff("manager_b", chain_b, Role.MANAGER),
+        "anonymous": None,
+        "operator": User.objects.create_superuser("operator", password="pw-operator"),
+    }
+    return w
+
+
+@pytest.fixture
+def login(client, world):
+    """login("dpo_a") -> a test client acting as that cast member (anonymous: logged out)."""
+
+    def _login(name: str):
+        client.logout()
+        user = world.user(name)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return _login
