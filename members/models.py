@@ -127,6 +127,13 @@ class Member(models.Model):
     guardian_name = EncryptedCharField(max_length=200, blank=True, help_text="For members under the chain's minor age.")
     guardian_email = EncryptedEmailField(blank=True)
 
+    # The member's own login for the self-service portal and API (set when they accept an invitation).
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="member", editable=False)
+    # The door PIN, hashed like a password (members.services.set_pin); the alternative to face scan.
+    pin_hash = models.CharField(max_length=128, blank=True, editable=False)
+    pin_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     member_number_hash = models.CharField(max_length=64, editable=False)
     email_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     phone_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
@@ -179,6 +186,38 @@ class Member(models.Model):
         self.email_hash = email_hash(self.email) if self.email else ""
         self.phone_hash = phone_hash(self.phone) if self.phone else ""
         self.name_index = " ".join(sorted({crypto.name_token_hash(t) for t in crypto.name_tokens(self.first_name, self.last_name)}))
+
+
+class Exclusion(models.Model):
+    """A quarantine: refuses entry (and a new membership) while it lasts. Kept until it ends
+    (or, where the chain so decides, permanently)."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="exclusions")
+    member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="exclusions")
+    member_number = EncryptedCharField(max_length=32)
+    member_number_hash = models.CharField(max_length=64, editable=False, db_index=True)
+    full_name = EncryptedCharField(max_length=200)
+    starts_on = models.DateField(default=date.today)
+    ends_on = models.DateField(null=True, blank=True, help_text="Blank: permanent.")
+    reason = EncryptedTextField()
+    letter = EncryptedTextField(blank=True, help_text="The letter sent to the person.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenancy_chain_path = "chain"
+    tenancy_centre_path = None
+
+    class Meta:
+        ordering = ["-starts_on"]
+
+    def __str__(self) -> str:
+        return f"Exclusion #{self.pk} from {self.starts_on}"
+
+    def save(self, *args, **kwargs):
+        self.member_number_hash = member_number_hash(self.member_number)
+        super().save(*args, **kwargs)
+
+    def in_force_on(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
 
 
 def member_number_hash(value: str) -> str:

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import Enum
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from justface import crypto
 from justface.tenancy import Scope
-from members.models import Member, email_hash, member_number_hash, phone_hash
+from members.models import Exclusion, Member, email_hash, member_number_hash, phone_hash
 
 
 def members_visible_to(scope: Scope) -> QuerySet[Member]:
@@ -55,3 +57,12 @@ def search_members(queryset: QuerySet[Member], term: str) -> QuerySet[Member]:
     for token in tokens:
         by_name &= Q(name_index__contains=crypto.name_token_hash(token))
     return queryset.filter(number | by_name)
+
+
+def exclusion_in_force(member: Member, *, on: date | None = None) -> Exclusion | None:
+    """The quarantine that bars this member (by record or by member number) on the given day."""
+    day = on or timezone.localdate()
+    candidates = Exclusion.objects.filter(chain_id=member.chain_id).filter(
+        Q(member=member) | Q(member_number_hash=member.member_number_hash)
+    ).filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+    return candidates.first()
