@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[]), name="api-docs"),
     path("healthz", healthz),
+    path("api/v1/door/", include("access.api_urls")),
+    path("kiosk/", include("access.kiosk_urls")),
+    path("api/v1/me/", include("members.api_urls")),
+    path("", include("members.portal_urls")),
 ]

@@ -239,6 +239,9 @@ class FaceTemplate(models.Model):
     # Base64 of the float32 vector, then encrypted.
     template = EncryptedTextField()
     model_name = models.CharField(max_length=64)
+    # The enrollment selfie, kept (encrypted, justface.private_files) only where the chain's
+    # policy keeps member photos; erased with the template.
+    photo_file = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     tenancy_chain_path = "member__chain"
