@@ -1,1 +1,10 @@
-urlpatterns: list = []  # filled by the door / member-portal work
+from django.urls import path
+
+from access import api
+
+urlpatterns = [
+    path("scans/", api.ScanListView.as_view(), name="door-scans"),
+    path("scans/<str:scan_id>/", api.ScanDetailView.as_view(), name="door-scan-detail"),
+    path("pin/", api.PinView.as_view(), name="door-pin"),
+    path("heartbeat/", api.HeartbeatView.as_view(), name="door-heartbeat"),
+]

@@ -1,1 +1,5 @@
-urlpatterns: list = []  # filled by the door / member-portal work
+from django.urls import path
+
+from access.kiosk import kiosk
+
+urlpatterns = [path("", kiosk, name="kiosk")]

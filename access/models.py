@@ -1,7 +1,12 @@
-"""Doors, the tablets that guard them, and the access events they produce."""
-from django.db import models
+"""Doors, the tablets that guard them, what the tablets ask (scans and PIN entries), the access
+events they produce, and the visits (check-in to check-out) that give live occupancy."""
+import uuid
 
-from members.models import Centre, Member
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from members.models import Centre, Chain, Member
 
 
 class Door(models.Model):
@@ -24,16 +29,73 @@ class DeviceToken(models.Model):
     """A door tablet's credential: only a hash of the token is stored; revocation is immediate."""
 
     door = models.ForeignKey(Door, on_delete=models.CASCADE, related_name="tokens")
+    label = models.CharField(max_length=100, blank=True, help_text="Which tablet holds it, e.g. 'Entrance iPad'.")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the tablet reported in its last heartbeat (app version, camera state): no personal data.
+    last_status = models.JSONField(default=dict, blank=True, editable=False)
 
     tenancy_chain_path = "door__centre__chain"
     tenancy_centre_path = "door__centre"
 
     def __str__(self) -> str:
         return f"Device token #{self.pk} for {self.door}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Scan(models.Model):
+    """One request to pass a door, by camera frame (method face) or PIN entry, from arrival to
+    decision. Its id is what the tablet polls; its frame, when one is kept, is the door photo."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        GRANTED = "granted", "Granted"
+        DENIED = "denied", "Denied"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    device = models.ForeignKey(DeviceToken, on_delete=models.CASCADE, related_name="scans")
+    door = models.ForeignKey(Door, on_delete=models.CASCADE, related_name="scans")
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="scans")
+    method = models.CharField(max_length=8, choices=[("face", "Face"), ("pin", "PIN")])
+    direction = models.CharField(max_length=8, choices=[("in", "In"), ("out", "Out")], default="in")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=32, blank=True)
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="scans")
+    idempotency_key = models.CharField(max_length=128, blank=True)
+    # PIN entries only: keyed hash of the member number typed, to count failures for lockouts.
+    member_number_hash = models.CharField(max_length=64, blank=True)
+    # The encrypted frame (justface.private_files) while it may be kept, and when it must go.
+    frame_file = models.CharField(max_length=200, blank=True, editable=False)
+    frame_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    tenancy_chain_path = "centre__chain"
+    tenancy_centre_path = "centre"
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "idempotency_key"], condition=~Q(idempotency_key=""),
+                                    name="scan_idempotency_key_unique_per_device"),
+        ]
+        indexes = [
+            models.Index(fields=["member_number_hash", "created_at"], name="scan_pin_failures"),
+            models.Index(fields=["frame_expires_at"], condition=~Q(frame_file=""), name="scan_frames_due"),
+            models.Index(fields=["created_at"], condition=Q(status="pending"), name="scan_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scan {self.pk} ({self.status})"
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status != self.Status.PENDING
 
 
 class AccessEvent(models.Model):
@@ -52,6 +114,8 @@ class AccessEvent(models.Model):
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="access_events")
     door = models.ForeignKey(Door, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events")
     member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="access_events")
+    # The request this event decided; scans are purged long before events (see docs/door.md).
+    scan = models.OneToOneField(Scan, on_delete=models.SET_NULL, null=True, blank=True, related_name="event")
     method = models.CharField(max_length=8, choices=Method.choices)
     direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.IN)
     decision = models.CharField(max_length=8, choices=Decision.choices)
@@ -68,3 +132,48 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} ({self.reason}) at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Visit(models.Model):
+    """A member inside a centre: opened by a granted check-in, closed by check-out, a later
+    check-in, or its end (the centre's closing time or the chain's maximum), whichever first."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="visits")
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="visits")
+    check_in_scan = models.OneToOneField(Scan, on_delete=models.SET_NULL, null=True, blank=True, related_name="visit")
+    checked_in_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    checked_out_at = models.DateTimeField(null=True, blank=True)
+
+    tenancy_chain_path = "centre__chain"
+    tenancy_centre_path = "centre"
+
+    class Meta:
+        ordering = ["-checked_in_at"]
+        indexes = [models.Index(fields=["centre", "ends_at"], condition=Q(checked_out_at=None), name="visit_open")]
+
+    def __str__(self) -> str:
+        return f"Visit #{self.pk} from {self.checked_in_at:%Y-%m-%d %H:%M}"
+
+
+class PinLockout(models.Model):
+    """A member number (within a chain) or a whole device locked out of the PIN pad for a while."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="pin_lockouts")
+    device = models.ForeignKey(DeviceToken, on_delete=models.CASCADE, null=True, blank=True, related_name="pin_lockouts")
+    member_number_hash = models.CharField(max_length=64, blank=True)
+    locked_until = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    tenancy_chain_path = "chain"
+    tenancy_centre_path = None
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(device__isnull=False) | ~Q(member_number_hash=""),
+                                   name="pin_lockout_names_device_or_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"PIN lockout #{self.pk} until {self.locked_until:%Y-%m-%d %H:%M}"

@@ -26,6 +26,11 @@ class ErasureJob(models.Model):
     class Meta:
         ordering = ["due_at"]
         indexes = [models.Index(fields=["done_at", "due_at"])]
+        constraints = [
+            # Planning runs every minute: one open job per thing to erase, however often it runs.
+            models.UniqueConstraint(fields=["kind", "subject_type", "subject_id"], condition=models.Q(done_at=None),
+                                    name="erasure_job_open_once"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} erasure due {self.due_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,192 @@
+"""The door tablet's REST API, version 1 (/api/v1/door/). Thin: checks input, calls services."""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from access import services
+from access.authentication import DeviceAuthentication
+from access.frames import MAX_BYTES, FrameRejected, read_frame
+from access.models import Scan
+from access.selectors import door_configuration
+from access.serializers import (
+    DecisionSerializer,
+    DoorConfigurationSerializer,
+    ErrorSerializer,
+    HeartbeatSerializer,
+    PinRequestSerializer,
+    ScanAcceptedSerializer,
+    ScanRequestSerializer,
+)
+
+MAX_WAIT_SECONDS = 10
+# Multipart framing and the small fields around the image.
+_MULTIPART_OVERHEAD = 64 * 1024
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="Up to 128 visible ASCII characters, unique per request. A retried request with the same key "
+                "returns the same scan and creates nothing new.",
+)
+
+
+def _error(detail: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=detail)
+
+
+ERRORS = {
+    400: _error("Bad input; `detail` says what."),
+    401: _error("Missing, unknown or revoked device token."),
+}
+
+
+class Rejected(APIException):
+    def __init__(self, status_code: int, detail: str):
+        self.status_code = status_code
+        super().__init__(detail)
+
+
+def _first_error(errors) -> str:
+    while isinstance(errors, dict | list):
+        errors = next(iter(errors.values())) if isinstance(errors, dict) else errors[0]
+    return str(errors)
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        raise ValidationError({"detail": _first_error(serializer.errors), "errors": serializer.errors})
+    return serializer.validated_data
+
+
+def _idempotency_key(request) -> str:
+    key = request.headers.get("Idempotency-Key", "")
+    if key and not _IDEMPOTENCY_KEY.match(key):
+        raise ValidationError({"detail": "Idempotency-Key must be 1 to 128 visible ASCII characters."})
+    return key
+
+
+def _decision(scan: Scan, request) -> Response:
+    if scan.is_decided:
+        return Response(DecisionSerializer(scan).data, status=status.HTTP_200_OK)
+    poll_url = request.build_absolute_uri(reverse("door-scan-detail", args=[scan.pk]))
+    return Response({"id": str(scan.pk), "status": scan.status, "poll_url": poll_url}, status=status.HTTP_202_ACCEPTED)
+
+
+class DeviceView(APIView):
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+class ScanListView(DeviceView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="door_scan_create",
+        summary="Send a camera frame to be decided",
+        request={"multipart/form-data": ScanRequestSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: OpenApiResponse(DecisionSerializer, description="Decided (the usual answer: decisions are made inline)."),
+            202: OpenApiResponse(ScanAcceptedSerializer, description="Still being decided: poll `poll_url`."),
+            **ERRORS,
+            413: _error("Larger than 5 MB, more than 4096 px a side, or a decompression bomb."),
+            415: _error("Not multipart, or not a JPEG, PNG or WebP image."),
+        },
+    )
+    def post(self, request):
+        key = _idempotency_key(request)
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > MAX_BYTES + _MULTIPART_OVERHEAD:
+            raise Rejected(413, f"The image is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        upload = request.FILES.get("image")
+        if upload is None:
+            raise ValidationError({"detail": "Send the camera frame as the multipart file field 'image'."})
+        direction = _valid(ScanRequestSerializer, {"image": upload, "direction": request.data.get("direction", "in")})["direction"]
+        try:
+            frame = read_frame(upload.read(MAX_BYTES + 1), upload.content_type or "")
+        except FrameRejected as exc:
+            raise Rejected(exc.status, exc.detail) from None
+        scan, created = services.open_scan(device=request.auth, method="face", direction=direction, idempotency_key=key)
+        if created:
+            scan = services.decide_face_scan(scan=scan, frame=frame)
+        return _decision(scan, request)
+
+
+class ScanDetailView(DeviceView):
+    @extend_schema(
+        operation_id="door_scan_poll",
+        summary="The decision of a scan (long-poll)",
+        parameters=[OpenApiParameter("wait", int, description="Seconds (0 to 10) to wait for the decision before "
+                                                               "answering `pending`.", required=False)],
+        responses={200: DecisionSerializer, 404: _error("No such scan for this device."), **ERRORS},
+    )
+    def get(self, request, scan_id: str):
+        try:
+            wait = float(request.query_params.get("wait", 0))
+        except ValueError:
+            wait = -1
+        if not 0 <= wait <= MAX_WAIT_SECONDS:
+            raise ValidationError({"detail": f"wait must be a number of seconds from 0 to {MAX_WAIT_SECONDS}."})
+        try:
+            scan_uuid = uuid.UUID(scan_id)
+        except ValueError:
+            scan_uuid = None
+        # A device sees only its own scans; anything else does not exist for it.
+        scan = Scan.objects.select_related("centre__chain", "member").filter(pk=scan_uuid, device=request.auth).first()
+        if scan is None:
+            return Response({"detail": "No such scan for this device."}, status=status.HTTP_404_NOT_FOUND)
+        deadline = time.monotonic() + wait
+        while not (scan := services.expire_scan_if_stale(scan)).is_decided and time.monotonic() < deadline:
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            scan.refresh_from_db(fields=["status", "reason", "member", "decided_at"])
+        return Response(DecisionSerializer(scan).data)
+
+
+class PinView(DeviceView):
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        operation_id="door_pin",
+        summary="Decide a PIN entry (the alternative to face scan)",
+        description="5 wrong PINs for a member number, or 20 on a device, lock it for 15 minutes (`pin_locked`). "
+                    "An unknown member number and a wrong PIN get the same answer.",
+        request=PinRequestSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: DecisionSerializer, **ERRORS, 415: _error("Not JSON or a form.")},
+    )
+    def post(self, request):
+        key = _idempotency_key(request)
+        data = _valid(PinRequestSerializer, request.data)
+        scan = services.decide_pin(device=request.auth, member_number=data["member_number"], pin=data["pin"],
+                                   direction=data["direction"], idempotency_key=key)
+        return _decision(scan, request)
+
+
+class HeartbeatView(DeviceView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="door_heartbeat",
+        summary="Report the tablet's status; get the door's configuration",
+        request=HeartbeatSerializer,
+        responses={200: DoorConfigurationSerializer, **ERRORS},
+    )
+    def post(self, request):
+        status_report = _valid(HeartbeatSerializer, request.data)
+        services.record_heartbeat(device=request.auth, status=status_report)
+        return Response(door_configuration(request.auth))

@@ -1,0 +1,60 @@
+"""Door tablets authenticate with `Authorization: Device <token>` (DRF and the OpenAPI schema)."""
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from access.models import DeviceToken
+from access.selectors import device_for_token
+from access.services import touch_device
+
+KEYWORD = "Device"
+
+
+class DoorDevice:
+    """request.user for a tablet: authenticated, but no person and no staff role."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = False
+
+    def __init__(self, token: DeviceToken):
+        self.token = token
+        self.pk = None
+
+    def __str__(self) -> str:
+        return f"door device #{self.token.pk}"
+
+
+class DeviceAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        keyword, _, raw = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        raw = raw.strip()
+        if keyword != KEYWORD or not raw:
+            raise AuthenticationFailed(f"Send the tablet's token as: Authorization: {KEYWORD} <token>.")
+        token = device_for_token(raw)
+        if token is None:
+            raise AuthenticationFailed("This device token is not known.")
+        if not token.is_active:
+            raise AuthenticationFailed("This device token has been revoked; pair the tablet again.")
+        touch_device(token, at=timezone.now())
+        return DoorDevice(token), token
+
+    def authenticate_header(self, request) -> str:
+        return f'{KEYWORD} realm="door"'
+
+
+class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = DeviceAuthentication
+    name = "DeviceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Device <token>`: the door tablet's token, issued by a manager in the admin or with "
+                           "`manage.py create_door_token`. Revoked tokens get 401 at once.",
+        }

@@ -1,0 +1,50 @@
+"""What the door tablet shows, by decision reason, in the centre's language (da, nb, en)."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
+
+
+class Reason(StrEnum):
+    OK = "ok"
+    NO_FACE = "no_face"
+    MULTIPLE_FACES = "multiple_faces"
+    POOR_QUALITY = "poor_quality"
+    NOT_RECOGNISED = "not_recognised"
+    NO_CONSENT = "no_consent"
+    MEMBERSHIP_INACTIVE = "membership_inactive"
+    EXCLUDED = "excluded"
+    OUTSIDE_OPENING_HOURS = "outside_opening_hours"
+    WRONG_PIN = "wrong_pin"
+    PIN_LOCKED = "pin_locked"
+    # The decision could not be made (the engine failed, or the scan waited too long).
+    UNAVAILABLE = "unavailable"
+
+
+DENIED = {
+    Reason.NO_FACE: _("We could not see a face. Please look straight at the camera."),
+    Reason.MULTIPLE_FACES: _("Only one person at a time, please. Step up to the camera alone."),
+    Reason.POOR_QUALITY: _("Please stand still in front of the camera and try again."),
+    Reason.NOT_RECOGNISED: _("We did not recognise you. Please use your PIN."),
+    Reason.NO_CONSENT: _("Face scan is not switched on for you. Please use your PIN."),
+    Reason.MEMBERSHIP_INACTIVE: _("Your membership is not active. Please contact the front desk."),
+    Reason.EXCLUDED: _("Entry is not possible. Please contact the front desk."),
+    Reason.OUTSIDE_OPENING_HOURS: _("The centre is closed right now."),
+    Reason.WRONG_PIN: _("Member number or PIN is not correct. Please try again."),
+    Reason.PIN_LOCKED: _("Too many wrong PINs. Please wait 15 minutes or contact the front desk."),
+    Reason.UNAVAILABLE: _("We could not check you in just now. Please try again or use your PIN."),
+}
+WELCOME = pgettext_lazy("door greeting on entry", "Welcome, %(name)s!")
+GOODBYE = pgettext_lazy("door greeting on leaving", "Goodbye, %(name)s. See you soon!")
+PENDING = _("One moment…")
+
+
+def door_message(*, language: str, status: str, reason: str, direction: str, first_name: str = "") -> str:
+    with translation.override(language):
+        if status == "pending":
+            return str(PENDING)
+        if status == "granted":
+            return str(GOODBYE if direction == "out" else WELCOME) % {"name": first_name}
+        return str(DENIED[Reason(reason)])

@@ -1,0 +1,56 @@
+"""Reads the door API, the admin, the commands and the retention job share."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from access.models import DeviceToken, Scan, Visit
+from access.rules import is_open
+from justface.tenancy import Scope
+from members.models import Centre
+
+# Tablets poll for a pending decision this often (ms); told to them in the heartbeat.
+POLL_INTERVAL_MS = 250
+
+
+def hash_device_token(raw: str) -> str:
+    """Tokens are 256 random bits: a plain SHA-256 cannot be reversed, and unlike a keyed hash
+    it survives a change of FIELD_HASH_KEY."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def device_for_token(raw: str) -> DeviceToken | None:
+    """The token's row (revoked or not), with its door, centre and chain in the same query."""
+    return DeviceToken.objects.select_related("door__centre__chain").filter(token_hash=hash_device_token(raw)).first()
+
+
+def open_visits(*, at: datetime | None = None) -> QuerySet[Visit]:
+    return Visit.objects.filter(checked_out_at=None, ends_at__gt=at or timezone.now())
+
+
+def occupancy(scope: Scope) -> list[dict]:
+    """Members inside each centre the scope may see, right now."""
+    counts = dict(scope.filter(open_visits()).values("centre").annotate(n=Count("member", distinct=True)).values_list("centre", "n"))
+    return [{"centre": c, "inside": counts.get(c.pk, 0)} for c in scope.filter(Centre.objects.select_related("chain"))]
+
+
+def frames_due(*, at: datetime) -> QuerySet[Scan]:
+    """Scans whose kept frame (door photo or denied frame kept for support) must go now."""
+    return Scan.objects.exclude(frame_file="").filter(frame_expires_at__lte=at)
+
+
+def door_configuration(device: DeviceToken, *, at: datetime | None = None) -> dict:
+    centre = device.door.centre
+    return {
+        "door": device.door.name,
+        "centre": centre.name,
+        "language": centre.door_language,
+        "languages": ["da", "nb", "en"],
+        "time_zone": centre.time_zone,
+        "opening_hours": centre.opening_hours,
+        "open_now": is_open(centre, at or timezone.now()),
+        "poll_interval_ms": POLL_INTERVAL_MS,
+    }

@@ -1,0 +1,78 @@
+"""The door API's shapes: what the tablet sends and the decision it gets back."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from access.messages import Reason, door_message
+from access.models import Scan
+
+DIRECTIONS = [("in", "Check-in"), ("out", "Check-out")]
+
+
+class ScanRequestSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="The camera frame: JPEG, PNG or WebP, at most 5 MB and 4096 px a side.")
+    direction = serializers.ChoiceField(choices=DIRECTIONS, default="in")
+
+
+class PinRequestSerializer(serializers.Serializer):
+    member_number = serializers.CharField(max_length=32)
+    pin = serializers.RegexField(r"^\d{4,8}$", error_messages={"invalid": "The PIN is 4 to 8 digits."})
+    direction = serializers.ChoiceField(choices=DIRECTIONS, default="in")
+
+
+class HeartbeatSerializer(serializers.Serializer):
+    app_version = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    camera = serializers.ChoiceField(choices=["ok", "no_permission", "not_found", "error"], required=False)
+
+
+class FirstNameSerializer(serializers.Serializer):
+    first_name = serializers.CharField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Scan.Status.choices)
+    reason = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField(help_text="For the screen, in the centre's language.")
+    member = serializers.SerializerMethodField(help_text="Only when granted: who to greet.")
+    method = serializers.ChoiceField(choices=["face", "pin"])
+    direction = serializers.ChoiceField(choices=DIRECTIONS)
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.ChoiceField(choices=[r.value for r in Reason], allow_null=True))
+    def get_reason(self, scan: Scan) -> str | None:
+        return scan.reason or None
+
+    def get_message(self, scan: Scan) -> str:
+        return door_message(language=scan.centre.door_language, status=scan.status, reason=scan.reason,
+                            direction=scan.direction, first_name=self._first_name(scan))
+
+    @extend_schema_field(FirstNameSerializer(allow_null=True))
+    def get_member(self, scan: Scan) -> dict | None:
+        return {"first_name": self._first_name(scan)} if scan.status == Scan.Status.GRANTED else None
+
+    @staticmethod
+    def _first_name(scan: Scan) -> str:
+        return scan.member.first_name if scan.status == Scan.Status.GRANTED and scan.member else ""
+
+
+class ScanAcceptedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=["pending"])
+    poll_url = serializers.CharField()
+
+
+class DoorConfigurationSerializer(serializers.Serializer):
+    door = serializers.CharField()
+    centre = serializers.CharField()
+    language = serializers.ChoiceField(choices=["da", "nb", "en"])
+    languages = serializers.ListField(child=serializers.CharField())
+    time_zone = serializers.CharField()
+    opening_hours = serializers.DictField(help_text='{"mon": [["06:00", "22:00"]], ...}; empty: always open.')
+    open_now = serializers.BooleanField()
+    poll_interval_ms = serializers.IntegerField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()

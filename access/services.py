@@ -1,0 +1,304 @@
+"""The door's writes: device tokens, deciding scans and PIN entries, visits and door photos.
+Views, the admin, commands, the retention job and signal receivers all come through here."""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from access import rules
+from access.frames import Frame
+from access.messages import Reason
+from access.models import AccessEvent, DeviceToken, Door, PinLockout, Scan, Visit
+from access.selectors import hash_device_token
+from consent.selectors import biometric_consent_active
+from justface import audit, private_files
+from justface.face_runtime import get_engine
+from justface.models import AuditEntry
+from members.gallery import identify
+from members.models import Centre, Member, member_number_hash
+from members.selectors import exclusion_in_force
+from members.services import pin_matches
+
+logger = logging.getLogger(__name__)
+
+DEVICE = AuditEntry.ActorKind.DEVICE
+# A scan still pending after this long was orphaned (its worker died): it is decided
+# `unavailable`, so every scan ends with exactly one access event.
+DECISION_TIMEOUT = timedelta(seconds=30)
+PIN_WINDOW = timedelta(minutes=15)
+PIN_LOCKOUT = timedelta(minutes=15)
+PIN_FAILURES_PER_NUMBER = 5
+PIN_FAILURES_PER_DEVICE = 20
+# last_seen_at is for staff ("is the tablet alive?"), not an audit: one write a minute is plenty.
+LAST_SEEN_EVERY = timedelta(seconds=60)
+# One frame analysed at a time per process: torch already spreads one analysis over
+# FACE_TORCH_THREADS cores, and two at once only fight for them (docs/door.md). Scale with
+# processes; a frame that cannot get the engine within ENGINE_WAIT is answered `unavailable`.
+_engine_slot = threading.Semaphore(1)
+ENGINE_WAIT_SECONDS = 10.0
+_ENGINE_REASONS = {"no_face": Reason.NO_FACE, "multiple_faces": Reason.MULTIPLE_FACES}
+# Outcomes of a PIN entry whose PIN was right (the member may still be refused).
+_PIN_ACCEPTED = [Reason.OK, Reason.MEMBERSHIP_INACTIVE, Reason.EXCLUDED]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reason: Reason
+    member: Member | None = None
+    score: float | None = None
+    margin: float | None = None
+
+    @property
+    def granted(self) -> bool:
+        return self.reason is Reason.OK
+
+
+# --- doors and device tokens -------------------------------------------------------------
+
+def ensure_door(*, centre: Centre, name: str, actor) -> Door:
+    door, created = Door.objects.get_or_create(centre=centre, name=name)
+    if created:
+        audit.record(action="door.add", actor=actor, obj=door, chain_id=centre.chain_id)
+    return door
+
+
+def issue_device_token(*, door: Door, label: str = "", actor) -> tuple[DeviceToken, str]:
+    """A new token for the door's tablet. The raw token is returned once and stored nowhere."""
+    raw = secrets.token_urlsafe(32)
+    token = DeviceToken.objects.create(door=door, label=label, token_hash=hash_device_token(raw))
+    audit.record(action="door.token_issue", actor=actor, obj=token, chain_id=door.centre.chain_id)
+    return token, raw
+
+
+def revoke_device_token(*, token: DeviceToken, actor) -> bool:
+    """Revoke at once: the next request with the token is refused. False if already revoked."""
+    revoked = DeviceToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now()) == 1
+    if revoked:
+        audit.record(action="door.token_revoke", actor=actor, obj=token, chain_id=token.door.centre.chain_id)
+    return revoked
+
+
+def touch_device(device: DeviceToken, *, at: datetime) -> None:
+    if device.last_seen_at is None or at - device.last_seen_at >= LAST_SEEN_EVERY:
+        DeviceToken.objects.filter(pk=device.pk).update(last_seen_at=at)
+        device.last_seen_at = at
+
+
+def record_heartbeat(*, device: DeviceToken, status: dict) -> None:
+    device.last_seen_at, device.last_status = timezone.now(), status
+    DeviceToken.objects.filter(pk=device.pk).update(last_seen_at=device.last_seen_at, last_status=status)
+
+
+# --- scans ---------------------------------------------------------------------------------
+
+def open_scan(*, device: DeviceToken, method: str, direction: str, idempotency_key: str = "",
+              member_number_hash: str = "") -> tuple[Scan, bool]:
+    """A new pending scan, committed at once so that a retry finds it; or, with a known
+    idempotency key, the scan that key already names (created is then False)."""
+    if idempotency_key:
+        existing = Scan.objects.select_related("centre__chain", "member").filter(device=device, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            scan = Scan.objects.create(device=device, door=device.door, centre=device.door.centre, method=method,
+                                       direction=direction, idempotency_key=idempotency_key,
+                                       member_number_hash=member_number_hash)
+    except IntegrityError:
+        # A concurrent retry with the same key inserted first: answer with its scan.
+        return Scan.objects.select_related("centre__chain", "member").get(device=device, idempotency_key=idempotency_key), False
+    return scan, True
+
+
+def decide_face_scan(*, scan: Scan, frame: Frame) -> Scan:
+    try:
+        verdict = _face_verdict(scan, frame)
+    except Exception:
+        # Never the frame or a template in a log line: the scan id is enough to find the case.
+        logger.exception("Face decision failed for scan %s", scan.pk)
+        verdict = Verdict(Reason.UNAVAILABLE)
+    return _decide(scan, verdict, frame=frame.data)
+
+
+def _face_verdict(scan: Scan, frame: Frame) -> Verdict:
+    centre, now = scan.centre, timezone.now()
+    if scan.direction == "in" and not rules.is_open(centre, now):
+        return Verdict(Reason.OUTSIDE_OPENING_HOURS)  # no face is analysed while the centre is closed
+    if not _engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
+        return Verdict(Reason.UNAVAILABLE)
+    try:
+        result = get_engine().analyse_door_frame(frame.image)
+    finally:
+        _engine_slot.release()
+    if not result.ok:
+        return Verdict(_ENGINE_REASONS.get(str(result.reason), Reason.POOR_QUALITY))
+    found = identify(chain_id=centre.chain_id, template=result.template)
+    if not found.accepted:
+        return Verdict(Reason.NOT_RECOGNISED, score=found.score, margin=found.margin)
+    # The chain filter is a second lock on the door: another chain's member can never pass.
+    member = Member.objects.select_related("chain").get(pk=found.member_id, chain_id=centre.chain_id)
+    if not biometric_consent_active(member):
+        # Without consent the face may not identify anyone: the event names no member.
+        return Verdict(Reason.NO_CONSENT, score=found.score, margin=found.margin)
+    return Verdict(_entry_refusal(member, scan, now) or Reason.OK, member, found.score, found.margin)
+
+
+def _entry_refusal(member: Member, scan: Scan, now: datetime) -> Reason | None:
+    """Why an identified member may not pass (None: they may). Leaving is never refused."""
+    if scan.direction == "out":
+        return None
+    if not rules.membership_running(member, now, scan.centre):
+        return Reason.MEMBERSHIP_INACTIVE
+    if exclusion_in_force(member, on=rules.local(scan.centre, now).date()):
+        return Reason.EXCLUDED
+    return None
+
+
+def decide_pin(*, device: DeviceToken, member_number: str, pin: str, direction: str, idempotency_key: str = "") -> Scan:
+    """A PIN entry: the alternative to face scan, whatever the member's face consent."""
+    scan, created = open_scan(device=device, method="pin", direction=direction, idempotency_key=idempotency_key,
+                              member_number_hash=member_number_hash(member_number))
+    if not created:
+        return scan
+    verdict = _pin_verdict(scan, pin)
+    scan = _decide(scan, verdict)
+    if verdict.reason is Reason.WRONG_PIN:
+        _lock_out_after_failures(scan)
+    return scan
+
+
+def _pin_verdict(scan: Scan, pin: str) -> Verdict:
+    centre, now = scan.centre, timezone.now()
+    if scan.direction == "in" and not rules.is_open(centre, now):
+        return Verdict(Reason.OUTSIDE_OPENING_HOURS)
+    locks = PinLockout.objects.filter(locked_until__gt=now)
+    if locks.filter(Q(device=scan.device_id) | Q(chain=centre.chain_id, member_number_hash=scan.member_number_hash)).exists():
+        return Verdict(Reason.PIN_LOCKED)
+    member = Member.objects.select_related("chain").filter(chain=centre.chain_id, member_number_hash=scan.member_number_hash).first()
+    # An unknown number takes as long as a wrong PIN (the hasher runs either way) and gets the
+    # same answer: the PIN pad tells nobody which member numbers exist.
+    if not pin_matches(member=member or Member(), pin=pin):
+        return Verdict(Reason.WRONG_PIN)
+    return Verdict(_entry_refusal(member, scan, now) or Reason.OK, member)
+
+
+def _lock_out_after_failures(scan: Scan) -> None:
+    """Lock the member number after 5 wrong PINs, the device after 20, for 15 minutes.
+    Failures count within the last 15 minutes, and only after the key's last lockout ended
+    (and, for a member number, after its last correct PIN)."""
+    now, chain_id = scan.decided_at, scan.centre.chain_id
+    pin_scans = Scan.objects.filter(method="pin", centre__chain=chain_id)
+    keys = [
+        ("member number", PIN_FAILURES_PER_NUMBER, Q(member_number_hash=scan.member_number_hash),
+         {"member_number_hash": scan.member_number_hash}),
+        ("device", PIN_FAILURES_PER_DEVICE, Q(device=scan.device_id), {"device_id": scan.device_id}),
+    ]
+    for what, limit, attempts, lock_key in keys:
+        since = [now - PIN_WINDOW, PinLockout.objects.filter(chain=chain_id, **lock_key).aggregate(t=Max("locked_until"))["t"]]
+        if what == "member number":
+            since.append(pin_scans.filter(attempts, reason__in=_PIN_ACCEPTED).aggregate(t=Max("created_at"))["t"])
+        start = max(t for t in since if t is not None)
+        failures = pin_scans.filter(attempts, reason=Reason.WRONG_PIN, created_at__gt=start).count()
+        if failures >= limit:
+            lockout = PinLockout.objects.create(chain_id=chain_id, locked_until=now + PIN_LOCKOUT, **lock_key)
+            audit.record(action="door.pin_lockout", actor_kind=DEVICE, actor_id=scan.device_id, obj=lockout,
+                         chain_id=chain_id, reason=f"{what}: {failures} wrong PINs in 15 minutes")
+
+
+def expire_scan_if_stale(scan: Scan, *, at: datetime | None = None) -> Scan:
+    if not scan.is_decided and scan.created_at <= (at or timezone.now()) - DECISION_TIMEOUT:
+        return _decide(scan, Verdict(Reason.UNAVAILABLE))
+    return scan
+
+
+def expire_stale_scans(*, at: datetime | None = None) -> int:
+    at = at or timezone.now()
+    stale = Scan.objects.select_related("centre__chain").filter(status=Scan.Status.PENDING, created_at__lte=at - DECISION_TIMEOUT)
+    return sum(1 for scan in stale if expire_scan_if_stale(scan, at=at).reason == Reason.UNAVAILABLE)
+
+
+def _frame_deadline(scan: Scan, verdict: Verdict, now: datetime) -> datetime | None:
+    """Until when the frame may be kept; None: not at all."""
+    policy = scan.centre.chain.policy
+    if verdict.granted:
+        if scan.direction == "in" and policy.door_photo_max_hours:
+            return rules.visit_end(scan.centre, policy, now)
+        return None
+    return now + timedelta(hours=policy.denied_frame_hours) if policy.denied_frame_hours else None
+
+
+def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None) -> Scan:
+    """Record the decision once: scan, access event and visit in one transaction. If the scan
+    was decided meanwhile (expired by a sweeper), that decision stands and is returned."""
+    now = timezone.now()
+    keep_until = _frame_deadline(scan, verdict, now) if frame else None
+    photo = private_files.save("door_photo", frame) if keep_until else ""
+    fields = {
+        "status": Scan.Status.GRANTED if verdict.granted else Scan.Status.DENIED, "reason": verdict.reason.value,
+        "member": verdict.member, "decided_at": now, "frame_file": photo, "frame_expires_at": keep_until,
+    }
+    try:
+        with transaction.atomic():
+            if Scan.objects.filter(pk=scan.pk, status=Scan.Status.PENDING).update(**fields) != 1:
+                private_files.delete(photo)
+                return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
+            for name, value in fields.items():
+                setattr(scan, name, value)
+            AccessEvent.objects.create(
+                centre_id=scan.centre_id, door_id=scan.door_id, member=verdict.member, scan=scan, method=scan.method,
+                direction=scan.direction, decision=scan.status, reason=scan.reason, score=verdict.score,
+                margin=verdict.margin,
+            )
+            if verdict.granted:
+                _record_presence(scan, now)
+    except BaseException:
+        private_files.delete(photo)  # nothing half-written: no frame without its row
+        raise
+    return scan
+
+
+def _record_presence(scan: Scan, now: datetime) -> None:
+    """A check-in opens a visit, a check-out closes it. Either way the member's earlier open
+    visits end now and their door photos go: a member is inside one centre at a time."""
+    member = scan.member
+    earlier = Visit.objects.select_for_update().filter(member=member, checked_out_at=None, ends_at__gt=now)
+    _drop_frames(Scan.objects.filter(visit__in=earlier))
+    earlier.update(checked_out_at=now)
+    if scan.direction == "in":
+        Visit.objects.create(member=member, centre_id=scan.centre_id, check_in_scan=scan, checked_in_at=now,
+                             ends_at=rules.visit_end(scan.centre, scan.centre.chain.policy, now))
+
+
+def _drop_frames(scans: QuerySet[Scan]) -> int:
+    """Forget the scans' kept frames; the files are deleted once the transaction commits."""
+    kept = dict(scans.exclude(frame_file="").select_for_update().values_list("pk", "frame_file"))
+    Scan.objects.filter(pk__in=kept).update(frame_file="", frame_expires_at=None)
+    names = list(kept.values())
+    transaction.on_commit(lambda: [private_files.delete(name) for name in names])
+    return len(names)
+
+
+def drop_frame(*, scan_id) -> bool:
+    """Delete one scan's kept frame (the retention job, when its time is up)."""
+    with transaction.atomic():
+        return _drop_frames(Scan.objects.filter(pk=scan_id)) == 1
+
+
+def erase_door_photos(*, member: Member) -> int:
+    """Every kept frame of the member, at once (biometric erasure: withdrawal, end, request)."""
+    with transaction.atomic():
+        return _drop_frames(Scan.objects.filter(member=member))
+
+
+def purge_old_scans(*, before: datetime) -> int:
+    """Decided scans are working data (polling, retries, PIN counting); their access events
+    stay. A scan still holding a frame waits for the frame's deadline."""
+    old = Scan.objects.filter(created_at__lt=before, frame_file="").exclude(status=Scan.Status.PENDING)
+    return old.delete()[1].get("access.Scan", 0)

@@ -1,0 +1,250 @@
+/* Justface door kiosk: pairs with a device token, watches the camera, sends a frame when a face
+   is steady in front of it, shows the decision, and always offers the PIN pad.
+
+   "Steady face" heuristic (no face detector in the browser): the video is sampled as a 48x36
+   grey image every 150 ms. A frame is sent when (1) the picture has not moved for 4 samples
+   (mean absolute difference between samples < MOTION), (2) it differs from the last scene the
+   server found empty (< CHANGE means nobody is there), and (3) something moved since the last
+   frame sent, so a person standing still is not scanned over and over. */
+(() => {
+  "use strict";
+  const TEXTS = JSON.parse(document.getElementById("kiosk-texts").textContent);
+  const API = "/api/v1/door/";
+  const STORE = "justface.door.token";
+  const VERSION = "kiosk-1";
+  const TICK_MS = 150, MOTION = 6, CHANGE = 14, STEADY_TICKS = 4;
+  const SHOW_MS = 4000, LEAVE_MS = 20000, HEARTBEAT_MS = 60000, MAX_SIDE = 640;
+
+  const $ = (id) => document.getElementById(id);
+  let lang = "en", busy = false, direction = "in", leaveTimer = null, resultTimer = null;
+  let previous = null, background = null, steady = 0, armed = true;
+
+  const t = (key) => (TEXTS[lang] || TEXTS.en)[key];
+  const token = () => localStorage.getItem(STORE);
+
+  function applyTexts() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+    $("prompt").textContent = t(direction === "out" ? "look_out" : "look_in");
+  }
+
+  function newKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  class Unauthorised extends Error {}
+
+  async function api(path, options = {}) {
+    const headers = Object.assign({ Authorization: "Device " + token() }, options.headers || {});
+    const response = await fetch(API + path, Object.assign({}, options, { headers }));
+    if (response.status === 401) throw new Unauthorised();
+    return response;
+  }
+
+  // A request that failed on the network is sent again once with the same Idempotency-Key:
+  // the server then answers with the same scan instead of deciding twice.
+  async function postOnce(path, body, headers = {}) {
+    const options = { method: "POST", body, headers: Object.assign({ "Idempotency-Key": newKey() }, headers) };
+    try {
+      return await api(path, options);
+    } catch (error) {
+      if (error instanceof Unauthorised) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return api(path, options);
+    }
+  }
+
+  async function heartbeat(camera) {
+    const response = await api("heartbeat/", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ app_version: VERSION, ...(camera ? { camera } : {}) }),
+    });
+    if (!response.ok) throw new Error("heartbeat " + response.status);
+    const config = await response.json();
+    lang = config.language;
+    $("centre").textContent = config.centre;
+    $("door-name").textContent = config.door;
+    applyTexts();
+  }
+
+  function showPairing(message) {
+    localStorage.removeItem(STORE);
+    $("door").hidden = true;
+    $("pin-pad").hidden = true;
+    $("pairing").hidden = false;
+    $("pair-error").textContent = message || "";
+    applyTexts();
+  }
+
+  function handleFailure(error) {
+    if (error instanceof Unauthorised) showPairing(t("revoked"));
+    else showResult({ status: "denied", message: t("offline") });
+  }
+
+  // --- decisions ------------------------------------------------------------------------------
+
+  function showResult(decision) {
+    const box = $("result");
+    box.className = decision.status;
+    box.textContent = decision.message;
+    clearTimeout(resultTimer);
+    resultTimer = setTimeout(() => { box.className = ""; box.textContent = ""; }, SHOW_MS);
+    setDirection("in");
+  }
+
+  // The final decision, polling while it is pending; input the server refused shows `refusedText`.
+  async function finalDecision(response, refusedText) {
+    if (response.status >= 400 && response.status < 500) return { status: "denied", message: t(refusedText) };
+    if (!response.ok) throw new Error("door API " + response.status);
+    let decision = await response.json();
+    while (decision.status === "pending") {
+      decision = await (await api(`scans/${decision.id}/?wait=5`)).json();
+    }
+    return decision;
+  }
+
+  function grabFrame() {
+    const video = $("video"), canvas = $("frame");
+    const scale = Math.min(1, MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
+    canvas.width = Math.round(video.videoWidth * scale);
+    canvas.height = Math.round(video.videoHeight * scale);
+    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
+  }
+
+  async function sendFrame(sample) {
+    busy = true;
+    $("result").className = "pending";
+    $("result").textContent = t("checking");
+    try {
+      const form = new FormData();
+      form.append("image", await grabFrame(), "frame.jpg");
+      form.append("direction", direction);
+      const decision = await finalDecision(await postOnce("scans/", form), "camera_off");
+      if (decision.reason === "no_face") background = sample;  // remember what an empty door looks like
+      showResult(decision);
+    } catch (error) {
+      handleFailure(error);
+    } finally {
+      busy = false;
+    }
+  }
+
+  // --- steady-face watcher ----------------------------------------------------------------------
+
+  function grey() {
+    const context = $("sample").getContext("2d", { willReadFrequently: true });
+    context.drawImage($("video"), 0, 0, 48, 36);
+    const rgba = context.getImageData(0, 0, 48, 36).data, out = new Float32Array(48 * 36);
+    for (let i = 0; i < out.length; i++) out[i] = 0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2];
+    return out;
+  }
+
+  const difference = (a, b) => a.reduce((sum, value, i) => sum + Math.abs(value - b[i]), 0) / a.length;
+
+  function watch() {
+    const video = $("video");
+    if (busy || !$("pin-pad").hidden || $("door").hidden || video.readyState < 2) return;
+    const sample = grey();
+    if (previous) {
+      const moving = difference(sample, previous) > MOTION;
+      steady = moving ? 0 : steady + 1;
+      if (moving) armed = true;
+    }
+    previous = sample;
+    const someoneThere = !background || difference(sample, background) > CHANGE;
+    if (armed && someoneThere && steady >= STEADY_TICKS) {
+      armed = false;
+      sendFrame(sample);
+    }
+  }
+
+  async function startCamera() {
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "user", width: 640, height: 480 }, audio: false });
+      $("video").srcObject = stream;
+      return "ok";
+    } catch (error) {
+      $("result").className = "denied";
+      $("result").textContent = t("camera_off");
+      return error.name === "NotAllowedError" ? "no_permission" : error.name === "NotFoundError" ? "not_found" : "error";
+    }
+  }
+
+  // --- PIN pad ----------------------------------------------------------------------------------
+
+  function openPinPad() {
+    $("member-number").value = "";
+    $("pin").value = "";
+    $("pin-error").textContent = "";
+    $("pin-pad").hidden = false;
+    $("member-number").focus();
+  }
+
+  async function submitPin(event) {
+    event.preventDefault();
+    const memberNumber = $("member-number").value.trim(), pin = $("pin").value;
+    if (!memberNumber || !/^\d{4,8}$/.test(pin)) {
+      $("pin-error").textContent = t("pin_format");
+      return;
+    }
+    busy = true;
+    try {
+      const body = JSON.stringify({ member_number: memberNumber, pin, direction });
+      const decision = await finalDecision(await postOnce("pin/", body, { "Content-Type": "application/json" }), "pin_format");
+      $("pin-pad").hidden = true;
+      showResult(decision);
+    } catch (error) {
+      $("pin-pad").hidden = true;
+      handleFailure(error);
+    } finally {
+      busy = false;
+    }
+  }
+
+  function setDirection(value) {
+    direction = value;
+    clearTimeout(leaveTimer);
+    if (value === "out") leaveTimer = setTimeout(() => setDirection("in"), LEAVE_MS);
+    $("leave-button").classList.toggle("active", value === "out");
+    $("prompt").textContent = t(value === "out" ? "look_out" : "look_in");
+  }
+
+  // --- start --------------------------------------------------------------------------------------
+
+  async function startDoor() {
+    $("pairing").hidden = true;
+    $("door").hidden = false;
+    const camera = await startCamera();
+    try {
+      await heartbeat(camera);
+    } catch (error) {
+      handleFailure(error);
+    }
+  }
+
+  $("pair-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    localStorage.setItem(STORE, $("pair-token").value.trim());
+    try {
+      await heartbeat();
+      $("pair-token").value = "";
+      startDoor();
+    } catch (error) {
+      showPairing(t(error instanceof Unauthorised ? "pair_failed" : "offline"));
+    }
+  });
+  $("pin-button").addEventListener("click", openPinPad);
+  $("leave-button").addEventListener("click", () => setDirection(direction === "out" ? "in" : "out"));
+  $("pin-cancel").addEventListener("click", () => { $("pin-pad").hidden = true; });
+  $("pin-clear").addEventListener("click", () => { $("pin").value = ""; });
+  document.querySelectorAll("[data-digit]").forEach((key) => key.addEventListener("click", () => {
+    if ($("pin").value.length < 8) $("pin").value += key.dataset.digit;
+  }));
+  $("pin-form").addEventListener("submit", submitPin);
+
+  setInterval(watch, TICK_MS);
+  setInterval(() => { if (token() && !$("door").hidden) heartbeat().catch(handleFailure); }, HEARTBEAT_MS);
+  if (token()) startDoor(); else showPairing();
+})();

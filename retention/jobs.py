@@ -1,0 +1,91 @@
+"""Erasure work that is due, run by the django-q schedule every minute (or `manage.py purge_due`).
+
+Due work is first planned as ErasureJob rows (one open job per thing to erase), then each job is
+claimed with a compare-and-set update, so that however many workers run this at once, every
+job runs exactly once. A job whose worker died is claimed again after CLAIM_EXPIRES."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from access import services as door
+from access.selectors import frames_due
+from justface import audit
+from retention.models import ErasureJob
+
+logger = logging.getLogger(__name__)
+
+CLAIM_EXPIRES = timedelta(minutes=10)
+BATCH = 500
+# Scans are working data (long-polls, retries, PIN lockout counting); their access events stay.
+SCAN_KEEP = timedelta(days=1)
+
+
+@dataclass
+class PurgeReport:
+    scans_expired: int = 0
+    jobs_planned: int = 0
+    jobs_done: int = 0
+    jobs_failed: int = 0
+    scans_deleted: int = 0
+
+
+def _erase_door_photo(job: ErasureJob) -> str:
+    return "deleted" if door.drop_frame(scan_id=job.subject_id) else "already gone"
+
+
+HANDLERS: dict[str, Callable[[ErasureJob], str]] = {ErasureJob.Kind.DOOR_PHOTO: _erase_door_photo}
+
+
+def plan_door_photo_jobs(*, at: datetime) -> int:
+    due = list(frames_due(at=at).values_list("pk", "centre__chain_id", "frame_expires_at"))
+    ErasureJob.objects.bulk_create(
+        [ErasureJob(chain_id=chain_id, kind=ErasureJob.Kind.DOOR_PHOTO, subject_type="access.scan", subject_id=str(pk),
+                    due_at=due_at) for pk, chain_id, due_at in due],
+        ignore_conflicts=True,
+    )
+    return len(due)
+
+
+def claim(job: ErasureJob, *, at: datetime) -> bool:
+    """Compare-and-set: only the worker whose update still sees the claim it read wins."""
+    won = ErasureJob.objects.filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).update(claimed_at=at) == 1
+    if won:
+        job.claimed_at = at
+    return won
+
+
+def run_due_jobs(*, at: datetime) -> tuple[int, int]:
+    done = failed = 0
+    due = (ErasureJob.objects.filter(done_at=None, due_at__lte=at, kind__in=list(HANDLERS))
+           .filter(Q(claimed_at=None) | Q(claimed_at__lt=at - CLAIM_EXPIRES)).order_by("due_at")[:BATCH])
+    for job in due:
+        if not claim(job, at=at):
+            continue  # another worker has it
+        try:
+            outcome = HANDLERS[job.kind](job)
+        except Exception:
+            # Ids only in the log; the claim stays and expires, so the job is tried again later.
+            logger.exception("Erasure job %s (%s) failed", job.pk, job.kind)
+            failed += 1
+            continue
+        ErasureJob.objects.filter(pk=job.pk).update(done_at=timezone.now(), outcome=outcome)
+        audit.record(action=f"{job.kind}.erase", object_type=job.subject_type, object_id=job.subject_id,
+                     chain_id=job.chain_id, reason=f"retention deadline; {outcome}")
+        done += 1
+    return done, failed
+
+
+def purge_due(*, at: datetime | None = None) -> dict:
+    """One pass over everything due; returns counts (never personal data: it lands in task results)."""
+    at = at or timezone.now()
+    report = PurgeReport(scans_expired=door.expire_stale_scans(at=at))
+    report.jobs_planned = plan_door_photo_jobs(at=at)
+    report.jobs_done, report.jobs_failed = run_due_jobs(at=at)
+    report.scans_deleted = door.purge_old_scans(before=at - SCAN_KEEP)
+    return asdict(report)
