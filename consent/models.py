@@ -1,15 +1,28 @@
 """Consent documents (what members are asked to agree to) and the signed records proving it."""
+from __future__ import annotations
+
+import hashlib
+
 from django.db import models
-from encrypted_model_fields.fields import EncryptedCharField, EncryptedTextField
+from django.utils.translation import gettext_lazy as _
+from encrypted_model_fields.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
 
 from members.models import Chain, Language, Member
+from members.tokens import OneTimeLink
+
+
+class ImmutableError(Exception):
+    """A published document or a consent record was about to change."""
 
 
 class ConsentDocument(models.Model):
     class Kind(models.TextChoices):
-        TERMS = "terms", "Membership terms (contract)"
-        BIOMETRIC = "biometric", "Face scan (explicit consent, GDPR Art. 9(2)(a))"
-        MARKETING = "marketing", "Marketing (optional)"
+        TERMS = "terms", _("Membership terms")
+        BIOMETRIC = "biometric", _("Face scan")
+        MARKETING = "marketing", _("Marketing")
+
+    # Fields a published version freezes (the row may still gain nothing else either).
+    FROZEN_FIELDS = ("chain_id", "kind", "language", "version", "title", "body", "requires_reconsent", "published_at")
 
     chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="consent_documents")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -33,14 +46,54 @@ class ConsentDocument(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} v{self.version} ({self.language})"
 
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def text(self) -> str:
+        """The exact text a member reads and agrees to: title, blank line, body."""
+        return f"{self.title}\n\n{self.body}"
+
+    @property
+    def text_sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def save(self, *args, **kwargs):
+        # Once published, a version is evidence: what members agreed to must stay what they read.
+        if self.pk is not None:
+            stored = ConsentDocument.objects.filter(pk=self.pk).values(*self.FROZEN_FIELDS).first()
+            if stored and stored["published_at"] is not None:
+                if any(getattr(self, f) != stored[f] for f in self.FROZEN_FIELDS):
+                    raise ImmutableError("A published consent document cannot change; publish a new version.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.is_published:
+            raise ImmutableError("A published consent document cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+
+class ConsentRecordQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableError("Consent records are append-only.")
+
 
 class ConsentRecord(models.Model):
-    """Append-only: a withdrawal is a new record, never an edit of the signature."""
+    """Append-only: a withdrawal is a new record, never an edit of the signature. Rows go only
+    with the member's whole account (erasure)."""
 
     class Action(models.TextChoices):
-        SIGN = "sign", "Signed"
-        WITHDRAW = "withdraw", "Withdrawn"
-        GUARDIAN_CONFIRM = "guardian_confirm", "Confirmed by guardian"
+        SIGN = "sign", _("Signed")
+        WITHDRAW = "withdraw", _("Withdrawn")
+        GUARDIAN_CONFIRM = "guardian_confirm", _("Confirmed by guardian")
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Member portal")
+        API = "api", _("Member app")
+        DESK = "desk", _("Front desk screen")
+        GUARDIAN_LINK = "guardian_link", _("Guardian's link")
+        OTHER = "other", _("Other")
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_records")
     document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="records")
@@ -50,6 +103,11 @@ class ConsentRecord(models.Model):
     ip_address = EncryptedCharField(max_length=45, blank=True)
     user_agent = EncryptedTextField(blank=True)
     typed_name = EncryptedCharField(max_length=200, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.OTHER)
+    # For a withdrawal of the biometric consent: what was erased and when (counts, no personal data).
+    receipt = models.JSONField(default=dict, blank=True)
+
+    objects = ConsentRecordQuerySet.as_manager()
 
     tenancy_chain_path = "member__chain"
     tenancy_centre_path = "member__home_centre"
@@ -59,3 +117,25 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.document} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableError("Consent records are append-only.")
+        super().save(*args, **kwargs)
+
+
+class GuardianConfirmation(OneTimeLink):
+    """A minor's biometric consent waits for this: the named guardian confirms through their own link."""
+
+    LIFETIME_DAYS = 14
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="guardian_confirmations")
+    signature = models.ForeignKey(ConsentRecord, on_delete=models.CASCADE, related_name="guardian_requests")
+    guardian_name = EncryptedCharField(max_length=200)
+    guardian_email = EncryptedEmailField()
+
+    tenancy_chain_path = "member__chain"
+    tenancy_centre_path = "member__home_centre"
+
+    def __str__(self) -> str:
+        return f"Guardian confirmation #{self.pk}"

@@ -1,28 +1,94 @@
 """Reads about consent that the door, the gallery and the portal all need."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.db.models import Max
 from django.utils import timezone
 
 from consent.models import ConsentDocument, ConsentRecord
-from members.models import Member
+from members.models import Chain, Member
+
+Kind = ConsentDocument.Kind
+STANDING = (ConsentRecord.Action.SIGN, ConsentRecord.Action.WITHDRAW)
+
+
+def latest_signature(member: Member, kind: str) -> ConsentRecord | None:
+    """The member's standing signature of this kind: the newest signature unless a withdrawal came after it."""
+    latest = (ConsentRecord.objects.filter(member=member, document__kind=kind, action__in=STANDING)
+              .select_related("document").order_by("-at", "-id").first())
+    return latest if latest is not None and latest.action == ConsentRecord.Action.SIGN else None
+
+
+def reconsent_needed(signature: ConsentRecord) -> bool:
+    """A newer published version of the signed document asks everyone to sign again."""
+    document = signature.document
+    return ConsentDocument.objects.filter(
+        chain_id=document.chain_id, kind=document.kind, language=document.language,
+        version__gt=document.version, requires_reconsent=True, published_at__isnull=False,
+    ).exists()
+
+
+def is_minor(member: Member) -> bool:
+    age = member.age_on(timezone.localdate())
+    return age is not None and age < member.chain.policy.minor_age
+
+
+def guardian_confirmed(signature: ConsentRecord) -> bool:
+    return ConsentRecord.objects.filter(member_id=signature.member_id, action=ConsentRecord.Action.GUARDIAN_CONFIRM,
+                                        document__kind=signature.document.kind, at__gte=signature.at).exists()
 
 
 def biometric_consent_active(member: Member) -> bool:
     """Valid explicit consent to face scan right now: the latest biometric signature is not
     withdrawn, no newer published version demands re-consent, and for a minor a guardian has
     confirmed it."""
-    records = ConsentRecord.objects.filter(member=member, document__kind=ConsentDocument.Kind.BIOMETRIC)
-    latest = records.filter(action__in=[ConsentRecord.Action.SIGN, ConsentRecord.Action.WITHDRAW]).order_by("-at", "-id").first()
-    if latest is None or latest.action == ConsentRecord.Action.WITHDRAW:
+    signature = latest_signature(member, Kind.BIOMETRIC)
+    if signature is None or reconsent_needed(signature):
         return False
-    document = latest.document
-    reconsent_needed = ConsentDocument.objects.filter(
-        chain_id=document.chain_id, kind=document.kind, language=document.language,
-        version__gt=document.version, requires_reconsent=True, published_at__isnull=False,
-    ).exists()
-    if reconsent_needed:
-        return False
-    age = member.age_on(timezone.localdate())
-    if age is not None and age < member.chain.policy.minor_age:
-        return records.filter(action=ConsentRecord.Action.GUARDIAN_CONFIRM, at__gte=latest.at).exists()
-    return True
+    return guardian_confirmed(signature) if is_minor(member) else True
+
+
+def current_document(chain: Chain, kind: str, language: str) -> ConsentDocument | None:
+    """The newest published version of a kind, in the language asked for, else the chain's own
+    language, else any language the chain has."""
+    published = ConsentDocument.objects.filter(chain=chain, kind=kind, published_at__isnull=False).order_by("-version", "-id")
+    for candidate in (language, chain.default_language):
+        document = published.filter(language=candidate).first()
+        if document is not None:
+            return document
+    return published.first()
+
+
+def next_version(*, chain_id: int, kind: str, language: str) -> int:
+    top = ConsentDocument.objects.filter(chain_id=chain_id, kind=kind, language=language).aggregate(v=Max("version"))["v"]
+    return (top or 0) + 1
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """Where a member stands on one kind of consent, for the portal and the API."""
+
+    kind: str
+    document: ConsentDocument | None  # what the member would sign now
+    signature: ConsentRecord | None
+    active: bool
+    awaiting_guardian: bool
+    reconsent_needed: bool
+
+    @property
+    def signed_current(self) -> bool:
+        return self.signature is not None and self.document is not None and self.signature.document_id == self.document.pk
+
+
+def consent_state(member: Member, kind: str, language: str) -> ConsentState:
+    signature = latest_signature(member, kind)
+    renew = signature is not None and reconsent_needed(signature)
+    awaiting = signature is not None and kind == Kind.BIOMETRIC and is_minor(member) and not guardian_confirmed(signature)
+    return ConsentState(kind=kind, document=current_document(member.chain, kind, language), signature=signature,
+                        active=signature is not None and not renew and not awaiting,
+                        awaiting_guardian=awaiting, reconsent_needed=renew)
+
+
+def consent_states(member: Member, language: str) -> list[ConsentState]:
+    return [consent_state(member, kind, language) for kind in Kind.values]

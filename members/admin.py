@@ -2,6 +2,7 @@ import csv
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -10,8 +11,8 @@ from justface.admin_scoping import ScopedAdmin
 from justface.models import User
 from justface.exports import spreadsheet_safe
 from justface.tenancy import Perm
-from members import selectors
-from members.models import Centre, Chain, Member, StaffRole
+from members import selectors, services
+from members.models import Centre, Chain, DataSubjectRequest, Invitation, Member, StaffRole
 
 admin.site.site_header = "Justface"
 admin.site.site_title = "Justface"
@@ -52,7 +53,7 @@ class MemberAdmin(ScopedAdmin):
     list_filter = ["status", "home_centre"]
     search_fields = ["member_number"]  # enables the box; get_search_results does the real work
     search_help_text = "Exact e-mail, phone or member number, or whole words of the name."
-    actions = ["export_csv"]
+    actions = ["export_csv", "send_invitation"]
     fieldsets = [
         (None, {"fields": ["chain", "home_centre", "member_number", "status", "membership_type", ("start_date", "end_date")]}),
         ("Personal data (encrypted at rest)", {"fields": ["first_name", "last_name", "birth_date", "gender", "email", "phone", "address"]}),
@@ -92,6 +93,69 @@ class MemberAdmin(ScopedAdmin):
         for member in members:
             writer.writerow([spreadsheet_safe(getattr(member, f)) for f in self.export_fields])
         audit.record_many(action="member.export", actor=request.user, objs=members, reason="admin CSV export")
+        return response
+
+
+    @admin.action(description="Invite the selected members to the member portal (e-mail)")
+    def send_invitation(self, request, queryset):
+        if not self.scope(request).can(Perm.EDIT_MEMBERS):
+            self.message_user(request, "Your role may not invite members.", messages.ERROR)
+            return
+        sent, skipped = 0, []
+        for member in queryset:
+            try:
+                services.invite_member(member=member, actor=request.user, request=request)
+                sent += 1
+            except ValidationError as error:
+                skipped.append(f"{member.member_number}: {' '.join(error.messages)}")
+        if sent:
+            self.message_user(request, f"Sent {sent} invitation(s); each link works once, for {Invitation.LIFETIME_DAYS} days.", messages.SUCCESS)
+        for line in skipped:
+            self.message_user(request, f"Not invited – {line}", messages.WARNING)
+
+
+@admin.register(DataSubjectRequest)
+class DataSubjectRequestAdmin(ScopedAdmin):
+    """The queue of erasure and objection requests, oldest deadline first. Managers and the DPO
+    see it; a manager records progress and the answer the member reads."""
+
+    view_perm = Perm.EXPORT_MEMBERS  # the chain-wide roles (manager, DPO), not the front desk
+    change_perm = Perm.EDIT_CHAIN_SETUP  # the manager
+    add_perm = delete_perm = None
+    list_display = ["id", "kind", "objection_to", "status", "received_at", "due_at", "days_left", "member_number"]
+    list_filter = ["status", "kind"]
+    fields = ["member_number", "kind", "objection_to", "message", "received_at", "due_at", "status", "response", "resolved_at", "handled_by"]
+    readonly_fields = ["member_number", "kind", "objection_to", "message", "received_at", "due_at", "resolved_at", "handled_by"]
+    actions = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("member")
+
+    @admin.display(description="days left", ordering="due_at")
+    def days_left(self, obj: DataSubjectRequest) -> str:
+        if not obj.is_open:
+            return "answered"
+        days = (obj.due_at - timezone.now()).days
+        return f"OVERDUE by {-days} day(s)" if days < 0 else str(days)
+
+    @admin.display(description="member number")
+    def member_number(self, obj: DataSubjectRequest) -> str:
+        return obj.member.member_number if obj.member else "(erased)"
+
+    def save_model(self, request, obj, form, change):
+        if not self.scope(request).contains(obj):
+            raise PermissionDenied
+        services.resolve_data_subject_request(request=obj, status=form.cleaned_data["status"],
+                                              response=form.cleaned_data["response"], actor=request.user)
+
+    def log_change(self, request, obj, message):
+        pass  # services.resolve_data_subject_request wrote the audit entry
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", None) == 200:
+            audit.record(action="dsr.view", actor=request.user, object_type="members.datasubjectrequest",
+                         object_id=object_id, chain_id=self.scope(request).chain_id, reason="admin detail")
         return response
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields.fields import (
     EncryptedCharField,
     EncryptedDateField,
@@ -16,6 +17,7 @@ from encrypted_model_fields.fields import (
 from justface import crypto
 from justface.tenancy import Role
 from members.policy import ChainPolicy, validate_policy
+from members.tokens import OneTimeLink
 from members.validators import validate_opening_hours, validate_time_zone
 
 
@@ -249,3 +251,87 @@ class FaceTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"Face template #{self.pk}"
+
+
+# Self-service: invitations to the portal, verified e-mail changes and data-subject requests.
+
+class Invitation(OneTimeLink):
+    """A one-time link that lets a member choose a password and reach the portal."""
+
+    LIFETIME_DAYS = 7
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    tenancy_chain_path = "member__chain"
+    tenancy_centre_path = "member__home_centre"
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation #{self.pk}"
+
+
+class EmailChange(OneTimeLink):
+    """A new e-mail address the member asked for; used only once they confirm it from that inbox."""
+
+    LIFETIME_HOURS = 48
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="email_changes")
+    new_email = EncryptedEmailField()
+
+    tenancy_chain_path = "member__chain"
+    tenancy_centre_path = "member__home_centre"
+
+    def __str__(self) -> str:
+        return f"E-mail change #{self.pk}"
+
+
+class DataSubjectRequest(models.Model):
+    """A request under GDPR Art. 17 or 21 that staff must answer within a month (we use 30 days)."""
+
+    RESPONSE_DAYS = 30
+
+    class Kind(models.TextChoices):
+        ERASURE = "erasure", _("Erase my whole account")
+        OBJECTION = "objection", _("Object to processing")
+
+    class Objection(models.TextChoices):
+        STATISTICS = "statistics", _("Use of my check-ins in statistics")
+        MARKETING = "marketing", _("Direct marketing")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Completed")
+        REFUSED = "refused", _("Refused")
+
+    OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS)
+
+    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="data_subject_requests")
+    # Kept (without the member) after an erasure, as proof that the request was answered.
+    member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="data_subject_requests")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    objection_to = models.CharField(max_length=16, choices=Objection.choices, blank=True)
+    message = EncryptedTextField(blank=True, help_text="The member's own words, if any.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField(db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    response = EncryptedTextField(blank=True, help_text="Shown to the member.")
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    tenancy_chain_path = "chain"
+    tenancy_centre_path = None
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = "data-subject request"
+
+    def __str__(self) -> str:
+        return f"Request #{self.pk} ({self.kind})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES

@@ -2,23 +2,36 @@
 actions, commands and jobs alike."""
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
+from datetime import timedelta
+from types import SimpleNamespace
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from justface import audit
-from members.models import Member
+from justface import audit, private_files
+from members import subject_data
+from members.mail import public_url, send_on_commit
+from members.models import DataSubjectRequest, EmailChange, Invitation, Member, email_hash
+from members.tokens import new_token
 
 _PIN = re.compile(r"^\d{4,8}$")
 
 
 def validate_pin(pin: str) -> None:
     if not isinstance(pin, str) or not _PIN.match(pin):
-        raise ValidationError("The PIN must be 4 to 8 digits.", code="pin_format")
+        raise ValidationError(_("The PIN must be 4 to 8 digits."), code="pin_format")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
-        raise ValidationError("That PIN is too easy to guess; avoid repeated or consecutive digits.", code="pin_weak")
+        raise ValidationError(_("That PIN is too easy to guess; avoid repeated or consecutive digits."), code="pin_weak")
 
 
 def set_pin(*, member: Member, pin: str, actor=None) -> None:
@@ -33,3 +46,183 @@ def set_pin(*, member: Member, pin: str, actor=None) -> None:
 def pin_matches(*, member: Member, pin: str) -> bool:
     # check_password on an empty hash still runs the hasher, so a member without a PIN takes as long.
     return check_password(pin, member.pin_hash or None)
+
+
+# Invitation and login ----------------------------------------------------------------------
+
+def login_username(member: Member) -> str:
+    """Member logins carry no personal data: members sign in with their e-mail, which is looked
+    up through its keyed hash (members.selectors.member_for_login)."""
+    return f"member-{member.pk}"
+
+
+def invite_member(*, member: Member, actor, request=None) -> Invitation:
+    """Send the member a one-time link (valid Invitation.LIFETIME_DAYS) to choose a password."""
+    if not member.email:
+        raise ValidationError(_("The member has no e-mail address to send the invitation to."), code="no_email")
+    if member.user_id:
+        raise ValidationError(_("The member already has a login; they can reset their password."), code="has_login")
+    if member.status == Member.Status.ENDED:
+        raise ValidationError(_("The membership has ended."), code="ended")
+    raw, hashed = new_token()
+    with transaction.atomic():
+        # One live invitation at a time: an older link stops working when a new one is sent.
+        Invitation.objects.filter(member=member, used_at=None).update(used_at=timezone.now())
+        invitation = Invitation.objects.create(
+            member=member, token_hash=hashed, invited_by=actor if getattr(actor, "pk", None) else None,
+            expires_at=timezone.now() + timedelta(days=Invitation.LIFETIME_DAYS))
+        send_on_commit(to=member.email, template="members/email/invitation", language=member.chain.default_language,
+                       context={"member": member, "chain": member.chain, "days": Invitation.LIFETIME_DAYS,
+                                "link": public_url(reverse("portal:accept-invitation", args=[raw]), request)})
+        audit.record(action="member.invite", actor=actor, obj=member)
+    return invitation
+
+
+def accept_invitation(*, token: str, password: str) -> Member:
+    """Create the member's login with the chosen password; the link then stops working."""
+    with transaction.atomic():
+        invitation = Invitation.usable(token).select_for_update().select_related("member").first()
+        if invitation is None:
+            raise ValidationError(_("This invitation link has expired or was already used. Ask your centre for a new one."),
+                                  code="invalid_link")
+        member = invitation.member
+        if member.user_id:
+            raise ValidationError(_("You already have a login. Sign in, or reset your password."), code="has_login")
+        # Compare the password with the member's own details, which the login itself does not hold.
+        validate_password(password, SimpleNamespace(username="", first_name=member.first_name,
+                                                    last_name=member.last_name, email=member.email))
+        user = get_user_model().objects.create_user(username=login_username(member), password=password)
+        member.user = user
+        member.save(update_fields=["user"])
+        invitation.used_at = timezone.now()
+        invitation.save(update_fields=["used_at"])
+        audit.record(action="member.invitation_accepted", actor=user, obj=member)
+    return member
+
+
+# Rectification ---------------------------------------------------------------------------
+
+RECTIFIABLE_FIELDS = ("first_name", "last_name", "phone", "address", "gender")
+
+
+def rectify_profile(*, member: Member, changes: dict, actor) -> list[str]:
+    """Correct master data the member may change themself; returns the names of changed fields.
+    The e-mail address changes only through request_email_change (it must be verified)."""
+    unknown = set(changes) - set(RECTIFIABLE_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    changed = sorted(f for f, value in changes.items() if getattr(member, f) != value)
+    if not changed:
+        return []
+    for name in changed:
+        setattr(member, name, changes[name])
+    member.full_clean(exclude=["user", "chain", "home_centre"])
+    with transaction.atomic():
+        member.save(update_fields=changed)
+        audit.record(action="member.rectify", actor=actor, obj=member, reason="fields: " + ", ".join(changed))
+    return changed
+
+
+def request_email_change(*, member: Member, new_email: str, actor, request=None) -> EmailChange:
+    """Send a confirmation link to the new address; the old one stays in use until it is clicked."""
+    new_email = new_email.strip()
+    if email_hash(new_email) == member.email_hash:
+        raise ValidationError(_("That is already your e-mail address."), code="same_email")
+    raw, hashed = new_token()
+    with transaction.atomic():
+        EmailChange.objects.filter(member=member, used_at=None).update(used_at=timezone.now())
+        change = EmailChange.objects.create(member=member, new_email=new_email, token_hash=hashed,
+                                            expires_at=timezone.now() + timedelta(hours=EmailChange.LIFETIME_HOURS))
+        send_on_commit(to=new_email, template="members/email/email_change", language=translation.get_language(),
+                       context={"member": member, "chain": member.chain, "hours": EmailChange.LIFETIME_HOURS,
+                                "link": public_url(reverse("portal:confirm-email", args=[raw]), request)})
+        audit.record(action="member.email_change_requested", actor=actor, obj=member)
+    return change
+
+
+def confirm_email_change(*, token: str) -> Member:
+    with transaction.atomic():
+        change = EmailChange.usable(token).select_for_update().select_related("member").first()
+        if change is None:
+            raise ValidationError(_("This confirmation link has expired or was already used."), code="invalid_link")
+        member = change.member
+        member.email = change.new_email
+        member.save(update_fields=["email"])
+        change.used_at = timezone.now()
+        change.save(update_fields=["used_at"])
+        audit.record(action="member.email_changed", actor=member.user, obj=member)
+    return member
+
+
+# Portability -----------------------------------------------------------------------------
+
+def _image_suffix(data: bytes) -> str:
+    if data.startswith(b"\xff\xd8"):
+        return "jpg"
+    if data.startswith(b"\x89PNG"):
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return "bin"
+
+
+def export_member_data(*, member: Member, actor) -> bytes:
+    """A ZIP of everything held about the member: one JSON file per category (index.json says
+    what each is for, its legal basis and how long it is kept) and the kept photos."""
+    categories = subject_data.held_about(member)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        index = {"exported_at": timezone.now().isoformat(), "controller": member.chain.name,
+                 "dpo_email": member.chain.dpo_email, "categories": []}
+        for category in categories:
+            archive.writestr(f"{category.key}.json", json.dumps(category.data, ensure_ascii=False, indent=2))
+            photos = []
+            for n, name in enumerate(category.photos, start=1):
+                content = private_files.read(name)
+                photos.append(f"photos/{category.key}-{n}.{_image_suffix(content)}")
+                archive.writestr(photos[-1], content)
+            index["categories"].append({"file": f"{category.key}.json", "title": str(category.title),
+                                        "purpose": str(category.purpose), "legal_basis": str(category.legal_basis),
+                                        "retention": str(category.retention), "photos": photos})
+        archive.writestr("index.json", json.dumps(index, ensure_ascii=False, indent=2))
+    audit.record(action="member.export_self", actor=actor, obj=member, reason="portability")
+    return buffer.getvalue()
+
+
+# Data-subject requests -------------------------------------------------------------------
+
+def file_data_subject_request(*, member: Member, kind: str, objection_to: str = "", message: str = "", actor) -> DataSubjectRequest:
+    """Queue an erasure or objection for staff, due in DataSubjectRequest.RESPONSE_DAYS days."""
+    if kind not in DataSubjectRequest.Kind.values:
+        raise ValidationError(_("Unknown kind of request."), code="kind")
+    if kind == DataSubjectRequest.Kind.OBJECTION and objection_to not in DataSubjectRequest.Objection.values:
+        raise ValidationError(_("Say what you object to."), code="objection_to")
+    if kind == DataSubjectRequest.Kind.ERASURE:
+        objection_to = ""
+    open_ones = DataSubjectRequest.objects.filter(member=member, kind=kind, objection_to=objection_to,
+                                                  status__in=DataSubjectRequest.OPEN_STATUSES)
+    with transaction.atomic():
+        if open_ones.select_for_update().exists():
+            raise ValidationError(_("You already have an open request of this kind."), code="duplicate")
+        dsr = DataSubjectRequest.objects.create(
+            chain=member.chain, member=member, kind=kind, objection_to=objection_to, message=message.strip(),
+            due_at=timezone.now() + timedelta(days=DataSubjectRequest.RESPONSE_DAYS))
+        # The DPO hears of it at once; the e-mail names the request, not the member.
+        send_on_commit(to=member.chain.dpo_email, template="members/email/request_filed",
+                       language=member.chain.default_language, context={"request": dsr, "chain": member.chain})
+        audit.record(action="dsr.file", actor=actor, obj=dsr, reason=f"{kind} {objection_to}".strip())
+    return dsr
+
+
+def resolve_data_subject_request(*, request: DataSubjectRequest, status: str, response: str, actor) -> DataSubjectRequest:
+    """Staff record progress or the outcome; the member sees the status and the response."""
+    if status not in DataSubjectRequest.Status.values:
+        raise ValidationError("Unknown status.")
+    with transaction.atomic():
+        request.status = status
+        request.response = response
+        request.handled_by = actor
+        request.resolved_at = None if status in DataSubjectRequest.OPEN_STATUSES else (request.resolved_at or timezone.now())
+        request.save(update_fields=["status", "response", "handled_by", "resolved_at"])
+        audit.record(action="dsr.update", actor=actor, obj=request, reason=status)
+    return request

@@ -3,6 +3,7 @@ members. Safe to run again: it finds what is there and only adds what is missing
 import random
 from datetime import date, timedelta
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -72,6 +73,8 @@ class Command(BaseCommand):
             )
             added += 1
 
+        # By name: the documents are consent's, which sits above members.
+        call_command("seed_consent_documents", chain=chain.slug, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo chain '{chain.name}': {len(centres)} centres, "
                                              f"{Member.objects.filter(chain=chain).count()} members ({added} new)."))
         self.stdout.write("Staff logins at http://127.0.0.1:8000/admin/ :")

@@ -1,0 +1,168 @@
+"""Member API for consent and face: documents, records (sign, withdraw), face (upload, delete).
+Same services as the portal pages; mounted under /api/v1/me/ by members/api_urls.py."""
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from consent import selectors, services
+from consent.enrollment import enroll_face
+from consent.facts import biometric_facts
+from consent.models import ConsentDocument, ConsentRecord
+from consent.portal.forms import MAX_PHOTO_BYTES
+from consent.portal.views import face_status, image_response
+from members.api.base import MemberAPIView
+from members.faces import erase_biometrics
+
+TAGS = ["member consent and face"]
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    text_sha256 = serializers.CharField(read_only=True)
+    key_facts = serializers.SerializerMethodField(help_text="Shown before the text of the biometric consent.")
+
+    class Meta:
+        model = ConsentDocument
+        fields = ["id", "kind", "language", "version", "title", "body", "text_sha256", "requires_reconsent", "published_at", "key_facts"]
+
+    def get_key_facts(self, document: ConsentDocument) -> list[str]:
+        return biometric_facts(document.chain.policy) if document.kind == ConsentDocument.Kind.BIOMETRIC else []
+
+
+class StateSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    document = DocumentSerializer(allow_null=True)
+    signed_document_id = serializers.IntegerField(source="signature.document_id", allow_null=True, default=None)
+    signed_at = serializers.DateTimeField(source="signature.at", allow_null=True, default=None)
+    active = serializers.BooleanField()
+    awaiting_guardian = serializers.BooleanField()
+    reconsent_needed = serializers.BooleanField()
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(source="document.kind")
+    version = serializers.IntegerField(source="document.version")
+    language = serializers.CharField(source="document.language")
+
+    class Meta:
+        model = ConsentRecord
+        fields = ["id", "document", "kind", "version", "language", "action", "at", "text_sha256", "channel", "typed_name", "receipt"]
+
+
+class SignSerializer(serializers.Serializer):
+    document = serializers.IntegerField(help_text="The id of the current published version (see documents).")
+    typed_name = serializers.CharField(max_length=200, help_text="The member's full name, as on the membership.")
+    agree = serializers.BooleanField(help_text="Must be true: the member ticked 'I agree' (never pre-ticked).")
+    guardian_name = serializers.CharField(max_length=200, required=False, default="")
+    guardian_email = serializers.EmailField(required=False, default="")
+
+    def validate_agree(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError(_("Consent needs an explicit yes."))
+        return value
+
+
+class WithdrawSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[ConsentDocument.Kind.BIOMETRIC, ConsentDocument.Kind.MARKETING])
+
+
+class FaceSerializer(serializers.Serializer):
+    enrolled = serializers.BooleanField()
+    enrolled_at = serializers.DateTimeField(allow_null=True)
+    photo_kept = serializers.BooleanField()
+    consent_active = serializers.BooleanField()
+
+
+class ReceiptSerializer(serializers.Serializer):
+    erased_at = serializers.CharField()
+    face_templates = serializers.IntegerField()
+    member_photos = serializers.IntegerField()
+    door_photos = serializers.IntegerField()
+
+
+class DocumentsView(MemberAPIView):
+    @extend_schema(tags=TAGS, responses=StateSerializer(many=True),
+                   parameters=[OpenApiParameter("language", str, description="da, nb or en (default: Accept-Language)")],
+                   summary="The documents to sign now, with where the member stands on each")
+    def get(self, request):
+        language = request.query_params.get("language") or get_language()
+        return Response(StateSerializer(selectors.consent_states(request.member, language), many=True).data)
+
+
+class RecordsView(MemberAPIView):
+    @extend_schema(tags=TAGS, responses=RecordSerializer(many=True), summary="Every consent record of the member (append-only)")
+    def get(self, request):
+        records = ConsentRecord.objects.filter(member=request.member).select_related("document").order_by("-at", "-id")
+        return Response(RecordSerializer(records, many=True).data)
+
+    @extend_schema(tags=TAGS, request=SignSerializer, responses={201: RecordSerializer, 400: OpenApiResponse(description="detail says why")},
+                   summary="Sign a document (a minor's biometric consent also needs guardian_name and guardian_email)")
+    def post(self, request):
+        data = SignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        document = ConsentDocument.objects.filter(pk=data.validated_data["document"], chain_id=request.member.chain_id).first()
+        if document is None:
+            raise Http404
+        record = services.sign(member=request.member, document=document, typed_name=data.validated_data["typed_name"],
+                               evidence=services.Evidence.of(request, ConsentRecord.Channel.API), actor=request.user,
+                               guardian_name=data.validated_data["guardian_name"],
+                               guardian_email=data.validated_data["guardian_email"], request=request)
+        return Response(RecordSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class WithdrawView(MemberAPIView):
+    @extend_schema(tags=TAGS, request=WithdrawSerializer, responses={201: RecordSerializer},
+                   summary="Withdraw a consent; for biometric the template and photos are erased at once (see receipt)")
+    def post(self, request):
+        data = WithdrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record = services.withdraw(member=request.member, kind=data.validated_data["kind"], actor=request.user,
+                                   evidence=services.Evidence.of(request, ConsentRecord.Channel.API))
+        return Response(RecordSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class FaceView(MemberAPIView):
+    parser_classes = [MultiPartParser]
+
+    def _status(self, member) -> dict:
+        template = face_status(member)
+        return {"enrolled": template is not None, "enrolled_at": template.created_at if template else None,
+                "photo_kept": bool(template and template.photo_file), "consent_active": selectors.biometric_consent_active(member)}
+
+    @extend_schema(tags=TAGS, responses=FaceSerializer, summary="Whether the member's face is enrolled")
+    def get(self, request):
+        return Response(FaceSerializer(self._status(request.member)).data)
+
+    @extend_schema(tags=TAGS, request={"multipart/form-data": {"type": "object", "properties": {"image": {"type": "string", "format": "binary"}}, "required": ["image"]}},
+                   responses={201: FaceSerializer, 400: OpenApiResponse(description="detail and code (the engine's reason) say why")},
+                   summary="Enroll the face from a selfie (needs active biometric consent)")
+    def post(self, request):
+        upload = request.FILES.get("image")
+        if upload is None:
+            return Response({"detail": _("Send the photo as the multipart field 'image'."), "code": "missing_image"}, status=400)
+        if upload.size > MAX_PHOTO_BYTES:
+            return Response({"detail": _("The photo is too large. Use one under 8 MB."), "code": "image_too_large"}, status=400)
+        outcome = enroll_face(member=request.member, image=upload.read(), actor=request.user)
+        if not outcome.ok:
+            return Response({"detail": outcome.message, "code": outcome.reason}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(FaceSerializer(self._status(request.member)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(tags=TAGS, responses=ReceiptSerializer,
+                   summary="Delete the face template and photos now (the consent stands; withdraw it through /consents/withdraw/)")
+    def delete(self, request):
+        return Response(ReceiptSerializer(erase_biometrics(member=request.member, actor=request.user, reason="member deleted face")).data)
+
+
+class FacePhotoView(MemberAPIView):
+    @extend_schema(tags=TAGS, responses={(200, "image/*"): OpenApiTypes.BINARY, 404: None}, summary="The kept enrollment photo, if the chain keeps one")
+    def get(self, request):
+        template = face_status(request.member)
+        if template is None or not template.photo_file:
+            raise Http404
+        return image_response(template.photo_file)

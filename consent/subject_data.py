@@ -1,0 +1,27 @@
+"""What consent holds about a member, for the access page and the export (members.subject_data)."""
+from django.utils.translation import gettext_lazy as _
+
+from consent.models import ConsentRecord
+from members.models import Member
+from members.subject_data import Category, days_after_end, provider
+
+
+@provider("consents", order=20)
+def consents(member: Member) -> Category:
+    records = ConsentRecord.objects.filter(member=member).select_related("document").order_by("at", "id")
+    return Category(
+        key="consents", title=_("Your consents"),
+        purpose=_("Proving what you agreed to, when, and what you withdrew."),
+        legal_basis=_("Legal obligation to document consent (GDPR Art. 7(1))."),
+        retention=days_after_end(member.chain.policy.checkins_retention_days),
+        data=[{
+            "document": r.document.kind, "version": r.document.version, "language": r.document.language,
+            "title": r.document.title, "action": r.action, "at": r.at.isoformat(), "text_sha256": r.text_sha256,
+            "channel": r.channel, "typed_name": r.typed_name, "ip_address": r.ip_address, "user_agent": r.user_agent,
+            "receipt": r.receipt or None,
+        } for r in records],
+        labels={"document": _("Document"), "version": _("Version"), "language": _("Language"), "title": _("Title"),
+                "action": _("What"), "at": _("When"), "text_sha256": _("Fingerprint of the text (SHA-256)"),
+                "channel": _("Where"), "typed_name": _("Name typed"), "ip_address": _("IP address"),
+                "user_agent": _("Browser"), "receipt": _("Erased")},
+    )

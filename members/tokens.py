@@ -1,0 +1,45 @@
+"""One-time links (invitations, e-mail changes, guardian confirmations): the link carries 256
+random bits; the database keeps only their SHA-256, so a leaked table opens nothing."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_token() -> tuple[str, str]:
+    """(raw token for the link, hash for the database)."""
+    raw = secrets.token_urlsafe(32)
+    return raw, token_hash(raw)
+
+
+class OneTimeLink(models.Model):
+    """A link that works once, until it expires."""
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def expiry_from_now(cls, lifetime: timedelta):
+        return timezone.now() + lifetime
+
+    @classmethod
+    def usable(cls, raw: str) -> models.QuerySet:
+        """The row behind a raw token if it is unused and unexpired (lock it before using it)."""
+        return cls._default_manager.filter(token_hash=token_hash(raw or ""), used_at=None, expires_at__gt=timezone.now())
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()
