@@ -1,0 +1,72 @@
+"""Engine settings as plain frozen dataclasses (hashable: one engine per distinct config).
+
+The figures behind each default are in docs/face-engine.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .gallery import MatchPolicy
+
+
+@dataclass(frozen=True)
+class EnrollmentGate:
+    """Floors a member's enrollment photo must pass (each failure has its own reason)."""
+
+    detect_max_side: int = 640  # detection runs on a copy this size; selfies have big faces
+    min_face_px: int = 80  # shorter side of the face box, in photo pixels
+    min_prob: float = 0.95  # MTCNN face probability; every dev photo scores >= 0.9967
+    # Variance of Laplacian of the face box resampled to 128x128. dev photos: min 15.8,
+    # 5th percentile 25.9; the same photos after a 2 px Gaussian blur: max 10.5.
+    min_sharpness: float = 12.0
+    # Mean grey level of the face box, 0-255. dev photos: 59.7-186.9; at 1/4 brightness
+    # they read 14-45.
+    min_brightness: float = 50.0
+    max_brightness: float = 210.0
+    # A second face is tolerated only if its box area is below this fraction of the
+    # member's face (a stranger far in the background), or if it is not clearly a face.
+    max_second_face_area: float = 0.25
+
+
+@dataclass(frozen=True)
+class DoorGate:
+    """Rules for a door-camera frame: the dominant face is the one that asks to enter."""
+
+    detect_max_side: int = 320  # a face asking to enter is large: detect on a small copy
+    min_face_px: int = 80
+    min_prob: float = 0.90
+    # Laxer than enrollment: the match threshold, not these floors, guards against errors;
+    # these only stop frames too poor to be worth a template.
+    min_sharpness: float = 8.0
+    min_brightness: float = 35.0
+    max_brightness: float = 225.0
+    # A second face at least this fraction of the dominant face's area is someone
+    # standing as close to the door: refuse rather than guess (tailgating).
+    tailgate_face_area: float = 0.5
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    model_path: str  # state_dict file, from convert.install_model()
+    num_threads: int = 2  # torch intra-op threads per process
+    # Face crop: the MTCNN box grown 1.25x about its centre, then resized to 160x160 without
+    # keeping the aspect ratio, which is how the CASIA-WebFace FaceNet was trained (facenet-
+    # pytorch's margin=32). dev: FNMR@FMR1e-3 1.4% vs 9.0% for the bare box.
+    crop_scale: float = 1.25
+    mtcnn_thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
+    mtcnn_factor: float = 0.709
+    max_image_pixels: int = 50_000_000  # larger images are refused before decoding
+    # 1:N decision. On ../shared/faces/dev (casia-webface, 725 genuine / 11,210 impostor
+    # pairs): highest impostor score 0.513, FMR 1e-3 at 0.476, FMR 1e-4 at 0.503. 0.55 keeps
+    # a margin above every impostor seen, for galleries far larger than 15 people, and
+    # accepts 95.4% of probes with one enrollment photo, 98.9% with three; no impostor
+    # accepted. The second-best identity must trail by 0.10: at 0.55 and above, a second
+    # identity that close is a look-alike, so the door asks for the PIN instead of guessing.
+    match_threshold: float = 0.55
+    match_margin: float = 0.10
+    enrollment: EnrollmentGate = field(default_factory=EnrollmentGate)
+    door: DoorGate = field(default_factory=DoorGate)
+
+    @property
+    def policy(self) -> MatchPolicy:
+        return MatchPolicy(self.match_threshold, self.match_margin)

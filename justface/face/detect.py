@@ -1,0 +1,83 @@
+"""Face detection with facenet-pytorch's MTCNN, on a downscaled copy of the image."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ._torchvision import import_facenet_pytorch
+
+MTCNN_MIN_FACE = 12  # PNet's input window: faces smaller than this (after scaling) are unseen
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One face in full-resolution image coordinates."""
+
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2
+    prob: float
+    landmarks: tuple[tuple[float, float], ...]  # eyes, nose, mouth corners: (x, y) x 5
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def size(self) -> float:
+        """Face size in pixels: the shorter side of the box."""
+        return min(self.width, self.height)
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+
+class Detector:
+    """MTCNN (weights ship in the facenet-pytorch wheel) without MTCNN's shared mutable
+    settings, so that one instance serves every thread with per-call sizes."""
+
+    def __init__(self, thresholds: tuple[float, float, float], factor: float):
+        fp = import_facenet_pytorch()
+        from facenet_pytorch.models.utils.detect_face import detect_face
+
+        self._detect_face = detect_face
+        self._nets = [net.eval() for net in (fp.PNet(), fp.RNet(), fp.ONet())]
+        self.thresholds = list(thresholds)
+        self.factor = factor
+
+    def detect(self, image: Image.Image, min_face_px: float, max_side: int) -> list[Detection]:
+        """Faces of at least ``min_face_px``, largest first.
+
+        MTCNN's cost grows with image area, and a face that fills much of a frame does not
+        need full resolution to be found, so detection runs on a copy whose longer side is at
+        most ``max_side``; boxes come back in full-resolution coordinates for cropping.
+        """
+        scale = min(1.0, max_side / max(image.size))
+        small = image
+        if scale < 1.0:
+            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            small = image.resize(size, Image.BILINEAR)
+            scale = small.width / image.width
+        min_size = max(MTCNN_MIN_FACE, min_face_px * scale)
+        if min(small.size) < min_size:
+            return []
+        with torch.inference_mode():
+            boxes, points = self._detect_face(
+                np.asarray(small), min_size, *self._nets, self.thresholds, self.factor, "cpu"
+            )
+        faces = [
+            Detection(
+                box=tuple(float(v) / scale for v in box[:4]),
+                prob=float(box[4]),
+                landmarks=tuple((float(x) / scale, float(y) / scale) for x, y in pts),
+            )
+            for box, pts in zip(boxes[0], points[0])
+        ]
+        faces = [f for f in faces if f.size >= min_face_px]
+        return sorted(faces, key=lambda f: f.area, reverse=True)

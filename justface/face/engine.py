@@ -1,0 +1,233 @@
+"""The face engine: photo or door frame in, 512-d L2-normalised template (or a reason) out.
+
+``get_engine(config)`` loads the models once per process, lazily and thread-safely; the
+engine itself holds no per-request state, so one instance serves every thread.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ._torchvision import import_facenet_pytorch
+from .config import EngineConfig
+from .convert import load_state_dict
+from .detect import Detection, Detector
+from .image import ImageError, brightness, decode_image, sharpness
+
+FACE_SIZE = 160  # InceptionResnetV1 input
+QUALITY_SIZE = 128  # face box resampled to this size for the quality measures
+
+
+class Reason(StrEnum):
+    NOT_AN_IMAGE = "not_an_image"
+    CORRUPT_IMAGE = "corrupt_image"
+    IMAGE_TOO_LARGE = "image_too_large"
+    NO_FACE = "no_face"
+    MULTIPLE_FACES = "multiple_faces"
+    LOW_CONFIDENCE = "low_confidence"
+    FACE_TOO_SMALL = "face_too_small"
+    TOO_DARK = "too_dark"
+    TOO_BRIGHT = "too_bright"
+    BLURRY = "blurry"
+    POOR_QUALITY = "poor_quality"  # door frames: any quality floor missed
+
+
+# Sentences for members and the door screen, keyed by reason (translate by key).
+MESSAGES: dict[Reason, str] = {
+    Reason.NOT_AN_IMAGE: "This file is not a photo we can read. Please use a JPEG or PNG photo.",
+    Reason.CORRUPT_IMAGE: "This photo could not be read completely. Please take it again.",
+    Reason.IMAGE_TOO_LARGE: "This photo is too large. Please use a smaller photo.",
+    Reason.NO_FACE: "We could not find a face. Please look straight at the camera.",
+    Reason.MULTIPLE_FACES: "There is more than one face. Please make sure only you are in the picture.",
+    Reason.LOW_CONFIDENCE: "Your face is not clearly visible. Please look at the camera "
+    "with nothing covering your face.",
+    Reason.FACE_TOO_SMALL: "Your face is too small in this photo. Please come closer to the camera.",
+    Reason.TOO_DARK: "This photo is too dark. Please take it in better light.",
+    Reason.TOO_BRIGHT: "This photo is too bright. Please avoid strong light on or behind your face.",
+    Reason.BLURRY: "This photo is blurry. Please hold still and take it again.",
+    Reason.POOR_QUALITY: "Please stand still and look at the camera.",
+}
+
+
+@dataclass(frozen=True)
+class Quality:
+    face_px: float  # shorter side of the face box
+    sharpness: float  # variance of Laplacian on the face crop
+    brightness: float  # mean grey level of the face crop
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    """Outcome of analysing one image: a template, or a reason (never both)."""
+
+    reason: Reason | None
+    template: np.ndarray | None = None  # (512,) float32, unit length
+    detection: Detection | None = None
+    quality: Quality | None = None
+    faces: int = 0  # faces found
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+    @property
+    def message(self) -> str:
+        return "" if self.reason is None else MESSAGES[self.reason]
+
+
+EnrollmentResult = DoorResult = FaceResult
+
+
+class FaceEngine:
+    def __init__(self, config: EngineConfig):
+        self.config = config
+        torch.set_num_threads(config.num_threads)
+        self.detector = Detector(config.mtcnn_thresholds, config.mtcnn_factor)
+        model = import_facenet_pytorch().InceptionResnetV1(classify=False)
+        model.load_state_dict(load_state_dict(config.model_path))
+        self.model = model.eval()
+
+    def analyse_enrollment(self, image: bytes | Image.Image) -> EnrollmentResult:
+        """Gate a member's enrollment photo; on success return its template.
+
+        Rules, in order: a readable image; at least one face; no second face whose box is
+        ``max_second_face_area`` (25%) or more of the largest face's area and whose
+        probability reaches ``min_prob`` (a stranger far behind the member is tolerated, a
+        second person beside them is not); then the largest face must reach the floors for
+        probability, size, brightness (both ends) and sharpness. Size is checked before
+        sharpness because a small face is blurry once enlarged, and "come closer" is the
+        useful advice.
+        """
+        gate = self.config.enrollment
+        try:
+            img = self._image(image)
+        except ImageError as exc:
+            return FaceResult(Reason(exc.reason))
+        # Look for faces down to half the floor, so that a small face hears "come closer"
+        # rather than "no face", and smaller background faces are seen too.
+        faces = self.detector.detect(img, gate.min_face_px / 2, gate.detect_max_side)
+        if not faces:
+            return FaceResult(Reason.NO_FACE)
+        face = faces[0]
+        if any(
+            f.area >= gate.max_second_face_area * face.area and f.prob >= gate.min_prob
+            for f in faces[1:]
+        ):
+            return FaceResult(Reason.MULTIPLE_FACES, faces=len(faces))
+        crop = self.crop(img, face)
+        quality = measure_quality(img, face)
+        checks = (
+            (face.prob < gate.min_prob, Reason.LOW_CONFIDENCE),
+            (face.size < gate.min_face_px, Reason.FACE_TOO_SMALL),
+            (quality.brightness < gate.min_brightness, Reason.TOO_DARK),
+            (quality.brightness > gate.max_brightness, Reason.TOO_BRIGHT),
+            (quality.sharpness < gate.min_sharpness, Reason.BLURRY),
+        )
+        for failed, reason in checks:
+            if failed:
+                return FaceResult(reason, detection=face, quality=quality, faces=len(faces))
+        return FaceResult(None, self.embed(crop[None])[0], face, quality, len(faces))
+
+    def analyse_door_frame(self, image: bytes | Image.Image) -> DoorResult:
+        """Template of the dominant face of a door-camera frame.
+
+        ``multiple_faces`` when a second face is at least ``tailgate_face_area`` of the
+        dominant face's area (two people at the door); smaller faces further back are
+        ignored. ``poor_quality`` when any floor is missed.
+        """
+        gate = self.config.door
+        try:
+            img = self._image(image)
+        except ImageError as exc:
+            return FaceResult(Reason(exc.reason))
+        faces = self.detector.detect(img, gate.min_face_px, gate.detect_max_side)
+        if not faces:
+            return FaceResult(Reason.NO_FACE)
+        face = faces[0]
+        if any(f.area >= gate.tailgate_face_area * face.area for f in faces[1:]):
+            return FaceResult(Reason.MULTIPLE_FACES, faces=len(faces))
+        crop = self.crop(img, face)
+        quality = measure_quality(img, face)
+        if (
+            face.prob < gate.min_prob
+            or quality.sharpness < gate.min_sharpness
+            or not gate.min_brightness <= quality.brightness <= gate.max_brightness
+        ):
+            return FaceResult(Reason.POOR_QUALITY, detection=face, quality=quality, faces=len(faces))
+        return FaceResult(None, self.embed(crop[None])[0], face, quality, len(faces))
+
+    def photo_template(self, image: bytes | Image.Image) -> np.ndarray | None:
+        """Template of a labelled test photo, without quality gates: the face covering the
+        image centre (the labelled person in LFW-style sets), else the largest. None if
+        there is no face or no image."""
+        try:
+            img = self._image(image)
+        except ImageError:
+            return None
+        faces = self.detector.detect(img, 20, max(img.size))
+        if not faces:
+            return None
+        cx, cy = img.width / 2, img.height / 2
+        central = [f for f in faces if f.box[0] <= cx <= f.box[2] and f.box[1] <= cy <= f.box[3]]
+        return self.embed(self.crop(img, (central or faces)[0])[None])[0]
+
+    def crop(self, img: Image.Image, face: Detection) -> np.ndarray:
+        """The model's input crop as (160, 160, 3) uint8: the box grown ``crop_scale`` times
+        about its centre (black beyond the image edge), squashed to a square like the
+        training data."""
+        x1, y1, x2, y2 = face.box
+        half_w = (x2 - x1) * self.config.crop_scale / 2
+        half_h = (y2 - y1) * self.config.crop_scale / 2
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        box = (round(cx - half_w), round(cy - half_h), round(cx + half_w), round(cy + half_h))
+        return np.asarray(img.crop(box).resize((FACE_SIZE, FACE_SIZE), Image.BILINEAR))
+
+    def embed(self, crops: np.ndarray) -> np.ndarray:
+        """(N, 160, 160, 3) uint8 crops -> (N, 512) float32 unit-length templates."""
+        x = torch.tensor(crops).permute(0, 3, 1, 2).float()  # copies: PIL arrays are read-only
+        # Fixed standardisation, as the model was trained (--use_fixed_image_standardization
+        # in Sandberg's facenet); per-image prewhitening measured worse (docs/face-engine.md).
+        x = (x - 127.5) / 128.0
+        with torch.inference_mode():
+            return self.model(x).numpy()
+
+    def _image(self, image: bytes | Image.Image) -> Image.Image:
+        if isinstance(image, Image.Image):
+            return image if image.mode == "RGB" else image.convert("RGB")
+        return decode_image(image, self.config.max_image_pixels)
+
+
+def measure_quality(img: Image.Image, face: Detection) -> Quality:
+    """Sharpness and brightness of the face box (inside the image), resampled to a fixed
+    size so that figures compare across cameras; an enlarged small face reads as blurry."""
+    box = (
+        max(0, round(face.box[0])),
+        max(0, round(face.box[1])),
+        min(img.width, round(face.box[2])),
+        min(img.height, round(face.box[3])),
+    )
+    if box[2] - box[0] < 3 or box[3] - box[1] < 3:
+        return Quality(face.size, 0.0, 0.0)
+    gray = np.asarray(img.crop(box).convert("L").resize((QUALITY_SIZE, QUALITY_SIZE), Image.BILINEAR))
+    return Quality(face.size, sharpness(gray), brightness(gray))
+
+
+_engines: dict[EngineConfig, FaceEngine] = {}
+_lock = threading.Lock()
+
+
+def get_engine(config: EngineConfig) -> FaceEngine:
+    """The process-wide engine for ``config``, loaded on first use (double-checked lock:
+    no lock once loaded, and concurrent first calls load the models only once)."""
+    engine = _engines.get(config)
+    if engine is None:
+        with _lock:
+            engine = _engines.get(config)
+            if engine is None:
+                engine = _engines[config] = FaceEngine(config)
+    return engine
