@@ -93,6 +93,11 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets the web process and the background worker read while the other writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", transaction_mode="IMMEDIATE", timeout=20
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -173,6 +178,9 @@ Q_CLUSTER = {
 # Face engine (see README: Face engine).
 FACE_MODEL = env.str("FACE_MODEL", default="casia-webface")
 FACE_TORCH_THREADS = env.int("FACE_TORCH_THREADS", default=2)
+# Leave unset to use the calibrated defaults (justface/face/config.py, docs/face-engine.md).
+FACE_MATCH_THRESHOLD = env.float("FACE_MATCH_THRESHOLD", default=None)
+FACE_MATCH_MARGIN = env.float("FACE_MATCH_MARGIN", default=None)
 
 LOGGING = {
     "version": 1,

@@ -19,3 +19,7 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 # Serve static files from the apps (as in development) rather than from a collected folder.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Tests that start a second process need the test database on disk, not in memory.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}  # noqa: F405

@@ -9,7 +9,9 @@
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import date
 from itertools import count
 
@@ -20,6 +22,21 @@ from justface.tenancy import Role
 from members.models import Centre, Chain, Member, StaffRole
 
 _numbers = count(1)
+REPO = Path(__file__).resolve().parents[1]
+
+
+def faces_dir() -> Path:
+    """Labelled photos of real faces (never in the repo): JUSTFACE_FACE_DATA, or ../shared/faces/dev."""
+    folder = Path(os.environ.get("JUSTFACE_FACE_DATA", REPO.parent / "shared" / "faces" / "dev"))
+    if not folder.is_dir():
+        pytest.fail(f"Face photos not found at {folder}: set JUSTFACE_FACE_DATA to a folder with one "
+                    "sub-folder of photos per person (e.g. shared/faces/dev).", pytrace=False)
+    return folder
+
+
+def face_photo(identity: str, n: int) -> bytes:
+    """The n-th photo (1-based) of a person in the face-data folder."""
+    return sorted((faces_dir() / identity).iterdir())[n - 1].read_bytes()
 
 
 def make_member(chain: Chain, centre: Centre, **overrides) -> Member:

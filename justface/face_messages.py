@@ -1,0 +1,21 @@
+"""What a member is told when a photo is refused, by the face engine's reason code."""
+from django.utils.translation import gettext_lazy as _
+
+ENROLLMENT_MESSAGES = {
+    "no_consent": _("Face scan needs your explicit consent first. You can always use your PIN instead."),
+    "no_face": _("We could not find a face in the photo. Face the camera in good light and try again."),
+    "multiple_faces": _("There is more than one face in the photo. Take a photo of just yourself."),
+    "face_too_small": _("Your face is too small in the photo. Hold the camera closer."),
+    "low_confidence": _("We could not see your face clearly. Face the camera straight on and try again."),
+    "blurry": _("The photo is blurred. Hold still and try again."),
+    "too_dark": _("The photo is too dark. Move to better light and try again."),
+    "too_bright": _("The photo is too bright. Avoid strong light behind or straight on you."),
+    "not_an_image": _("That file is not a photo. Upload a JPEG, PNG or WebP image."),
+    "corrupt_image": _("The photo could not be read; it may be damaged. Try another one."),
+    "image_too_large": _("The photo is too large. Use one under 5 MB and 4096 pixels on each side."),
+}
+FALLBACK = _("The photo could not be used. Try another one.")
+
+
+def enrollment_message(reason: str) -> str:
+    return str(ENROLLMENT_MESSAGES.get(reason, FALLBACK))
