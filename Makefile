@@ -2,9 +2,10 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test install migrate seed face-model check-deploy clean
+.PHONY: run test install browser check-deploy clean
 
 install: $(STAMP)
 
@@ -21,12 +22,18 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 	$(PY) -m justface.envfile .env
 
 run: $(STAMP) .env
+	$(PY) manage.py install_face_model
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP)
+test: $(STAMP) browser
+	$(PY) manage.py install_face_model --settings=justface.settings_test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's chromium (Playwright's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { echo "Install Debian's chromium (apt-get install chromium) for the browser tests."; exit 1; }
 
 check-deploy: $(STAMP)
 	DJANGO_DEBUG=0 $(PY) manage.py check --deploy --fail-level WARNING
