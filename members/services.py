@@ -7,7 +7,6 @@ import json
 import re
 import zipfile
 from datetime import timedelta
-from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
@@ -88,10 +87,10 @@ def accept_invitation(*, token: str, password: str) -> Member:
         member = invitation.member
         if member.user_id:
             raise ValidationError(_("You already have a login. Sign in, or reset your password."), code="has_login")
-        # Compare the password with the member's own details, which the login itself does not hold.
-        validate_password(password, SimpleNamespace(username="", first_name=member.first_name,
-                                                    last_name=member.last_name, email=member.email))
-        user = get_user_model().objects.create_user(username=login_username(member), password=password)
+        # Compare the password with the member's own details, which the saved login does not hold.
+        User = get_user_model()
+        validate_password(password, User(first_name=member.first_name, last_name=member.last_name, email=member.email))
+        user = User.objects.create_user(username=login_username(member), password=password)
         member.user = user
         member.save(update_fields=["user"])
         invitation.used_at = timezone.now()

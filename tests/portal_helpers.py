@@ -69,3 +69,18 @@ def link_in_mail(path_part: str, *, to: str | None = None) -> str:
 def site_url(settings):
     settings.JUSTFACE_PUBLIC_URL = "https://gym.example.com"
     return settings.JUSTFACE_PUBLIC_URL
+
+
+@pytest.fixture
+def fresh_cache():
+    """The login limiter counts in the cache: every test starts with none counted."""
+    from django.core.cache import cache
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """`with commit(): ...` runs what waits for the commit (e-mails, file deletions) at the block's end."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
