@@ -1,8 +1,29 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
+from access import selectors, services
+from access.models import AccessEvent, DeviceToken, Door, Visit
 from justface.admin_scoping import ScopedAdmin
-from justface.tenancy import Perm
-from access.models import AccessEvent, Door
+from justface.tenancy import Perm, scope_for
+
+
+class DeviceTokenInline(admin.TabularInline):
+    model = DeviceToken
+    fields = readonly_fields = ["label", "created_at", "last_seen_at", "revoked_at"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # tokens are issued by the action, which shows the token once
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return scope_for(request.user).can(Perm.VIEW_CHAIN_SETUP)  # the door around it is already scoped
 
 
 @admin.register(Door)
@@ -11,14 +32,85 @@ class DoorAdmin(ScopedAdmin):
     list_filter = ["centre"]
     search_fields = ["name"]
     autocomplete_fields = ["centre"]
+    inlines = [DeviceTokenInline]
+    actions = ["issue_token"]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # A new door gets its tablet's token straight away.
+        return self._show_tokens(request, [obj])
+
+    @admin.action(description="Issue a new device token (shown once)", permissions=["change"])
+    def issue_token(self, request, queryset):
+        return self._show_tokens(request, list(queryset.select_related("centre")))
+
+    def _show_tokens(self, request, doors):
+        issued = [(door, services.issue_device_token(door=door, actor=request.user)[1]) for door in doors]
+        response = TemplateResponse(request, "admin/access/door/token_issued.html", {
+            **self.admin_site.each_context(request), "title": "Device token issued", "issued": issued, "opts": self.model._meta,
+        })
+        add_never_cache_headers(response)  # the token must not linger in any cache
+        return response
 
 
-@admin.register(AccessEvent)
-class AccessEventAdmin(ScopedAdmin):
-    """Check-ins are written by the door services only; staff read them."""
+@admin.register(DeviceToken)
+class DeviceTokenAdmin(ScopedAdmin):
+    list_display = ["__str__", "label", "created_at", "last_seen_at", "revoked_at"]
+    list_filter = ["door__centre"]
+    fields = ["door", "label", "created_at", "last_seen_at", "revoked_at", "last_status"]
+    readonly_fields = ["door", "created_at", "last_seen_at", "revoked_at", "last_status"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # issued from a door, so that the token is shown once
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the row keeps when the tablet was last seen
+
+    @admin.action(description="Revoke selected tokens (immediately)", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = sum(services.revoke_device_token(token=token, actor=request.user) for token in queryset.select_related("door__centre"))
+        self.message_user(request, f"{revoked} token(s) revoked; their tablets are refused from now on.", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(ScopedAdmin):
+    """Door records are written by the door services only; staff read them."""
 
     view_perm = Perm.VIEW_MEMBERS
     change_perm = add_perm = delete_perm = None
-    list_display = ["at", "centre", "door", "member_id", "method", "direction", "decision", "reason"]
-    list_filter = ["decision", "method", "direction", "centre"]
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "centre", "door", "member_id", "method", "direction", "decision", "reason", "score", "margin"]
+    list_filter = ["decision", "method", "direction", "reason", "centre"]
     date_hierarchy = "at"
+
+
+class InsideNowFilter(admin.SimpleListFilter):
+    title = "inside now"
+    parameter_name = "inside"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Inside now"), ("no", "Left or ended")]
+
+    def queryset(self, request, queryset):
+        inside = selectors.open_visits(at=timezone.now()).values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=inside)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=inside)
+        return queryset
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdmin):
+    """Live occupancy: how many members are inside each centre, and the visits behind it."""
+
+    list_display = ["checked_in_at", "centre", "member_id", "checked_out_at", "ends_at"]
+    list_filter = [InsideNowFilter, "centre"]
+    date_hierarchy = "checked_in_at"
+    change_list_template = "admin/access/visit/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "occupancy": selectors.occupancy(self.scope(request))}
+        return super().changelist_view(request, extra_context)
