@@ -1,0 +1,100 @@
+"""The kiosk page in a real headless Chromium whose fake camera shows a real face: pairing,
+a face scan greeted by first name, the PIN pad, and a revoked token sending it back to pairing."""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from access import services
+from access.models import AccessEvent
+from tests.conftest import face_photo
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+pytestmark = pytest.mark.browser
+WIDTH, HEIGHT = 640, 480
+
+
+def write_y4m(path: Path, photo: bytes, frames: int = 20) -> Path:
+    """A still camera picture as a Y4M video (4:2:0), the format Chromium's fake camera reads."""
+    face = Image.open(io.BytesIO(photo)).convert("RGB")
+    face = face.resize((HEIGHT * face.width // face.height, HEIGHT))
+    canvas = Image.new("RGB", (WIDTH, HEIGHT), (128, 128, 128))
+    canvas.paste(face, ((WIDTH - face.width) // 2, 0))
+    ycc = np.asarray(canvas.convert("YCbCr"), dtype=np.float32)
+    planes = [ycc[..., 0]] + [ycc[..., c].reshape(HEIGHT // 2, 2, WIDTH // 2, 2).mean(axis=(1, 3)) for c in (1, 2)]
+    frame = b"FRAME\n" + b"".join(np.round(p).astype(np.uint8).tobytes() for p in planes)
+    path.write_bytes(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * frames)
+    return path
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    video = write_y4m(tmp_path / "camera.y4m", face_photo("Colin_Powell", 2))
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ])
+        yield chromium
+        chromium.close()
+
+
+def test_kiosk_pairs_greets_by_first_name_and_takes_a_pin(live_server, browser, tablet_a, colin):
+    page = browser.new_page()
+    page.set_default_timeout(90_000)  # the first scan loads the face model in the server
+    page.goto(f"{live_server.url}/kiosk/")
+    assert page.locator("#pairing").is_visible() and page.locator("#door").is_hidden()
+    page.fill("#pair-token", "not-the-token")
+    page.click("#pair-form button[type=submit]")
+    page.wait_for_selector("#pair-error:has-text('not accepted')")
+
+    page.fill("#pair-token", tablet_a.token)
+    page.click("#pair-form button[type=submit]")
+    page.wait_for_selector("#door:visible")
+    assert page.locator("#centre").inner_text() == "Alpha One"
+    assert page.locator("#pin-button").inner_text() == "Brug PIN-kode i stedet"  # the PIN pad is always offered
+
+    # The fake camera shows Colin standing still: the kiosk sends a frame and greets him.
+    page.wait_for_selector("#result.granted:has-text('Velkommen, Colin!')")
+    event = AccessEvent.objects.get()
+    assert (event.member, event.method, event.direction, event.decision) == (colin, "face", "in", "granted")
+
+    # He leaves with his PIN, typed on the keypad.
+    page.click("#leave-button")
+    page.click("#pin-button")
+    page.fill("#member-number", colin.member_number)
+    for digit in "4711":
+        page.click(f"#pin-pad [data-digit='{digit}']")
+    page.click("#pin-form button[type=submit]")
+    page.wait_for_selector("#result.granted:has-text('Farvel, Colin. Vi ses!')")
+    assert page.locator("#pin-pad").is_hidden()
+    assert list(AccessEvent.objects.order_by("at").values_list("method", "direction", "decision")) == [
+        ("face", "in", "granted"), ("pin", "out", "granted")]
+
+    page.click("#pin-button")
+    page.fill("#member-number", colin.member_number)
+    for digit in "1357":
+        page.click(f"#pin-pad [data-digit='{digit}']")
+    page.click("#pin-form button[type=submit]")
+    page.wait_for_selector("#result.denied:has-text('Medlemsnummer eller PIN-kode er forkert')")
+    # Only one face scan: Colin stood still, so no frame was sent again.
+    assert AccessEvent.objects.filter(method="face").count() == 1
+
+    # The tablet keeps its token; once revoked, it asks to be paired again.
+    page.reload()
+    page.wait_for_selector("#door:visible")
+    services.revoke_device_token(token=tablet_a.device, actor=None)
+    page.reload()
+    page.wait_for_selector("#pairing:visible")
+    assert "no longer valid" in page.locator("#pair-error").inner_text()
+    assert page.evaluate("localStorage.getItem('justface.door.token')") is None
