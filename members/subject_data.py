@@ -53,6 +53,17 @@ def held_about(member: Member) -> list[Category]:
     return [fn(member) for _, fn in sorted(_providers.values(), key=lambda entry: entry[0])]
 
 
+# Check-ins are access's data, but their retention is the chain's policy (members.policy): the
+# words describing them live here, beside that policy, in members' catalogue.
+CHECKIN_TEXTS = dict(
+    title=_("Your check-ins"),
+    purpose=_("Access control and support; counted without names in statistics for the centre."),
+    legal_basis=_("Contract (GDPR Art. 6(1)(b)); statistics: legitimate interest (Art. 6(1)(f))."),
+    labels={"at": _("When"), "centre": _("Centre"), "door": _("Door"), "method": _("How"), "direction": _("In or out"),
+            "decision": _("Result"), "reason": _("Reason")},
+)
+
+
 def days_after_end(days: int) -> str:
     if days == 0:
         return str(_("Deleted when the membership ends."))
