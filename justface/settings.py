@@ -130,6 +130,8 @@ MEDIA_ROOT = DATA_DIR / "private"
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Justface <noreply@localhost>")
+# The site's address, for links in e-mails (invitations, password resets, guardians' links).
+JUSTFACE_PUBLIC_URL = env.str("JUSTFACE_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else "")
 
 # Security. With DJANGO_DEBUG=0 every header `check --deploy` asks for is on; a site behind a
 # TLS-terminating proxy sets DJANGO_SECURE_PROXY_SSL_HEADER=1.

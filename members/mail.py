@@ -12,7 +12,7 @@ from django.utils import translation
 def public_url(path: str, request=None) -> str:
     """An absolute link for an e-mail. JUSTFACE_PUBLIC_URL wins (commands have no request, and a
     link in an e-mail should never depend on the Host header a client sent)."""
-    base = getattr(settings, "JUSTFACE_PUBLIC_URL", "") or ""
+    base = settings.JUSTFACE_PUBLIC_URL
     if base:
         return base.rstrip("/") + path
     if request is not None:
