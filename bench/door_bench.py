@@ -1,0 +1,291 @@
+"""Door latency and throughput, end to end, as in production.
+
+Starts gunicorn (DEBUG off) on a fresh PostgreSQL database, enrolls real faces from the dev set
+plus a gallery of synthetic templates, then drives the door API like tablets do: POST a frame,
+poll while pending, stop the clock at the final decision. Two runs: 1 tablet, then N tablets at
+once. Afterwards it checks that every decision returned has its access event in the database.
+
+    .venv/bin/python bench/door_bench.py                  # a table
+    .venv/bin/python bench/door_bench.py --json           # {"single": {...}, "concurrent": {...}}
+
+Needs PostgreSQL (DATABASE_URL's server; the database named by --database is dropped and
+created), the face model (installed if missing) and the labelled photos (JUSTFACE_FACE_DATA,
+default ../shared/faces/dev).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL.")
+    parser.add_argument("--database", default="justface_door_bench", help="Database to (re)create for the run.")
+    parser.add_argument("--synthetic", type=int, default=10_000, help="Synthetic templates in the gallery.")
+    parser.add_argument("--tablets", type=int, default=8, help="Concurrent tablets in the second run.")
+    parser.add_argument("--seconds", type=float, default=60, help="Length of each run.")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker.")
+    parser.add_argument("--torch-threads", type=int, default=1, help="FACE_TORCH_THREADS per worker.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
+    return parser.parse_args()
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def faces_dir() -> Path:
+    folder = Path(os.environ.get("JUSTFACE_FACE_DATA", REPO.parent / "shared" / "faces" / "dev"))
+    if not folder.is_dir():
+        sys.exit(f"Face photos not found at {folder}: set JUSTFACE_FACE_DATA.")
+    return folder
+
+
+def environment(args, data_dir: Path) -> dict:
+    from cryptography.fernet import Fernet
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "justface.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"{args.server}/{args.database}",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "JUSTFACE_DATA_DIR": str(data_dir),
+        "FACE_TORCH_THREADS": str(args.torch_threads),
+    }
+
+
+def recreate_database(args) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
+        conn.execute(f'CREATE DATABASE "{args.database}"')
+
+
+def manage(env: dict, *command: str) -> None:
+    result = subprocess.run([PYTHON, "manage.py", *command], cwd=REPO, env=env, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"manage.py {' '.join(command)} failed:\n{result.stderr[-3000:]}")
+
+
+def door_frame(photo: bytes) -> bytes:
+    """The photo as the kiosk would send it: a 640x480 JPEG with the face filling the height."""
+    from PIL import Image
+
+    face = Image.open(io.BytesIO(photo)).convert("RGB")
+    face = face.resize((480 * face.width // face.height, 480))
+    canvas = Image.new("RGB", (640, 480), (128, 128, 128))
+    canvas.paste(face, ((640 - face.width) // 2, 0))
+    out = io.BytesIO()
+    canvas.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def seed(args) -> tuple[list[str], list[bytes]]:
+    """Chain, centre, one door and token per tablet, enrolled real faces, synthetic gallery.
+    Returns the tablets' tokens and the probe frames (other photos of the enrolled people, and
+    photos of people who are not members)."""
+    import django
+
+    django.setup()
+    import hashlib
+
+    import numpy as np
+    from django.utils import timezone
+
+    from access.models import Door
+    from access.services import issue_device_token
+    from consent.enrollment import enroll_face
+    from consent.models import ConsentDocument, ConsentRecord
+    from members.gallery import bump_version, encode_template
+    from members.models import Centre, Chain, FaceTemplate, Member
+
+    chain = Chain.objects.create(name="Bench Fitness", slug="bench", organisation_number="DK00000000", country="DK",
+                                 default_language="da", dpo_email="dpo@bench.example")
+    centre = Centre.objects.create(chain=chain, name="Bench Centre", slug="bench")  # no hours: always open
+    tokens = [issue_device_token(door=Door.objects.create(centre=centre, name=f"Door {n}"), actor=None)[1]
+              for n in range(max(args.tablets, 1))]
+    body = "Face scan consent (bench)."
+    document = ConsentDocument.objects.create(chain=chain, kind="biometric", language="en", version=1, title="Face scan",
+                                              body=body, published_at=timezone.now())
+
+    people = sorted(p for p in faces_dir().iterdir() if p.is_dir())
+    members, strangers = people[:-3], people[-3:]
+    probes: list[bytes] = []
+    for n, person in enumerate(members):
+        photos = sorted(person.iterdir())
+        member = Member.objects.create(chain=chain, home_centre=centre, member_number=f"R{n:05d}", first_name=person.name.split("_")[0],
+                                       last_name="Bench")
+        ConsentRecord.objects.create(member=member, document=document, action="sign",
+                                     text_sha256=hashlib.sha256(body.encode()).hexdigest())
+        if not enroll_face(member=member, image=photos[0].read_bytes(), actor=None).ok:
+            log(f"  {person.name}: enrollment photo refused, skipped")
+            continue
+        probes += [door_frame(p.read_bytes()) for p in photos[1:]]
+    probes += [door_frame(p.read_bytes()) for person in strangers for p in sorted(person.iterdir())]
+
+    rng = np.random.default_rng(7)
+    synthetic = []
+    for start in range(0, args.synthetic, 2000):
+        batch = [Member(chain=chain, home_centre=centre, member_number=f"S{i:06d}", first_name="Synthetic", last_name=f"{i}")
+                 for i in range(start, min(start + 2000, args.synthetic))]
+        for member in batch:
+            member.refresh_lookup_hashes()
+        synthetic += Member.objects.bulk_create(batch)
+    vectors = rng.standard_normal((len(synthetic), 512)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    FaceTemplate.objects.bulk_create([FaceTemplate(member=m, template=encode_template(v), model_name="synthetic")
+                                      for m, v in zip(synthetic, vectors)], batch_size=2000)
+    bump_version(chain.pk)
+    log(f"  {FaceTemplate.objects.count()} templates ({len(members)} real people), {len(probes)} probe frames")
+    return tokens, probes
+
+
+class Tablet(threading.Thread):
+    """POST a frame, poll while pending; the latency is until the final decision."""
+
+    def __init__(self, base: str, token: str, frames: list[bytes], offset: int, until: float):
+        super().__init__(daemon=True)
+        self.base, self.frames, self.offset, self.until = base, frames, offset, until
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Device {token}"
+        self.latencies: list[float] = []
+        self.scan_ids: list[str] = []
+        self.errors = 0
+
+    def run(self) -> None:
+        n = self.offset
+        while time.monotonic() < self.until:
+            frame = self.frames[n % len(self.frames)]
+            n += 1
+            started = time.perf_counter()
+            try:
+                response = self.session.post(f"{self.base}/api/v1/door/scans/", files={"image": ("f.jpg", frame, "image/jpeg")},
+                                             headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
+                body = response.json()
+                while response.status_code == 202 or body.get("status") == "pending":
+                    response = self.session.get(f"{self.base}/api/v1/door/scans/{body['id']}/", params={"wait": 5}, timeout=30)
+                    body = response.json()
+            except (requests.RequestException, ValueError):
+                self.errors += 1
+                continue
+            if response.status_code != 200 or body.get("reason") == "unavailable":
+                self.errors += 1
+                continue
+            self.latencies.append((time.perf_counter() - started) * 1000)
+            self.scan_ids.append(body["id"])
+
+
+def run_phase(base: str, tokens: list[str], probes: list[bytes], tablets: int, seconds: float) -> dict:
+    from access.models import AccessEvent
+
+    until = time.monotonic() + seconds
+    started = time.perf_counter()
+    threads = [Tablet(base, tokens[i], probes, i * 7, until) for i in range(tablets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies = sorted(ms for t in threads for ms in t.latencies)
+    ids = [i for t in threads for i in t.scan_ids]
+    events = AccessEvent.objects.filter(scan_id__in=ids).count()
+    q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+    return {
+        "tablets": tablets,
+        "decisions": len(latencies),
+        "p50_ms": round(q[49], 1),
+        "p95_ms": round(q[94], 1),
+        "p99_ms": round(q[98], 1),
+        "decisions_per_s": round(len(latencies) / elapsed, 2),
+        "errors": sum(t.errors for t in threads),
+        "events_lost": len(ids) - events,
+    }
+
+
+def wait_until_up(base: str, server: subprocess.Popen) -> None:
+    for _ in range(600):
+        if server.poll() is not None:
+            sys.exit("gunicorn exited; run with DJANGO_LOG_LEVEL=INFO to see why.")
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    sys.exit("gunicorn did not answer within 60 s.")
+
+
+def main() -> None:
+    args = parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="door-bench-"))
+    shared_models = REPO / "var" / "models"
+    if shared_models.is_dir():
+        (data_dir / "models").symlink_to(shared_models)  # reuse the converted model
+    env = environment(args, data_dir)
+    os.environ.update(env)
+    sys.path.insert(0, str(REPO))
+    log(f"Database {args.database}: recreating and migrating")
+    recreate_database(args)
+    manage(env, "migrate", "--noinput")
+    manage(env, "install_face_model")
+    log(f"Seeding: real faces and {args.synthetic} synthetic templates")
+    tokens, probes = seed(args)
+
+    base = f"http://127.0.0.1:{args.port}"
+    server = subprocess.Popen(
+        [str(Path(PYTHON).with_name("gunicorn")), "justface.wsgi", "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
+         "--threads", str(args.threads), "--worker-class", "gthread", "--timeout", "120"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if args.json else None,
+    )
+    try:
+        wait_until_up(base, server)
+        log(f"gunicorn: {args.workers} workers x {args.threads} threads, torch threads {args.torch_threads}; warming up")
+        run_phase(base, tokens, probes, args.workers * args.threads, 10)  # every worker loads the model and gallery
+        log(f"1 tablet for {args.seconds:.0f} s")
+        single = run_phase(base, tokens, probes, 1, args.seconds)
+        log(f"{args.tablets} tablets for {args.seconds:.0f} s")
+        concurrent = run_phase(base, tokens, probes, args.tablets, args.seconds)
+    finally:
+        server.send_signal(signal.SIGTERM)  # the master only: it stops its workers
+        server.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    result = {"single": single, "concurrent": concurrent}
+    if args.json:
+        print(json.dumps(result))
+        return
+    keys = ["tablets", "decisions", "p50_ms", "p95_ms", "p99_ms", "decisions_per_s", "errors", "events_lost"]
+    print(f"{'':12}" + "".join(f"{k:>16}" for k in keys))
+    for name, row in result.items():
+        print(f"{name:12}" + "".join(f"{row[k]:>16}" for k in keys))
+
+
+if __name__ == "__main__":
+    main()
