@@ -189,9 +189,9 @@ def _torch(node: Node) -> torch.Tensor:
 
 
 def _download_vggface2(cache: Path) -> dict[str, torch.Tensor]:
+    import_facenet_pytorch()  # first: it may need the torchvision stand-in
     from facenet_pytorch.models.utils.download import download_url_to_file
 
-    import_facenet_pytorch()
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
         raw = Path(tmp) / "download.pt"

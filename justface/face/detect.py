@@ -1,6 +1,7 @@
 """Face detection with facenet-pytorch's MTCNN, on a downscaled copy of the image."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +48,11 @@ class Detector:
         from facenet_pytorch.models.utils.detect_face import detect_face
 
         self._detect_face = detect_face
-        self._nets = [net.eval() for net in (fp.PNet(), fp.RNet(), fp.ONet())]
+        # channels_last: this torch's NCHW max_pool2d is ~5x slower on these small maps.
+        self._nets = [
+            net.eval().to(memory_format=torch.channels_last)
+            for net in (fp.PNet(), fp.RNet(), fp.ONet())
+        ]
         self.thresholds = list(thresholds)
         self.factor = factor
 
@@ -58,12 +63,10 @@ class Detector:
         need full resolution to be found, so detection runs on a copy whose longer side is at
         most ``max_side``; boxes come back in full-resolution coordinates for cropping.
         """
-        scale = min(1.0, max_side / max(image.size))
-        small = image
-        if scale < 1.0:
-            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-            small = image.resize(size, Image.BILINEAR)
-            scale = small.width / image.width
+        # Box-filter reduction by an integer factor: antialiased, ~8x faster than resize().
+        factor = max(1, math.ceil(max(image.size) / max_side))
+        small = image.reduce(factor) if factor > 1 else image
+        scale = 1 / factor
         min_size = max(MTCNN_MIN_FACE, min_face_px * scale)
         if min(small.size) < min_size:
             return []
