@@ -1,10 +1,15 @@
 from django.contrib import admin, messages
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 
 from access import selectors, services
+from access.frames import frame_content_type
 from access.models import AccessEvent, DeviceToken, Door, Visit
+from justface import audit, private_files
 from justface.admin_scoping import ScopedAdmin
 from justface.tenancy import Perm, scope_for
 
@@ -84,6 +89,30 @@ class AccessEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "centre", "door", "member_id", "method", "direction", "decision", "reason", "score", "margin"]
     list_filter = ["decision", "method", "direction", "reason", "centre"]
     date_hierarchy = "at"
+    readonly_fields = ["door_photo"]
+
+    @admin.display(description="Door photo")
+    def door_photo(self, event):
+        if not (event.scan and event.scan.frame_file):
+            return "None kept (deleted at check-out or at its deadline, or never kept)."
+        until = timezone.localtime(event.scan.frame_expires_at)
+        return format_html('<img src="frame/" alt="Door photo" style="max-width:320px"><br>Deleted at the latest {}.',
+                           f"{until:%Y-%m-%d %H:%M}")
+
+    def get_urls(self):
+        frame = path("<path:object_id>/frame/", self.admin_site.admin_view(self.frame_view), name="access_accessevent_frame")
+        return [frame, *super().get_urls()]
+
+    def frame_view(self, request, object_id):
+        """The kept frame of a scan, decrypted for staff who may see the event; every look is audited."""
+        event = self.get_object(request, object_id)
+        if event is None or not self.has_view_permission(request, event) or not (event.scan and event.scan.frame_file):
+            raise Http404("No door photo.")
+        audit.record(action="door_photo.view", actor=request.user, obj=event, chain_id=event.centre.chain_id, reason="admin")
+        data = private_files.read(event.scan.frame_file)
+        response = HttpResponse(data, content_type=frame_content_type(data))
+        add_never_cache_headers(response)
+        return response
 
 
 class InsideNowFilter(admin.SimpleListFilter):

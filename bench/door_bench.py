@@ -46,7 +46,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker.")
     parser.add_argument("--torch-threads", type=int, default=1, help="FACE_TORCH_THREADS per worker.")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
     return parser.parse_args()
 
@@ -262,8 +262,9 @@ def main() -> None:
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
         [str(Path(PYTHON).with_name("gunicorn")), "justface.wsgi", "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
-         "--threads", str(args.threads), "--worker-class", "gthread", "--timeout", "120"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE if args.json else None,
+         "--threads", str(args.threads), "--worker-class", "gthread", "--timeout", "120", "--no-control-socket",
+         "--log-level", "warning"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL,
     )
     try:
         wait_until_up(base, server)

@@ -8,7 +8,7 @@ from access.selectors import hash_device_token
 from justface.models import AuditEntry
 from members.services import set_pin
 from tests.access.conftest import pair_tablet
-from tests.conftest import make_member
+from tests.conftest import face_photo, make_member
 from tests.permissions import assert_matrix
 
 DOORS = "/admin/access/door/"
@@ -83,3 +83,17 @@ def test_live_occupancy_per_centre(login, tablet_a, tablet_b, colin, world):
     assert inside(responses["frontdesk_a"]) == {"Alpha One": 1}
     assert inside(responses["manager_b"]) == {"Beta One": 0}
     assert "1 visit" in responses["manager_a"].content.decode()
+
+
+def test_staff_see_a_kept_door_photo_and_every_look_is_audited(login, tablet_a, tablet_b, colin, world):
+    tablet_a.scan(face_photo("Colin_Powell", 2))
+    event = AccessEvent.objects.get()
+    url = f"/admin/access/accessevent/{event.pk}/frame/"
+    responses = assert_matrix(login, "get", url, {"manager_a": 200, "frontdesk_a": 200, "dpo_a": 200, "manager_b": 404, "anonymous": 302})
+    photo = responses["manager_a"]
+    assert photo["Content-Type"] == "image/jpeg" and "no-store" in photo["Cache-Control"]
+    assert photo.content == face_photo("Colin_Powell", 2)
+    assert AuditEntry.objects.filter(action="door_photo.view", object_id=str(event.pk)).count() == 3
+    assert 'src="frame/"' in login("manager_a").get(f"/admin/access/accessevent/{event.pk}/change/").content.decode()
+    tablet_a.scan(face_photo("Colin_Powell", 3), direction="out")
+    assert login("manager_a").get(url).status_code == 404  # gone at check-out
