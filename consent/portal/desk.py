@@ -6,18 +6,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import authenticate
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from consent import selectors, services
+from consent import selectors
 from consent.enrollment import enroll_face
 from consent.facts import biometric_facts
 from consent.models import ConsentDocument, ConsentRecord
 from consent.portal.forms import DeskSignForm, PhotoForm
-from consent.portal.views import face_status, image_response
+from consent.portal.views import face_status, image_response, sign_from_form
 from justface import audit
 from justface.tenancy import Perm, scope_for
 from members import throttle
@@ -66,18 +66,10 @@ def member_page(request, member_id: int):
     sign_form = DeskSignForm(request.POST if action == "sign" else None, guardian=selectors.is_minor(member))
     photo_form = PhotoForm(request.POST if action == "photo" else None, request.FILES if action == "photo" else None)
     if action == "sign" and member.user is not None and state.document is not None and sign_form.is_valid() \
-            and _signature_check(request, member, sign_form):
-        try:
-            services.sign(member=member, document=state.document, typed_name=sign_form.cleaned_data["typed_name"],
-                          evidence=services.Evidence.of(request, ConsentRecord.Channel.DESK), actor=member.user,
-                          guardian_name=sign_form.cleaned_data.get("guardian_name", ""),
-                          guardian_email=sign_form.cleaned_data.get("guardian_email", ""), request=request)
-        except ValidationError as error:
-            for message in error.messages:
-                sign_form.add_error(None, message)
-        else:
-            messages.success(request, _("The consent is signed."))
-            return redirect("portal:desk-member", member_id=member.pk)
+            and _signature_check(request, member, sign_form) \
+            and sign_from_form(request, member=member, document=state.document, form=sign_form, channel=ConsentRecord.Channel.DESK):
+        messages.success(request, _("The consent is signed."))
+        return redirect("portal:desk-member", member_id=member.pk)
     if action == "photo" and photo_form.is_valid():
         outcome = enroll_face(member=member, image=photo_form.cleaned_data["photo"], actor=request.user)
         if outcome.ok:

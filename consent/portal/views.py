@@ -51,6 +51,20 @@ def home(request):
     })
 
 
+def sign_from_form(request, *, member: Member, document: ConsentDocument, form, channel: str) -> bool:
+    """Sign with what a valid SignForm holds; refusals become form errors. True when signed."""
+    try:
+        services.sign(member=member, document=document, typed_name=form.cleaned_data["typed_name"],
+                      evidence=services.Evidence.of(request, channel), actor=member.user,
+                      guardian_name=form.cleaned_data.get("guardian_name", ""),
+                      guardian_email=form.cleaned_data.get("guardian_email", ""), request=request)
+    except ValidationError as error:
+        for message in error.messages:
+            form.add_error(None, message)
+        return False
+    return True
+
+
 @member_required
 def consent_page(request, kind: str):
     member = request.member
@@ -58,24 +72,16 @@ def consent_page(request, kind: str):
     guardian = kind == Kind.BIOMETRIC and selectors.is_minor(member)
     form = SignForm(request.POST or None, guardian=guardian,
                     initial={"guardian_name": member.guardian_name, "guardian_email": member.guardian_email})
-    if request.method == "POST" and state.document is not None and form.is_valid():
-        try:
-            services.sign(member=member, document=state.document, typed_name=form.cleaned_data["typed_name"],
-                          evidence=services.Evidence.of(request, ConsentRecord.Channel.PORTAL), actor=request.user,
-                          guardian_name=form.cleaned_data.get("guardian_name", ""),
-                          guardian_email=form.cleaned_data.get("guardian_email", ""), request=request)
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
+    if request.method == "POST" and state.document is not None and form.is_valid() \
+            and sign_from_form(request, member=member, document=state.document, form=form, channel=ConsentRecord.Channel.PORTAL):
+        if guardian:
+            messages.info(request, _("Thank you. We sent your guardian a link; face scan starts once they confirm."))
+        elif kind == Kind.BIOMETRIC:
+            messages.success(request, _("Thank you. Now add a photo of your face."))
+            return redirect("portal:face")
         else:
-            if guardian:
-                messages.info(request, _("Thank you. We sent your guardian a link; face scan starts once they confirm."))
-            elif kind == Kind.BIOMETRIC:
-                messages.success(request, _("Thank you. Now add a photo of your face."))
-                return redirect("portal:face")
-            else:
-                messages.success(request, _("Thank you, your consent is recorded."))
-            return redirect("portal:home")
+            messages.success(request, _("Thank you, your consent is recorded."))
+        return redirect("portal:home")
     return render(request, "consent/portal/consent.html", {
         "member": member, "state": state, "form": form, "kind": kind, "facts": biometric_facts(member.chain.policy),
         "withdrawable": kind in services.WITHDRAWABLE, "guardian": guardian})
