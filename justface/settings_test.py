@@ -23,3 +23,6 @@ WHITENOISE_AUTOREFRESH = True
 # Tests that start a second process need the test database on disk, not in memory.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}  # noqa: F405
+
+# Browser tests' live server threads must not keep connections open past the test.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

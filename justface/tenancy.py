@@ -28,16 +28,20 @@ class Perm(enum.Enum):
     EXPORT_MEMBERS = "export_members"
     VIEW_AUDIT = "view_audit"
     VIEW_CHAIN_SETUP = "view_chain_setup"  # centres, doors, consent documents, staff
+    ANSWER_REQUESTS = "answer_requests"  # data-subject requests: record progress and the answer
     EDIT_CHAIN_SETUP = "edit_chain_setup"
 
 
 _GRANTS: dict[str, frozenset[Perm]] = {
     Role.FRONT_DESK: frozenset({Perm.VIEW_MEMBERS, Perm.EDIT_MEMBERS, Perm.VIEW_CHAIN_SETUP}),
     Role.MANAGER: frozenset(
-        {Perm.VIEW_MEMBERS, Perm.EDIT_MEMBERS, Perm.EXPORT_MEMBERS, Perm.VIEW_CHAIN_SETUP, Perm.EDIT_CHAIN_SETUP}
+        {Perm.VIEW_MEMBERS, Perm.EDIT_MEMBERS, Perm.EXPORT_MEMBERS, Perm.VIEW_CHAIN_SETUP, Perm.EDIT_CHAIN_SETUP,
+         Perm.ANSWER_REQUESTS}
     ),
-    # The DPO reads everything of the chain, the trail included, and changes nothing.
-    Role.DPO: frozenset({Perm.VIEW_MEMBERS, Perm.EXPORT_MEMBERS, Perm.VIEW_AUDIT, Perm.VIEW_CHAIN_SETUP}),
+    # The DPO reads everything of the chain, the trail included, and changes nothing but the
+    # answers to data-subject requests, which are theirs to give.
+    Role.DPO: frozenset({Perm.VIEW_MEMBERS, Perm.EXPORT_MEMBERS, Perm.VIEW_AUDIT, Perm.VIEW_CHAIN_SETUP,
+                         Perm.ANSWER_REQUESTS}),
 }
 
 

@@ -117,10 +117,10 @@ class MemberAdmin(ScopedAdmin):
 @admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(ScopedAdmin):
     """The queue of erasure and objection requests, oldest deadline first. Managers and the DPO
-    see it; a manager records progress and the answer the member reads."""
+    see it and record progress and the answer the member reads."""
 
     view_perm = Perm.EXPORT_MEMBERS  # the chain-wide roles (manager, DPO), not the front desk
-    change_perm = Perm.EDIT_CHAIN_SETUP  # the manager
+    change_perm = Perm.ANSWER_REQUESTS
     add_perm = delete_perm = None
     list_display = ["id", "kind", "objection_to", "status", "received_at", "due_at", "days_left", "member_number"]
     list_filter = ["status", "kind"]

@@ -96,7 +96,14 @@ def test_staff_queue_with_deadline_is_scoped(member, world, login):
     assert b"29" in responses["manager_a"].content or b"30" in responses["manager_a"].content  # days left
     change = reverse("admin:members_datasubjectrequest_change", args=[dsr.pk])
     assert_matrix(login, "get", change, {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 302, "anonymous": 302})
-    assert login("dpo_a").post(change, {"status": "done", "response": "x"}).status_code == 403
+    assert login("frontdesk_a").post(change, {"status": "done", "response": "x"}).status_code == 403
+    assert login("manager_b").post(change, {"status": "done", "response": "x"}).status_code in (302, 403)
+    dsr.refresh_from_db()
+    assert dsr.status == "received"
+    # The DPO answers data-subject requests, the one thing they change.
+    assert login("dpo_a").post(change, {"status": "in_progress", "response": "We are on it."}).status_code == 302
+    dsr.refresh_from_db()
+    assert dsr.status == "in_progress" and dsr.handled_by == world.user("dpo_a")
     response = login("manager_a").post(change, {"status": "done", "response": "Your account was erased."})
     assert response.status_code == 302
     dsr.refresh_from_db()
