@@ -162,10 +162,10 @@ class FaceEngine:
             return FaceResult(Reason.POOR_QUALITY, detection=face, quality=quality, faces=len(faces))
         return FaceResult(None, self.embed(crop[None])[0], face, quality, len(faces))
 
-    def photo_template(self, image: bytes | Image.Image) -> np.ndarray | None:
-        """Template of a labelled test photo, without quality gates: the face covering the
-        image centre (the labelled person in LFW-style sets), else the largest. None if
-        there is no face or no image."""
+    def photo_crop(self, image: bytes | Image.Image) -> np.ndarray | None:
+        """Model input crop for a labelled test photo, without quality gates: the face
+        covering the image centre (the labelled person in LFW-style sets), else the
+        largest. None if there is no face or no image. Embed crops in batches with embed()."""
         try:
             img = self._image(image)
         except ImageError:
@@ -175,7 +175,7 @@ class FaceEngine:
             return None
         cx, cy = img.width / 2, img.height / 2
         central = [f for f in faces if f.box[0] <= cx <= f.box[2] and f.box[1] <= cy <= f.box[3]]
-        return self.embed(self.crop(img, (central or faces)[0])[None])[0]
+        return self.crop(img, (central or faces)[0])
 
     def crop(self, img: Image.Image, face: Detection) -> np.ndarray:
         """The model's input crop as (160, 160, 3) uint8: the box grown ``crop_scale`` times
