@@ -49,6 +49,15 @@ def browser(tmp_path):
         chromium.close()
 
 
+def enter_pin(page, member_number: str, pin: str) -> None:
+    """Open the PIN pad, type the member number, tap the PIN on the keypad, press OK."""
+    page.click("#pin-button")
+    page.fill("#member-number", member_number)
+    for digit in pin:
+        page.click(f"#pin-pad [data-digit='{digit}']")
+    page.click("#pin-form button[type=submit]")
+
+
 def test_kiosk_pairs_greets_by_first_name_and_takes_a_pin(live_server, browser, tablet_a, colin):
     page = browser.new_page()
     page.set_default_timeout(90_000)  # the first scan loads the face model in the server
@@ -71,21 +80,13 @@ def test_kiosk_pairs_greets_by_first_name_and_takes_a_pin(live_server, browser, 
 
     # He leaves with his PIN, typed on the keypad.
     page.click("#leave-button")
-    page.click("#pin-button")
-    page.fill("#member-number", colin.member_number)
-    for digit in "4711":
-        page.click(f"#pin-pad [data-digit='{digit}']")
-    page.click("#pin-form button[type=submit]")
+    enter_pin(page, colin.member_number, "4711")
     page.wait_for_selector("#result.granted:has-text('Farvel, Colin. Vi ses!')")
     assert page.locator("#pin-pad").is_hidden()
     assert list(AccessEvent.objects.order_by("at").values_list("method", "direction", "decision")) == [
         ("face", "in", "granted"), ("pin", "out", "granted")]
 
-    page.click("#pin-button")
-    page.fill("#member-number", colin.member_number)
-    for digit in "1357":
-        page.click(f"#pin-pad [data-digit='{digit}']")
-    page.click("#pin-form button[type=submit]")
+    enter_pin(page, colin.member_number, "1357")
     page.wait_for_selector("#result.denied:has-text('Medlemsnummer eller PIN-kode er forkert')")
     # Only one face scan: Colin stood still, so no frame was sent again.
     assert AccessEvent.objects.filter(method="face").count() == 1
