@@ -106,6 +106,8 @@ def main() -> None:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "door_frame_failures": len(failures),
         "torch_threads": engine.config.num_threads,
+        # Other processes on these 2 cores slow everything down: judge figures with this.
+        "load_average_1min": os.getloadavg()[0],
     }
     if args.json:
         print(json.dumps(report))
@@ -115,7 +117,8 @@ def main() -> None:
     print(f"batch of 16 templates:          {_ms(batch16)} ({batch16['median'] / 16:.1f} ms per face)")
     for n in GALLERY_SIZES:
         print(f"1:N top-2 search, {n:>7,} templates: {_ms(search[str(n)])}, gallery {gallery_mb[str(n)]:.0f} MB")
-    print(f"peak RSS: {report['peak_rss_mb']:.0f} MB (torch threads: {engine.config.num_threads})")
+    print(f"peak RSS: {report['peak_rss_mb']:.0f} MB (torch threads: {engine.config.num_threads}, "
+          f"load average {report['load_average_1min']:.2f})")
 
 
 def _ms(t: dict[str, float]) -> str:
