@@ -69,13 +69,15 @@ def unit_vectors(n: int, seed: int) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     args = parser.parse_args()
 
     folder = Path(os.environ.get("JUSTFACE_FACE_DATA", REPO.parent / "shared" / "faces" / "dev"))
     if not folder.is_dir():
         sys.exit(f"No face photos at {folder}: set JUSTFACE_FACE_DATA to the labelled photo folder.")
     data_dir = Path(os.environ.get("JUSTFACE_DATA_DIR", REPO / "var"))
-    engine = get_engine(EngineConfig(model_path=str(install_model(data_dir / "models"))))
+    model = install_model(data_dir / "models")
+    engine = get_engine(EngineConfig(model_path=str(model), num_threads=args.threads))
 
     frames = door_frames(folder, 30)
     frame_iter = iter(frames * 100)

@@ -15,7 +15,7 @@ from PIL import Image
 
 from ._torchvision import import_facenet_pytorch
 from .config import EngineConfig
-from .convert import load_state_dict
+from .convert import ModelError, load_state_dict
 from .detect import Detection, Detector
 from .image import ImageError, brightness, decode_image, sharpness
 
@@ -89,7 +89,10 @@ class FaceEngine:
         torch.set_num_threads(config.num_threads)
         self.detector = Detector(config.mtcnn_thresholds, config.mtcnn_factor)
         model = import_facenet_pytorch().InceptionResnetV1(classify=False)
-        model.load_state_dict(load_state_dict(config.model_path))
+        try:
+            model.load_state_dict(load_state_dict(config.model_path))
+        except RuntimeError as exc:  # missing/unexpected keys or shapes
+            raise ModelError(f"{config.model_path} is not an InceptionResnetV1 state_dict: {exc}") from exc
         # channels_last: same numbers, ~20% faster on CPU (NCHW max-pooling is slow here).
         self.model = model.eval().to(memory_format=torch.channels_last)
 
@@ -120,7 +123,6 @@ class FaceEngine:
             for f in faces[1:]
         ):
             return FaceResult(Reason.MULTIPLE_FACES, faces=len(faces))
-        crop = self.crop(img, face)
         quality = measure_quality(img, face)
         checks = (
             (face.prob < gate.min_prob, Reason.LOW_CONFIDENCE),
@@ -132,7 +134,7 @@ class FaceEngine:
         for failed, reason in checks:
             if failed:
                 return FaceResult(reason, detection=face, quality=quality, faces=len(faces))
-        return FaceResult(None, self.embed(crop[None])[0], face, quality, len(faces))
+        return FaceResult(None, self.embed(self.crop(img, face)[None])[0], face, quality, len(faces))
 
     def analyse_door_frame(self, image: bytes | Image.Image) -> DoorResult:
         """Template of the dominant face of a door-camera frame.
@@ -152,7 +154,6 @@ class FaceEngine:
         face = faces[0]
         if any(f.area >= gate.tailgate_face_area * face.area for f in faces[1:]):
             return FaceResult(Reason.MULTIPLE_FACES, faces=len(faces))
-        crop = self.crop(img, face)
         quality = measure_quality(img, face)
         if (
             face.prob < gate.min_prob
@@ -160,7 +161,7 @@ class FaceEngine:
             or not gate.min_brightness <= quality.brightness <= gate.max_brightness
         ):
             return FaceResult(Reason.POOR_QUALITY, detection=face, quality=quality, faces=len(faces))
-        return FaceResult(None, self.embed(crop[None])[0], face, quality, len(faces))
+        return FaceResult(None, self.embed(self.crop(img, face)[None])[0], face, quality, len(faces))
 
     def photo_crop(self, image: bytes | Image.Image) -> np.ndarray | None:
         """Model input crop for a labelled test photo, without quality gates: the face
