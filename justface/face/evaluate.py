@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .gallery import Gallery, MatchPolicy
+from .gallery import DIM, Gallery, MatchPolicy
 
 if TYPE_CHECKING:
     from .engine import FaceEngine
@@ -117,21 +117,25 @@ def evaluate(
     policy: MatchPolicy,
     enroll: int = 1,
 ) -> dict[str, Any]:
-    """All figures for {identity: [L2-normalised templates]} (see docs/face-engine.md)."""
-    stacked = {i: np.asarray(t, dtype=np.float32).reshape(-1, 512) for i, t in templates.items()}
+    """All figures for {identity: [L2-normalised templates]} (see docs/face-engine.md).
+
+    Figures that need genuine and impostor pairs (at least two identities, one of them
+    with two templates) are None when the data cannot give them."""
+    stacked = {i: np.asarray(t, dtype=np.float32).reshape(-1, DIM) for i, t in templates.items()}
     stacked = {i: t for i, t in stacked.items() if len(t)}
-    genuine, impostor = pair_scores(stacked)
-    thresholds = {k: threshold_at_fmr(impostor, v) for k, v in FMR_TARGETS.items()}
+    genuine, impostor = pair_scores(stacked) if stacked else (np.empty(0), np.empty(0))
+    measurable = len(genuine) > 0 and len(impostor) > 0
+    thresholds = {k: threshold_at_fmr(impostor, v) if measurable else None for k, v in FMR_TARGETS.items()}
     ident = identification(stacked, policy, enroll)
     return {
         "identities": len(stacked),
         "templates": int(sum(len(t) for t in stacked.values())),
         "genuine": score_stats(genuine),
         "impostor": score_stats(impostor),
-        "auc": roc_auc(genuine, impostor),
-        "fnmr_at_fmr": {k: fnmr(genuine, t) for k, t in thresholds.items()},
+        "auc": roc_auc(genuine, impostor) if measurable else None,
+        "fnmr_at_fmr": {k: fnmr(genuine, t) if measurable else None for k, t in thresholds.items()},
         "thresholds": thresholds,
-        "fmr_floor": 1 / len(impostor),
+        "fmr_floor": 1 / len(impostor) if len(impostor) else None,
         "policy": {"threshold": policy.threshold, "margin": policy.margin},
         "rank1": ident["rank1"],
         "identification": ident,
@@ -186,6 +190,11 @@ def format_report(report: Mapping[str, Any]) -> str:
     """Human-readable form of ``evaluate``'s dict."""
     g, i = report["genuine"], report["impostor"]
     ident = report["identification"]
+    if report["auc"] is None:
+        return (
+            f"{report['identities']} identities, {report['templates']} templates: too few to "
+            "measure (needs two identities and two photos of at least one of them)"
+        )
     lines = [
         f"{report['identities']} identities, {report['templates']} templates",
         _stats_line("genuine ", g),

@@ -75,3 +75,11 @@ def test_dev_set_figures(dev_report):
 def test_report_reads_well(dev_report):
     text = format_report(dev_report)
     assert "ROC AUC" in text and "FMR 1e-3: FNMR" in text and "impostors accepted: 0" in text
+
+
+@pytest.mark.parametrize("people, photos", [(0, 0), (1, 3), (3, 1)])
+def test_too_little_data_gives_no_figures_rather_than_an_error(people, photos):
+    report = evaluate(clusters(spread=0.3, people=people, photos=photos), MatchPolicy(0.5, 0.1))
+    assert report["auc"] is None and report["fnmr_at_fmr"]["1e-3"] is None
+    assert report["impostors_accepted_at_default"] == 0
+    assert "too few to measure" in format_report(report)
