@@ -102,18 +102,16 @@ def record_heartbeat(*, device: DeviceToken, status: dict) -> None:
 def open_scan(*, device: DeviceToken, method: str, direction: str, idempotency_key: str = "",
               member_number_hash: str = "") -> tuple[Scan, bool]:
     """A new pending scan, committed at once so that a retry finds it; or, with a known
-    idempotency key, the scan that key already names (created is then False)."""
-    if idempotency_key:
-        existing = Scan.objects.select_related("centre__chain", "member").filter(device=device, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
+    idempotency key, the scan that key already names (created is then False). Inserting first
+    costs a first request no look-up; the unique constraint catches retries, racing or not."""
     try:
         with transaction.atomic():
             scan = Scan.objects.create(device=device, door=device.door, centre=device.door.centre, method=method,
                                        direction=direction, idempotency_key=idempotency_key,
                                        member_number_hash=member_number_hash)
     except IntegrityError:
-        # A concurrent retry with the same key inserted first: answer with its scan.
+        if not idempotency_key:
+            raise
         return Scan.objects.select_related("centre__chain", "member").get(device=device, idempotency_key=idempotency_key), False
     return scan, True
 
@@ -271,9 +269,10 @@ def _record_presence(scan: Scan, now: datetime) -> None:
     """A check-in opens a visit, a check-out closes it. Either way the member's earlier open
     visits end now and their door photos go: a member is inside one centre at a time."""
     member = scan.member
-    earlier = Visit.objects.select_for_update().filter(member=member, checked_out_at=None, ends_at__gt=now)
-    _drop_frames(Scan.objects.filter(visit__in=earlier))
-    earlier.update(checked_out_at=now)
+    earlier = list(Visit.objects.select_for_update().filter(member=member, checked_out_at=None, ends_at__gt=now).values_list("pk", flat=True))
+    if earlier:
+        _drop_frames(Scan.objects.filter(visit__in=earlier))
+        Visit.objects.filter(pk__in=earlier).update(checked_out_at=now)
     if scan.direction == "in":
         Visit.objects.create(member=member, centre_id=scan.centre_id, check_in_scan=scan, checked_in_at=now,
                              ends_at=rules.visit_end(scan.centre, scan.centre.chain.policy, now))
