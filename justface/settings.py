@@ -183,6 +183,8 @@ FACE_TORCH_THREADS = env.int("FACE_TORCH_THREADS", default=2)
 # Leave unset to use the calibrated defaults (justface/face/config.py, docs/face-engine.md).
 FACE_MATCH_THRESHOLD = env.float("FACE_MATCH_THRESHOLD", default=None)
 FACE_MATCH_MARGIN = env.float("FACE_MATCH_MARGIN", default=None)
+# Enrollment photos kept per member as templates (the newest; more photos, fewer refusals).
+FACE_TEMPLATES_PER_MEMBER = env.int("FACE_TEMPLATES_PER_MEMBER", default=3)
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,20 +13,21 @@ from members.signals import biometrics_erased
 
 
 def store_face_template(*, member: Member, template: np.ndarray, model_name: str, photo: bytes | None, actor) -> FaceTemplate:
-    """Replace the member's template (one enrollment at a time) and, where the chain keeps member
-    photos, store the photo encrypted. Recognisable at the door the moment this commits."""
+    """Add a template (and, where the chain keeps member photos, the photo, encrypted). A member
+    keeps their FACE_TEMPLATES_PER_MEMBER newest; older ones go. Two or three photos raise the
+    door's acceptance markedly (docs/face-engine.md). Recognisable the moment this commits."""
     keep_photo = photo is not None and member.chain.policy.keep_member_photo
     photo_name = private_files.save("member_photo", photo) if keep_photo else ""
-    old_photos: list[str] = []
     try:
         with transaction.atomic():
-            old = list(FaceTemplate.objects.select_for_update().filter(member=member))
-            old_photos = [t.photo_file for t in old if t.photo_file]
-            FaceTemplate.objects.filter(pk__in=[t.pk for t in old]).delete()
+            existing = list(FaceTemplate.objects.select_for_update().filter(member=member).order_by("-created_at", "-pk"))
+            dropped = existing[max(settings.FACE_TEMPLATES_PER_MEMBER - 1, 0):]
+            FaceTemplate.objects.filter(pk__in=[t.pk for t in dropped]).delete()
             created = FaceTemplate.objects.create(member=member, template=encode_template(template),
                                                   model_name=model_name, photo_file=photo_name)
             bump_version(member.chain_id)
             audit.record(action="face.enroll", actor=actor, obj=member, reason="photo kept" if keep_photo else "template only")
+            old_photos = [t.photo_file for t in dropped if t.photo_file]
             transaction.on_commit(lambda: [private_files.delete(p) for p in old_photos])
     except BaseException:
         private_files.delete(photo_name)  # nothing half-written: no orphan photo
