@@ -3,5 +3,6 @@ from django.dispatch import Signal
 
 # Sent by members.faces.erase_biometrics inside its transaction, with `member`. Receivers
 # erase the biometric data they hold for that member (door photos, ...), deleting files only
-# once the transaction commits (transaction.on_commit).
+# once the transaction commits (transaction.on_commit), and return how many items they erased
+# (the member's receipt counts them).
 biometrics_erased = Signal()
