@@ -8,7 +8,6 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -181,11 +180,9 @@ def _pin_verdict(scan: Scan, pin: str) -> Verdict:
     if locks.filter(Q(device=scan.device_id) | Q(chain=centre.chain_id, member_number_hash=scan.member_number_hash)).exists():
         return Verdict(Reason.PIN_LOCKED)
     member = Member.objects.select_related("chain").filter(chain=centre.chain_id, member_number_hash=scan.member_number_hash).first()
-    # An unknown number, or a member without a PIN, is checked against an unusable hash: the
-    # hasher runs all the same, so it takes as long as a wrong PIN and gets the same answer.
-    # The PIN pad tells nobody which member numbers exist.
-    candidate = member if member is not None and member.pin_hash else Member(pin_hash=make_password(None))
-    if not pin_matches(member=candidate, pin=pin):
+    # An unknown number or a member without a PIN takes as long as a wrong PIN and gets the same
+    # answer: the PIN pad tells nobody which member numbers exist.
+    if not pin_matches(member=member, pin=pin):
         return Verdict(Reason.WRONG_PIN)
     return Verdict(_entry_refusal(member, scan, now) or Reason.OK, member)
 

@@ -9,7 +9,7 @@ import zipfile
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -42,9 +42,11 @@ def set_pin(*, member: Member, pin: str, actor=None) -> None:
     audit.record(action="member.pin_set", actor=actor, obj=member)
 
 
-def pin_matches(*, member: Member, pin: str) -> bool:
-    # check_password on an empty hash still runs the hasher, so a member without a PIN takes as long.
-    return check_password(pin, member.pin_hash or None)
+def pin_matches(*, member: Member | None, pin: str) -> bool:
+    """Whether `pin` is the member's PIN. No member, or no PIN set: False, after the hasher has
+    run all the same, so a PIN pad cannot tell which member numbers exist by timing."""
+    encoded = member.pin_hash if member is not None and member.pin_hash else UNUSABLE_PASSWORD_PREFIX
+    return check_password(pin, encoded)
 
 
 # Invitation and login ----------------------------------------------------------------------
