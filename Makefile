@@ -25,6 +25,9 @@ run: $(STAMP) .env
 	$(PY) manage.py install_face_model
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	@# The background worker (door-photo purge) in its own process group, so Ctrl-C reaches only
+	@# the web server; then the worker's main process alone is told to stop.
+	setsid $(PY) manage.py qcluster & QPID=$$!; trap 'kill $$QPID 2>/dev/null' EXIT; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP) browser
