@@ -45,7 +45,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="Length of each run.")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker.")
-    parser.add_argument("--torch-threads", type=int, default=1, help="FACE_TORCH_THREADS per worker.")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="FACE_TORCH_THREADS: inference threads per worker, for either backend.")
+    parser.add_argument("--backend", choices=["onnxruntime", "torch"], default="onnxruntime", help="FACE_BACKEND.")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
     return parser.parse_args()
@@ -78,6 +80,7 @@ def environment(args, data_dir: Path) -> dict:
         "DJANGO_LOG_LEVEL": "WARNING",
         "JUSTFACE_DATA_DIR": str(data_dir),
         "FACE_TORCH_THREADS": str(args.torch_threads),
+        "FACE_BACKEND": args.backend,
     }
 
 
@@ -268,7 +271,8 @@ def main() -> None:
     )
     try:
         wait_until_up(base, server)
-        log(f"gunicorn: {args.workers} workers x {args.threads} threads, torch threads {args.torch_threads}; warming up")
+        log(f"gunicorn: {args.workers} workers x {args.threads} threads, {args.backend} on {args.torch_threads} "
+            "thread(s) per worker; warming up")
         run_phase(base, tokens, probes, args.workers * args.threads, 10)  # every worker loads the model and gallery
         log(f"1 tablet for {args.seconds:.0f} s")
         single = run_phase(base, tokens, probes, 1, args.seconds)

@@ -21,12 +21,18 @@ def model_cache_dir() -> Path:
 
 
 def install_model() -> Path:
-    """The state_dict file for FACE_MODEL, converting or downloading it first if needed."""
+    """The state_dict file for FACE_MODEL, converting or downloading it first if needed, and
+    its ONNX export beside it."""
     return convert.install_model(model_cache_dir(), settings.FACE_MODEL)
 
 
 def engine_config() -> EngineConfig:
-    config = EngineConfig(model_path=str(install_model()), num_threads=settings.FACE_TORCH_THREADS)
+    config = EngineConfig(
+        model_path=str(install_model()),
+        backend=settings.FACE_BACKEND,
+        onnx_dir=str(model_cache_dir()),
+        num_threads=settings.FACE_TORCH_THREADS,  # threads for either backend
+    )
     overrides = {"match_threshold": settings.FACE_MATCH_THRESHOLD, "match_margin": settings.FACE_MATCH_MARGIN}
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -183,6 +183,9 @@ Q_CLUSTER = {
 
 # Face engine (see README: Face engine).
 FACE_MODEL = env.str("FACE_MODEL", default="casia-webface")
+# "onnxruntime" (fast) or "torch" (the reference the ONNX exports are checked against).
+FACE_BACKEND = env.str("FACE_BACKEND", default="onnxruntime")
+# Inference threads per process, for either backend (name kept from the torch-only engine).
 FACE_TORCH_THREADS = env.int("FACE_TORCH_THREADS", default=2)
 # Leave unset to use the calibrated defaults (justface/face/config.py, docs/face-engine.md).
 FACE_MATCH_THRESHOLD = env.float("FACE_MATCH_THRESHOLD", default=None)

@@ -48,7 +48,11 @@ class DoorGate:
 @dataclass(frozen=True)
 class EngineConfig:
     model_path: str  # state_dict file, from convert.install_model()
-    num_threads: int = 2  # torch intra-op threads per process
+    # "onnxruntime" runs the ONNX exports install_model() wrote (about twice as fast here);
+    # "torch" runs the state_dict itself, the reference those exports are checked against.
+    backend: str = "onnxruntime"
+    onnx_dir: str = ""  # where install_model() exported them: its cache_dir ("" = model_path's folder)
+    num_threads: int = 2  # CPU threads per process for inference (ONNX Runtime intra-op, and torch)
     # Face crop: the MTCNN box grown 1.25x about its centre, then resized to 160x160 without
     # keeping the aspect ratio, which is how the CASIA-WebFace FaceNet was trained (facenet-
     # pytorch's margin=32). dev: FNMR@FMR1e-3 1.4% vs 9.0% for the bare box.

@@ -12,7 +12,9 @@ import importlib.util
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -42,9 +44,18 @@ class ModelError(RuntimeError):
 def install_model(cache_dir: str | os.PathLike[str], model: str = CASIA) -> Path:
     """Make the state_dict for ``model`` available and return its path. Idempotent.
 
-    ``model`` is ``casia-webface``, ``vggface2`` or the path of a state_dict file.
+    ``model`` is ``casia-webface``, ``vggface2`` or the path of a state_dict file. The ONNX
+    copies ONNX Runtime runs (FaceNet from this state_dict, and MTCNN) are exported into
+    ``cache_dir`` too, each checked against torch.
     """
-    cache = Path(cache_dir)
+    from .export import install_onnx  # export builds on this module
+
+    path = _install_state_dict(Path(cache_dir), model)
+    install_onnx(cache_dir, path)
+    return path
+
+
+def _install_state_dict(cache: Path, model: str) -> Path:
     if model == CASIA:
         target = cache / CASIA_FILE
         if not target.exists():
@@ -73,6 +84,16 @@ def load_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict):
         raise ModelError(f"{path} does not hold a state_dict")
     return {k: v for k, v in state.items() if not k.startswith("logits.")}
+
+
+def load_facenet(path: str | os.PathLike[str]) -> torch.nn.Module:
+    """``InceptionResnetV1(classify=False)`` with the weights of ``path``, in eval mode."""
+    model = import_facenet_pytorch().InceptionResnetV1(classify=False)
+    try:
+        model.load_state_dict(load_state_dict(path))
+    except RuntimeError as exc:  # missing/unexpected keys or shapes
+        raise ModelError(f"{path} is not an InceptionResnetV1 state_dict: {exc}") from exc
+    return model.eval()
 
 
 def graph_path() -> Path:
@@ -207,12 +228,16 @@ def _download_vggface2(cache: Path) -> dict[str, torch.Tensor]:
 
 
 def _atomic_save(state: dict[str, torch.Tensor], target: Path) -> None:
+    atomic_write(target, lambda fh: torch.save(state, fh))
+
+
+def atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write beside the target and rename, so readers never see a half-written file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; web and worker users must read it

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,8 @@ from PIL import Image
 from ._torchvision import import_facenet_pytorch
 
 MTCNN_MIN_FACE = 12  # PNet's input window: faces smaller than this (after scaling) are unseen
+# facenet-pytorch's detect_face calls each net with a float NCHW tensor.
+MtcnnNet = Callable[[torch.Tensor], tuple[torch.Tensor, ...]]
 
 
 @dataclass(frozen=True)
@@ -40,19 +43,16 @@ class Detection:
 
 
 class Detector:
-    """MTCNN (weights ship in the facenet-pytorch wheel) without MTCNN's shared mutable
-    settings, so that one instance serves every thread with per-call sizes."""
+    """MTCNN without facenet-pytorch's MTCNN class and its shared mutable settings, so that
+    one instance serves every thread with per-call sizes. ``nets`` are PNet, RNet and ONet:
+    torch modules or stand-ins from backend.py."""
 
-    def __init__(self, thresholds: tuple[float, float, float], factor: float):
-        fp = import_facenet_pytorch()
+    def __init__(self, nets: Sequence[MtcnnNet], thresholds: tuple[float, float, float], factor: float):
+        import_facenet_pytorch()  # first: it may need the torchvision stand-in
         from facenet_pytorch.models.utils.detect_face import detect_face
 
         self._detect_face = detect_face
-        # channels_last: this torch's NCHW max_pool2d is ~5x slower on these small maps.
-        self._nets = [
-            net.eval().to(memory_format=torch.channels_last)
-            for net in (fp.PNet(), fp.RNet(), fp.ONet())
-        ]
+        self._nets = tuple(nets)
         self.thresholds = list(thresholds)
         self.factor = factor
 

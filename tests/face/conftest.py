@@ -40,7 +40,14 @@ def model_path() -> Path:
 
 @pytest.fixture(scope="session")
 def engine(model_path: Path) -> FaceEngine:
+    """The default engine: the ONNX Runtime backend."""
     return get_engine(EngineConfig(model_path=str(model_path)))
+
+
+@pytest.fixture(scope="session")
+def torch_engine(model_path: Path) -> FaceEngine:
+    """The reference: the same weights run by torch."""
+    return get_engine(EngineConfig(model_path=str(model_path), backend="torch"))
 
 
 @pytest.fixture(scope="session")

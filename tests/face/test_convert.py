@@ -5,13 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from justface.face import convert
+from justface.face import convert, export
 from justface.face.convert import ModelError
 
 
-def test_converted_model_equals_opencv_run_of_the_graph(engine, photo):
+@pytest.mark.parametrize("backend", ["torch_engine", "engine"])  # the state_dict, its ONNX export
+def test_converted_model_equals_opencv_run_of_the_graph(request, photo, backend):
     """The proof of a correct conversion: same face crop, same input, same 512 numbers."""
     cv2 = pytest.importorskip("cv2")
+    engine = request.getfixturevalue(backend)
     image = photo("Colin_Powell", 1)
     crop = engine.crop(image, engine.detector.detect(image, 40, 640)[0])
     blob = ((crop.astype(np.float32) - 127.5) / 128.0).transpose(2, 0, 1)[None]
@@ -37,9 +39,11 @@ def test_state_dict_layout(model_path):
 
 
 def test_install_is_idempotent(model_path):
-    before = model_path.stat().st_mtime_ns
+    files = [model_path, *model_path.parent.glob("*.onnx")]
+    assert len(files) == 5  # the state_dict, FaceNet's and MTCNN's three ONNX exports
+    before = [f.stat().st_mtime_ns for f in files]
     assert convert.install_model(model_path.parent) == model_path
-    assert model_path.stat().st_mtime_ns == before
+    assert [f.stat().st_mtime_ns for f in files] == before
 
 
 def test_graph_with_wrong_checksum_is_refused(tmp_path):
@@ -49,8 +53,12 @@ def test_graph_with_wrong_checksum_is_refused(tmp_path):
         convert.read_verified_graph(fake)
 
 
-def test_state_dict_path_is_used_as_is(model_path):
-    assert convert.install_model("/nowhere", str(model_path)) == model_path
+def test_state_dict_path_is_used_as_is(model_path, tmp_path):
+    assert convert.install_model(tmp_path, str(model_path)) == model_path
+    # Its ONNX export goes into the cache directory, recording which weights it came from.
+    onnx_file = export.facenet_path(tmp_path, model_path)
+    assert export.recorded_source(onnx_file) == export.sha256(model_path)
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_unknown_model_says_what_is_accepted(tmp_path):

@@ -1,0 +1,63 @@
+"""ONNX Runtime sessions for the exported nets (see export.py), one per net per process.
+
+An ``InferenceSession`` may be run from several threads at once, so the engine creates each
+session once and shares it.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from .convert import ModelError
+from .export import SOURCE_KEY
+
+
+def session(path: str | os.PathLike[str], threads: int, source: str) -> ort.InferenceSession:
+    """A CPU session on ``threads`` intra-op threads for the export of the weights whose
+    sha256 is ``source``. Raises ModelError when the file is missing or from other weights."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1  # the nets are chains of layers: nothing to run side by side
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        sess = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises its own types (NoSuchFile, InvalidProtobuf, ...)
+        raise ModelError(
+            f"cannot load {path} ({exc}); run `python manage.py install_face_model`."
+        ) from exc
+    if sess.get_modelmeta().custom_metadata_map.get(SOURCE_KEY) != source:
+        raise ModelError(
+            f"{path} was exported from other weights; run `python manage.py install_face_model`."
+        )
+    return sess
+
+
+class OrtNet:
+    """Stands in for an MTCNN ``nn.Module`` in facenet-pytorch's ``detect_face``: called with
+    a float NCHW tensor, returns the net's outputs as tensors."""
+
+    def __init__(self, sess: ort.InferenceSession):
+        self._session = sess
+
+    def parameters(self) -> Iterator[torch.Tensor]:
+        yield torch.empty(0)  # detect_face reads the model's dtype from its first parameter
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        outputs = self._session.run(None, {"x": x.detach().contiguous().numpy()})
+        return tuple(torch.from_numpy(out) for out in outputs)
+
+
+class OrtFaceNet:
+    """The exported ``InceptionResnetV1(classify=False)``: standardised NHWC crops in,
+    L2-normalised templates out."""
+
+    def __init__(self, sess: ort.InferenceSession):
+        self._session = sess
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        return self._session.run(None, {"x": nchw})[0]
