@@ -16,6 +16,9 @@ from django.utils import timezone
 from access import services as door
 from access.selectors import frames_due
 from justface import audit
+from members.faces import erase_biometrics
+from members.models import Exclusion, Member
+from retention import services
 from retention.models import ErasureJob
 
 logger = logging.getLogger(__name__)
@@ -39,17 +42,61 @@ def _erase_door_photo(job: ErasureJob) -> str:
     return "deleted" if door.drop_frame(scan_id=job.subject_id) else "already gone"
 
 
-HANDLERS: dict[str, Callable[[ErasureJob], str]] = {ErasureJob.Kind.DOOR_PHOTO: _erase_door_photo}
+def _erase_biometrics(job: ErasureJob) -> str:
+    member = Member.objects.filter(pk=job.subject_id).first()
+    if member is None:
+        return "already gone"
+    receipt = erase_biometrics(member=member, actor=None, reason="membership ended")
+    return f"{receipt['face_templates']} template(s), {receipt['member_photos'] + receipt['door_photos']} photo(s)"
+
+
+def _erase_member(job: ErasureJob) -> str:
+    member = Member.objects.filter(pk=job.subject_id).first()
+    if member is None:
+        return "already gone"
+    receipt = services.erase_member(member=member, actor=None, reason="retention period after membership ended")
+    return f"erased; {receipt['check_ins_anonymised']} check-in(s) anonymised"
+
+
+def _erase_exclusion(job: ErasureJob) -> str:
+    deleted, _ = Exclusion.objects.filter(pk=job.subject_id).delete()
+    return "deleted" if deleted else "already gone"
+
+
+HANDLERS: dict[str, Callable[[ErasureJob], str]] = {
+    ErasureJob.Kind.DOOR_PHOTO: _erase_door_photo,
+    ErasureJob.Kind.BIOMETRICS: _erase_biometrics,
+    ErasureJob.Kind.MEMBER: _erase_member,
+    ErasureJob.Kind.EXCLUSION: _erase_exclusion,
+}
+
+
+def _plan(kind: str, subject_type: str, rows) -> int:
+    """rows: (subject id, chain id, due datetime); one open job per subject (ignore_conflicts)."""
+    rows = list(rows)
+    ErasureJob.objects.bulk_create(
+        [ErasureJob(chain_id=chain_id, kind=kind, subject_type=subject_type, subject_id=str(pk), due_at=due_at)
+         for pk, chain_id, due_at in rows],
+        ignore_conflicts=True,
+    )
+    return len(rows)
 
 
 def plan_door_photo_jobs(*, at: datetime) -> int:
-    due = list(frames_due(at=at).values_list("pk", "centre__chain_id", "frame_expires_at"))
-    ErasureJob.objects.bulk_create(
-        [ErasureJob(chain_id=chain_id, kind=ErasureJob.Kind.DOOR_PHOTO, subject_type="access.scan", subject_id=str(pk),
-                    due_at=due_at) for pk, chain_id, due_at in due],
-        ignore_conflicts=True,
+    return _plan(ErasureJob.Kind.DOOR_PHOTO, "access.scan", frames_due(at=at).values_list("pk", "centre__chain_id", "frame_expires_at"))
+
+
+def plan_policy_jobs(*, at: datetime) -> int:
+    """Erasures the chains' retention policies make due: templates and photos once a
+    membership has ended, the whole member after the check-in period, ended exclusions."""
+    today = timezone.localdate(at)
+    return (
+        _plan(ErasureJob.Kind.BIOMETRICS, "members.member",
+              ((m.pk, m.chain_id, at) for m in services.members_due_biometric_erasure(today=today)))
+        + _plan(ErasureJob.Kind.MEMBER, "members.member", ((m.pk, m.chain_id, at) for m in services.members_due_erasure(today=today)))
+        + _plan(ErasureJob.Kind.EXCLUSION, "members.exclusion",
+                ((e.pk, e.chain_id, at) for e in services.exclusions_due(today=today)))
     )
-    return len(due)
 
 
 def claim(job: ErasureJob, *, at: datetime) -> bool:
@@ -85,7 +132,7 @@ def purge_due(*, at: datetime | None = None) -> dict:
     """One pass over everything due; returns counts (never personal data: it lands in task results)."""
     at = at or timezone.now()
     report = PurgeReport(scans_expired=door.expire_stale_scans(at=at))
-    report.jobs_planned = plan_door_photo_jobs(at=at)
+    report.jobs_planned = plan_door_photo_jobs(at=at) + plan_policy_jobs(at=at)
     report.jobs_done, report.jobs_failed = run_due_jobs(at=at)
     report.scans_deleted = door.purge_old_scans(before=at - SCAN_KEEP)
     return asdict(report)

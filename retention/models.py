@@ -1,7 +1,7 @@
 """Erasure work: each due erasure is a row that exactly one worker claims (compare-and-set)."""
 from django.db import models
 
-from members.models import Chain
+from members.models import Chain, DataSubjectRequest
 
 
 class ErasureJob(models.Model):
@@ -9,6 +9,7 @@ class ErasureJob(models.Model):
         DOOR_PHOTO = "door_photo", "Door photo"
         BIOMETRICS = "biometrics", "Face template and photos"
         MEMBER = "member", "Whole member record"
+        EXCLUSION = "exclusion", "Ended exclusion"
 
     chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="erasure_jobs")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -34,3 +35,13 @@ class ErasureJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} erasure due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ErasureRequest(DataSubjectRequest):
+    """The open erasure requests of the data-subject queue, seen from retention, which is the
+    layer that can carry them out (members may not import what an erasure touches)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "erasure request to carry out"
+        verbose_name_plural = "erasure requests to carry out"

@@ -1,0 +1,45 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+
+from justface.admin_scoping import ScopedAdmin
+from justface.tenancy import Perm
+from members.models import DataSubjectRequest
+from retention import services
+from retention.models import ErasureRequest
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(ScopedAdmin):
+    """Open erasure requests, oldest deadline first, with the one action that carries them out."""
+
+    view_perm = Perm.ANSWER_REQUESTS
+    change_perm = add_perm = delete_perm = None
+    list_display = ["id", "received_at", "due_at", "status"]
+    actions = ["erase_now"]
+
+    def get_queryset(self, request):
+        return (super().get_queryset(request)
+                .filter(kind=DataSubjectRequest.Kind.ERASURE, status__in=DataSubjectRequest.OPEN_STATUSES, member__isnull=False)
+                .order_by("due_at"))
+
+    def get_actions(self, request):
+        # Actions are offered to those who may answer requests, even though the rows are read-only.
+        return super().get_actions(request) if self.scope(request).can(Perm.ANSWER_REQUESTS) else {}
+
+    @admin.action(description="Erase these members' accounts now (cannot be undone)")
+    def erase_now(self, request, queryset):
+        chosen = list(queryset.select_related("member"))
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(request, "admin/retention/confirm_erasure.html", {
+                **self.admin_site.each_context(request), "title": "Erase these accounts?", "requests": chosen,
+                "opts": self.model._meta, "action": "erase_now"})
+        erased = 0
+        for dsr in chosen:
+            try:
+                services.carry_out_erasure_request(request=dsr, actor=request.user)
+                erased += 1
+            except ValidationError as error:
+                self.message_user(request, f"Request {dsr.pk}: {' '.join(error.messages)}", messages.WARNING)
+        self.message_user(request, f"Erased {erased} account(s); the requests are answered.", messages.SUCCESS)
+        return None

@@ -1,0 +1,88 @@
+"""Erasing a whole member and finding what the chain's retention policy says is due.
+
+The one entry point for erasing an account: a member's data-subject request (staff carry it out
+from the admin), or the retention job once check-in data has passed the chain's period."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from access.models import AccessEvent
+from justface import audit
+from members.faces import erase_biometrics
+from members.models import Chain, DataSubjectRequest, Exclusion, FaceTemplate, Member
+from members.services import resolve_data_subject_request
+
+
+def erase_member(*, member: Member, actor, reason: str) -> dict:
+    """Erase the member and everything about them: templates and every photo (through
+    erase_biometrics, so every worker's gallery drops them), consents, invitations, visits,
+    scans, and their login. Check-ins stay, without the member, as the anonymous counts the
+    centre's statistics use. Data-subject requests stay, without the member, as proof the
+    request was answered. Returns a receipt with counts and ids only."""
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        receipt = erase_biometrics(member=member, actor=actor, reason=reason)
+        anonymised = AccessEvent.objects.filter(member=member).update(member=None)
+        member_id, chain_id, user = member.pk, member.chain_id, member.user
+        member.delete()
+        if user is not None:
+            user.delete()
+        audit.record(action="member.erase", actor=actor, object_type="members.member", object_id=member_id,
+                     chain_id=chain_id, reason=reason)
+    return {**receipt, "member_id": member_id, "check_ins_anonymised": anonymised, "login_deleted": user is not None}
+
+
+def carry_out_erasure_request(*, request: DataSubjectRequest, actor) -> dict:
+    """Erase the account a member asked to have erased, and answer the request (which stays,
+    without the member, as proof)."""
+    if request.kind != DataSubjectRequest.Kind.ERASURE or not request.is_open:
+        raise ValidationError("Only an open erasure request can be carried out.")
+    if request.member_id is None:
+        raise ValidationError("This member has already been erased.")
+    with transaction.atomic():
+        receipt = erase_member(member=request.member, actor=actor, reason=f"erasure request {request.pk}")
+        resolve_data_subject_request(
+            request=request, status=DataSubjectRequest.Status.DONE, actor=actor,
+            response=f"Your account and personal data were erased on {timezone.localdate():%Y-%m-%d}.")
+    return receipt
+
+
+def ended_before(chain: Chain, cutoff: date) -> QuerySet[Member]:
+    """Members of the chain whose membership ended before `cutoff`: the end date (the last day
+    of the membership) is before it, or, without an end date, the status was set to ended before
+    it. Filtered in SQL and loaded without the encrypted columns: this runs every minute."""
+    start = timezone.make_aware(datetime.combine(cutoff, time.min))
+    return (Member.objects.filter(chain=chain)
+            .filter(Q(end_date__lt=cutoff) | Q(end_date__isnull=True, status=Member.Status.ENDED, updated_at__lt=start))
+            .only("pk", "chain_id"))
+
+
+def _due(days_of: Callable[[Chain], int], today: date) -> list[Member]:
+    due: list[Member] = []
+    for chain in Chain.objects.only("pk", "settings"):
+        due += ended_before(chain, today - timedelta(days=days_of(chain)))
+    return due
+
+
+def members_due_biometric_erasure(*, today: date | None = None) -> list[Member]:
+    """Ended members who still have templates past the chain's biometric_retention_days
+    (default 0: the day after the membership's last day)."""
+    today = today or timezone.localdate()
+    with_templates = set(FaceTemplate.objects.values_list("member_id", flat=True).distinct())
+    return [m for m in _due(lambda c: c.policy.biometric_retention_days, today) if m.pk in with_templates]
+
+
+def members_due_erasure(*, today: date | None = None) -> list[Member]:
+    """Members whose membership ended more than the chain's checkins_retention_days ago."""
+    return _due(lambda c: c.policy.checkins_retention_days, today or timezone.localdate())
+
+
+def exclusions_due(*, today: date | None = None) -> QuerySet[Exclusion]:
+    """Quarantines that have ended; a permanent one (no end date) is kept."""
+    return Exclusion.objects.filter(ends_on__lt=today or timezone.localdate()).only("pk", "chain_id")
