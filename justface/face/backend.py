@@ -1,8 +1,8 @@
-"""Inference backends: the nets the engine runs, from ONNX Runtime (the default: about twice
-as fast on this CPU) or torch (the reference the ONNX exports are checked against).
+"""Inference backends: FaceNet on ONNX Runtime (the default: about twice as fast on this CPU)
+or on torch (the reference its ONNX export is checked against); MTCNN runs in torch either way.
 
-Both give the same templates within 1e-4 (tests/face/test_backend.py). Either way the nets are
-built once per engine, i.e. once per process, and shared by every thread.
+Both give the same templates within 1e-4 (tests/face/test_backend.py). The nets are built once
+per engine, i.e. once per process, and shared by every thread.
 """
 from __future__ import annotations
 
@@ -34,38 +34,33 @@ class Nets:
 
 
 def load(config: EngineConfig) -> Nets:
-    # torch also runs MTCNN's image pyramid and candidate crops under the ONNX backend.
-    torch.set_num_threads(config.num_threads)
     if config.backend == ONNXRUNTIME:
-        return _onnxruntime(config)
+        # MTCNN stays in torch, on one thread: its time goes into many small calls (pyramid
+        # levels, one resize per candidate, NMS) that gain nothing from a second thread, and
+        # torch's idle OpenMP threads spinning beside ONNX Runtime's own pool slowed FaceNet
+        # down (docs/face-engine.md). Exported to ONNX, MTCNN measured no faster.
+        torch.set_num_threads(1)
+        onnx_dir = config.onnx_dir or Path(config.model_path).parent
+        session = ort.session(
+            export.facenet_path(onnx_dir, config.model_path), config.num_threads, export.sha256(config.model_path)
+        )
+        return Nets(_torch_mtcnn(), ort.OrtFaceNet(session))
     if config.backend == TORCH:
-        return _torch(config)
+        torch.set_num_threads(config.num_threads)
+        return Nets(_torch_mtcnn(), TorchFaceNet(load_facenet(config.model_path)))
     raise ModelError(f"unknown face backend {config.backend!r}: use one of {', '.join(BACKENDS)}")
 
 
-def _onnxruntime(config: EngineConfig) -> Nets:
-    onnx_dir = config.onnx_dir or Path(config.model_path).parent
-    facenet = ort.session(
-        export.facenet_path(onnx_dir, config.model_path), config.num_threads, export.sha256(config.model_path)
-    )
-    mtcnn = tuple(
-        ort.OrtNet(ort.session(export.mtcnn_path(onnx_dir, name), config.num_threads,
-                               export.sha256(export.mtcnn_weights(name))))
-        for name in export.MTCNN
-    )
-    return Nets(mtcnn, ort.OrtFaceNet(facenet))
-
-
-def _torch(config: EngineConfig) -> Nets:
+def _torch_mtcnn() -> tuple[MtcnnNet, MtcnnNet, MtcnnNet]:
     fp = import_facenet_pytorch()
-    # channels_last: same numbers, faster on CPU (this torch's NCHW max_pool2d is ~5x slower
-    # on MTCNN's small maps, and FaceNet runs ~20% faster).
-    mtcnn = tuple(net().eval().to(memory_format=torch.channels_last) for net in (fp.PNet, fp.RNet, fp.ONet))
-    return Nets(mtcnn, TorchFaceNet(load_facenet(config.model_path)))
+    # channels_last: same numbers, faster (this torch's NCHW max_pool2d is ~5x slower on
+    # MTCNN's small maps).
+    return tuple(net().eval().to(memory_format=torch.channels_last) for net in (fp.PNet, fp.RNet, fp.ONet))
 
 
 class TorchFaceNet:
     def __init__(self, model: torch.nn.Module):
+        # channels_last: same numbers, ~20% faster on this CPU.
         self._model = model.to(memory_format=torch.channels_last)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

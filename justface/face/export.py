@@ -1,18 +1,17 @@
-"""ONNX copies of the face nets for ONNX Runtime, written once at install time.
+"""FaceNet's ONNX copy for ONNX Runtime, written once at install time beside the state_dict.
 
-ONNX Runtime runs these nets about twice as fast as torch on the target CPU
-(docs/face-engine.md). torch stays the reference: every export is run in ONNX Runtime on fixed
-inputs (including a second batch size or image size, to exercise the dynamic axes) and must
-match torch within ``TOLERANCE``, or it is refused. Each file records the sha256 of the weights
-it came from, so a replaced state_dict can never run with a stale export.
+ONNX Runtime runs FaceNet about twice as fast as torch on the target CPU (docs/face-engine.md).
+torch stays the reference: the export is run in ONNX Runtime on fixed inputs (two batch sizes,
+to exercise the dynamic axis) and must match torch within ``TOLERANCE``, or it is refused. The
+file records the sha256 of the weights it came from, so a replaced state_dict can never run
+with a stale export. (MTCNN stays in torch: exported, it measured no faster; see the docs.)
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,52 +19,16 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from ._torchvision import import_facenet_pytorch
 from .convert import ModelError, atomic_write, load_facenet
 
 OPSET = 17
 TOLERANCE = 1e-4
 SOURCE_KEY = "justface.source_sha256"  # ONNX metadata: sha256 of the weights file exported
-
-
-@dataclass(frozen=True)
-class Net:
-    """How one net is exported: its ONNX input/outputs, dynamic axes and check inputs."""
-
-    outputs: tuple[str, ...]
-    dynamic: dict[int, str]  # input axes that vary; outputs vary along the same ones
-    checks: tuple[tuple[int, ...], ...]  # shapes of the fixed inputs compared with torch
-
-    def dynamic_axes(self) -> dict[str, dict[int, str]]:
-        # Outputs share the batch axis; PNet's maps also share height and width (their sizes
-        # differ from the input's, so they get names of their own).
-        out = {0: "n"} if list(self.dynamic) == [0] else {0: "n", 2: "oh", 3: "ow"}
-        return {"x": self.dynamic, **{name: out for name in self.outputs}}
-
-
-FACENET = Net(outputs=("y",), dynamic={0: "n"}, checks=((2, 3, 160, 160), (1, 3, 160, 160)))
-# MTCNN: PNet runs on each level of the image pyramid, RNet/ONet on batches of candidates.
-MTCNN = {
-    "pnet": Net(outputs=("reg", "prob"), dynamic={0: "n", 2: "h", 3: "w"}, checks=((1, 3, 61, 83), (1, 3, 24, 17))),
-    "rnet": Net(outputs=("reg", "prob"), dynamic={0: "n"}, checks=((5, 3, 24, 24), (1, 3, 24, 24))),
-    "onet": Net(outputs=("reg", "landmarks", "prob"), dynamic={0: "n"}, checks=((3, 3, 48, 48), (1, 3, 48, 48))),
-}
+CHECK_SHAPES = ((2, 3, 160, 160), (1, 3, 160, 160))  # fixed inputs compared with torch
 
 
 def facenet_path(onnx_dir: str | os.PathLike[str], state_path: str | os.PathLike[str]) -> Path:
     return Path(onnx_dir) / f"{Path(state_path).stem}.onnx"
-
-
-def mtcnn_path(onnx_dir: str | os.PathLike[str], name: str) -> Path:
-    return Path(onnx_dir) / f"mtcnn-{name}.onnx"
-
-
-def mtcnn_weights(name: str) -> Path:
-    """facenet-pytorch's own MTCNN weights file (shipped in its wheel)."""
-    import_facenet_pytorch()
-    import facenet_pytorch
-
-    return Path(facenet_pytorch.__file__).parent / "data" / f"{name}.pt"
 
 
 def sha256(path: str | os.PathLike[str]) -> str:
@@ -76,19 +39,15 @@ def sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def install_onnx(onnx_dir: str | os.PathLike[str], state_path: str | os.PathLike[str]) -> None:
-    """Export FaceNet (from ``state_path``) and MTCNN into ``onnx_dir`` where missing or stale.
-    Idempotent; each file is written beside its target and renamed into place."""
-    fp = import_facenet_pytorch()
-    facenet_source = sha256(state_path)
+def install_onnx(onnx_dir: str | os.PathLike[str], state_path: str | os.PathLike[str]) -> Path:
+    """Export FaceNet with the weights of ``state_path`` into ``onnx_dir`` unless an export of
+    exactly those weights is there; return its path. Idempotent and atomic (written beside
+    the target, then renamed)."""
+    source = sha256(state_path)
     target = facenet_path(onnx_dir, state_path)
-    if recorded_source(target) != facenet_source:
-        export_verified(lambda: load_facenet(state_path), FACENET, target, facenet_source)
-    nets = {"pnet": fp.PNet, "rnet": fp.RNet, "onet": fp.ONet}
-    for name, spec in MTCNN.items():
-        source = sha256(mtcnn_weights(name))
-        if recorded_source(mtcnn_path(onnx_dir, name)) != source:
-            export_verified(nets[name], spec, mtcnn_path(onnx_dir, name), source)
+    if recorded_source(target) != source:
+        export_verified(lambda: load_facenet(state_path), target, source)
+    return target
 
 
 def recorded_source(path: Path) -> str | None:
@@ -102,16 +61,19 @@ def recorded_source(path: Path) -> str | None:
     return {p.key: p.value for p in model.metadata_props}.get(SOURCE_KEY)
 
 
-def export_verified(build: Callable[[], torch.nn.Module], net: Net, target: Path, source: str) -> None:
-    """Export ``build()`` to ONNX, check ONNX Runtime against torch on fixed inputs, then
-    write it atomically. Raises ModelError, leaving nothing behind, if they differ."""
+def export_verified(build: Callable[[], torch.nn.Module], target: Path, source: str) -> None:
+    """Export ``build()`` (NCHW float input ``x``, batch axis free) to ONNX, check ONNX
+    Runtime against torch on fixed inputs, then write it atomically. Raises ModelError,
+    leaving nothing behind, if they differ."""
     model = build().eval()
-    inputs = _check_inputs(net.checks)
+    generator = torch.Generator().manual_seed(0)
+    # In the nets' standardised range [-1, 1].
+    inputs = [torch.rand(shape, generator=generator) * 2 - 1 for shape in CHECK_SHAPES]
     buffer = io.BytesIO()
-    with torch.inference_mode(False), torch.no_grad():
+    with torch.no_grad():
         torch.onnx.export(
-            model, (inputs[0],), buffer, input_names=["x"], output_names=list(net.outputs),
-            dynamic_axes=net.dynamic_axes(), opset_version=OPSET, dynamo=False,
+            model, (inputs[0],), buffer, input_names=["x"], output_names=["y"],
+            dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=OPSET, dynamo=False,
         )
     proto = onnx.load_from_string(buffer.getvalue())
     onnx.helper.set_model_props(proto, {SOURCE_KEY: source})
@@ -122,9 +84,8 @@ def export_verified(build: Callable[[], torch.nn.Module], net: Net, target: Path
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     for x in inputs:
         with torch.no_grad():
-            expected = _as_tuple(reference(x))
-        got = session.run(None, {"x": x.numpy()})
-        worst = max(float(np.abs(g - e.numpy()).max()) for g, e in zip(got, expected, strict=True))
+            expected = reference(x).numpy()
+        worst = float(np.abs(session.run(None, {"x": x.numpy()})[0] - expected).max())
         if not worst <= TOLERANCE:  # also refuses NaN
             raise ModelError(
                 f"ONNX export of {target.name} refused: ONNX Runtime differs from torch by "
@@ -132,13 +93,3 @@ def export_verified(build: Callable[[], torch.nn.Module], net: Net, target: Path
                 "FACE_BACKEND=torch until the export is fixed."
             )
     atomic_write(target, lambda fh: fh.write(data))
-
-
-def _check_inputs(shapes: Sequence[tuple[int, ...]]) -> list[torch.Tensor]:
-    """Fixed inputs in the nets' standardised range [-1, 1]."""
-    generator = torch.Generator().manual_seed(0)
-    return [torch.rand(shape, generator=generator) * 2 - 1 for shape in shapes]
-
-
-def _as_tuple(out: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
-    return out if isinstance(out, tuple) else (out,)

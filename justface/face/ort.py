@@ -1,16 +1,14 @@
-"""ONNX Runtime sessions for the exported nets (see export.py), one per net per process.
+"""FaceNet on ONNX Runtime, from the export install_model() wrote (export.py).
 
-An ``InferenceSession`` may be run from several threads at once, so the engine creates each
-session once and shares it.
+An ``InferenceSession`` may be run from several threads at once, so the engine creates it once
+per process and shares it.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import numpy as np
 import onnxruntime as ort
-import torch
 
 from .convert import ModelError
 from .export import SOURCE_KEY
@@ -34,21 +32,6 @@ def session(path: str | os.PathLike[str], threads: int, source: str) -> ort.Infe
             f"{path} was exported from other weights; run `python manage.py install_face_model`."
         )
     return sess
-
-
-class OrtNet:
-    """Stands in for an MTCNN ``nn.Module`` in facenet-pytorch's ``detect_face``: called with
-    a float NCHW tensor, returns the net's outputs as tensors."""
-
-    def __init__(self, sess: ort.InferenceSession):
-        self._session = sess
-
-    def parameters(self) -> Iterator[torch.Tensor]:
-        yield torch.empty(0)  # detect_face reads the model's dtype from its first parameter
-
-    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        outputs = self._session.run(None, {"x": x.detach().contiguous().numpy()})
-        return tuple(torch.from_numpy(out) for out in outputs)
 
 
 class OrtFaceNet:
