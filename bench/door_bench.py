@@ -211,7 +211,8 @@ def run_phase(base: str, tokens: list[str], probes: list[bytes], tablets: int, s
 
     until = time.monotonic() + seconds
     started = time.perf_counter()
-    threads = [Tablet(base, tokens[i], probes, i * 7, until) for i in range(tablets)]
+    # The warm-up may run more tablets than there are doors: they then share tokens.
+    threads = [Tablet(base, tokens[i % len(tokens)], probes, i * 7, until) for i in range(tablets)]
     for thread in threads:
         thread.start()
     for thread in threads:
