@@ -4,7 +4,7 @@ choices and writes, and writes to the audit trail instead of Django's LogEntry (
 object_repr would keep names in clear)."""
 from django.contrib import admin
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 
 from justface import audit
@@ -68,7 +68,7 @@ class ScopedAdmin(admin.ModelAdmin):
     def _field(self, path: str):
         try:
             return self.model._meta.get_field(path)
-        except Exception:
+        except FieldDoesNotExist:
             return None
 
     def save_model(self, request, obj, form, change):

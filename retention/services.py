@@ -63,19 +63,19 @@ def ended_before(chain: Chain, cutoff: date) -> QuerySet[Member]:
             .only("pk", "chain_id"))
 
 
-def _due(days_of: Callable[[Chain], int], today: date) -> list[Member]:
+def _due(days_of: Callable[[Chain], int], today: date, members: QuerySet[Member] | None = None) -> list[Member]:
     due: list[Member] = []
     for chain in Chain.objects.only("pk", "settings"):
-        due += ended_before(chain, today - timedelta(days=days_of(chain)))
+        ended = ended_before(chain, today - timedelta(days=days_of(chain)))
+        due += ended if members is None else ended.filter(pk__in=members.values("pk"))
     return due
 
 
 def members_due_biometric_erasure(*, today: date | None = None) -> list[Member]:
     """Ended members who still have templates past the chain's biometric_retention_days
     (default 0: the day after the membership's last day)."""
-    today = today or timezone.localdate()
-    with_templates = set(FaceTemplate.objects.values_list("member_id", flat=True).distinct())
-    return [m for m in _due(lambda c: c.policy.biometric_retention_days, today) if m.pk in with_templates]
+    with_templates = Member.objects.filter(pk__in=FaceTemplate.objects.values("member_id"))
+    return _due(lambda c: c.policy.biometric_retention_days, today or timezone.localdate(), with_templates)
 
 
 def members_due_erasure(*, today: date | None = None) -> list[Member]:
