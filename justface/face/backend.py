@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from . import export, ort
 from ._torchvision import import_facenet_pytorch
@@ -34,6 +35,10 @@ class Nets:
 
 
 def load(config: EngineConfig) -> Nets:
+    # The gallery's matrix product runs on numpy's BLAS, whose idle threads busy-wait after
+    # each call: beside one-thread inference in every web process they burned about a third
+    # of a core per process under load (docs/door.md). Same thread count as inference.
+    threadpool_limits(limits=config.num_threads, user_api="blas")
     if config.backend == ONNXRUNTIME:
         # MTCNN stays in torch, on one thread: its time goes into many small calls (pyramid
         # levels, one resize per candidate, NMS) that gain nothing from a second thread, and

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from justface.face import export, ort
+from justface.face import backend, export, ort
 from justface.face.backend import TorchFaceNet
 from justface.face.config import EngineConfig
 from justface.face.convert import ModelError
@@ -22,6 +23,15 @@ def test_default_backend_is_onnxruntime(engine, torch_engine):
     assert engine.config.backend == "onnxruntime"
     assert isinstance(engine._facenet, ort.OrtFaceNet)
     assert isinstance(torch_engine._facenet, TorchFaceNet)
+
+
+def test_blas_threads_follow_the_inference_threads(model_path):
+    """numpy's BLAS gets the engine's thread count: its idle threads busy-wait, which under
+    load took CPU from the other web processes' inference."""
+    with threadpool_limits(limits=None):  # restores this process's limits afterwards
+        backend.load(EngineConfig(model_path=str(model_path), num_threads=1))
+        blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        assert blas and set(blas) == {1}
 
 
 def test_templates_equal_the_torch_reference_on_real_photos(engine, torch_engine, face_data):
