@@ -1,19 +1,18 @@
-"""Face detection with facenet-pytorch's MTCNN, on a downscaled copy of the image."""
+"""Face detection with MTCNN (facenet-pytorch's nets, our stages: mtcnn.py) on a downscaled copy
+of the image."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from PIL import Image
 
-from ._torchvision import import_facenet_pytorch
+from . import mtcnn
 
-MTCNN_MIN_FACE = 12  # PNet's input window: faces smaller than this (after scaling) are unseen
-# facenet-pytorch's detect_face calls each net with a float NCHW tensor.
-MtcnnNet = Callable[[torch.Tensor], tuple[torch.Tensor, ...]]
+MTCNN_MIN_FACE = mtcnn.PNET_CELL  # faces smaller than this (after scaling) are unseen
+MtcnnNet = mtcnn.Net
 
 
 @dataclass(frozen=True)
@@ -43,17 +42,13 @@ class Detection:
 
 
 class Detector:
-    """MTCNN without facenet-pytorch's MTCNN class and its shared mutable settings, so that
-    one instance serves every thread with per-call sizes. ``nets`` are PNet, RNet and ONet:
+    """MTCNN (mtcnn.py) without facenet-pytorch's MTCNN class and its shared mutable settings,
+    so that one instance serves every thread with per-call sizes. ``nets`` are PNet, RNet and ONet:
     torch modules or stand-ins from backend.py."""
 
     def __init__(self, nets: Sequence[MtcnnNet], thresholds: tuple[float, float, float], factor: float):
-        import_facenet_pytorch()  # first: it may need the torchvision stand-in
-        from facenet_pytorch.models.utils.detect_face import detect_face
-
-        self._detect_face = detect_face
         self._nets = tuple(nets)
-        self.thresholds = list(thresholds)
+        self.thresholds = tuple(thresholds)
         self.factor = factor
 
     def detect(self, image: Image.Image, min_face_px: float, max_side: int) -> list[Detection]:
@@ -70,21 +65,14 @@ class Detector:
         min_size = max(MTCNN_MIN_FACE, min_face_px * scale)
         if min(small.size) < min_size:
             return []
-        with torch.inference_mode():
-            # detect_face permutes an NHWC batch to NCHW and crops every candidate from it:
-            # hand it an NHWC view of contiguous NCHW floats, so those crops and resizes run
-            # on plain NCHW memory (~20% faster, same numbers) instead of strided pixels.
-            planes = torch.from_numpy(np.array(small)).permute(2, 0, 1).float().contiguous()
-            boxes, points = self._detect_face(
-                planes.permute(1, 2, 0)[None], min_size, *self._nets, self.thresholds, self.factor, "cpu"
-            )
+        boxes, points = mtcnn.detect(np.asarray(small), min_size, self._nets, self.thresholds, self.factor)
         faces = [
             Detection(
                 box=tuple(float(v) / scale for v in box[:4]),
                 prob=float(box[4]),
                 landmarks=tuple((float(x) / scale, float(y) / scale) for x, y in pts),
             )
-            for box, pts in zip(boxes[0], points[0])
+            for box, pts in zip(boxes, points)
         ]
         faces = [f for f in faces if f.size >= min_face_px]
         return sorted(faces, key=lambda f: f.area, reverse=True)

@@ -123,7 +123,7 @@ def test_rotated_phone_photo_is_turned_upright(engine, photo):
     [
         (lambda im: im.filter(ImageFilter.GaussianBlur(3)), Reason.BLURRY),
         (lambda im: ImageEnhance.Brightness(im).enhance(0.3), Reason.TOO_DARK),
-        (lambda im: ImageEnhance.Brightness(im).enhance(1.9), Reason.TOO_BRIGHT),
+        (lambda im: ImageEnhance.Brightness(im).enhance(2.2), Reason.TOO_BRIGHT),
     ],
     ids=["blurry", "dark", "bright"],
 )
