@@ -61,13 +61,14 @@ class EngineConfig:
     mtcnn_factor: float = 0.709
     max_image_pixels: int = 50_000_000  # larger images are refused before decoding
     # 1:N decision, from ../shared/faces/dev with casia-webface (docs/face-engine.md).
-    # Members enrolled from photos, probed with door frames: highest impostor score 0.593
-    # (photo vs photo: 0.513). At 0.60 no impostor was accepted in either protocol, and
-    # 91.5% of door probes were accepted with one enrollment photo, 98.1% with three
-    # (at 0.55: 95.3% / 98.7%, but 1-2 strangers let in). The second-best identity must
-    # trail by 0.10: a second identity that close to an accepted score is a look-alike, so
-    # the door asks for the PIN rather than guess (on dev it refused no genuine probe that
-    # margin 0 accepted).
+    # Members enrolled from photos, probed with door frames (bench/door_accuracy.py): highest
+    # impostor score 0.532 (0.593 with facenet-pytorch's detect_face; photo vs photo: 0.511).
+    # At 0.60 no impostor was accepted in either protocol, and 89.6% of door probes were
+    # accepted with one enrollment photo, 95.8% with three (at 0.55: 93.1% / 96.7%, no
+    # stranger let in now, 1-2 with detect_face). The second-best identity must trail by
+    # 0.10: a second identity that close to an accepted score is a look-alike, so the door
+    # asks for the PIN rather than guess (on dev it refused no genuine probe that margin 0
+    # accepted).
     match_threshold: float = 0.60
     match_margin: float = 0.10
     enrollment: EnrollmentGate = field(default_factory=EnrollmentGate)

@@ -1,0 +1,135 @@
+"""1:N accuracy at the door: members enrolled from photos, probed with door frames.
+
+    python bench/door_accuracy.py [--json] [--folder DIR]
+
+Each labelled photo gives an enrollment template (as the member's selfie would) and, placed on a
+640x480 canvas like face_bench's door frames, a door template through analyse_door_frame. Each
+round enrolls k photos per person (rotating, as evaluate_faces does) and probes with the door
+frames of the others; open-set, each person is then removed from the gallery in turn and their
+probes must all be refused. Printed for k = 1 and 3 and thresholds around the default.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from justface.face.convert import install_model  # noqa: E402
+from justface.face.config import EngineConfig  # noqa: E402
+from justface.face.engine import FaceEngine, get_engine  # noqa: E402
+from justface.face.evaluate import FMR_TARGETS, fnmr, image_files, score_stats, threshold_at_fmr  # noqa: E402
+from justface.face.gallery import Gallery, MatchPolicy  # noqa: E402
+
+THRESHOLDS = (0.50, 0.55, 0.60, 0.65)
+MARGIN = 0.10
+
+
+def door_frame(path: Path) -> Image.Image:
+    photo = Image.open(path).convert("RGB").resize((480, 480), Image.BILINEAR)
+    frame = Image.new("RGB", (640, 480), (110, 110, 110))
+    frame.paste(photo, (80, 0))
+    return frame
+
+
+def templates(engine: FaceEngine, folder: Path) -> tuple[dict, dict, list[str]]:
+    """{identity: [enrollment template or None]}, {identity: [door template or None]}, refusals."""
+    enrolled: dict[str, list] = {}
+    door: dict[str, list] = {}
+    refused = []
+    for identity, paths in image_files(folder).items():
+        for path in paths:
+            crop = engine.photo_crop(path.read_bytes())
+            enrolled.setdefault(identity, []).append(None if crop is None else engine.embed(crop[None])[0])
+            result = engine.analyse_door_frame(door_frame(path))
+            door.setdefault(identity, []).append(result.template)
+            if not result.ok:
+                refused.append(f"{identity}/{path.name}: {result.reason}")
+    return enrolled, door, refused
+
+
+def rounds(enrolled: dict, door: dict, k: int, policy: MatchPolicy) -> dict:
+    ids = [i for i in enrolled if len(enrolled[i]) > k]
+    n_rounds = min(len(enrolled[i]) for i in ids)
+    probes = accepted = impostors = open_set = 0
+    for r in range(n_rounds):
+        gallery = Gallery()
+        held_out = {}
+        for identity in ids:
+            chosen = [(r + j) % len(enrolled[identity]) for j in range(k)]
+            rows = [enrolled[identity][c] for c in chosen if enrolled[identity][c] is not None]
+            if rows:
+                gallery.add_many([identity] * len(rows), np.stack(rows))
+            held_out[identity] = [t for j, t in enumerate(door[identity]) if j not in chosen]
+        for identity, probe_set in held_out.items():
+            without = gallery.without(identity)
+            for probe in probe_set:
+                probes += 1
+                if probe is None:  # refused by the engine: the member uses the PIN
+                    continue
+                decision = policy.decide(gallery.search(probe))
+                accepted += decision.accepted and decision.identity == identity
+                impostors += decision.accepted and decision.identity != identity
+                open_set += 1
+                impostors += policy.decide(without.search(probe)).accepted
+    return {"k": k, "threshold": policy.threshold, "margin": policy.margin, "probes": probes,
+            "accepted_correct": accepted / probes, "impostors_accepted": impostors, "open_set_probes": open_set}
+
+
+def cross_scores(enrolled: dict, door: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Every enrollment photo against every door frame of another photo."""
+    rows = [(i, j, t) for i, ts in enrolled.items() for j, t in enumerate(ts) if t is not None]
+    probes = [(i, j, t) for i, ts in door.items() for j, t in enumerate(ts) if t is not None]
+    scores = np.stack([t for *_, t in rows]) @ np.stack([t for *_, t in probes]).T
+    same = np.array([[a == c for c, _, _ in probes] for a, _, _ in rows])
+    same_photo = np.array([[(a, b) == (c, d) for c, d, _ in probes] for a, b, _ in rows])
+    return scores[same & ~same_photo], scores[~same]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--folder", type=Path,
+                        default=Path(os.environ.get("JUSTFACE_FACE_DATA", REPO.parent / "shared" / "faces" / "dev")))
+    args = parser.parse_args()
+    if not args.folder.is_dir():
+        sys.exit(f"No face photos at {args.folder}: set JUSTFACE_FACE_DATA or pass --folder.")
+    model = install_model(Path(os.environ.get("JUSTFACE_DATA_DIR", REPO / "var")) / "models")
+    engine = get_engine(EngineConfig(model_path=str(model)))
+    enrolled, door, refused = templates(engine, args.folder)
+    genuine, impostor = cross_scores(enrolled, door)
+    thresholds = {name: threshold_at_fmr(impostor, fmr) for name, fmr in FMR_TARGETS.items()}
+    report = {
+        "door_frames_refused": refused,
+        "genuine": score_stats(genuine),
+        "impostor": score_stats(impostor),
+        "fnmr_at_fmr": {name: fnmr(genuine, t) for name, t in thresholds.items()},
+        "thresholds": thresholds,
+        "identification": [rounds(enrolled, door, k, MatchPolicy(t, MARGIN)) for k in (1, 3) for t in THRESHOLDS],
+    }
+    if args.json:
+        print(json.dumps(report))
+        return
+    print(f"door frames refused by the engine: {len(refused)}")
+    for line in refused:
+        print(f"  {line}")
+    for name in ("genuine", "impostor"):
+        s = report[name]
+        print(f"{name}: n={s['count']} mean={s['mean']:.3f} min={s['min']:.3f} max={s['max']:.3f}")
+    for name, t in thresholds.items():
+        print(f"FMR {name}: threshold {t:.3f}, FNMR {report['fnmr_at_fmr'][name]:.2%}")
+    print("k  threshold  margin  correct and accepted  impostors accepted (open-set probes)")
+    for row in report["identification"]:
+        print(f"{row['k']}  {row['threshold']:.2f}       {row['margin']:.2f}    {row['accepted_correct']:.1%}"
+              f"                 {row['impostors_accepted']} / {row['open_set_probes']}")
+
+
+if __name__ == "__main__":
+    main()
