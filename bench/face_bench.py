@@ -44,6 +44,12 @@ def timed(fn: Callable[[], object], runs: int, warmup: int = 3) -> dict[str, flo
     return {"median": float(np.median(samples)), "p95": float(np.percentile(samples, 95))}
 
 
+def reference_ms() -> float:
+    """A fixed pure-Python workload: a yardstick for the machine's speed at the moment (this
+    VM's speed drifts), printed beside the figures so that runs can be compared."""
+    return timed(lambda: sum(i * i for i in range(200_000)), runs=9, warmup=1)["median"]
+
+
 def door_frames(folder: Path, count: int) -> list[Image.Image]:
     """Each photo scaled to the frame height (a face of about 200 px, a person at the
     door) and centred on a grey 640x480 canvas."""
@@ -81,6 +87,7 @@ def main() -> None:
     model = install_model(data_dir / "models")
     engine = get_engine(EngineConfig(model_path=str(model), backend=args.backend, num_threads=args.threads))
 
+    reference_before = reference_ms()
     frames = door_frames(folder, 30)
     frame_iter = iter(frames * 100)
     door = timed(lambda: engine.analyse_door_frame(next(frame_iter)), runs=100, warmup=5)
@@ -115,6 +122,8 @@ def main() -> None:
         "threads": engine.config.num_threads,
         # Other processes on these 2 cores slow everything down: judge figures with this.
         "load_average_1min": os.getloadavg()[0],
+        # The same fixed workload before and after (ms; lower is a faster machine).
+        "reference_ms": {"before": reference_before, "after": reference_ms()},
     }
     if args.json:
         print(json.dumps(report))
@@ -127,6 +136,8 @@ def main() -> None:
         print(f"1:N top-2 search, {n:>7,} templates: {_ms(search[str(n)])}, gallery {gallery_mb[str(n)]:.0f} MB")
     print(f"peak RSS: {report['peak_rss_mb']:.0f} MB (backend {engine.config.backend}, "
           f"{engine.config.num_threads} threads, load average {report['load_average_1min']:.2f})")
+    print(f"machine yardstick (fixed Python loop): {report['reference_ms']['before']:.1f} ms before, "
+          f"{report['reference_ms']['after']:.1f} ms after")
 
 
 def _ms(t: dict[str, float]) -> str:
