@@ -1,5 +1,6 @@
-"""Inference backends: FaceNet on ONNX Runtime (the default: about twice as fast on this CPU)
-or on torch (the reference its ONNX export is checked against); MTCNN runs in torch either way.
+"""Inference backends: FaceNet and MTCNN's PNet on ONNX Runtime (the default: FaceNet about
+twice as fast on this CPU, PNet's small pyramid levels faster too) or on torch (the reference
+the ONNX exports are checked against); MTCNN's RNet and ONet run in torch either way.
 
 Both give the same templates within 1e-4 (tests/face/test_backend.py). The nets are built once
 per engine, i.e. once per process, and shared by every thread.
@@ -40,16 +41,17 @@ def load(config: EngineConfig) -> Nets:
     # of a core per process under load (docs/door.md). Same thread count as inference.
     threadpool_limits(limits=config.num_threads, user_api="blas")
     if config.backend == ONNXRUNTIME:
-        # MTCNN stays in torch, on one thread: its time goes into many small calls (pyramid
-        # levels, one resize per candidate, NMS) that gain nothing from a second thread, and
-        # torch's idle OpenMP threads spinning beside ONNX Runtime's own pool slowed FaceNet
-        # down (docs/face-engine.md). Exported to ONNX, MTCNN measured no faster.
+        # MTCNN's torch nets on one thread: their time goes into many small calls that gain
+        # nothing from a second thread, and torch's idle OpenMP threads spinning beside ONNX
+        # Runtime's own pool slowed FaceNet down (docs/face-engine.md). PNet likewise.
         torch.set_num_threads(1)
         onnx_dir = config.onnx_dir or Path(config.model_path).parent
-        session = ort.session(
+        facenet = ort.session(
             export.facenet_path(onnx_dir, config.model_path), config.num_threads, export.sha256(config.model_path)
         )
-        return Nets(_torch_mtcnn(), ort.OrtFaceNet(session))
+        pnet = ort.session(export.pnet_path(onnx_dir), 1, export.sha256(export.pnet_weights()))
+        _, rnet, onet = _torch_mtcnn()
+        return Nets((ort.OrtPNet(pnet), rnet, onet), ort.OrtFaceNet(facenet))
     if config.backend == TORCH:
         torch.set_num_threads(config.num_threads)
         return Nets(_torch_mtcnn(), TorchFaceNet(load_facenet(config.model_path)))

@@ -45,13 +45,14 @@ def install_model(cache_dir: str | os.PathLike[str], model: str = CASIA) -> Path
     """Make the state_dict for ``model`` available and return its path. Idempotent.
 
     ``model`` is ``casia-webface``, ``vggface2`` or the path of a state_dict file. The ONNX
-    copies ONNX Runtime runs (FaceNet from this state_dict, and MTCNN) are exported into
+    copies ONNX Runtime runs (FaceNet from this state_dict, and MTCNN's PNet) are exported into
     ``cache_dir`` too, each checked against torch.
     """
-    from .export import install_onnx  # export builds on this module
+    from .export import install_onnx, install_pnet_onnx  # export builds on this module
 
     path = _install_state_dict(Path(cache_dir), model)
     install_onnx(cache_dir, path)
+    install_pnet_onnx(cache_dir)
     return path
 
 

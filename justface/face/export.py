@@ -1,10 +1,11 @@
-"""FaceNet's ONNX copy for ONNX Runtime, written once at install time beside the state_dict.
+"""ONNX copies of FaceNet and of MTCNN's PNet for ONNX Runtime, written once at install time.
 
 ONNX Runtime runs FaceNet about twice as fast as torch on the target CPU (docs/face-engine.md).
 torch stays the reference: the export is run in ONNX Runtime on fixed inputs (two batch sizes,
 to exercise the dynamic axis) and must match torch within ``TOLERANCE``, or it is refused. The
 file records the sha256 of the weights it came from, so a replaced state_dict can never run
-with a stale export. (MTCNN stays in torch: exported, it measured no faster; see the docs.)
+with a stale export. PNet, which MTCNN runs on every level of an image pyramid, runs ~11%
+faster there too; RNet and ONet stay in torch, where they are faster (docs/face-engine.md).
 """
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ import onnx
 import onnxruntime as ort
 import torch
 
+from ._torchvision import import_facenet_pytorch
 from .convert import ModelError, atomic_write, load_facenet
 
 OPSET = 17
 TOLERANCE = 1e-4
 SOURCE_KEY = "justface.source_sha256"  # ONNX metadata: sha256 of the weights file exported
 CHECK_SHAPES = ((2, 3, 160, 160), (1, 3, 160, 160))  # fixed inputs compared with torch
+# PNet sees pyramid levels of any size: the largest and the smallest of a door frame's.
+PNET_CHECK_SHAPES = ((1, 3, 73, 97), (1, 3, 13, 17))
+PNET_AXES = {"x": {2: "h", 3: "w"}, "reg": {2: "oh", 3: "ow"}, "prob": {2: "oh", 3: "ow"}}
 
 
 def facenet_path(onnx_dir: str | os.PathLike[str], state_path: str | os.PathLike[str]) -> Path:
@@ -50,6 +55,26 @@ def install_onnx(onnx_dir: str | os.PathLike[str], state_path: str | os.PathLike
     return target
 
 
+def pnet_path(onnx_dir: str | os.PathLike[str]) -> Path:
+    return Path(onnx_dir) / "mtcnn-pnet.onnx"
+
+
+def pnet_weights() -> Path:
+    """PNet's state_dict as the facenet-pytorch wheel ships it."""
+    return Path(import_facenet_pytorch().__file__).parent / "data" / "pnet.pt"
+
+
+def install_pnet_onnx(onnx_dir: str | os.PathLike[str]) -> Path:
+    """Export MTCNN's PNet (the wheel's weights) into ``onnx_dir`` unless it is there; as
+    install_onnx."""
+    source = sha256(pnet_weights())
+    target = pnet_path(onnx_dir)
+    if recorded_source(target) != source:
+        pnet = import_facenet_pytorch().PNet
+        export_verified(pnet, target, source, shapes=PNET_CHECK_SHAPES, outputs=("reg", "prob"), axes=PNET_AXES)
+    return target
+
+
 def recorded_source(path: Path) -> str | None:
     """The weights digest an existing export records (None if there is no readable file)."""
     if not path.is_file():
@@ -61,19 +86,27 @@ def recorded_source(path: Path) -> str | None:
     return {p.key: p.value for p in model.metadata_props}.get(SOURCE_KEY)
 
 
-def export_verified(build: Callable[[], torch.nn.Module], target: Path, source: str) -> None:
-    """Export ``build()`` (NCHW float input ``x``, batch axis free) to ONNX, check ONNX
-    Runtime against torch on fixed inputs, then write it atomically. Raises ModelError,
-    leaving nothing behind, if they differ."""
+def export_verified(
+    build: Callable[[], torch.nn.Module],
+    target: Path,
+    source: str,
+    *,
+    shapes: tuple[tuple[int, ...], ...] = CHECK_SHAPES,
+    outputs: tuple[str, ...] = ("y",),
+    axes: dict[str, dict[int, str]] | None = None,
+) -> None:
+    """Export ``build()`` (NCHW float input ``x``; by default the batch axis free) to ONNX,
+    check ONNX Runtime against torch on fixed inputs of ``shapes``, every output, then write it
+    atomically. Raises ModelError, leaving nothing behind, if they differ."""
     model = build().eval()
     generator = torch.Generator().manual_seed(0)
     # In the nets' standardised range [-1, 1].
-    inputs = [torch.rand(shape, generator=generator) * 2 - 1 for shape in CHECK_SHAPES]
+    inputs = [torch.rand(shape, generator=generator) * 2 - 1 for shape in shapes]
     buffer = io.BytesIO()
     with torch.no_grad():
         torch.onnx.export(
-            model, (inputs[0],), buffer, input_names=["x"], output_names=["y"],
-            dynamic_axes={"x": {0: "n"}, "y": {0: "n"}}, opset_version=OPSET, dynamo=False,
+            model, (inputs[0],), buffer, input_names=["x"], output_names=list(outputs),
+            dynamic_axes=axes or {name: {0: "n"} for name in ("x", *outputs)}, opset_version=OPSET, dynamo=False,
         )
     proto = onnx.load_from_string(buffer.getvalue())
     onnx.helper.set_model_props(proto, {SOURCE_KEY: source})
@@ -84,8 +117,10 @@ def export_verified(build: Callable[[], torch.nn.Module], target: Path, source: 
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     for x in inputs:
         with torch.no_grad():
-            expected = reference(x).numpy()
-        worst = float(np.abs(session.run(None, {"x": x.numpy()})[0] - expected).max())
+            expected = reference(x)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        got = session.run(None, {"x": x.numpy()})
+        worst = max(float(np.abs(g - e.numpy()).max()) for g, e in zip(got, expected, strict=True))
         if not worst <= TOLERANCE:  # also refuses NaN
             raise ModelError(
                 f"ONNX export of {target.name} refused: ONNX Runtime differs from torch by "

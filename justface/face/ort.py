@@ -1,4 +1,4 @@
-"""FaceNet on ONNX Runtime, from the export install_model() wrote (export.py).
+"""FaceNet and MTCNN's PNet on ONNX Runtime, from the exports install_model() wrote (export.py).
 
 An ``InferenceSession`` may be run from several threads at once, so the engine creates it once
 per process and shares it.
@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 import onnxruntime as ort
+import torch
 
 from .convert import ModelError
 from .export import SOURCE_KEY
@@ -44,3 +45,15 @@ class OrtFaceNet:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
         return self._session.run(None, {"x": nchw})[0]
+
+
+class OrtPNet:
+    """MTCNN's PNet, called like the torch module: a standardised NCHW tensor of one pyramid
+    level in, (box offsets, face probabilities) tensors out."""
+
+    def __init__(self, sess: ort.InferenceSession):
+        self._session = sess
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        reg, prob = self._session.run(None, {"x": np.ascontiguousarray(x.numpy())})
+        return torch.from_numpy(reg), torch.from_numpy(prob)

@@ -22,6 +22,7 @@ from .conftest import door_frame, jpeg
 def test_default_backend_is_onnxruntime(engine, torch_engine):
     assert engine.config.backend == "onnxruntime"
     assert isinstance(engine._facenet, ort.OrtFaceNet)
+    assert isinstance(engine.detector._nets[0], ort.OrtPNet)
     assert isinstance(torch_engine._facenet, TorchFaceNet)
 
 

@@ -39,7 +39,7 @@ def test_state_dict_layout(model_path):
 
 
 def test_install_is_idempotent(model_path):
-    files = [model_path, export.facenet_path(model_path.parent, model_path)]
+    files = [model_path, export.facenet_path(model_path.parent, model_path), export.pnet_path(model_path.parent)]
     before = [f.stat().st_mtime_ns for f in files]
     assert convert.install_model(model_path.parent) == model_path
     assert [f.stat().st_mtime_ns for f in files] == before
@@ -57,6 +57,8 @@ def test_state_dict_path_is_used_as_is(model_path, tmp_path):
     # Its ONNX export goes into the cache directory, recording which weights it came from.
     onnx_file = export.facenet_path(tmp_path, model_path)
     assert export.recorded_source(onnx_file) == export.sha256(model_path)
+    # So does MTCNN's PNet, from the weights in the facenet-pytorch wheel.
+    assert export.recorded_source(export.pnet_path(tmp_path)) == export.sha256(export.pnet_weights())
     assert not list(tmp_path.glob("*.tmp"))
 
 

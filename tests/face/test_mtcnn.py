@@ -44,8 +44,8 @@ def images(face_data, photo):
     return [np.asarray(f) for f in frames]
 
 
-def test_same_as_detect_face_with_the_same_resampling(engine, images, monkeypatch):
-    nets = engine.detector._nets
+def test_same_as_detect_face_with_the_same_resampling(torch_engine, images, monkeypatch):
+    nets = torch_engine.detector._nets  # torch modules: detect_face needs their parameters
     monkeypatch.setattr(mtcnn.cv2, "resize", torch_area_resize)
     for rgb in images:
         ours, our_points = mtcnn.detect(rgb, 40, nets, THRESHOLDS, FACTOR)
@@ -56,10 +56,10 @@ def test_same_as_detect_face_with_the_same_resampling(engine, images, monkeypatc
         assert np.abs(our_points[order[0]] - their_points[order[1]]).max() < 1e-3
 
 
-def test_opencv_resampling_finds_the_same_faces(engine, images):
+def test_opencv_resampling_finds_the_same_faces(torch_engine, images):
     for rgb in images:
-        ours, _ = mtcnn.detect(rgb, 40, engine.detector._nets, THRESHOLDS, FACTOR)
-        theirs, _ = reference(rgb, 40, engine.detector._nets)
+        ours, _ = mtcnn.detect(rgb, 40, torch_engine.detector._nets, THRESHOLDS, FACTOR)
+        theirs, _ = reference(rgb, 40, torch_engine.detector._nets)
         assert len(ours) == len(theirs)
         for box in theirs:
             assert max(iou(box, o) for o in ours) > 0.85
