@@ -93,7 +93,9 @@ def test_kiosk_pairs_greets_by_first_name_and_takes_a_pin(live_server, browser, 
 
     # The tablet keeps its token; once revoked, it asks to be paired again.
     page.reload()
-    page.wait_for_selector("#door:visible")
+    # The door shows at once; wait for its heartbeat's answer, or the revocation below could
+    # reach that heartbeat and unpair the tablet before the second reload.
+    page.wait_for_selector("#door:visible #centre:has-text('Alpha One')")
     services.revoke_device_token(token=tablet_a.device, actor=None)
     page.reload()
     # Wait for the refused heartbeat's message, not for the pairing form, which shows at once.

@@ -1,7 +1,6 @@
 """The engine on real faces: matching at the defaults, and a reason for every refusal."""
 from __future__ import annotations
 
-import io
 import struct
 import threading
 import zlib
