@@ -8,8 +8,9 @@ and does its box arithmetic in many small tensor operations. On a door frame tha
 took half of the detection time; here it is cv2.resize and vectorised numpy (docs/face-engine.md).
 
 Resampling is OpenCV's INTER_AREA where ``detect_face`` uses torch's "area" mode: both average
-the source pixels under each output pixel, but they split fractional pixels differently, so
-boxes differ from ``detect_face``'s by a fraction of a pixel (tests/face/test_mtcnn.py).
+the source pixels under each output pixel, but they split fractional pixels differently. The
+nets see slightly different inputs, so boxes move by a few pixels (the same faces are found;
+dev accuracy is as good or better; tests/face/test_mtcnn.py, docs/face-engine.md).
 """
 from __future__ import annotations
 
@@ -41,7 +42,6 @@ def detect(
     landmarks (n, 5, 2) as (x, y) of eyes, nose and mouth corners; both float32."""
     pnet, rnet, onet = nets
     image = np.ascontiguousarray(rgb, dtype=np.float32)
-    h, w = image.shape[:2]
     with torch.inference_mode():
         boxes = _proposals(image, min_size, pnet, thresholds[0], factor)
         if len(boxes):
