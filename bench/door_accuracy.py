@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -27,16 +26,10 @@ from justface.face.config import EngineConfig  # noqa: E402
 from justface.face.engine import FaceEngine, get_engine  # noqa: E402
 from justface.face.evaluate import FMR_TARGETS, fnmr, image_files, score_stats, threshold_at_fmr  # noqa: E402
 from justface.face.gallery import Gallery, MatchPolicy  # noqa: E402
+from face_bench import door_frame  # noqa: E402  (bench/ is on sys.path: this script's folder)
 
 THRESHOLDS = (0.50, 0.55, 0.60, 0.65)
 MARGIN = 0.10
-
-
-def door_frame(path: Path) -> Image.Image:
-    photo = Image.open(path).convert("RGB").resize((480, 480), Image.BILINEAR)
-    frame = Image.new("RGB", (640, 480), (110, 110, 110))
-    frame.paste(photo, (80, 0))
-    return frame
 
 
 def templates(engine: FaceEngine, folder: Path) -> tuple[dict, dict, list[str]]:

@@ -50,17 +50,18 @@ def reference_ms() -> float:
     return timed(lambda: sum(i * i for i in range(200_000)), runs=9, warmup=1)["median"]
 
 
+def door_frame(path: Path) -> Image.Image:
+    """The photo scaled to the frame height (a face of about 200 px, a person at the door)
+    and centred on a grey 640x480 canvas."""
+    photo = Image.open(path).convert("RGB").resize((480, 480), Image.BILINEAR)
+    frame = Image.new("RGB", (640, 480), (110, 110, 110))
+    frame.paste(photo, (80, 0))
+    return frame
+
+
 def door_frames(folder: Path, count: int) -> list[Image.Image]:
-    """Each photo scaled to the frame height (a face of about 200 px, a person at the
-    door) and centred on a grey 640x480 canvas."""
-    photos = [p for paths in image_files(folder).values() for p in paths[:2]][:count]
-    frames = []
-    for path in photos:
-        photo = Image.open(path).convert("RGB").resize((480, 480), Image.BILINEAR)
-        frame = Image.new("RGB", (640, 480), (110, 110, 110))
-        frame.paste(photo, (80, 0))
-        frames.append(frame)
-    return frames
+    """Door frames of the first two photos of each person, ``count`` at most."""
+    return [door_frame(p) for paths in image_files(folder).values() for p in paths[:2]][:count]
 
 
 def unit_vectors(n: int, seed: int) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Justface settings: every value that differs between installations comes from the
-environment (a `.env` file beside manage.py is read when present). README lists them all."""
+environment (a `.env` file beside manage.py, or the one JUSTFACE_ENV_FILE names, is read when
+present). README lists them all."""
 from pathlib import Path
 
 import environ
@@ -9,7 +10,11 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# "" reads no file: the settings tests must see only the variables they set, whatever a
+# developer's `make run` left in .env.
+_env_file = env.str("JUSTFACE_ENV_FILE", default=str(BASE_DIR / ".env"))
+if _env_file:
+    environ.Env.read_env(_env_file, overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")

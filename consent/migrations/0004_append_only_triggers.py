@@ -5,6 +5,8 @@ may be rewritten, which is what key rotation (rotate_field_keys) does; the model
 ORM update. Deleting records stays possible for the erasure of a whole account."""
 from django.db import migrations
 
+from justface.migration_ops import postgresql_sql
+
 CREATE = """
 CREATE FUNCTION consent_refuse_change() RETURNS trigger AS $$
 BEGIN
@@ -27,16 +29,6 @@ DROP FUNCTION IF EXISTS consent_refuse_change();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("consent", "0003_records_channel_receipt_guardian")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgresql_sql(CREATE, DROP)]

@@ -50,19 +50,19 @@ def load(config: EngineConfig) -> Nets:
             export.facenet_path(onnx_dir, config.model_path), config.num_threads, export.sha256(config.model_path)
         )
         pnet = ort.session(export.pnet_path(onnx_dir), 1, export.sha256(export.pnet_weights()))
-        _, rnet, onet = _torch_mtcnn()
-        return Nets((ort.OrtPNet(pnet), rnet, onet), ort.OrtFaceNet(facenet))
+        fp = import_facenet_pytorch()
+        return Nets((ort.OrtPNet(pnet), *_torch_nets(fp.RNet, fp.ONet)), ort.OrtFaceNet(facenet))
     if config.backend == TORCH:
         torch.set_num_threads(config.num_threads)
-        return Nets(_torch_mtcnn(), TorchFaceNet(load_facenet(config.model_path)))
+        fp = import_facenet_pytorch()
+        return Nets(_torch_nets(fp.PNet, fp.RNet, fp.ONet), TorchFaceNet(load_facenet(config.model_path)))
     raise ModelError(f"unknown face backend {config.backend!r}: use one of {', '.join(BACKENDS)}")
 
 
-def _torch_mtcnn() -> tuple[MtcnnNet, MtcnnNet, MtcnnNet]:
-    fp = import_facenet_pytorch()
-    # channels_last: same numbers, faster (this torch's NCHW max_pool2d is ~5x slower on
-    # MTCNN's small maps).
-    return tuple(net().eval().to(memory_format=torch.channels_last) for net in (fp.PNet, fp.RNet, fp.ONet))
+def _torch_nets(*classes: type[torch.nn.Module]) -> tuple[MtcnnNet, ...]:
+    """MTCNN nets with the wheel's weights. channels_last: same numbers, faster (this torch's
+    NCHW max_pool2d is ~5x slower on MTCNN's small maps)."""
+    return tuple(net().eval().to(memory_format=torch.channels_last) for net in classes)
 
 
 class TorchFaceNet:

@@ -48,6 +48,10 @@ def detect(
             boxes = _refine(image, boxes, rnet, thresholds[1])
         if len(boxes):
             return _output(image, boxes, onet, thresholds[2])
+    return _no_faces()
+
+
+def _no_faces() -> tuple[np.ndarray, np.ndarray]:
     return np.zeros((0, 5), np.float32), np.zeros((0, 5, 2), np.float32)
 
 
@@ -99,7 +103,7 @@ def _output(image: np.ndarray, boxes: np.ndarray, onet: Net, threshold: float) -
     """Stage 3: ONet's final probability, box and five landmarks."""
     boxes, crops = _crops(image, boxes, 48)
     if not len(boxes):
-        return np.zeros((0, 5), np.float32), np.zeros((0, 5, 2), np.float32)
+        return _no_faces()
     reg, marks, prob = (t.numpy() for t in onet(_tensor(crops)))
     keep = prob[:, 1] > threshold
     boxes = np.concatenate([boxes[keep, :4], prob[keep, 1:2]], axis=1)

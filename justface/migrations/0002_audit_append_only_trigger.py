@@ -3,6 +3,8 @@ bug or a raw query in the application can rewrite the trail. (TRUNCATE, an opera
 not a row operation and stays possible.)"""
 from django.db import migrations
 
+from justface.migration_ops import postgresql_sql
+
 CREATE = """
 CREATE FUNCTION justface_audit_append_only() RETURNS trigger AS $$
 BEGIN
@@ -19,16 +21,6 @@ DROP FUNCTION IF EXISTS justface_audit_append_only();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("justface", "0001_initial")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [postgresql_sql(CREATE, DROP)]
