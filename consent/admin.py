@@ -71,6 +71,7 @@ class ConsentRecordAdmin(ScopedAdmin):
 
     view_perm = Perm.VIEW_MEMBERS
     change_perm = add_perm = delete_perm = None
+    audit_list_action, audit_view_action = "consentrecord.list", "consentrecord.view"
     list_display = ["at", "member_id", "document", "action", "channel"]
     list_filter = ["action", "channel", "document__kind"]
     fields = ["member", "document", "action", "at", "text_sha256", "channel", "typed_name", "ip_address", "user_agent", "receipt"]

@@ -16,6 +16,10 @@ class ScopedAdmin(admin.ModelAdmin):
     change_perm: Perm | None = Perm.EDIT_CHAIN_SETUP
     add_perm: Perm | None = Perm.EDIT_CHAIN_SETUP
     delete_perm: Perm | None = Perm.EDIT_CHAIN_SETUP
+    # Admins of personal data name these: every list and detail page a staff member is shown
+    # is then on the audit trail.
+    audit_list_action: str | None = None
+    audit_view_action: str | None = None
 
     def scope(self, request) -> Scope:
         return scope_for(request.user)
@@ -78,6 +82,26 @@ class ScopedAdmin(admin.ModelAdmin):
         if not scope.contains(obj):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if self.audit_list_action and getattr(response, "status_code", None) == 200:
+            audit.record(action=self.audit_list_action, actor=request.user, object_type=self.model._meta.label_lower,
+                         chain_id=self.scope(request).chain_id, reason=self.audit_list_reason(request))
+        return response
+
+    def audit_list_reason(self, request) -> str:
+        """What the audit entry of a list page says (never a search term: it may be a name)."""
+        return "admin list"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if self.audit_view_action and request.method == "GET" and getattr(response, "status_code", None) == 200:
+            obj = self.get_object(request, object_id)
+            # Rows held through the member (consent records) have no chain column of their own.
+            audit.record(action=self.audit_view_action, actor=request.user, obj=obj,
+                         chain_id=getattr(obj, "chain_id", None) or self.scope(request).chain_id, reason="admin detail")
+        return response
 
     # Our audit trail replaces django_admin_log for scoped models.
     def log_addition(self, request, obj, message):

@@ -49,6 +49,7 @@ class MemberAdmin(ScopedAdmin):
     change_perm = Perm.EDIT_MEMBERS
     add_perm = Perm.EDIT_MEMBERS
     delete_perm = None  # erasure is a data-protection action with its own service, not a delete
+    audit_list_action, audit_view_action = "member.list", "member.view"
     list_display = ["member_number", "first_name", "last_name", "home_centre", "status", "start_date", "end_date"]
     list_filter = ["status", "home_centre"]
     search_fields = ["member_number"]  # enables the box; get_search_results does the real work
@@ -64,21 +65,10 @@ class MemberAdmin(ScopedAdmin):
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_members(queryset, search_term), False
 
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        if getattr(response, "status_code", None) == 200 and self.has_view_permission(request):
-            term = request.GET.get("q", "")
-            kind = selectors.classify_search(term).value if term.strip() else "none"
-            audit.record(action="member.list", actor=request.user, object_type="members.member",
-                         chain_id=self.scope(request).chain_id, reason=f"admin list; search: {kind}")
-        return response
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and getattr(response, "status_code", None) == 200:
-            member = self.get_object(request, object_id)
-            audit.record(action="member.view", actor=request.user, obj=member, reason="admin detail")
-        return response
+    def audit_list_reason(self, request) -> str:
+        term = request.GET.get("q", "")
+        kind = selectors.classify_search(term).value if term.strip() else "none"
+        return f"admin list; search: {kind}"
 
     @admin.action(description="Export selected members as CSV")
     def export_csv(self, request, queryset):
@@ -122,6 +112,7 @@ class DataSubjectRequestAdmin(ScopedAdmin):
     view_perm = Perm.EXPORT_MEMBERS  # the chain-wide roles (manager, DPO), not the front desk
     change_perm = Perm.ANSWER_REQUESTS
     add_perm = delete_perm = None
+    audit_list_action, audit_view_action = "dsr.list", "dsr.view"
     list_display = ["id", "kind", "objection_to", "status", "received_at", "due_at", "days_left", "member_number"]
     list_filter = ["status", "kind"]
     fields = ["member_number", "kind", "objection_to", "message", "received_at", "due_at", "status", "response", "resolved_at", "handled_by"]
@@ -150,13 +141,6 @@ class DataSubjectRequestAdmin(ScopedAdmin):
 
     def log_change(self, request, obj, message):
         pass  # services.resolve_data_subject_request wrote the audit entry
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and getattr(response, "status_code", None) == 200:
-            audit.record(action="dsr.view", actor=request.user, object_type="members.datasubjectrequest",
-                         object_id=object_id, chain_id=self.scope(request).chain_id, reason="admin detail")
-        return response
 
 
 class StaffRoleInline(admin.StackedInline):

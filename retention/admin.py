@@ -15,6 +15,7 @@ class ErasureRequestAdmin(ScopedAdmin):
 
     view_perm = Perm.ANSWER_REQUESTS
     change_perm = add_perm = delete_perm = None
+    audit_list_action, audit_view_action = "erasurerequest.list", "erasurerequest.view"
     list_display = ["id", "received_at", "due_at", "status"]
     actions = ["erase_now"]
 
@@ -22,10 +23,6 @@ class ErasureRequestAdmin(ScopedAdmin):
         return (super().get_queryset(request)
                 .filter(kind=DataSubjectRequest.Kind.ERASURE, status__in=DataSubjectRequest.OPEN_STATUSES, member__isnull=False)
                 .order_by("due_at"))
-
-    def get_actions(self, request):
-        # Actions are offered to those who may answer requests, even though the rows are read-only.
-        return super().get_actions(request) if self.scope(request).can(Perm.ANSWER_REQUESTS) else {}
 
     @admin.action(description="Erase these members' accounts now (cannot be undone)")
     def erase_now(self, request, queryset):

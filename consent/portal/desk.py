@@ -76,8 +76,7 @@ def member_page(request, member_id: int):
             messages.success(request, _("The face is enrolled."))
             return redirect("portal:desk-member", member_id=member.pk)
         photo_form.add_error("photo", outcome.message)
-    if request.method == "GET":
-        audit.record(action="member.view", actor=request.user, obj=member, reason="desk enrollment")
+    audit.record(action="member.view", actor=request.user, obj=member, reason="desk enrollment")
     return render(request, "consent/desk/member.html", {
         "member": member, "state": state, "active": selectors.biometric_consent_active(member),
         "face": face_status(member), "sign_form": sign_form, "photo_form": photo_form,
