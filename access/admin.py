@@ -60,6 +60,7 @@ class DoorAdmin(ScopedAdmin):
 @admin.register(DeviceToken)
 class DeviceTokenAdmin(ScopedAdmin):
     list_display = ["__str__", "label", "created_at", "last_seen_at", "revoked_at"]
+    list_select_related = ["door__centre"]  # __str__ names door and centre
     list_filter = ["door__centre"]
     fields = ["door", "label", "created_at", "last_seen_at", "revoked_at", "last_status"]
     readonly_fields = ["door", "created_at", "last_seen_at", "revoked_at", "last_status"]
@@ -87,6 +88,7 @@ class ReadOnlyAdmin(ScopedAdmin):
 @admin.register(AccessEvent)
 class AccessEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "centre", "door", "member_id", "method", "direction", "decision", "reason", "score", "margin"]
+    list_select_related = ["centre", "door__centre"]  # door may be empty: not joined by default
     list_filter = ["decision", "method", "direction", "reason", "centre"]
     date_hierarchy = "at"
     readonly_fields = ["door_photo"]
@@ -136,6 +138,7 @@ class VisitAdmin(ReadOnlyAdmin):
     """Live occupancy: how many members are inside each centre, and the visits behind it."""
 
     list_display = ["checked_in_at", "centre", "member_id", "checked_out_at", "ends_at"]
+    list_select_related = ["centre"]  # not the member: its id is enough, its encrypted columns are not needed
     list_filter = [InsideNowFilter, "centre"]
     date_hierarchy = "checked_in_at"
     change_list_template = "admin/access/visit/change_list.html"

@@ -1,7 +1,6 @@
 """Reads the door API, the admin, the commands and the retention job share."""
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from django.db.models import Count, QuerySet
@@ -11,15 +10,15 @@ from access.models import DeviceToken, Scan, Visit
 from access.rules import is_open
 from justface.tenancy import Scope
 from members.models import Centre
+from members.tokens import token_hash
 
 # Tablets poll for a pending decision this often (ms); told to them in the heartbeat.
 POLL_INTERVAL_MS = 250
 
 
-def hash_device_token(raw: str) -> str:
-    """Tokens are 256 random bits: a plain SHA-256 cannot be reversed, and unlike a keyed hash
-    it survives a change of FIELD_HASH_KEY."""
-    return hashlib.sha256(raw.encode()).hexdigest()
+# Device tokens are 256 random bits, hashed like one-time links: a plain SHA-256 cannot be
+# reversed, and unlike a keyed hash it survives a change of FIELD_HASH_KEY.
+hash_device_token = token_hash
 
 
 def device_for_token(raw: str) -> DeviceToken | None:

@@ -3,7 +3,6 @@ Views, the admin, commands, the retention job and signal receivers all come thro
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,13 +15,14 @@ from access import rules
 from access.frames import Frame
 from access.messages import Reason
 from access.models import AccessEvent, DeviceToken, Door, PinLockout, Scan, Visit
-from access.selectors import hash_device_token
 from consent.selectors import biometric_consent_active
 from justface import audit, private_files
 from justface.face_runtime import get_engine
 from justface.models import AuditEntry
 from members.gallery import identify
 from members.models import Centre, Member, member_number_hash
+from members.policy import ChainPolicy
+from members.tokens import new_token
 from members.selectors import exclusion_in_force
 from members.services import pin_matches
 
@@ -71,8 +71,8 @@ def ensure_door(*, centre: Centre, name: str, actor) -> Door:
 
 def issue_device_token(*, door: Door, label: str = "", actor) -> tuple[DeviceToken, str]:
     """A new token for the door's tablet. The raw token is returned once and stored nowhere."""
-    raw = secrets.token_urlsafe(32)
-    token = DeviceToken.objects.create(door=door, label=label, token_hash=hash_device_token(raw))
+    raw, hashed = new_token()
+    token = DeviceToken.objects.create(door=door, label=label, token_hash=hashed)
     audit.record(action="door.token_issue", actor=actor, obj=token, chain_id=door.centre.chain_id)
     return token, raw
 
@@ -141,7 +141,8 @@ def _face_verdict(scan: Scan, frame: Frame) -> Verdict:
     if not found.accepted:
         return Verdict(Reason.NOT_RECOGNISED, score=found.score, margin=found.margin)
     # The chain filter is a second lock on the door: another chain's member can never pass.
-    member = Member.objects.select_related("chain").get(pk=found.member_id, chain_id=centre.chain_id)
+    member = Member.objects.get(pk=found.member_id, chain_id=centre.chain_id)
+    member.chain = centre.chain  # loaded with the device: no second join
     if not biometric_consent_active(member):
         # Without consent the face may not identify anyone: the event names no member.
         return Verdict(Reason.NO_CONSENT, score=found.score, margin=found.margin)
@@ -222,13 +223,10 @@ def expire_stale_scans(*, at: datetime | None = None) -> int:
     return sum(1 for scan in stale if expire_scan_if_stale(scan, at=at).reason == Reason.UNAVAILABLE)
 
 
-def _frame_deadline(scan: Scan, verdict: Verdict, now: datetime) -> datetime | None:
+def _frame_deadline(policy: ChainPolicy, verdict: Verdict, visit_ends: datetime | None, now: datetime) -> datetime | None:
     """Until when the frame may be kept; None: not at all."""
-    policy = scan.centre.chain.policy
     if verdict.granted:
-        if scan.direction == "in" and policy.door_photo_max_hours:
-            return rules.visit_end(scan.centre, policy, now)
-        return None
+        return visit_ends if policy.door_photo_max_hours else None
     return now + timedelta(hours=policy.denied_frame_hours) if policy.denied_frame_hours else None
 
 
@@ -236,7 +234,9 @@ def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None) -> Scan
     """Record the decision once: scan, access event and visit in one transaction. If the scan
     was decided meanwhile (expired by a sweeper), that decision stands and is returned."""
     now = timezone.now()
-    keep_until = _frame_deadline(scan, verdict, now) if frame else None
+    policy = scan.centre.chain.policy  # parsed once per decision
+    visit_ends = rules.visit_end(scan.centre, policy, now) if verdict.granted and scan.direction == "in" else None
+    keep_until = _frame_deadline(policy, verdict, visit_ends, now) if frame else None
     photo = private_files.save("door_photo", frame) if keep_until else ""
     fields = {
         "status": Scan.Status.GRANTED if verdict.granted else Scan.Status.DENIED, "reason": verdict.reason.value,
@@ -255,14 +255,14 @@ def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None) -> Scan
                 margin=verdict.margin,
             )
             if verdict.granted:
-                _record_presence(scan, now)
+                _record_presence(scan, now, visit_ends)
     except BaseException:
         private_files.delete(photo)  # nothing half-written: no frame without its row
         raise
     return scan
 
 
-def _record_presence(scan: Scan, now: datetime) -> None:
+def _record_presence(scan: Scan, now: datetime, visit_ends: datetime | None) -> None:
     """A check-in opens a visit, a check-out closes it. Either way the member's earlier open
     visits end now and their door photos go: a member is inside one centre at a time."""
     member = scan.member
@@ -272,7 +272,7 @@ def _record_presence(scan: Scan, now: datetime) -> None:
         Visit.objects.filter(pk__in=earlier).update(checked_out_at=now)
     if scan.direction == "in":
         Visit.objects.create(member=member, centre_id=scan.centre_id, check_in_scan=scan, checked_in_at=now,
-                             ends_at=rules.visit_end(scan.centre, scan.centre.chain.policy, now))
+                             ends_at=visit_ends)
 
 
 def _drop_frames(scans: QuerySet[Scan]) -> int:
