@@ -41,7 +41,7 @@ def frames_due(*, at: datetime) -> QuerySet[Scan]:
     return Scan.objects.exclude(frame_file="").filter(frame_expires_at__lte=at)
 
 
-def door_configuration(device: DeviceToken, *, at: datetime | None = None) -> dict:
+def door_configuration(device: DeviceToken) -> dict:
     centre = device.door.centre
     return {
         "door": device.door.name,
@@ -50,6 +50,6 @@ def door_configuration(device: DeviceToken, *, at: datetime | None = None) -> di
         "languages": ["da", "nb", "en"],
         "time_zone": centre.time_zone,
         "opening_hours": centre.opening_hours,
-        "open_now": is_open(centre, at or timezone.now()),
+        "open_now": is_open(centre, timezone.now()),
         "poll_interval_ms": POLL_INTERVAL_MS,
     }

@@ -17,7 +17,6 @@ class EnrollmentOutcome:
     ok: bool
     reason: str  # "ok" or the engine's / consent's reason code
     message: str  # for the member, in the active language
-    template_id: int | None = None
 
 
 def enroll_face(*, member: Member, image: bytes, actor) -> EnrollmentOutcome:
@@ -26,6 +25,6 @@ def enroll_face(*, member: Member, image: bytes, actor) -> EnrollmentOutcome:
     result = get_engine().analyse_enrollment(image)
     if not result.ok:
         return EnrollmentOutcome(False, result.reason, enrollment_message(result.reason))
-    template = store_face_template(member=member, template=result.template, model_name=str(settings.FACE_MODEL)[-64:],
+    store_face_template(member=member, template=result.template, model_name=str(settings.FACE_MODEL)[-64:],
                                    photo=image, actor=actor)
-    return EnrollmentOutcome(True, "ok", "", template.pk)
+    return EnrollmentOutcome(True, "ok", "")

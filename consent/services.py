@@ -18,7 +18,6 @@ from members.faces import erase_biometrics
 from members.mail import public_url, send_on_commit
 from members.models import Member
 from members.throttle import client_address
-from members.tokens import new_token
 
 Kind = ConsentDocument.Kind
 Channel = ConsentRecord.Channel
@@ -89,10 +88,8 @@ def _ask_guardian(*, member: Member, signature: ConsentRecord, name: str, email:
     if (member.guardian_name, member.guardian_email) != (name, email):
         member.guardian_name, member.guardian_email = name, email
         member.save(update_fields=["guardian_name", "guardian_email"])
-    GuardianConfirmation.objects.filter(member=member, used_at=None).update(used_at=timezone.now())
-    raw, hashed = new_token()
-    GuardianConfirmation.objects.create(member=member, signature=signature, guardian_name=name, guardian_email=email,
-                                        token_hash=hashed, expires_at=timezone.now() + timedelta(days=GuardianConfirmation.LIFETIME_DAYS))
+    raw, _ = GuardianConfirmation.issue(member=member, lifetime=timedelta(days=GuardianConfirmation.LIFETIME_DAYS),
+                                        signature=signature, guardian_name=name, guardian_email=email)
     send_on_commit(to=email, template="consent/email/guardian", language=translation.get_language() or signature.document.language,
                    context={"member": member, "chain": member.chain, "guardian_name": name,
                             "days": GuardianConfirmation.LIFETIME_DAYS,
@@ -112,8 +109,7 @@ def confirm_as_guardian(*, token: str, typed_name: str, evidence: Evidence) -> C
                                   code="typed_name")
         record = _record(member=link.member, document=link.signature.document, action=ConsentRecord.Action.GUARDIAN_CONFIRM,
                          evidence=evidence, typed_name=typed_name.strip())
-        link.used_at = timezone.now()
-        link.save(update_fields=["used_at"])
+        link.mark_used()
         audit.record(action="consent.guardian_confirm", obj=record, chain_id=link.member.chain_id, reason="guardian link")
     return record
 
@@ -133,7 +129,7 @@ def withdraw(*, member: Member, kind: str, evidence: Evidence, actor) -> Consent
         receipt = {}
         if kind == Kind.BIOMETRIC:
             receipt = erase_biometrics(member=member, actor=actor, reason="consent withdrawn")
-            GuardianConfirmation.objects.filter(member=member, used_at=None).update(used_at=timezone.now())
+            GuardianConfirmation.revoke_open(member)
         record = _record(member=member, document=signature.document, action=ConsentRecord.Action.WITHDRAW,
                          evidence=evidence, text_sha256=signature.text_sha256, receipt=receipt)
         audit.record(action="consent.withdraw", actor=actor, obj=record, chain_id=member.chain_id,

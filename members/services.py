@@ -21,7 +21,6 @@ from justface import audit, private_files
 from members import subject_data
 from members.mail import public_url, send_on_commit
 from members.models import DataSubjectRequest, EmailChange, Invitation, Member, email_hash
-from members.tokens import new_token
 
 _PIN = re.compile(r"^\d{4,8}$")
 
@@ -65,13 +64,10 @@ def invite_member(*, member: Member, actor, request=None) -> Invitation:
         raise ValidationError(_("The member already has a login; they can reset their password."), code="has_login")
     if member.status == Member.Status.ENDED:
         raise ValidationError(_("The membership has ended."), code="ended")
-    raw, hashed = new_token()
     with transaction.atomic():
         # One live invitation at a time: an older link stops working when a new one is sent.
-        Invitation.objects.filter(member=member, used_at=None).update(used_at=timezone.now())
-        invitation = Invitation.objects.create(
-            member=member, token_hash=hashed, invited_by=actor if getattr(actor, "pk", None) else None,
-            expires_at=timezone.now() + timedelta(days=Invitation.LIFETIME_DAYS))
+        raw, invitation = Invitation.issue(member=member, lifetime=timedelta(days=Invitation.LIFETIME_DAYS),
+                                           invited_by=actor if getattr(actor, "pk", None) else None)
         send_on_commit(to=member.email, template="members/email/invitation", language=member.chain.default_language,
                        context={"member": member, "chain": member.chain, "days": Invitation.LIFETIME_DAYS,
                                 "link": public_url(reverse("portal:accept-invitation", args=[raw]), request)})
@@ -95,8 +91,7 @@ def accept_invitation(*, token: str, password: str) -> Member:
         user = User.objects.create_user(username=login_username(member), password=password)
         member.user = user
         member.save(update_fields=["user"])
-        invitation.used_at = timezone.now()
-        invitation.save(update_fields=["used_at"])
+        invitation.mark_used()
         audit.record(action="member.invitation_accepted", actor=user, obj=member)
     return member
 
@@ -129,11 +124,8 @@ def request_email_change(*, member: Member, new_email: str, actor, request=None)
     new_email = new_email.strip()
     if email_hash(new_email) == member.email_hash:
         raise ValidationError(_("That is already your e-mail address."), code="same_email")
-    raw, hashed = new_token()
     with transaction.atomic():
-        EmailChange.objects.filter(member=member, used_at=None).update(used_at=timezone.now())
-        change = EmailChange.objects.create(member=member, new_email=new_email, token_hash=hashed,
-                                            expires_at=timezone.now() + timedelta(hours=EmailChange.LIFETIME_HOURS))
+        raw, change = EmailChange.issue(member=member, lifetime=timedelta(hours=EmailChange.LIFETIME_HOURS), new_email=new_email)
         send_on_commit(to=new_email, template="members/email/email_change", language=translation.get_language(),
                        context={"member": member, "chain": member.chain, "hours": EmailChange.LIFETIME_HOURS,
                                 "link": public_url(reverse("portal:confirm-email", args=[raw]), request)})
@@ -149,8 +141,7 @@ def confirm_email_change(*, token: str) -> Member:
         member = change.member
         member.email = change.new_email
         member.save(update_fields=["email"])
-        change.used_at = timezone.now()
-        change.save(update_fields=["used_at"])
+        change.mark_used()
         audit.record(action="member.email_changed", actor=member.user, obj=member)
     return member
 

@@ -32,14 +32,23 @@ class OneTimeLink(models.Model):
         abstract = True
 
     @classmethod
-    def expiry_from_now(cls, lifetime: timedelta):
-        return timezone.now() + lifetime
+    def issue(cls, *, member, lifetime: timedelta, **fields) -> tuple[str, OneTimeLink]:
+        """A new link for ``member`` (every subclass has that key); their earlier unused links
+        of this kind stop working. Returns the raw token, for the e-mail only, and the row."""
+        cls.revoke_open(member)
+        raw, hashed = new_token()
+        link = cls._default_manager.create(member=member, token_hash=hashed, expires_at=timezone.now() + lifetime, **fields)
+        return raw, link
+
+    @classmethod
+    def revoke_open(cls, member) -> None:
+        cls._default_manager.filter(member=member, used_at=None).update(used_at=timezone.now())
+
+    def mark_used(self) -> None:
+        self.used_at = timezone.now()
+        self.save(update_fields=["used_at"])
 
     @classmethod
     def usable(cls, raw: str) -> models.QuerySet:
         """The row behind a raw token if it is unused and unexpired (lock it before using it)."""
         return cls._default_manager.filter(token_hash=token_hash(raw or ""), used_at=None, expires_at__gt=timezone.now())
-
-    @property
-    def is_usable(self) -> bool:
-        return self.used_at is None and self.expires_at > timezone.now()
