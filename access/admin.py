@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -7,7 +7,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
 from access import selectors, services
-from access.frames import frame_content_type
 from access.models import AccessEvent, DeviceToken, Door, Visit
 from justface import audit, private_files
 from justface.admin_scoping import ScopedAdmin
@@ -111,8 +110,7 @@ class AccessEventAdmin(ReadOnlyAdmin):
         if event is None or not self.has_view_permission(request, event) or not (event.scan and event.scan.frame_file):
             raise Http404("No door photo.")
         audit.record(action="door_photo.view", actor=request.user, obj=event, chain_id=event.centre.chain_id, reason="admin")
-        data = private_files.read(event.scan.frame_file)
-        response = HttpResponse(data, content_type=frame_content_type(data))
+        response = private_files.image_response(event.scan.frame_file)
         add_never_cache_headers(response)
         return response
 

@@ -56,11 +56,3 @@ def read_frame(data: bytes, content_type: str) -> Frame:
         raise FrameRejected(400, "The image is truncated or corrupt.") from None
     return Frame(data, ImageOps.exif_transpose(image).convert("RGB"))
 
-
-def frame_content_type(data: bytes) -> str:
-    """The type of a frame that passed read_frame, from its first bytes."""
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "image/jpeg"

@@ -280,7 +280,7 @@ def _drop_frames(scans: QuerySet[Scan]) -> int:
     kept = dict(scans.exclude(frame_file="").select_for_update().values_list("pk", "frame_file"))
     Scan.objects.filter(pk__in=kept).update(frame_file="", frame_expires_at=None)
     names = list(kept.values())
-    transaction.on_commit(lambda: [private_files.delete(name) for name in names])
+    private_files.delete_on_commit(names)
     return len(names)
 
 

@@ -16,7 +16,8 @@ from consent.enrollment import enroll_face
 from consent.facts import biometric_facts
 from consent.models import ConsentDocument, ConsentRecord
 from consent.portal.forms import MAX_PHOTO_BYTES
-from consent.portal.views import face_status, image_response
+from consent.portal.views import face_status
+from justface import private_files
 from members.api.base import MemberAPIView
 from members.faces import erase_biometrics
 
@@ -165,4 +166,4 @@ class FacePhotoView(MemberAPIView):
         template = face_status(request.member)
         if template is None or not template.photo_file:
             raise Http404
-        return image_response(template.photo_file)
+        return private_files.image_response(template.photo_file)

@@ -10,6 +10,8 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse
 
 from justface.crypto import fernet
 
@@ -55,6 +57,33 @@ def delete(name: str) -> bool:
         return True
     except FileNotFoundError:
         return False
+
+
+def delete_on_commit(names: list[str]) -> None:
+    """Delete the files once the surrounding transaction commits (never while its rows could
+    still roll back to pointing at them)."""
+    names = [n for n in names if n]
+    if names:
+        transaction.on_commit(lambda: [delete(n) for n in names])
+
+
+def image_type(data: bytes) -> str | None:
+    """"jpeg", "png" or "webp" from an image's first bytes; None for anything else."""
+    if data.startswith(b"\xff\xd8"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG"):
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def image_response(name: str) -> HttpResponse:
+    """A kept photo, decrypted for someone allowed to see it (the caller checks), never cached."""
+    data = read(name)
+    response = HttpResponse(data, content_type=f"image/{image_type(data) or 'jpeg'}")
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def exists(name: str) -> bool:

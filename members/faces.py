@@ -28,7 +28,7 @@ def store_face_template(*, member: Member, template: np.ndarray, model_name: str
             bump_version(member.chain_id)
             audit.record(action="face.enroll", actor=actor, obj=member, reason="photo kept" if keep_photo else "template only")
             old_photos = [t.photo_file for t in dropped if t.photo_file]
-            transaction.on_commit(lambda: [private_files.delete(p) for p in old_photos])
+            private_files.delete_on_commit(old_photos)
     except BaseException:
         private_files.delete(photo_name)  # nothing half-written: no orphan photo
         raise
@@ -49,7 +49,7 @@ def erase_biometrics(*, member: Member, actor, reason: str) -> dict:
         responses = biometrics_erased.send(sender=Member, member=member)
         other_photos = sum(r for _, r in responses if isinstance(r, int))
         audit.record(action="face.erase", actor=actor, obj=member, reason=reason)
-        transaction.on_commit(lambda: [private_files.delete(p) for p in photos])
+        private_files.delete_on_commit(photos)
     return {
         "erased_at": timezone.now().isoformat(),
         "face_templates": len(templates),

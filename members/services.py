@@ -149,13 +149,7 @@ def confirm_email_change(*, token: str) -> Member:
 # Portability -----------------------------------------------------------------------------
 
 def _image_suffix(data: bytes) -> str:
-    if data.startswith(b"\xff\xd8"):
-        return "jpg"
-    if data.startswith(b"\x89PNG"):
-        return "png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return "bin"
+    return {"jpeg": "jpg", "png": "png", "webp": "webp"}.get(private_files.image_type(data), "bin")
 
 
 def export_member_data(*, member: Member, actor) -> bytes:

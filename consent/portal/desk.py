@@ -17,8 +17,8 @@ from consent.enrollment import enroll_face
 from consent.facts import biometric_facts
 from consent.models import ConsentDocument, ConsentRecord
 from consent.portal.forms import DeskSignForm, PhotoForm
-from consent.portal.views import face_status, image_response, sign_from_form
-from justface import audit
+from consent.portal.views import face_status, sign_from_form
+from justface import audit, private_files
 from justface.tenancy import Perm, scope_for
 from members import throttle
 from members.selectors import members_visible_to, search_members
@@ -90,4 +90,4 @@ def member_photo(request, member_id: int):
     if template is None or not template.photo_file:
         raise Http404
     audit.record(action="face.photo_view", actor=request.user, obj=member, reason="desk")
-    return image_response(template.photo_file)
+    return private_files.image_response(template.photo_file)

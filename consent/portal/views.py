@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -31,14 +31,6 @@ def _kind(kind: str) -> str:
 
 def face_status(member: Member) -> FaceTemplate | None:
     return FaceTemplate.objects.filter(member=member).order_by("-created_at").first()
-
-
-def image_response(name: str) -> HttpResponse:
-    content = private_files.read(name)
-    kind = "image/png" if content.startswith(b"\x89PNG") else "image/webp" if content[8:12] == b"WEBP" else "image/jpeg"
-    response = HttpResponse(content, content_type=kind)
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @member_required
@@ -137,7 +129,7 @@ def face_photo(request):
     template = face_status(request.member)
     if template is None or not template.photo_file:
         raise Http404
-    return image_response(template.photo_file)
+    return private_files.image_response(template.photo_file)
 
 
 def guardian_confirm(request, token: str):
