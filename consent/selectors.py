@@ -39,14 +39,20 @@ def guardian_confirmed(signature: ConsentRecord) -> bool:
                                         document__kind=signature.document.kind, at__gte=signature.at).exists()
 
 
+def _standing(member: Member, kind: str) -> tuple[ConsentRecord | None, bool, bool]:
+    """The latest signature of a kind (None: none, or withdrawn), whether a newer published
+    version demands re-consent, and whether a minor's face-scan consent still waits for the
+    guardian. Active = signed, no re-consent due, not waiting."""
+    signature = latest_signature(member, kind)
+    renew = signature is not None and reconsent_needed(signature)
+    awaiting = signature is not None and kind == Kind.BIOMETRIC and is_minor(member) and not guardian_confirmed(signature)
+    return signature, renew, awaiting
+
+
 def biometric_consent_active(member: Member) -> bool:
-    """Valid explicit consent to face scan right now: the latest biometric signature is not
-    withdrawn, no newer published version demands re-consent, and for a minor a guardian has
-    confirmed it."""
-    signature = latest_signature(member, Kind.BIOMETRIC)
-    if signature is None or reconsent_needed(signature):
-        return False
-    return guardian_confirmed(signature) if is_minor(member) else True
+    """Valid explicit consent to face scan right now (see _standing)."""
+    signature, renew, awaiting = _standing(member, Kind.BIOMETRIC)
+    return signature is not None and not renew and not awaiting
 
 
 def current_document(chain: Chain, kind: str, language: str) -> ConsentDocument | None:
@@ -82,9 +88,7 @@ class ConsentState:
 
 
 def consent_state(member: Member, kind: str, language: str) -> ConsentState:
-    signature = latest_signature(member, kind)
-    renew = signature is not None and reconsent_needed(signature)
-    awaiting = signature is not None and kind == Kind.BIOMETRIC and is_minor(member) and not guardian_confirmed(signature)
+    signature, renew, awaiting = _standing(member, kind)
     return ConsentState(kind=kind, document=current_document(member.chain, kind, language), signature=signature,
                         active=signature is not None and not renew and not awaiting,
                         awaiting_guardian=awaiting, reconsent_needed=renew)

@@ -78,7 +78,7 @@ def member_page(request, member_id: int):
         photo_form.add_error("photo", outcome.message)
     audit.record(action="member.view", actor=request.user, obj=member, reason="desk enrollment")
     return render(request, "consent/desk/member.html", {
-        "member": member, "state": state, "active": selectors.biometric_consent_active(member),
+        "member": member, "state": state, "active": state.active,
         "face": face_status(member), "sign_form": sign_form, "photo_form": photo_form,
         "facts": biometric_facts(member.chain.policy)})
 

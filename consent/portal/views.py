@@ -36,9 +36,10 @@ def face_status(member: Member) -> FaceTemplate | None:
 @member_required
 def home(request):
     member = request.member
+    states = selectors.consent_states(member, get_language())
     return render(request, "consent/portal/home.html", {
-        "member": member, "states": selectors.consent_states(member, get_language()), "face": face_status(member),
-        "biometric_active": selectors.biometric_consent_active(member),
+        "member": member, "states": states, "face": face_status(member),
+        "biometric_active": next(s.active for s in states if s.kind == Kind.BIOMETRIC),
         "open_requests": DataSubjectRequest.objects.filter(member=member, status__in=DataSubjectRequest.OPEN_STATUSES).count(),
     })
 
@@ -101,7 +102,7 @@ def receipt(request, record_id: int):
 @member_required
 def face(request):
     member = request.member
-    active = selectors.biometric_consent_active(member)
+    state = selectors.consent_state(member, Kind.BIOMETRIC, get_language())
     form = PhotoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         outcome = enroll_face(member=member, image=form.cleaned_data["photo"], actor=request.user)
@@ -110,8 +111,7 @@ def face(request):
             return redirect("portal:face")
         form.add_error("photo", outcome.message)
     return render(request, "consent/portal/face.html", {
-        "member": member, "form": form, "active": active, "face": face_status(member),
-        "state": selectors.consent_state(member, Kind.BIOMETRIC, get_language())})
+        "member": member, "form": form, "active": state.active, "face": face_status(member), "state": state})
 
 
 @member_required
