@@ -48,6 +48,16 @@ class DeviceToken(models.Model):
         return self.revoked_at is None
 
 
+class Method(models.TextChoices):
+    FACE = "face", "Face"
+    PIN = "pin", "PIN"
+
+
+class Direction(models.TextChoices):
+    IN = "in", "In"
+    OUT = "out", "Out"
+
+
 class Scan(models.Model):
     """One request to pass a door, by camera frame (method face) or PIN entry, from arrival to
     decision. Its id is what the tablet polls; its frame, when one is kept, is the door photo."""
@@ -61,8 +71,8 @@ class Scan(models.Model):
     device = models.ForeignKey(DeviceToken, on_delete=models.CASCADE, related_name="scans")
     door = models.ForeignKey(Door, on_delete=models.CASCADE, related_name="scans")
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="scans")
-    method = models.CharField(max_length=8, choices=[("face", "Face"), ("pin", "PIN")])
-    direction = models.CharField(max_length=8, choices=[("in", "In"), ("out", "Out")], default="in")
+    method = models.CharField(max_length=8, choices=Method.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.IN)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     reason = models.CharField(max_length=32, blank=True)
     member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="scans")
@@ -99,13 +109,8 @@ class Scan(models.Model):
 
 
 class AccessEvent(models.Model):
-    class Method(models.TextChoices):
-        FACE = "face", "Face"
-        PIN = "pin", "PIN"
-
-    class Direction(models.TextChoices):
-        IN = "in", "In"
-        OUT = "out", "Out"
+    Method = Method
+    Direction = Direction
 
     class Decision(models.TextChoices):
         GRANTED = "granted", "Granted"
