@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -17,9 +18,11 @@ from access.messages import Reason
 from access.models import AccessEvent, DeviceToken, Door, PinLockout, Scan, Visit
 from consent.selectors import biometric_consent_active
 from justface import audit, private_files
+from justface.face.engine import DoorResult
 from justface.face_runtime import get_engine
 from justface.models import AuditEntry
-from members.gallery import identify
+from members.faces import store_face_template
+from members.gallery import Identification, identify, previous_gallery_for
 from members.models import Centre, Member, member_number_hash
 from members.policy import ChainPolicy
 from members.tokens import new_token
@@ -138,6 +141,8 @@ def _face_verdict(scan: Scan, frame: Frame) -> Verdict:
     if not result.ok:
         return Verdict(_ENGINE_REASONS.get(str(result.reason), Reason.POOR_QUALITY))
     found = identify(chain_id=centre.chain_id, template=result.template)
+    previous = None if found.accepted else _identify_by_previous_model(centre.chain_id, frame, result)
+    found = previous or found
     if not found.accepted:
         return Verdict(Reason.NOT_RECOGNISED, score=found.score, margin=found.margin)
     # The chain filter is a second lock on the door: another chain's member can never pass.
@@ -146,7 +151,28 @@ def _face_verdict(scan: Scan, frame: Frame) -> Verdict:
     if not biometric_consent_active(member):
         # Without consent the face may not identify anyone: the event names no member.
         return Verdict(Reason.NO_CONSENT, score=found.score, margin=found.margin)
-    return Verdict(_entry_refusal(member, scan, now) or Reason.OK, member, found.score, found.margin)
+    verdict = Verdict(_entry_refusal(member, scan, now) or Reason.OK, member, found.score, found.margin)
+    if previous and verdict.granted and get_engine().fit_for_enrollment(result):
+        # Consent covers templates, whatever the model: this member moves to the active model
+        # with this frame, and the previous model stops being asked about them.
+        store_face_template(member=member, template=result.template, model_name=get_engine().model, photo=None,
+                            actor=None, reason=f"door frame, recognised by {settings.FACE_MODEL_PREVIOUS}")
+    return verdict
+
+
+def _identify_by_previous_model(chain_id: int, frame: Frame, result: DoorResult) -> Identification | None:
+    """While members move between models (FACE_MODEL_PREVIOUS): the previous model's verdict on
+    the face the active model found, among the members who have no active-model template yet.
+    None when there is nobody left to move or that model does not accept the face either."""
+    gallery = previous_gallery_for(chain_id)
+    if gallery is None or not _engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
+        return None
+    try:
+        template = get_engine(settings.FACE_MODEL_PREVIOUS).template_of(frame.image, result.detection)
+    finally:
+        _engine_slot.release()
+    found = identify(chain_id=chain_id, template=template, model=settings.FACE_MODEL_PREVIOUS, gallery=gallery)
+    return found if found.accepted else None
 
 
 def _entry_refusal(member: Member, scan: Scan, now: datetime) -> Reason | None:

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from consent.selectors import biometric_consent_active
+from justface import private_files
 from justface.face_messages import enrollment_message
 from justface.face_runtime import get_engine
-from members.faces import store_face_template
-from members.models import Member
+from members.faces import move_template, store_face_template
+from members.models import FaceTemplate, Member
 
 
 @dataclass(frozen=True)
@@ -22,9 +21,44 @@ class EnrollmentOutcome:
 def enroll_face(*, member: Member, image: bytes, actor) -> EnrollmentOutcome:
     if not biometric_consent_active(member):
         return EnrollmentOutcome(False, "no_consent", enrollment_message("no_consent"))
-    result = get_engine().analyse_enrollment(image)
+    engine = get_engine()
+    result = engine.analyse_enrollment(image)
     if not result.ok:
         return EnrollmentOutcome(False, result.reason, enrollment_message(result.reason))
-    store_face_template(member=member, template=result.template, model_name=str(settings.FACE_MODEL)[-64:],
-                                   photo=image, actor=actor)
+    store_face_template(member=member, template=result.template, model_name=engine.model, photo=image, actor=actor)
     return EnrollmentOutcome(True, "ok", "")
+
+
+@dataclass(frozen=True)
+class ReenrollmentOutcome:
+    moved: int  # kept photos that now carry an active-model template
+    refused: int  # photos the active model's gate refused (the member is asked for a new one)
+
+
+def reenroll_member(*, member: Member, actor) -> ReenrollmentOutcome:
+    """Move a member's kept enrollment photos to the active model: each photo still held by a
+    template of another model gets an active-model template, and the photo passes to it.
+    Only with valid biometric consent. Idempotent: a photo already moved is not held by the old
+    template any more, so a second run (or a resumed one) finds nothing to do."""
+    if not biometric_consent_active(member):
+        return ReenrollmentOutcome(0, 0)
+    engine = get_engine()
+    moved = refused = 0
+    for source in pending_reenrollment(member_id=member.pk, model=engine.model):
+        result = engine.analyse_enrollment(private_files.read(source.photo_file))
+        if not result.ok:
+            refused += 1
+            continue
+        move_template(source=source, template=result.template, model_name=engine.model, actor=actor)
+        moved += 1
+    return ReenrollmentOutcome(moved, refused)
+
+
+def pending_reenrollment(*, model: str, member_id: int | None = None, chain_id: int | None = None):
+    """Templates of other models that still hold a kept photo: the work of a move to ``model``."""
+    rows = FaceTemplate.objects.exclude(model_name=model).exclude(photo_file="").order_by("member_id", "created_at", "pk")
+    if member_id is not None:
+        rows = rows.filter(member_id=member_id)
+    if chain_id is not None:
+        rows = rows.filter(member__chain_id=chain_id)
+    return rows

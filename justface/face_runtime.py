@@ -1,44 +1,53 @@
-"""The face engine as a Django process uses it: built once per process from settings, lazily
-(the model loads on the first scan or enrollment, not at import) and thread-safely (the
-library's get_engine locks)."""
+"""The face engine as a Django process uses it: built once per process and model from settings,
+lazily (a model loads on the first scan or enrollment that needs it, not at import) and
+thread-safely (the library's get_engine locks)."""
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
 
-from justface.face import convert
+from justface.face import install
 from justface.face.config import EngineConfig
 from justface.face.engine import FaceEngine
 from justface.face.engine import get_engine as engine_for
 
-_engine: FaceEngine | None = None
+_engines: dict[str, FaceEngine] = {}
 
 
 def model_cache_dir() -> Path:
     return Path(settings.DATA_DIR) / "models"
 
 
-def install_model() -> Path:
-    """The state_dict file for FACE_MODEL, converting or downloading it first if needed, and
-    its ONNX export beside it."""
-    return convert.install_model(model_cache_dir(), settings.FACE_MODEL)
+def installed_models() -> list[str]:
+    """The active model and, while members move from it, the previous one."""
+    return [m for m in (settings.FACE_MODEL, settings.FACE_MODEL_PREVIOUS) if m]
 
 
-def engine_config() -> EngineConfig:
-    config = EngineConfig(
-        model_path=str(install_model()),
+def install_model(model: str | None = None) -> Path:
+    """The weights file of ``model`` (default: the active one), installed and verified first if
+    needed, with its ONNX exports beside it."""
+    return install.install(model_cache_dir(), model or settings.FACE_MODEL, sface_source=settings.SFACE_SOURCE)
+
+
+def engine_config(model: str | None = None) -> EngineConfig:
+    model = model or settings.FACE_MODEL
+    active = model == settings.FACE_MODEL  # the thresholds in settings are the active model's
+    return EngineConfig(
+        model_path=str(install_model(model)),
+        model=model,
         backend=settings.FACE_BACKEND,
         onnx_dir=str(model_cache_dir()),
         num_threads=settings.FACE_TORCH_THREADS,  # threads for either backend
+        match_threshold=settings.FACE_MATCH_THRESHOLD if active else None,
+        match_margin=settings.FACE_MATCH_MARGIN if active else None,
     )
-    overrides = {"match_threshold": settings.FACE_MATCH_THRESHOLD, "match_margin": settings.FACE_MATCH_MARGIN}
-    return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def get_engine() -> FaceEngine:
-    global _engine
-    if _engine is None:
-        _engine = engine_for(engine_config())
-    return _engine
+def get_engine(model: str | None = None) -> FaceEngine:
+    """The engine of ``model`` (default: the active model, FACE_MODEL)."""
+    model = model or settings.FACE_MODEL
+    engine = _engines.get(model)
+    if engine is None:
+        engine = _engines[model] = engine_for(engine_config(model))
+    return engine

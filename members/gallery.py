@@ -3,7 +3,11 @@
 Adding or removing a template bumps Chain.gallery_version in the same transaction
 (members.faces). Before every search a process reads that version (one indexed query); if
 it moved, the process patches its gallery from the database first. So a template whose
-removal has committed can never match again, on any worker, from that moment on."""
+removal has committed can never match again, on any worker, from that moment on.
+
+A gallery holds the templates of one model (FaceTemplate.model_name): scores of two models are
+never compared. While members move from an older model (FACE_MODEL_PREVIOUS), a second gallery
+per chain holds that model's templates of the members who have none of the active model yet."""
 from __future__ import annotations
 
 import base64
@@ -11,7 +15,8 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import F
+from django.conf import settings
+from django.db.models import F, QuerySet
 
 from justface.face.gallery import Gallery
 from justface.face_runtime import get_engine
@@ -47,8 +52,18 @@ Version = tuple
 TemplateKey = tuple
 
 
+def gallery_templates(chain_id: int, model: str, *, unless_model: str = "") -> QuerySet[FaceTemplate]:
+    """The chain's templates of ``model``; with ``unless_model``, only those of members who have
+    no template of that model (the members the older model must still recognise)."""
+    rows = FaceTemplate.objects.filter(member__chain_id=chain_id, model_name=model)
+    if unless_model:
+        rows = rows.exclude(member__face_templates__model_name=unless_model)
+    return rows
+
+
 class _ChainGallery:
-    def __init__(self):
+    def __init__(self, model: str, unless_model: str):
+        self.model, self.unless_model = model, unless_model
         self.version: Version | None = None
         self.gallery = Gallery()
         self.rows: dict[TemplateKey, int] = {}  # template key -> member id
@@ -57,23 +72,25 @@ class _ChainGallery:
     def sync(self, chain_id: int, version: Version) -> None:
         # The version is read before the rows: a change committing in between leaves the
         # stored version behind, so the next search syncs again.
-        rows = {(pk, created): member for pk, created, member in
-                FaceTemplate.objects.filter(member__chain_id=chain_id).values_list("id", "created_at", "member_id")}
+        wanted = gallery_templates(chain_id, self.model, unless_model=self.unless_model)
+        rows = {(pk, created): member for pk, created, member in wanted.values_list("id", "created_at", "member_id")}
         changed = {self.rows[t] for t in self.rows.keys() - rows.keys()} | {rows[t] for t in rows.keys() - self.rows.keys()}
         if changed:
-            fresh = FaceTemplate.objects.filter(member_id__in=changed).only("member_id", "template")
+            fresh = wanted.filter(member_id__in=changed).only("member_id", "template")
             self.gallery.patch(remove=changed, add=[(t.member_id, decode_template(t.template)) for t in fresh.iterator()])
         self.rows, self.version = rows, version
 
 
-_galleries: dict[int, _ChainGallery] = {}
+_galleries: dict[tuple[int, str, str], _ChainGallery] = {}
 _galleries_lock = threading.Lock()
 
 
-def gallery_for(chain_id: int) -> Gallery:
-    """The chain's gallery, brought up to date with the database first."""
+def gallery_for(chain_id: int, model: str | None = None, *, unless_model: str = "") -> Gallery:
+    """The chain's gallery of ``model`` (default: the active one), brought up to date with the
+    database first."""
+    model = model or settings.FACE_MODEL
     with _galleries_lock:
-        entry = _galleries.setdefault(chain_id, _ChainGallery())
+        entry = _galleries.setdefault((chain_id, model, unless_model), _ChainGallery(model, unless_model))
     version = Chain.objects.filter(pk=chain_id).values_list("created_at", "gallery_version").first()
     if version is None:
         return Gallery()
@@ -84,10 +101,22 @@ def gallery_for(chain_id: int) -> Gallery:
     return entry.gallery
 
 
-def identify(*, chain_id: int, template: np.ndarray) -> Identification:
-    """1:N search over the chain's templates with the engine's threshold and margin."""
-    match = gallery_for(chain_id).search(template)
-    decision = get_engine().config.policy.decide(match)
+def previous_gallery_for(chain_id: int) -> Gallery | None:
+    """While members move between models: the previous model's gallery of the members who have
+    no active-model template yet (None when there is no move, or nobody left to move)."""
+    previous = settings.FACE_MODEL_PREVIOUS
+    if not previous:
+        return None
+    gallery = gallery_for(chain_id, previous, unless_model=settings.FACE_MODEL)
+    return gallery if len(gallery) else None
+
+
+def identify(*, chain_id: int, template: np.ndarray, model: str | None = None,
+             gallery: Gallery | None = None) -> Identification:
+    """1:N search over the chain's templates of ``model`` (default: the active one) with that
+    model's threshold and margin; ``gallery``: search that one instead (previous_gallery_for)."""
+    match = (gallery if gallery is not None else gallery_for(chain_id, model)).search(template)
+    decision = get_engine(model).config.policy.decide(match)
     has_best = match.identity is not None
     return Identification(
         member_id=decision.identity if decision.accepted else None,

@@ -5,12 +5,12 @@ import re
 from datetime import date
 from enum import Enum
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from justface import crypto
 from justface.tenancy import Scope
-from members.models import Exclusion, Member, email_hash, member_number_hash, phone_hash
+from members.models import Exclusion, FaceTemplate, Member, email_hash, member_number_hash, phone_hash
 
 
 def members_visible_to(scope: Scope) -> QuerySet[Member]:
@@ -66,3 +66,14 @@ def exclusion_in_force(member: Member, *, on: date | None = None) -> Exclusion |
         Q(member=member) | Q(member_number_hash=member.member_number_hash)
     ).filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
     return candidates.first()
+
+
+def face_models_by_chain(chain_ids) -> dict[int, dict[str, int]]:
+    """{chain id: {model name: members with at least one template of it}}: how far a move
+    between face models has come (staff see it on the chain; `reenroll_faces --status`)."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = (FaceTemplate.objects.filter(member__chain_id__in=list(chain_ids))
+            .values_list("member__chain_id", "model_name").annotate(n=Count("member_id", distinct=True)))
+    for chain_id, model, n in rows.order_by("member__chain_id", "model_name"):
+        counts.setdefault(chain_id, {})[model] = n
+    return counts

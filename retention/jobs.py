@@ -16,8 +16,9 @@ from django.utils import timezone
 from access import services as door
 from access.selectors import frames_due
 from justface import audit
-from members.faces import erase_biometrics
-from members.models import Exclusion, Member
+from justface.face_runtime import installed_models
+from members.faces import erase_biometrics, erase_retired_templates
+from members.models import Exclusion, FaceTemplate, Member
 from retention import services
 from retention.models import ErasureJob
 
@@ -36,6 +37,7 @@ class PurgeReport:
     jobs_done: int = 0
     jobs_failed: int = 0
     scans_deleted: int = 0
+    retired_templates_erased: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -135,4 +137,15 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.jobs_planned = plan_door_photo_jobs(at=at) + plan_policy_jobs(at=at)
     report.jobs_done, report.jobs_failed = run_due_jobs(at=at)
     report.scans_deleted = door.purge_old_scans(before=at - SCAN_KEEP)
+    report.retired_templates_erased = erase_templates_of_retired_models()
     return asdict(report)
+
+
+def erase_templates_of_retired_models() -> int:
+    """Templates of a model the settings no longer name (neither JUSTFACE_FACE_MODEL nor, while
+    members move, JUSTFACE_FACE_MODEL_PREVIOUS) can never match again: erase them like any other
+    template. Idempotent (rows are locked and deleted in one transaction per chain)."""
+    keep = installed_models()
+    chains = FaceTemplate.objects.exclude(model_name__in=keep).values_list("member__chain_id", flat=True).distinct()
+    return sum(erase_retired_templates(chain_id=c, keep_models=keep, actor=None, reason="face model retired")
+               for c in list(chains))

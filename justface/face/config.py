@@ -7,6 +7,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .gallery import MatchPolicy
+from .recognizers import FACENET_CASIA, FACENET_VGGFACE2, SFACE
+
+# Threshold and margin per model (cosine scales differ between models): see
+# docs/face-engine.md for the figures behind each.
+# FaceNet (CASIA-WebFace), from ../shared/faces/dev. Members enrolled from photos, probed with
+# door frames (bench/door_accuracy.py): highest impostor score 0.532. At 0.60 no impostor was
+# accepted in either protocol, and 89.6% of door probes were accepted with one enrollment
+# photo, 95.8% with three. The second-best identity must trail by 0.10: a second identity that
+# close to an accepted score is a look-alike, so the door asks for the PIN rather than guess.
+# On ../shared/faces/calib (1,000 people) this admits 1.5% of strangers: SFace replaces it.
+# SFace, from ../shared/faces/calib (1,000 people, 2 photos each; docs/face-engine.md): the
+# highest of 1,992,009 impostor pair scores is 0.535; at 0.55 no stranger of 1,994 was admitted
+# by a gallery of 996 members, and 87% of members were (88% with mirrored enrollment).
+MODEL_POLICIES: dict[str, MatchPolicy] = {
+    SFACE: MatchPolicy(0.55, 0.05),
+    FACENET_CASIA: MatchPolicy(0.60, 0.10),
+    FACENET_VGGFACE2: MatchPolicy(0.60, 0.10),
+}
 
 
 @dataclass(frozen=True)
@@ -47,33 +65,33 @@ class DoorGate:
 
 @dataclass(frozen=True)
 class EngineConfig:
-    model_path: str  # state_dict file, from convert.install_model()
+    # The recognition model's weights, from install.install(): SFace's prepared ONNX file, or
+    # FaceNet's state_dict.
+    model_path: str
+    model: str = SFACE  # recognizers.MODELS
     # "onnxruntime" runs the ONNX exports install_model() wrote (about twice as fast here);
     # "torch" runs the state_dict itself, the reference those exports are checked against.
     backend: str = "onnxruntime"
     onnx_dir: str = ""  # where install_model() exported them: its cache_dir ("" = model_path's folder)
     num_threads: int = 2  # CPU threads per process for inference (ONNX Runtime intra-op, and torch)
-    # Face crop: the MTCNN box grown 1.25x about its centre, then resized to 160x160 without
-    # keeping the aspect ratio, which is how the CASIA-WebFace FaceNet was trained (facenet-
-    # pytorch's margin=32). dev: FNMR@FMR1e-3 1.4% vs 9.0% for the bare box.
+    # FaceNet's face crop: the MTCNN box grown 1.25x about its centre, then resized to 160x160
+    # without keeping the aspect ratio, which is how the CASIA-WebFace FaceNet was trained
+    # (facenet-pytorch's margin=32). dev: FNMR@FMR1e-3 1.4% vs 9.0% for the bare box. (SFace
+    # aligns on the landmarks instead.)
     crop_scale: float = 1.25
     mtcnn_thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
     mtcnn_factor: float = 0.709
     max_image_pixels: int = 50_000_000  # larger images are refused before decoding
-    # 1:N decision, from ../shared/faces/dev with casia-webface (docs/face-engine.md).
-    # Members enrolled from photos, probed with door frames (bench/door_accuracy.py): highest
-    # impostor score 0.532 (0.593 with facenet-pytorch's detect_face; photo vs photo: 0.511).
-    # At 0.60 no impostor was accepted in either protocol, and 89.6% of door probes were
-    # accepted with one enrollment photo, 95.8% with three (at 0.55: 93.1% / 96.7%, no
-    # stranger let in now, 1-2 with detect_face). The second-best identity must trail by
-    # 0.10: a second identity that close to an accepted score is a look-alike, so the door
-    # asks for the PIN rather than guess (on dev it refused no genuine probe that margin 0
-    # accepted).
-    match_threshold: float = 0.60
-    match_margin: float = 0.10
+    # 1:N decision; None: the model's calibrated default (MODEL_POLICIES).
+    match_threshold: float | None = None
+    match_margin: float | None = None
     enrollment: EnrollmentGate = field(default_factory=EnrollmentGate)
     door: DoorGate = field(default_factory=DoorGate)
 
     @property
     def policy(self) -> MatchPolicy:
-        return MatchPolicy(self.match_threshold, self.match_margin)
+        default = MODEL_POLICIES[self.model]
+        return MatchPolicy(
+            default.threshold if self.match_threshold is None else self.match_threshold,
+            default.margin if self.match_margin is None else self.match_margin,
+        )

@@ -1,4 +1,5 @@
-"""The face engine: photo or door frame in, 512-d L2-normalised template (or a reason) out.
+"""The face engine: photo or door frame in, L2-normalised template (or a reason) out (128-d with
+SFace, 512-d with FaceNet).
 
 ``get_engine(config)`` loads the models once per process, lazily and thread-safely; the
 engine itself holds no per-request state, so one instance serves every thread.
@@ -17,7 +18,6 @@ from .config import EngineConfig
 from .detect import Detection, Detector
 from .image import ImageError, brightness, decode_image, sharpness
 
-FACE_SIZE = 160  # InceptionResnetV1 input
 QUALITY_SIZE = 128  # face box resampled to this size for the quality measures
 
 
@@ -64,7 +64,7 @@ class FaceResult:
     """Outcome of analysing one image: a template, or a reason (never both)."""
 
     reason: Reason | None
-    template: np.ndarray | None = None  # (512,) float32, unit length
+    template: np.ndarray | None = None  # (dim,) float32, unit length
     detection: Detection | None = None
     quality: Quality | None = None
     faces: int = 0  # faces found
@@ -86,7 +86,15 @@ class FaceEngine:
         self.config = config
         nets = backend.load(config)
         self.detector = Detector(nets.mtcnn, config.mtcnn_thresholds, config.mtcnn_factor)
-        self._facenet = nets.facenet
+        self.recognizer = nets.recognizer
+
+    @property
+    def model(self) -> str:
+        return self.recognizer.name
+
+    @property
+    def dim(self) -> int:
+        return self.recognizer.dim
 
     def analyse_enrollment(self, image: bytes | Image.Image) -> EnrollmentResult:
         """Gate a member's enrollment photo; on success return its template.
@@ -126,7 +134,14 @@ class FaceEngine:
         for failed, reason in checks:
             if failed:
                 return FaceResult(reason, detection=face, quality=quality, faces=len(faces))
-        return FaceResult(None, self.embed(self.crop(img, face)[None])[0], face, quality, len(faces))
+        return FaceResult(None, self.enrollment_template(self.crop(img, face)), face, quality, len(faces))
+
+    def enrollment_template(self, crop: np.ndarray) -> np.ndarray:
+        """The template of an enrollment crop averaged with its mirror image: a steadier
+        reference for the door at no cost to the door (calib, SFace: +1 point of members
+        admitted at the default threshold; docs/face-engine.md)."""
+        both = self.embed(np.stack([crop, np.ascontiguousarray(crop[:, ::-1])])).sum(axis=0)
+        return both / np.linalg.norm(both)
 
     def analyse_door_frame(self, image: bytes | Image.Image) -> DoorResult:
         """Template of the dominant face of a door-camera frame.
@@ -155,6 +170,16 @@ class FaceEngine:
             return FaceResult(Reason.POOR_QUALITY, detection=face, quality=quality, faces=len(faces))
         return FaceResult(None, self.embed(self.crop(img, face)[None])[0], face, quality, len(faces))
 
+    def fit_for_enrollment(self, result: FaceResult) -> bool:
+        """Whether an accepted door frame's face also meets the enrollment floors (probability,
+        size, brightness, sharpness): good enough to become a template itself."""
+        gate, q, face = self.config.enrollment, result.quality, result.detection
+        return bool(
+            result.ok and q is not None and face is not None
+            and face.prob >= gate.min_prob and face.size >= gate.min_face_px
+            and gate.min_brightness <= q.brightness <= gate.max_brightness and q.sharpness >= gate.min_sharpness
+        )
+
     def photo_crop(self, image: bytes | Image.Image) -> np.ndarray | None:
         """Model input crop for a labelled test photo, without quality gates: the face
         covering the image centre (the labelled person in LFW-style sets), else the
@@ -171,21 +196,17 @@ class FaceEngine:
         return self.crop(img, (central or faces)[0])
 
     def crop(self, img: Image.Image, face: Detection) -> np.ndarray:
-        """The model's input crop as (160, 160, 3) uint8: the box grown ``crop_scale`` times
-        about its centre (black beyond the image edge), squashed to a square like the
-        training data."""
-        x1, y1, x2, y2 = face.box
-        half_w = (x2 - x1) * self.config.crop_scale / 2
-        half_h = (y2 - y1) * self.config.crop_scale / 2
-        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-        box = (round(cx - half_w), round(cy - half_h), round(cx + half_w), round(cy + half_h))
-        return np.asarray(img.crop(box).resize((FACE_SIZE, FACE_SIZE), Image.BILINEAR))
+        """The model's input crop (uint8 HWC) of a detected face (recognizers.py)."""
+        return self.recognizer.crop(img, face)
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
-        """(N, 160, 160, 3) uint8 crops -> (N, 512) float32 unit-length templates."""
-        # Fixed standardisation, as the model was trained (--use_fixed_image_standardization
-        # in Sandberg's facenet); per-image prewhitening measured worse (docs/face-engine.md).
-        return self._facenet((crops.astype(np.float32) - 127.5) / 128.0)
+        """A batch of the model's crops -> (N, dim) float32 unit-length templates."""
+        return self.recognizer.embed(crops)
+
+    def template_of(self, image: bytes | Image.Image, face: Detection) -> np.ndarray:
+        """This model's template of a face another engine already found and gated (a door
+        frame searched in a second model's gallery while members move between models)."""
+        return self.embed(self.crop(self._image(image), face)[None])[0]
 
     def _image(self, image: bytes | Image.Image) -> Image.Image:
         if isinstance(image, Image.Image):

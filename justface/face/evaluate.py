@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .gallery import DIM, Gallery, MatchPolicy
+from .gallery import Gallery, MatchPolicy
 
 if TYPE_CHECKING:
     from .engine import FaceEngine
@@ -121,8 +121,8 @@ def evaluate(
 
     Figures that need genuine and impostor pairs (at least two identities, one of them
     with two templates) are None when the data cannot give them."""
-    stacked = {i: np.asarray(t, dtype=np.float32).reshape(-1, DIM) for i, t in templates.items()}
-    stacked = {i: t for i, t in stacked.items() if len(t)}
+    stacked = {i: np.asarray(t, dtype=np.float32) for i, t in templates.items() if len(t)}
+    stacked = {i: t.reshape(len(t), -1) for i, t in stacked.items()}
     genuine, impostor = pair_scores(stacked) if stacked else (np.empty(0), np.empty(0))
     measurable = len(genuine) > 0 and len(impostor) > 0
     thresholds = {k: threshold_at_fmr(impostor, v) if measurable else None for k, v in FMR_TARGETS.items()}

@@ -5,6 +5,10 @@ builds new arrays and swaps one reference (copy-on-write), so a search sees eith
 or the new gallery, never a half-updated one. Writes cost one copy of the matrix (about
 40 ms at 100k templates); batch them with ``patch``. Identity ids are any hashable
 (e.g. a member pk); an identity may hold several templates and counts once, with its best.
+
+A gallery holds templates of one model only: its width is fixed by the first templates it
+gets (512 for FaceNet, 128 for SFace), and a template of another width is refused, never
+compared (scores across models mean nothing).
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DIM = 512
+DIM = 512  # FaceNet's width; galleries take theirs from their templates
 NO_SCORE = -1.0  # cosine similarity floor: the score of "nobody"
 
 
@@ -59,7 +63,7 @@ class MatchPolicy:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    matrix: np.ndarray  # (n, 512) float32, read-only
+    matrix: np.ndarray  # (n, dim) float32, read-only
     labels: np.ndarray  # (n,) int32 index into identities
     identities: tuple[Hashable, ...]
 
@@ -67,20 +71,34 @@ class _Snapshot:
     def build(cls, ids: Sequence[Hashable], matrix: np.ndarray) -> _Snapshot:
         order: dict[Hashable, int] = {}
         labels = np.fromiter((order.setdefault(i, len(order)) for i in ids), np.int32, len(ids))
-        matrix = np.ascontiguousarray(matrix, dtype=np.float32).reshape(-1, DIM)
+        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        if matrix.ndim != 2:
+            raise ValueError(f"templates must be a (n, dim) matrix, not shape {matrix.shape}")
         if len(labels) != len(matrix):
             raise ValueError(f"{len(labels)} identity ids for {len(matrix)} templates")
         matrix.flags.writeable = False
         return cls(matrix, labels, tuple(order))
+
+    @property
+    def dim(self) -> int:
+        return self.matrix.shape[1]
 
     def row_ids(self) -> list[Hashable]:
         return [self.identities[i] for i in self.labels]
 
 
 class Gallery:
-    def __init__(self, ids: Sequence[Hashable] = (), templates: np.ndarray | None = None):
-        matrix = np.empty((0, DIM), np.float32) if templates is None else templates
+    def __init__(self, ids: Sequence[Hashable] = (), templates: np.ndarray | None = None, *, dim: int | None = None):
+        """``dim``: the template width, when there are no templates yet to tell it (an empty
+        gallery without one takes the width of the first templates added)."""
+        if templates is None:
+            matrix = np.empty((0, dim or 0), np.float32)
+        else:
+            matrix = np.asarray(templates, dtype=np.float32)
+            matrix = matrix.reshape(len(matrix), -1) if matrix.size else matrix.reshape(0, dim or 0)
         self._snap = _Snapshot.build(list(ids), matrix)
+        if dim is not None and self._snap.dim not in (0, dim):
+            raise ValueError(f"templates of width {self._snap.dim} for a gallery of width {dim}")
         self._write = threading.Lock()
 
     def __len__(self) -> int:
@@ -91,15 +109,23 @@ class Gallery:
         return self._snap.identities
 
     @property
+    def dim(self) -> int:
+        """Template width (0: not known yet)."""
+        return self._snap.dim
+
+    @property
     def nbytes(self) -> int:
         return self._snap.matrix.nbytes + self._snap.labels.nbytes
 
     def search(self, template: np.ndarray) -> Match:
         """Best and second-best *identity* for one L2-normalised template."""
         snap = self._snap  # one read: the whole search uses one consistent snapshot
+        probe = np.asarray(template, dtype=np.float32).reshape(-1)
+        if snap.dim and probe.shape[0] != snap.dim:
+            raise ValueError(f"a template of width {probe.shape[0]} searched in a gallery of width {snap.dim}")
         if not len(snap.labels):
             return Match(None, NO_SCORE, None, NO_SCORE)
-        scores = snap.matrix @ np.asarray(template, dtype=np.float32).reshape(DIM)
+        scores = snap.matrix @ probe
         best = int(scores.argmax())
         best_label = snap.labels[best]
         # The second identity is the best row of any *other* identity: no per-identity
@@ -118,7 +144,8 @@ class Gallery:
         self.patch(add=[(identity, template)])
 
     def add_many(self, ids: Sequence[Hashable], templates: np.ndarray) -> None:
-        self.patch(add=zip(ids, np.asarray(templates).reshape(-1, DIM)))
+        rows = np.asarray(templates, dtype=np.float32)
+        self.patch(add=zip(ids, rows.reshape(len(rows), -1)))
 
     def remove(self, identity: Hashable) -> None:
         """Remove every template of ``identity`` (no error if it has none)."""
@@ -126,8 +153,8 @@ class Gallery:
 
     def replace(self, identity: Hashable, templates: np.ndarray) -> None:
         """Set the templates of ``identity`` to exactly ``templates`` (may be empty)."""
-        rows = np.asarray(templates).reshape(-1, DIM)
-        self.patch(remove=[identity], add=[(identity, t) for t in rows])
+        rows = np.asarray(templates, dtype=np.float32)
+        self.patch(remove=[identity], add=[(identity, t) for t in rows.reshape(len(rows), -1)])
 
     def patch(
         self,
@@ -145,12 +172,16 @@ class Gallery:
                 keep = ~np.isin(snap.labels, dropped)
             ids = [ident for ident, k in zip(snap.row_ids(), keep) if k]
             ids += [ident for ident, _ in new]
-            parts = [snap.matrix[keep]] + [np.asarray(t, np.float32).reshape(1, DIM) for _, t in new]
-            self._snap = _Snapshot.build(ids, np.concatenate(parts))
+            rows = [np.asarray(t, np.float32).reshape(1, -1) for _, t in new]
+            dim = snap.dim or (rows[0].shape[1] if rows else 0)
+            if any(r.shape[1] != dim for r in rows):
+                raise ValueError(f"templates of another width added to a gallery of width {dim}")
+            kept = snap.matrix[keep] if snap.dim == dim else np.empty((0, dim), np.float32)
+            self._snap = _Snapshot.build(ids, np.concatenate([kept, *rows]))
 
     def without(self, identity: Hashable) -> Gallery:
         """A copy without ``identity``; snapshots are immutable, so it starts shared."""
-        copy = Gallery()
+        copy = Gallery(dim=self.dim)
         copy._snap = self._snap
         copy.remove(identity)
         return copy

@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 
 from justface.face.config import EngineConfig
-from justface.face.convert import install_model
 from justface.face.engine import FaceEngine, get_engine
+from justface.face.install import install
+from justface.face.recognizers import FACENET_CASIA, SFACE
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,21 +34,37 @@ def face_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def model_path() -> Path:
-    data_dir = Path(os.environ.get("JUSTFACE_DATA_DIR", REPO / "var"))
-    return install_model(data_dir / "models")
+def models_dir() -> Path:
+    return Path(os.environ.get("JUSTFACE_DATA_DIR", REPO / "var")) / "models"
 
 
 @pytest.fixture(scope="session")
-def engine(model_path: Path) -> FaceEngine:
-    """The default engine: the ONNX Runtime backend."""
-    return get_engine(EngineConfig(model_path=str(model_path)))
+def model_path(models_dir: Path) -> Path:
+    """The CASIA-WebFace FaceNet's state_dict (the previous default model)."""
+    return install(models_dir, FACENET_CASIA)
+
+
+@pytest.fixture(scope="session")
+def sface_path(models_dir: Path) -> Path:
+    return install(models_dir, SFACE)
+
+
+@pytest.fixture(scope="session")
+def engine(sface_path: Path) -> FaceEngine:
+    """The default engine: SFace, MTCNN's PNet on ONNX Runtime."""
+    return get_engine(EngineConfig(model_path=str(sface_path), model=SFACE))
+
+
+@pytest.fixture(scope="session")
+def facenet_engine(model_path: Path) -> FaceEngine:
+    """The CASIA-WebFace FaceNet on ONNX Runtime."""
+    return get_engine(EngineConfig(model_path=str(model_path), model=FACENET_CASIA))
 
 
 @pytest.fixture(scope="session")
 def torch_engine(model_path: Path) -> FaceEngine:
-    """The reference: the same weights run by torch."""
-    return get_engine(EngineConfig(model_path=str(model_path), backend="torch"))
+    """The reference for the FaceNet export: the same weights run by torch."""
+    return get_engine(EngineConfig(model_path=str(model_path), model=FACENET_CASIA, backend="torch"))
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from justface.face import convert, export
 from justface.face.convert import ModelError
 
 
-@pytest.mark.parametrize("backend", ["torch_engine", "engine"])  # the state_dict, its ONNX export
+@pytest.mark.parametrize("backend", ["torch_engine", "facenet_engine"])  # the state_dict, its ONNX export
 def test_converted_model_equals_opencv_run_of_the_graph(request, photo, backend):
     """The proof of a correct conversion: same face crop, same input, same 512 numbers."""
     cv2 = pytest.importorskip("cv2")
