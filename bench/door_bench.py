@@ -127,6 +127,7 @@ def seed(args) -> tuple[list[str], list[bytes]]:
     from access.services import issue_device_token
     from consent.enrollment import enroll_face
     from consent.models import ConsentDocument, ConsentRecord
+    from justface.face_runtime import get_engine
     from members.gallery import bump_version, encode_template
     from members.models import Centre, Chain, FaceTemplate, Member
 
@@ -162,9 +163,10 @@ def seed(args) -> tuple[list[str], list[bytes]]:
         for member in batch:
             member.refresh_lookup_hashes()
         synthetic += Member.objects.bulk_create(batch)
-    vectors = rng.standard_normal((len(synthetic), 512)).astype(np.float32)
+    engine = get_engine()  # synthetic templates of the active model, or the door would not search them
+    vectors = rng.standard_normal((len(synthetic), engine.dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    FaceTemplate.objects.bulk_create([FaceTemplate(member=m, template=encode_template(v), model_name="synthetic")
+    FaceTemplate.objects.bulk_create([FaceTemplate(member=m, template=encode_template(v), model_name=engine.model)
                                       for m, v in zip(synthetic, vectors)], batch_size=2000)
     bump_version(chain.pk)
     log(f"  {FaceTemplate.objects.count()} templates ({len(members)} real people), {len(probes)} probe frames")

@@ -22,7 +22,7 @@ def template_of(identity: str, n: int) -> np.ndarray:
 
 
 def enroll(member, identity: str, n: int = 1):
-    return store_face_template(member=member, template=template_of(identity, n), model_name="test", photo=None, actor=None)
+    return store_face_template(member=member, template=template_of(identity, n), model_name=get_engine().model, photo=None, actor=None)
 
 
 def database_url() -> str:
@@ -70,7 +70,7 @@ def test_template_added_in_another_process_matches_here_at_once(world):
     in_other_process(
         "import base64, numpy as np\nfrom members.models import Member\nfrom members.faces import store_face_template\n"
         f"t = np.frombuffer(base64.b64decode('{encoded}'), dtype=np.float32)\n"
-        f"store_face_template(member=Member.objects.get(pk={colin.pk}), template=t, model_name='test', photo=None, actor=None)\n"
+        f"store_face_template(member=Member.objects.get(pk={colin.pk}), template=t, model_name='sface', photo=None, actor=None)\n"
     )
     assert identify(chain_id=world.chain_a.pk, template=probe).member_id == colin.pk
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from access.models import AccessEvent
 from consent.models import ConsentRecord
+from justface.face_runtime import get_engine
 from justface.models import AuditEntry, User
 from members.faces import store_face_template
 from members.models import DataSubjectRequest, Exclusion, FaceTemplate, Member
@@ -26,8 +27,10 @@ NOON = timezone.make_aware(timezone.datetime(2026, 6, 15, 12, 0))
 
 
 def with_template(member: Member) -> Member:
-    vector = np.random.default_rng(member.pk).standard_normal(512).astype(np.float32)
-    store_face_template(member=member, template=vector / np.linalg.norm(vector), model_name="test", photo=None, actor=None)
+    engine = get_engine()
+    vector = np.random.default_rng(member.pk).standard_normal(engine.dim).astype(np.float32)
+    store_face_template(member=member, template=vector / np.linalg.norm(vector), model_name=engine.model, photo=None,
+                        actor=None)
     return member
 
 
