@@ -16,7 +16,6 @@ from consent.enrollment import enroll_face
 from consent.facts import biometric_facts
 from consent.models import ConsentDocument, ConsentRecord
 from consent.portal.forms import MAX_PHOTO_BYTES
-from consent.portal.views import face_status
 from justface import private_files
 from members.api.base import MemberAPIView
 from members.faces import erase_biometrics
@@ -78,6 +77,9 @@ class FaceSerializer(serializers.Serializer):
     enrolled_at = serializers.DateTimeField(allow_null=True)
     photo_kept = serializers.BooleanField()
     consent_active = serializers.BooleanField()
+    renew_photo = serializers.BooleanField(
+        help_text="Enrolled, but not with the current recognition model: send a new photo (the door still "
+                  "recognises the member while the move between models lasts).")
 
 
 class ReceiptSerializer(serializers.Serializer):
@@ -132,9 +134,10 @@ class FaceView(MemberAPIView):
     parser_classes = [MultiPartParser]
 
     def _status(self, member) -> dict:
-        template = face_status(member)
+        template = selectors.face_status(member)
         return {"enrolled": template is not None, "enrolled_at": template.created_at if template else None,
-                "photo_kept": bool(template and template.photo_file), "consent_active": selectors.biometric_consent_active(member)}
+                "photo_kept": bool(template and template.photo_file), "consent_active": selectors.biometric_consent_active(member),
+                "renew_photo": selectors.needs_new_photo(member)}
 
     @extend_schema(tags=TAGS, responses=FaceSerializer, summary="Whether the member's face is enrolled")
     def get(self, request):
@@ -163,7 +166,7 @@ class FaceView(MemberAPIView):
 class FacePhotoView(MemberAPIView):
     @extend_schema(tags=TAGS, responses={(200, "image/*"): OpenApiTypes.BINARY, 404: None}, summary="The kept enrollment photo, if the chain keeps one")
     def get(self, request):
-        template = face_status(request.member)
+        template = selectors.face_status(request.member)
         if template is None or not template.photo_file:
             raise Http404
         return private_files.image_response(template.photo_file)

@@ -20,4 +20,5 @@ def biometric_facts(policy: ChainPolicy) -> list[str]:
         _("What it is used for: only to recognise you at the door of your centres. Never for anything else, never shared."),
         how_long,
         _("Withdrawing is one click, at any time. Your template and photos are then erased at once."),
+        _("If we move to a better recognition method, your template is computed again, from your kept photo or from a clear picture the door takes when it recognises you; the old template is then erased. Your consent covers this; nothing else changes."),
     ]

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
 from consent.models import ConsentDocument, ConsentRecord
-from members.models import Chain, Member
+from members.models import Chain, FaceTemplate, Member
 
 Kind = ConsentDocument.Kind
 STANDING = (ConsentRecord.Action.SIGN, ConsentRecord.Action.WITHDRAW)
@@ -96,3 +97,15 @@ def consent_state(member: Member, kind: str, language: str) -> ConsentState:
 
 def consent_states(member: Member, language: str) -> list[ConsentState]:
     return [consent_state(member, kind, language) for kind in Kind.values]
+
+
+def face_status(member: Member) -> FaceTemplate | None:
+    """The member's newest template (any model): whether they are enrolled, and since when."""
+    return FaceTemplate.objects.filter(member=member).order_by("-created_at", "-pk").first()
+
+
+def needs_new_photo(member: Member) -> bool:
+    """Enrolled, but with no template of the active model: the door recognises them only while the
+    move from the previous model lasts, so the portal asks for a new photo."""
+    templates = FaceTemplate.objects.filter(member=member)
+    return templates.exists() and not templates.filter(model_name=settings.FACE_MODEL).exists()

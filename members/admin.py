@@ -1,5 +1,6 @@
 import csv
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,9 +22,18 @@ admin.site.index_title = "Staff administration"
 
 @admin.register(Chain)
 class ChainAdmin(ScopedAdmin):
-    list_display = ["name", "slug", "country", "default_language"]
+    list_display = ["name", "slug", "country", "default_language", "face_models"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["gallery_version", "created_at"]
+    readonly_fields = ["gallery_version", "created_at", "face_models"]
+
+    @admin.display(description="Members enrolled, by face model")
+    def face_models(self, obj: Chain) -> str:
+        """How far a move between face models has come (counts only: no personal data)."""
+        counts = selectors.face_models_by_chain([obj.pk]).get(obj.pk, {})
+        if not counts:
+            return "–"
+        return ", ".join(f"{model}{' (active)' if model == settings.FACE_MODEL else ''}: {n}"
+                         for model, n in counts.items())
 
     def has_add_permission(self, request):
         return self.scope(request).is_platform

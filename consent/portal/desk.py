@@ -17,7 +17,7 @@ from consent.enrollment import enroll_face
 from consent.facts import biometric_facts
 from consent.models import ConsentDocument, ConsentRecord
 from consent.portal.forms import DeskSignForm, PhotoForm
-from consent.portal.views import face_status, sign_from_form
+from consent.portal.views import sign_from_form
 from justface import audit, private_files
 from justface.tenancy import Perm, scope_for
 from members import throttle
@@ -79,14 +79,14 @@ def member_page(request, member_id: int):
     audit.record(action="member.view", actor=request.user, obj=member, reason="desk enrollment")
     return render(request, "consent/desk/member.html", {
         "member": member, "state": state, "active": state.active,
-        "face": face_status(member), "sign_form": sign_form, "photo_form": photo_form,
+        "face": selectors.face_status(member), "sign_form": sign_form, "photo_form": photo_form,
         "facts": biometric_facts(member.chain.policy)})
 
 
 @staff_member_required
 def member_photo(request, member_id: int):
     member = get_object_or_404(members_visible_to(_desk_scope(request)), pk=member_id)
-    template = face_status(member)
+    template = selectors.face_status(member)
     if template is None or not template.photo_file:
         raise Http404
     audit.record(action="face.photo_view", actor=request.user, obj=member, reason="desk")

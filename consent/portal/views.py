@@ -17,7 +17,7 @@ from consent.models import ConsentDocument, ConsentRecord, GuardianConfirmation
 from consent.portal.forms import GuardianForm, PhotoForm, SignForm
 from justface import private_files
 from members.faces import erase_biometrics
-from members.models import DataSubjectRequest, FaceTemplate, Member
+from members.models import DataSubjectRequest, Member
 from members.portal.access import member_required
 
 Kind = ConsentDocument.Kind
@@ -29,16 +29,12 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def face_status(member: Member) -> FaceTemplate | None:
-    return FaceTemplate.objects.filter(member=member).order_by("-created_at").first()
-
-
 @member_required
 def home(request):
     member = request.member
     states = selectors.consent_states(member, get_language())
     return render(request, "consent/portal/home.html", {
-        "member": member, "states": states, "face": face_status(member),
+        "member": member, "states": states, "face": selectors.face_status(member), "renew_photo": selectors.needs_new_photo(member),
         "biometric_active": next(s.active for s in states if s.kind == Kind.BIOMETRIC),
         "open_requests": DataSubjectRequest.objects.filter(member=member, status__in=DataSubjectRequest.OPEN_STATUSES).count(),
     })
@@ -111,7 +107,8 @@ def face(request):
             return redirect("portal:face")
         form.add_error("photo", outcome.message)
     return render(request, "consent/portal/face.html", {
-        "member": member, "form": form, "active": state.active, "face": face_status(member), "state": state})
+        "member": member, "form": form, "active": state.active, "face": selectors.face_status(member), "state": state,
+        "renew_photo": selectors.needs_new_photo(member)})
 
 
 @member_required
@@ -126,7 +123,7 @@ def face_delete(request):
 
 @member_required
 def face_photo(request):
-    template = face_status(request.member)
+    template = selectors.face_status(request.member)
     if template is None or not template.photo_file:
         raise Http404
     return private_files.image_response(template.photo_file)
