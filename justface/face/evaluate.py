@@ -280,9 +280,9 @@ def template_folder(
         cached = TemplateCache(cache).load(folder, model_id, listing)
         if cached is not None:
             return cached
-    eng = engine if not callable(engine) or hasattr(engine, "embed") else engine()
+    # An engine, or a factory of one (a function, or a class) called only now.
+    eng = engine if hasattr(engine, "photo_crop") and not isinstance(engine, type) else engine()
     labels: list[tuple[str, str]] = []
-    crops: list[np.ndarray] = []
     failed: list[str] = []
     from tqdm import tqdm
 
