@@ -35,6 +35,10 @@ class Panel:
     points: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     xlabel: str = VERIFICATION_AXES[0]
     ylabel: str = VERIFICATION_AXES[1]
+    counted: tuple[str, str] = ("genuine", "impostor")  # what the legend counts of each curve
+
+
+OPEN_SET_COUNTED = ("member probes", "stranger probes")
 
 
 def plot_det(
@@ -79,26 +83,29 @@ def draw_det(ax, panel: Panel, *, scale: str = "log") -> None:
     for label, (genuine, impostor) in panel.curves.items():
         _, fmr, fnmr = det_curve(genuine, impostor)
         ax.plot(np.clip(fmr, x_floor, 1), np.clip(fnmr, y_floor, 1),
-                label=f"{label} ({len(genuine)} genuine / {len(impostor)} impostor)")
+                label=f"{label} ({len(genuine)} {panel.counted[0]} / {len(impostor)} {panel.counted[1]})")
     for n, (label, (x, y)) in enumerate(panel.points.items()):
         marker = "<" if x <= 0 < y else "v" if y <= 0 < x else "*" if x <= 0 and y <= 0 else "o"
         ax.plot(max(x, x_floor), max(y, y_floor), marker=marker, markersize=10, linestyle="none",
                 color=f"C{len(panel.curves) + n}", label=label)
+    top = 1.0
     if scale == "normal":
         dist = NormalDist()
         ppf = np.vectorize(lambda p: dist.inv_cdf(min(max(p, 1e-12), 1 - 1e-12)))
         cdf = np.vectorize(dist.cdf)
         ax.set_xscale("function", functions=(ppf, cdf))
         ax.set_yscale("function", functions=(ppf, cdf))
+        top = 0.9  # the normal deviate of 1 is infinite
         ticks = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5, 0.8)
         for floor, set_ticks in ((x_floor, ax.set_xticks), (y_floor, ax.set_yticks)):
             shown = [t for t in ticks if t >= floor]
-            set_ticks(shown, [f"{t:g}" for t in shown])
+            set_ticks(shown, [f"{t:g}" for t in shown], fontsize=8)
+        ax.tick_params(axis="x", labelrotation=45)
     else:
         ax.set_xscale("log")
         ax.set_yscale("log")
-    ax.set_xlim(x_floor * 0.8, 1)
-    ax.set_ylim(y_floor * 0.8, 1)
+    ax.set_xlim(x_floor * 0.8, top)
+    ax.set_ylim(y_floor * 0.8, top)
     ax.grid(True, which="major", alpha=0.4)
     ax.set_xlabel(panel.xlabel)
     ax.set_ylabel(panel.ylabel)

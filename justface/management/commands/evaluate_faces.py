@@ -125,6 +125,7 @@ class Command(BaseCommand):
                     f"{r['member_probes'] - r['members_accepted']}/{r['member_probes']}": (x, y)
                 },
                 *plots.OPEN_SET_AXES,
+                plots.OPEN_SET_COUNTED,
             ))
         try:
             plots.plot_panels(path, panels, scale=scale)
