@@ -128,13 +128,14 @@ def det_curve(
     rule or best identity wrong")."""
     gen = np.sort(np.asarray(genuine, dtype=np.float64))
     imp = np.sort(np.asarray(impostor, dtype=np.float64))
-    candidates = [np.array([-1.0, 1.0 + 1e-9])]
-    for scores in (gen, imp):
+    candidates = [np.array([-1.0, 2.0])]  # below and above any cosine similarity
+    for scores, from_top in ((gen, False), (imp, True)):
         finite = scores[np.isfinite(scores)]
         if len(finite):
+            # Small FNMR: the lowest genuine scores; small FMR: the highest impostor scores.
             rates = np.unique(np.concatenate([np.geomspace(1 / len(finite), 1.0, points), [0.0]]))
             index = np.clip(np.round(rates * (len(finite) - 1)).astype(int), 0, len(finite) - 1)
-            picked = finite[index]
+            picked = finite[len(finite) - 1 - index] if from_top else finite[index]
             candidates += [picked, np.nextafter(picked, np.inf)]
     thresholds = np.unique(np.concatenate(candidates))
     fmr = (len(imp) - np.searchsorted(imp, thresholds, side="left")) / max(len(imp), 1)
