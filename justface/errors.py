@@ -48,7 +48,7 @@ def response_for_exception(request: HttpRequest, exc: BaseException) -> HttpResp
     if isinstance(exc, MultiPartParserError):
         return error_response(request, 400, f"Multipart form parse error - {exc}")
     if isinstance(exc, SuspiciousOperation):
-        # TooManyFieldsSent, TooManyFilesSent, DisallowedHost, ...: the message says which.
+        # TooManyFieldsSent, TooManyFilesSent (named in the detail), DisallowedHost, ...
         logger.warning("refused request: %s", type(exc).__name__)
         return error_response(request, 400, _suspicious_detail(exc))
     return None

@@ -103,7 +103,7 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         camera = getattr(request, "_uses_camera", False)
         response.setdefault("Permissions-Policy", CAMERA_PERMISSIONS_POLICY if camera else PERMISSIONS_POLICY)
-        if request.path_info.startswith(NO_STORE_PREFIXES):
+        if request.path_info.startswith(NO_STORE_PREFIXES) and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)
         return response
 
