@@ -9,7 +9,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +28,7 @@ from access.serializers import (
     ScanAcceptedSerializer,
     ScanRequestSerializer,
 )
+from justface.rest import JSONParser
 
 MAX_WAIT_SECONDS = 10
 # Multipart framing and the small fields around the image.
@@ -131,8 +132,9 @@ class ScanDetailView(DeviceView):
     @extend_schema(
         operation_id="door_scan_poll",
         summary="The decision of a scan (long-poll)",
-        parameters=[OpenApiParameter("wait", int, description="Seconds (0 to 10) to wait for the decision before "
-                                                               "answering `pending`.", required=False)],
+        parameters=[OpenApiParameter("wait", {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS, "default": 0},
+                                     description=f"Seconds (0 to {MAX_WAIT_SECONDS}) to wait for the decision before "
+                                                 "answering `pending`.", required=False)],
         responses={200: DecisionSerializer, 404: _error("No such scan for this device."), **ERRORS},
     )
     def get(self, request, scan_id: str):

@@ -5,6 +5,8 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from justface.middleware import uses_camera
+
 TEXTS = {
     "pair_title": _("Pair this tablet"),
     "pair_help": _("Enter the device token a manager issued for this door. It is kept on this tablet only."),
@@ -25,9 +27,11 @@ TEXTS = {
     "pin_format": _("Enter your member number and a PIN of 4 to 8 digits."),
     "camera_off": _("The camera is not available. Please use your PIN."),
     "offline": _("No connection. Please try again, or ask the staff for help."),
+    "unavailable": _("The system is not answering right now. Please use the PIN pad, or ask the staff for help."),
 }
 
 
+@uses_camera
 @require_GET
 def kiosk(request):
     texts = {}

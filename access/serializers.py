@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from access.messages import Reason, door_message
 from access.models import Scan
+from members.services import PIN_PATTERN
 
 DIRECTIONS = [("in", "Check-in"), ("out", "Check-out")]
 
@@ -16,8 +17,8 @@ class ScanRequestSerializer(serializers.Serializer):
 
 
 class PinRequestSerializer(serializers.Serializer):
-    member_number = serializers.CharField(max_length=32)
-    pin = serializers.RegexField(r"^\d{4,8}$", error_messages={"invalid": "The PIN is 4 to 8 digits."})
+    member_number = serializers.CharField(min_length=1, max_length=32)
+    pin = serializers.RegexField(PIN_PATTERN, error_messages={"invalid": "The PIN is 4 to 8 digits."})
     direction = serializers.ChoiceField(choices=DIRECTIONS, default="in")
 
 

@@ -22,7 +22,10 @@ from members import subject_data
 from members.mail import public_url, send_on_commit
 from members.models import DataSubjectRequest, EmailChange, Invitation, Member, email_hash
 
-_PIN = re.compile(r"^\d{4,8}$")
+# ASCII digits only: \d would also take "١٢٣٤" (Arabic-Indic) and other scripts' digits, which
+# no PIN pad can type. \Z, not $: "1234\n" is not a PIN. The door's serializer uses this too.
+PIN_PATTERN = r"^[0-9]{4,8}\Z"
+_PIN = re.compile(PIN_PATTERN)
 
 
 def validate_pin(pin: str) -> None:

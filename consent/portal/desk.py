@@ -19,6 +19,7 @@ from consent.models import ConsentDocument, ConsentRecord
 from consent.portal.forms import DeskSignForm, PhotoForm
 from consent.portal.views import sign_from_form
 from justface import audit, private_files
+from justface.middleware import uses_camera
 from justface.tenancy import Perm, scope_for
 from members import throttle
 from members.selectors import members_visible_to, search_members
@@ -57,6 +58,7 @@ def _signature_check(request, member, form) -> bool:
     return True
 
 
+@uses_camera
 @staff_member_required
 def member_page(request, member_id: int):
     scope = _desk_scope(request)

@@ -16,6 +16,7 @@ from consent.facts import biometric_facts
 from consent.models import ConsentDocument, ConsentRecord, GuardianConfirmation
 from consent.portal.forms import GuardianForm, PhotoForm, SignForm
 from justface import private_files
+from justface.middleware import uses_camera
 from members.faces import erase_biometrics
 from members.models import DataSubjectRequest, Member
 from members.portal.access import member_required
@@ -95,6 +96,7 @@ def receipt(request, record_id: int):
     return render(request, "consent/portal/receipt.html", {"member": request.member, "record": record})
 
 
+@uses_camera
 @member_required
 def face(request):
     member = request.member

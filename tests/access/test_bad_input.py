@@ -139,3 +139,13 @@ def test_malformed_json_is_400(tablet_a):
     assert response.status_code == 400 and response.json()["detail"]
     response = tablet_a.client.post("/api/v1/door/heartbeat/", {"camera": "melted"}, content_type="application/json", **tablet_a.auth)
     assert response.status_code == 400 and "melted" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"member_number": "", "pin": "4711"}, "blank"),
+    ({"member_number": "M1", "pin": "٤٧١١"}, "4 to 8 digits"),
+    ({"member_number": "M1", "pin": "４７１１"}, "4 to 8 digits"),
+])
+def test_pin_requests_need_a_member_number_and_ascii_digits(tablet_a, body, words):
+    response = tablet_a.client.post("/api/v1/door/pin/", body, content_type="application/json", **tablet_a.auth)
+    assert response.status_code == 400 and words in response.json()["detail"], response.content

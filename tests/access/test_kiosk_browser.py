@@ -12,6 +12,7 @@ from PIL import Image
 
 from access import services
 from access.models import AccessEvent
+from tests.browser.test_member_journey import csp_violations
 from tests.conftest import face_photo
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
@@ -60,6 +61,7 @@ def enter_pin(page, member_number: str, pin: str) -> None:
 
 def test_kiosk_pairs_greets_by_first_name_and_takes_a_pin(live_server, browser, tablet_a, colin):
     page = browser.new_page()
+    blocked = csp_violations(page)
     page.set_default_timeout(90_000)  # the first scan loads the face model in the server
     page.goto(f"{live_server.url}/kiosk/")
     assert page.locator("#pairing").is_visible() and page.locator("#door").is_hidden()
@@ -101,3 +103,25 @@ def test_kiosk_pairs_greets_by_first_name_and_takes_a_pin(live_server, browser, 
     # Wait for the refused heartbeat's message, not for the pairing form, which shows at once.
     page.wait_for_selector("#pairing:visible #pair-error:has-text('no longer valid')")
     assert page.evaluate("localStorage.getItem('justface.door.token')") is None
+    assert not blocked, blocked  # the kiosk works under the Content-Security-Policy
+
+
+def test_kiosk_sends_people_to_the_pin_pad_or_staff_when_the_server_answers_503(live_server, browser, tablet_a):
+    """503: the server cannot decide (its database is away): say so, and what to do instead."""
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    unavailable = {"status": 503, "content_type": "application/json", "headers": {"Retry-After": "30"},
+                   "body": '{"detail": "The service is temporarily unavailable. Try again shortly."}'}
+    page.route("**/api/v1/door/heartbeat/", lambda route: route.fulfill(**unavailable))
+    page.goto(f"{live_server.url}/kiosk/")
+    page.fill("#pair-token", tablet_a.token)
+    page.click("#pair-form button[type=submit]")
+    page.wait_for_selector("#pair-error:has-text('use the PIN pad, or ask the staff')")
+
+    page.unroute("**/api/v1/door/heartbeat/")
+    page.fill("#pair-token", tablet_a.token)
+    page.click("#pair-form button[type=submit]")
+    page.wait_for_selector("#door:visible #centre:has-text('Alpha One')")
+    page.route("**/api/v1/door/pin/", lambda route: route.fulfill(**unavailable))
+    enter_pin(page, "M000001", "4711")
+    page.wait_for_selector("#result.denied:has-text('PIN-tastaturet, eller spørg personalet')")

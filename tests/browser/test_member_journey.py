@@ -33,6 +33,13 @@ def browser():
         browser.close()
 
 
+def csp_violations(page) -> list[str]:
+    """Collects what the Content-Security-Policy refuses on the page (Chromium logs each one)."""
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+    return blocked
+
+
 def scan(base_url: str, device_token: str, photo: Path) -> dict:
     with photo.open("rb") as fh:
         response = requests.post(f"{base_url}/api/v1/door/scans/", headers={"Authorization": f"Device {device_token}"},
@@ -56,6 +63,7 @@ def test_invitation_to_withdrawal(live_server, browser, settings, tmp_path):
     selfie, other_photo = sorted((faces_dir() / "Colin_Powell").iterdir())[:2]
 
     page = browser.new_page(viewport={"width": 390, "height": 844}, locale="en-GB")  # a phone
+    blocked = csp_violations(page)
     page.goto(live_server.url + link_in_mail("/invitation/", to="ingrid@example.com"))
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
@@ -94,3 +102,4 @@ def test_invitation_to_withdrawal(live_server, browser, settings, tmp_path):
     page.select_option("#language", "nb")
     expect(page.locator("h1")).to_have_text("Hei, Ingrid")
     assert mail.outbox  # the invitation really went out by e-mail
+    assert not blocked, blocked  # the pages work under the Content-Security-Policy, nothing refused

@@ -34,11 +34,14 @@
   }
 
   class Unauthorised extends Error {}
+  // 503: the server is up but cannot decide (its database is away); the PIN pad or the staff help.
+  class Unavailable extends Error {}
 
   async function api(path, options = {}) {
     const headers = Object.assign({ Authorization: "Device " + token() }, options.headers || {});
     const response = await fetch(API + path, Object.assign({}, options, { headers }));
     if (response.status === 401) throw new Unauthorised();
+    if (response.status === 503) throw new Unavailable();
     return response;
   }
 
@@ -49,7 +52,7 @@
     try {
       return await api(path, options);
     } catch (error) {
-      if (error instanceof Unauthorised) throw error;
+      if (error instanceof Unauthorised || error instanceof Unavailable) throw error;
       await new Promise((resolve) => setTimeout(resolve, 500));
       return api(path, options);
     }
@@ -79,7 +82,7 @@
 
   function handleFailure(error) {
     if (error instanceof Unauthorised) showPairing(t("revoked"));
-    else showResult({ status: "denied", message: t("offline") });
+    else showResult({ status: "denied", message: t(error instanceof Unavailable ? "unavailable" : "offline") });
   }
 
   // --- decisions ------------------------------------------------------------------------------
@@ -232,7 +235,7 @@
       $("pair-token").value = "";
       startDoor();
     } catch (error) {
-      showPairing(t(error instanceof Unauthorised ? "pair_failed" : "offline"));
+      showPairing(t(error instanceof Unauthorised ? "pair_failed" : error instanceof Unavailable ? "unavailable" : "offline"));
     }
   });
   $("pin-button").addEventListener("click", openPinPad);
