@@ -20,7 +20,7 @@ from consent.portal.forms import DeskSignForm, PhotoForm
 from consent.portal.views import face_status, sign_from_form
 from justface import audit, private_files
 from justface.tenancy import Perm, scope_for
-from members import throttle
+from justface import throttle
 from members.selectors import members_visible_to, search_members
 
 Kind = ConsentDocument.Kind

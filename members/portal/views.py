@@ -18,7 +18,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members import services, subject_data, throttle
+from justface import throttle
+from members import services, subject_data
 from members.accounts import LoginResult, authenticate_member, members_for_email
 from members.mail import public_url, send_on_commit
 from members.models import DataSubjectRequest, Invitation
