@@ -25,16 +25,19 @@ from members.models import DataSubjectRequest, EmailChange, Invitation, Member, 
 _PIN = re.compile(r"^\d{4,8}$")
 
 
-def validate_pin(pin: str) -> None:
+def validate_pin(pin: str, *, min_length: int = 4) -> None:
     if not isinstance(pin, str) or not _PIN.match(pin):
         raise ValidationError(_("The PIN must be 4 to 8 digits."), code="pin_format")
+    if len(pin) < min_length:
+        # The chain's policy (pin_min_length): longer PINs are what bounds guessing at the door.
+        raise ValidationError(_("The PIN must be at least %(n)d digits.") % {"n": min_length}, code="pin_too_short")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
         raise ValidationError(_("That PIN is too easy to guess; avoid repeated or consecutive digits."), code="pin_weak")
 
 
 def set_pin(*, member: Member, pin: str, actor=None) -> None:
     """Set or change the door PIN: hashed like a password, whatever the member's face consent."""
-    validate_pin(pin)
+    validate_pin(pin, min_length=member.chain.policy.pin_min_length)
     member.pin_hash = make_password(pin)
     member.pin_set_at = timezone.now()
     member.save(update_fields=["pin_hash", "pin_set_at"])

@@ -36,6 +36,7 @@ class PurgeReport:
     jobs_done: int = 0
     jobs_failed: int = 0
     scans_deleted: int = 0
+    pin_lockouts_deleted: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -135,4 +136,5 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.jobs_planned = plan_door_photo_jobs(at=at) + plan_policy_jobs(at=at)
     report.jobs_done, report.jobs_failed = run_due_jobs(at=at)
     report.scans_deleted = door.purge_old_scans(before=at - SCAN_KEEP)
+    report.pin_lockouts_deleted = door.purge_pin_lockouts(at=at)
     return asdict(report)

@@ -129,7 +129,7 @@ def confirm_email(request, token: str):
 
 @member_required
 def pin(request):
-    form = forms.PinForm(request.POST or None)
+    form = forms.PinForm(request.POST or None, min_length=request.member.chain.policy.pin_min_length)
     if request.method == "POST" and form.is_valid():
         services.set_pin(member=request.member, pin=form.cleaned_data["pin"], actor=request.user)
         messages.success(request, _("Your PIN is set. Use it on the door tablet whenever you like."))
