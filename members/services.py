@@ -203,6 +203,14 @@ def file_data_subject_request(*, member: Member, kind: str, objection_to: str = 
     return dsr
 
 
+def redact_data_subject_requests(*, member: Member) -> int:
+    """Before the member is erased: their requests stay as proof that they were made and
+    answered (kind, dates, status, the chain), but lose the member's own words and the answers
+    written to them, which may name them. The member link goes with the member (SET_NULL); the
+    audit entry of the erasure ties request ids to the erased member's id."""
+    return DataSubjectRequest.objects.filter(member=member).update(message="", response="")
+
+
 def resolve_data_subject_request(*, request: DataSubjectRequest, status: str, response: str, actor) -> DataSubjectRequest:
     """Staff record progress or the outcome; the member sees the status and the response."""
     if status not in DataSubjectRequest.Status.values:
