@@ -63,7 +63,7 @@ class DeviceTokenAdmin(ScopedAdmin):
     list_filter = ["door__centre"]
     fields = ["door", "label", "created_at", "last_seen_at", "revoked_at", "last_status"]
     readonly_fields = ["door", "created_at", "last_seen_at", "revoked_at", "last_status"]
-    actions = ["revoke"]
+    actions = ["revoke", "unlock_pin_pad"]
 
     def has_add_permission(self, request):
         return False  # issued from a door, so that the token is shown once
@@ -75,6 +75,11 @@ class DeviceTokenAdmin(ScopedAdmin):
     def revoke(self, request, queryset):
         revoked = sum(services.revoke_device_token(token=token, actor=request.user) for token in queryset.select_related("door__centre"))
         self.message_user(request, f"{revoked} token(s) revoked; their tablets are refused from now on.", messages.SUCCESS)
+
+    @admin.action(description="Unlock the PIN pad of selected tablets (after too many wrong PINs)", permissions=["change"])
+    def unlock_pin_pad(self, request, queryset):
+        unlocked = sum(services.unlock_pin_pad(device=token, actor=request.user) for token in queryset.select_related("door__centre"))
+        self.message_user(request, f"{unlocked} PIN pad(s) unlocked.", messages.SUCCESS)
 
 
 class ReadOnlyAdmin(ScopedAdmin):

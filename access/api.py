@@ -165,7 +165,7 @@ class PinView(DeviceView):
     @extend_schema(
         operation_id="door_pin",
         summary="Decide a PIN entry (the alternative to face scan)",
-        description="5 wrong PINs for a member number, or 20 on a device, lock it for 15 minutes (`pin_locked`). "
+        description="5 wrong PINs for a member number, or 20 on a device, lock it for 15 minutes; a tablet past the chain's daily cap of wrong PINs is locked until staff unlock it or the next day (`pin_locked`). "
                     "An unknown member number and a wrong PIN get the same answer.",
         request=PinRequestSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],

@@ -162,12 +162,20 @@ class Visit(models.Model):
 
 
 class PinLockout(models.Model):
-    """A member number (within a chain) or a whole device locked out of the PIN pad for a while."""
+    """The PIN pad's failure count and lock for one key: a member number within a chain, or a
+    whole device. One row per key, read and written only under its row lock
+    (access.services.reserve_pin_attempt), so parallel entries cannot pass the limits."""
 
     chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="pin_lockouts")
     device = models.ForeignKey(DeviceToken, on_delete=models.CASCADE, null=True, blank=True, related_name="pin_lockouts")
     member_number_hash = models.CharField(max_length=64, blank=True)
-    locked_until = models.DateTimeField(db_index=True)
+    # Wrong PINs, and entries being checked right now, since the window started.
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(default=timezone.now)
+    # Devices only: wrong PINs on the centre's local day `day` (the daily cap).
+    day = models.DateField(null=True, blank=True)
+    day_failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     tenancy_chain_path = "chain"
@@ -178,7 +186,10 @@ class PinLockout(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(device__isnull=False) | ~Q(member_number_hash=""),
                                    name="pin_lockout_names_device_or_number"),
+            models.UniqueConstraint(fields=["chain", "member_number_hash"], condition=Q(device__isnull=True),
+                                    name="pin_lockout_one_row_per_number"),
+            models.UniqueConstraint(fields=["device"], condition=Q(device__isnull=False), name="pin_lockout_one_row_per_device"),
         ]
 
     def __str__(self) -> str:
-        return f"PIN lockout #{self.pk} until {self.locked_until:%Y-%m-%d %H:%M}"
+        return f"PIN lockout #{self.pk}" + (f" until {self.locked_until:%Y-%m-%d %H:%M}" if self.locked_until else "")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from access import rules
@@ -47,8 +47,6 @@ LAST_SEEN_EVERY = timedelta(seconds=60)
 _engine_slot = threading.Semaphore(1)
 ENGINE_WAIT_SECONDS = 10.0
 _ENGINE_REASONS = {"no_face": Reason.NO_FACE, "multiple_faces": Reason.MULTIPLE_FACES}
-# Outcomes of a PIN entry whose PIN was right (the member may still be refused).
-_PIN_ACCEPTED = [Reason.OK, Reason.MEMBERSHIP_INACTIVE, Reason.EXCLUDED]
 
 
 @dataclass(frozen=True)
@@ -193,48 +191,130 @@ def decide_pin(*, device: DeviceToken, member_number: str, pin: str, direction: 
     if not created:
         return scan
     verdict = _pin_verdict(scan, pin)
-    scan = _decide(scan, verdict)
-    if verdict.reason is Reason.WRONG_PIN:
-        _lock_out_after_failures(scan)
-    return scan
+    return _decide(scan, verdict)
 
 
 def _pin_verdict(scan: Scan, pin: str) -> Verdict:
     centre, now = scan.centre, timezone.now()
     if scan.direction == "in" and not rules.is_open(centre, now):
         return Verdict(Reason.OUTSIDE_OPENING_HOURS)
-    locks = PinLockout.objects.filter(locked_until__gt=now)
-    if locks.filter(Q(device=scan.device_id) | Q(chain=centre.chain_id, member_number_hash=scan.member_number_hash)).exists():
+    if not reserve_pin_attempt(scan=scan, at=now):
         return Verdict(Reason.PIN_LOCKED)
     member = Member.objects.select_related("chain").filter(chain=centre.chain_id, member_number_hash=scan.member_number_hash).first()
     # An unknown number or a member without a PIN takes as long as a wrong PIN and gets the same
     # answer: the PIN pad tells nobody which member numbers exist.
-    if not pin_matches(member=member, pin=pin):
+    right = pin_matches(member=member, pin=pin)
+    settle_pin_attempt(scan=scan, right=right, at=timezone.now())
+    if not right:
         return Verdict(Reason.WRONG_PIN)
     return Verdict(_entry_refusal(member, scan, now) or Reason.OK, member)
 
 
-def _lock_out_after_failures(scan: Scan) -> None:
-    """Lock the member number after 5 wrong PINs, the device after 20, for 15 minutes.
-    Failures count within the last 15 minutes, and only after the key's last lockout ended
-    (and, for a member number, after its last correct PIN)."""
-    now, chain_id = scan.decided_at, scan.centre.chain_id
-    pin_scans = Scan.objects.filter(method="pin", centre__chain=chain_id)
-    keys = [
-        ("member number", PIN_FAILURES_PER_NUMBER, Q(member_number_hash=scan.member_number_hash),
-         {"member_number_hash": scan.member_number_hash}),
-        ("device", PIN_FAILURES_PER_DEVICE, Q(device=scan.device_id), {"device_id": scan.device_id}),
+# --- PIN lockouts ------------------------------------------------------------------------
+# Each PIN entry first takes one attempt from the allowance of its member number and of its
+# device, under those rows' locks (select_for_update), and only then is the PIN checked (the
+# hasher runs outside the lock). Parallel entries queue on the rows: once the allowance is
+# taken, by failures or by entries still being checked, the next entry is refused unchecked.
+# So at most PIN_FAILURES_PER_NUMBER PINs are ever checked per member number and window.
+
+def _lockout_keys(scan: Scan) -> list[tuple[str, int, dict]]:
+    # Always the member number's row first, then the device's: one lock order, no deadlocks.
+    return [
+        ("member number", PIN_FAILURES_PER_NUMBER, {"device": None, "member_number_hash": scan.member_number_hash}),
+        ("device", PIN_FAILURES_PER_DEVICE, {"device_id": scan.device_id}),
     ]
-    for what, limit, attempts, lock_key in keys:
-        since = [now - PIN_WINDOW, PinLockout.objects.filter(chain=chain_id, **lock_key).aggregate(t=Max("locked_until"))["t"]]
-        if what == "member number":
-            since.append(pin_scans.filter(attempts, reason__in=_PIN_ACCEPTED).aggregate(t=Max("created_at"))["t"])
-        start = max(t for t in since if t is not None)
-        failures = pin_scans.filter(attempts, reason=Reason.WRONG_PIN, created_at__gt=start).count()
-        if failures >= limit:
-            lockout = PinLockout.objects.create(chain_id=chain_id, locked_until=now + PIN_LOCKOUT, **lock_key)
-            audit.record(action="door.pin_lockout", actor_kind=DEVICE, actor_id=scan.device_id, obj=lockout,
-                         chain_id=chain_id, reason=f"{what}: {failures} wrong PINs in 15 minutes")
+
+
+def _locked_rows(scan: Scan) -> list[tuple[str, int, PinLockout]]:
+    """The scan's two lockout rows, created if need be, locked until the transaction ends."""
+    rows = []
+    for what, limit, key in _lockout_keys(scan):
+        row, _ = PinLockout.objects.select_for_update().get_or_create(chain_id=scan.centre.chain_id, **key)
+        rows.append((what, limit, row))
+    return rows
+
+
+def _roll(row: PinLockout, *, now: datetime, today) -> None:
+    """A new window once the last one has passed or its lock has ended; a new day's count."""
+    if row.locked_until is not None and row.locked_until <= now:
+        row.locked_until, row.failures = None, 0
+    if row.locked_until is None and row.window_started_at <= now - PIN_WINDOW:
+        row.failures = 0
+    if row.failures == 0:
+        row.window_started_at = now
+    if row.device_id and row.day != today:
+        row.day, row.day_failures = today, 0
+
+
+def reserve_pin_attempt(*, scan: Scan, at: datetime) -> bool:
+    """Take one attempt for the scan's member number and device; False (nothing taken): locked."""
+    policy, today = scan.centre.chain.policy, rules.local(scan.centre, at).date()
+    with transaction.atomic():
+        rows = _locked_rows(scan)
+        for _, _, row in rows:
+            _roll(row, now=at, today=today)
+        locked = any(row.locked_until is not None or row.failures >= limit for _, limit, row in rows) or (
+            rows[1][2].day_failures >= policy.pin_device_daily_failures)
+        for _, _, row in rows:
+            if not locked:
+                row.failures += 1
+                row.day_failures += 1 if row.device_id else 0
+            row.save()
+    return not locked
+
+
+def settle_pin_attempt(*, scan: Scan, right: bool, at: datetime) -> None:
+    """After the check: a right PIN resets the member number's count and gives the device its
+    attempt back; a wrong one stays counted and locks a key that has reached its limit (15
+    minutes), or the device's PIN pad for the rest of the day at the chain's daily cap."""
+    chain_id, policy = scan.centre.chain_id, scan.centre.chain.policy
+    with transaction.atomic():
+        for what, limit, row in _locked_rows(scan):
+            if right:
+                row.failures = 0 if not row.device_id else max(row.failures - 1, 0)
+                row.day_failures = max(row.day_failures - 1, 0) if row.device_id else 0
+                row.save()
+                continue
+            until = None
+            if row.device_id and row.day_failures >= policy.pin_device_daily_failures:
+                local = rules.local(scan.centre, at)
+                until, why = (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1),
+                              f"device: {row.day_failures} wrong PINs today (daily cap)")
+            elif row.failures >= limit:
+                until, why = at + PIN_LOCKOUT, f"{what}: {row.failures} wrong PINs in 15 minutes"
+            if until is not None and (row.locked_until is None or row.locked_until < until):
+                row.locked_until = until
+                row.save()
+                audit.record(action="door.pin_lockout", actor_kind=DEVICE, actor_id=scan.device_id, obj=row,
+                             chain_id=chain_id, reason=why)
+
+
+def unlock_pin_pad(*, device: DeviceToken, actor) -> bool:
+    """Staff lift a device's PIN lock (after the daily cap, or a 15-minute lock) and clear its
+    counts. False if the pad was not locked."""
+    with transaction.atomic():
+        unlocked = PinLockout.objects.filter(device=device).exclude(locked_until=None).update(
+            locked_until=None, failures=0, day_failures=0)
+        PinLockout.objects.filter(device=device).update(failures=0, day_failures=0)
+    if unlocked:
+        audit.record(action="door.pin_unlock", actor=actor, object_type="access.devicetoken", object_id=device.pk,
+                     chain_id=device.door.centre.chain_id)
+    return bool(unlocked)
+
+
+def purge_pin_lockouts(*, at: datetime) -> int:
+    """Rows whose window, lock and day are over hold nothing worth keeping (and a member
+    number's keyed hash is personal data): delete them."""
+    stale = (PinLockout.objects.filter(window_started_at__lt=at - PIN_WINDOW)
+             .filter(Q(locked_until=None) | Q(locked_until__lte=at))
+             .filter(Q(device=None) | Q(window_started_at__lt=at - timedelta(days=2))))
+    return stale.delete()[1].get("access.PinLockout", 0)
+
+
+def forget_member_number(*, chain_id: int, member_number_hash: str) -> int:
+    """Erasure: the member number's lockout row, and the hash on PIN entries not yet purged."""
+    Scan.objects.filter(centre__chain=chain_id, member_number_hash=member_number_hash).update(member_number_hash="")
+    return PinLockout.objects.filter(chain_id=chain_id, device=None, member_number_hash=member_number_hash).delete()[0]
 
 
 def expire_scan_if_stale(scan: Scan, *, at: datetime | None = None) -> Scan:

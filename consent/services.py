@@ -17,7 +17,7 @@ from justface import audit, crypto
 from members.faces import erase_biometrics
 from members.mail import public_url, send_on_commit
 from members.models import Member
-from members.throttle import client_address
+from justface.throttle import client_address
 
 Kind = ConsentDocument.Kind
 Channel = ConsentRecord.Channel

@@ -2,7 +2,11 @@ from django.contrib import admin
 
 from justface.admin_scoping import ScopedAdmin
 from justface.models import AuditEntry
+from justface.staff_login import StaffAuthenticationForm
 from justface.tenancy import Perm
+
+# The one way staff sign in: every attempt goes through the guessing limiter.
+admin.site.login_form = StaffAuthenticationForm
 
 
 @admin.register(AuditEntry)

@@ -3,12 +3,23 @@ which asks justface.tenancy for lists, detail pages, search, autocomplete, filte
 choices and writes, and writes to the audit trail instead of Django's LogEntry (whose
 object_repr would keep names in clear)."""
 from django.contrib import admin
-from django.contrib.admin.filters import RelatedOnlyFieldListFilter
+from django.contrib.admin.filters import AllValuesFieldListFilter, RelatedFieldListFilter, RelatedOnlyFieldListFilter
+from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
 
 from justface import audit
 from justface.tenancy import Perm, Scope, scope_for
+
+
+class ScopedAllValuesFieldListFilter(AllValuesFieldListFilter):
+    """The values of a field across a relation (`document__title`), taken from the admin's own
+    scoped rows; the stock filter reads the whole related table."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.lookup_choices = (model_admin.get_queryset(request).distinct().order_by(field_path)
+                               .values_list(field_path, flat=True))
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -61,13 +72,22 @@ class ScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **self._scoped_choices(db_field, request, kwargs))
 
     def get_list_filter(self, request):
-        # A plain related filter lists every row of the related table, other chains' included.
-        scoped = []
-        for spec in super().get_list_filter(request):
-            if isinstance(spec, str) and isinstance(self._field(spec), models.ForeignKey | models.ManyToManyField):
-                spec = (spec, RelatedOnlyFieldListFilter)
-            scoped.append(spec)
-        return scoped
+        return [self._scoped_filter(spec) for spec in super().get_list_filter(request)]
+
+    def _scoped_filter(self, spec):
+        """Django's stock filters read every row of a related table (other chains' included),
+        also through `__` paths (`door__centre`): offer only values of rows in this admin's
+        scoped queryset. A SimpleListFilter makes its own lookups (tests walk every admin's)."""
+        path, chosen = (spec, None) if isinstance(spec, str) else spec if isinstance(spec, tuple) else (None, spec)
+        if path is None:
+            return spec
+        field = get_fields_from_path(self.model, path)[-1]
+        if field.is_relation:
+            if chosen is None or chosen is RelatedFieldListFilter:
+                return (path, RelatedOnlyFieldListFilter)
+        elif chosen is None and "__" in path and not (field.choices or isinstance(field, models.BooleanField | models.DateField)):
+            return (path, ScopedAllValuesFieldListFilter)
+        return spec
 
     def _field(self, path: str):
         try:

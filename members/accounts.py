@@ -8,7 +8,7 @@ from enum import Enum
 
 from django.contrib.auth import authenticate
 
-from members import throttle
+from justface import throttle
 from members.models import Member, email_hash
 
 

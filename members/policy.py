@@ -23,6 +23,11 @@ class ChainPolicy:
     biometric_retention_days: int = 0
     # Bookkeeping records, a legal obligation.
     bookkeeping_retention_days: int = 5 * 365
+    # Shortest door PIN a member may set (4-8 digits; 6 makes guessing 100 times harder, docs/door.md).
+    pin_min_length: int = 4
+    # Wrong PINs a door tablet may see in a (local) day before its PIN pad locks until staff
+    # unlock it or the next day: bounds a guesser's chance per tablet and day (docs/door.md).
+    pin_device_daily_failures: int = 20
 
     @classmethod
     def from_settings(cls, data: dict | None) -> ChainPolicy:
@@ -45,4 +50,8 @@ def validate_policy(data: dict) -> dict:
             raise ValidationError(f"Chain setting {name} must be {'true or false' if expected is bool else 'a whole number'}.")
         if expected is int and value < 0:
             raise ValidationError(f"Chain setting {name} cannot be negative.")
+    if "pin_min_length" in data and not 4 <= data["pin_min_length"] <= 8:
+        raise ValidationError("Chain setting pin_min_length must be between 4 and 8.")
+    if data.get("pin_device_daily_failures") == 0:
+        raise ValidationError("Chain setting pin_device_daily_failures must be at least 1.")
     return data

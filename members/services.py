@@ -28,16 +28,19 @@ PIN_PATTERN = r"^[0-9]{4,8}\Z"
 _PIN = re.compile(PIN_PATTERN)
 
 
-def validate_pin(pin: str) -> None:
+def validate_pin(pin: str, *, min_length: int = 4) -> None:
     if not isinstance(pin, str) or not _PIN.match(pin):
         raise ValidationError(_("The PIN must be 4 to 8 digits."), code="pin_format")
+    if len(pin) < min_length:
+        # The chain's policy (pin_min_length): longer PINs are what bounds guessing at the door.
+        raise ValidationError(_("The PIN must be at least %(n)d digits.") % {"n": min_length}, code="pin_too_short")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
         raise ValidationError(_("That PIN is too easy to guess; avoid repeated or consecutive digits."), code="pin_weak")
 
 
 def set_pin(*, member: Member, pin: str, actor=None) -> None:
     """Set or change the door PIN: hashed like a password, whatever the member's face consent."""
-    validate_pin(pin)
+    validate_pin(pin, min_length=member.chain.policy.pin_min_length)
     member.pin_hash = make_password(pin)
     member.pin_set_at = timezone.now()
     member.save(update_fields=["pin_hash", "pin_set_at"])
@@ -201,6 +204,14 @@ def file_data_subject_request(*, member: Member, kind: str, objection_to: str = 
                        language=member.chain.default_language, context={"request": dsr, "chain": member.chain})
         audit.record(action="dsr.file", actor=actor, obj=dsr, reason=f"{kind} {objection_to}".strip())
     return dsr
+
+
+def redact_data_subject_requests(*, member: Member) -> int:
+    """Before the member is erased: their requests stay as proof that they were made and
+    answered (kind, dates, status, the chain), but lose the member's own words and the answers
+    written to them, which may name them. The member link goes with the member (SET_NULL); the
+    audit entry of the erasure ties request ids to the erased member's id."""
+    return DataSubjectRequest.objects.filter(member=member).update(message="", response="")
 
 
 def resolve_data_subject_request(*, request: DataSubjectRequest, status: str, response: str, actor) -> DataSubjectRequest:

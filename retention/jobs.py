@@ -38,6 +38,7 @@ class PurgeReport:
     jobs_failed: int = 0
     scans_deleted: int = 0
     retired_templates_erased: int = 0
+    pin_lockouts_deleted: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -138,6 +139,7 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.jobs_done, report.jobs_failed = run_due_jobs(at=at)
     report.scans_deleted = door.purge_old_scans(before=at - SCAN_KEEP)
     report.retired_templates_erased = erase_templates_of_retired_models()
+    report.pin_lockouts_deleted = door.purge_pin_lockouts(at=at)
     return asdict(report)
 
 

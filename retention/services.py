@@ -13,29 +13,37 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from access.models import AccessEvent
+from access.services import forget_member_number
 from justface import audit
+from justface.accounts import delete_login
 from members.faces import erase_biometrics
 from members.models import Chain, DataSubjectRequest, Exclusion, FaceTemplate, Member
-from members.services import resolve_data_subject_request
+from members.services import redact_data_subject_requests, resolve_data_subject_request
 
 
 def erase_member(*, member: Member, actor, reason: str) -> dict:
     """Erase the member and everything about them: templates and every photo (through
-    erase_biometrics, so every worker's gallery drops them), consents, invitations, visits,
-    scans, and their login. Check-ins stay, without the member, as the anonymous counts the
-    centre's statistics use. Data-subject requests stay, without the member, as proof the
-    request was answered. Returns a receipt with counts and ids only."""
+    erase_biometrics, so every worker's gallery drops them), consents, invitations, e-mail
+    changes, guardian links, visits, scans (and the member number's hash on PIN entries and
+    lockouts), their login with its sessions and API tokens, and the limiter's counts in the
+    cache. Check-ins stay, without the member, as the anonymous counts the centre's statistics
+    use. Data-subject requests stay, without the member and without their words, as proof the
+    request was answered. Exclusions stay (SET_NULL) until the quarantine ends: a legitimate
+    interest the chain documents. Returns a receipt with counts and ids only."""
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
         receipt = erase_biometrics(member=member, actor=actor, reason=reason)
         anonymised = AccessEvent.objects.filter(member=member).update(member=None)
+        redacted = redact_data_subject_requests(member=member)
+        forget_member_number(chain_id=member.chain_id, member_number_hash=member.member_number_hash)
         member_id, chain_id, user = member.pk, member.chain_id, member.user
+        identifiers = [member.email] if member.email else []
         member.delete()
-        if user is not None:
-            user.delete()
+        sessions = delete_login(user=user, identifiers=[*identifiers, user.username]) if user is not None else 0
         audit.record(action="member.erase", actor=actor, object_type="members.member", object_id=member_id,
                      chain_id=chain_id, reason=reason)
-    return {**receipt, "member_id": member_id, "check_ins_anonymised": anonymised, "login_deleted": user is not None}
+    return {**receipt, "member_id": member_id, "check_ins_anonymised": anonymised, "login_deleted": user is not None,
+            "requests_redacted": redacted, "sessions_deleted": sessions}
 
 
 def carry_out_erasure_request(*, request: DataSubjectRequest, actor) -> dict:

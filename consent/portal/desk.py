@@ -21,7 +21,7 @@ from consent.portal.views import sign_from_form
 from justface import audit, private_files
 from justface.middleware import uses_camera
 from justface.tenancy import Perm, scope_for
-from members import throttle
+from justface import throttle
 from members.selectors import members_visible_to, search_members
 
 Kind = ConsentDocument.Kind

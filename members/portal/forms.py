@@ -58,8 +58,12 @@ class PinForm(forms.Form):
     pin2 = forms.CharField(label=_("New PIN again"), strip=True,
                            widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*"}))
 
+    def __init__(self, *args, min_length: int = 4, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.min_length = min_length  # the chain's pin_min_length
+
     def clean_pin(self):
-        validate_pin(self.cleaned_data["pin"])
+        validate_pin(self.cleaned_data["pin"], min_length=self.min_length)
         return self.cleaned_data["pin"]
 
     def clean(self):

@@ -18,7 +18,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members import services, subject_data, throttle
+from justface import throttle
+from members import services, subject_data
 from members.accounts import LoginResult, authenticate_member, members_for_email
 from members.mail import public_url, send_on_commit
 from members.models import DataSubjectRequest, Invitation
@@ -128,7 +129,7 @@ def confirm_email(request, token: str):
 
 @member_required
 def pin(request):
-    form = forms.PinForm(request.POST or None)
+    form = forms.PinForm(request.POST or None, min_length=request.member.chain.policy.pin_min_length)
     if request.method == "POST" and form.is_valid():
         services.set_pin(member=request.member, pin=form.cleaned_data["pin"], actor=request.user)
         messages.success(request, _("Your PIN is set. Use it on the door tablet whenever you like."))

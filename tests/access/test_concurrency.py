@@ -3,6 +3,7 @@ scan and one access event, whichever request inserts first (PostgreSQL, real thr
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.conf import settings
@@ -42,3 +43,48 @@ def test_simultaneous_retries_with_one_key_decide_once(tablet_a, colin):
     assert {status for status, _ in answers} <= {200, 202} and 200 in {status for status, _ in answers}
     assert Scan.objects.count() == 1 and AccessEvent.objects.count() == 1
     assert AccessEvent.objects.get().decision == "granted"
+
+
+def test_parallel_wrong_pins_for_one_member_number_are_checked_at_most_five_times(world, tablet_a, colin, monkeypatch):
+    """Issue #10: 30 wrong PINs sent at once from 3 tablets for one member number; 11 were
+    checked before the lock. The check is slowed to a real hasher's pace, so every request
+    is in flight while the others arrive."""
+    from access import services
+    from access.models import PinLockout
+    from tests.access.conftest import pair_tablet
+
+    real = services.pin_matches
+    checked: list[int] = []
+
+    def slow_pin_matches(*, member, pin):
+        checked.append(1)
+        time.sleep(0.05)
+        return real(member=member, pin=pin)
+
+    monkeypatch.setattr(services, "pin_matches", slow_pin_matches)
+    tablets = [tablet_a, pair_tablet(world.centre_a1, "Back door"), pair_tablet(world.centre_a2)]
+    start = threading.Barrier(30)
+    reasons: list[str] = []
+
+    def guess(n: int) -> None:
+        tablet = tablets[n % 3]
+        client = Client()
+        start.wait()
+        response = client.post("/api/v1/door/pin/", {"member_number": colin.member_number, "pin": f"{1000 + n}"},
+                               content_type="application/json", **tablet.auth)
+        reasons.append(response.json()["reason"])
+        connection.close()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(reasons) == 30
+    assert len(checked) <= 5 and reasons.count("wrong_pin") == len(checked)
+    assert reasons.count("pin_locked") == 30 - len(checked)
+    assert AccessEvent.objects.filter(reason="wrong_pin").count() <= 5
+    # Once the five are in, the number is locked, even for the right PIN, on any door.
+    assert len(checked) == 5
+    assert tablets[1].pin(colin.member_number, "4711").json()["reason"] == "pin_locked"
+    assert PinLockout.objects.get(device=None).locked_until is not None

@@ -3,6 +3,7 @@ for a member number or 20 on a device, for 15 minutes, with the lockout in the a
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import F
 from django.utils import timezone
@@ -55,7 +56,7 @@ def test_five_wrong_pins_lock_the_member_number_for_15_minutes(tablet_a, colin, 
         assert answer(tablet_a.pin(colin.member_number, "1357")) == ("denied", "wrong_pin")
     locked = tablet_a.pin(colin.member_number, "4711").json()  # even the right PIN
     assert (locked["reason"], locked["message"]) == ("pin_locked", "For mange forkerte PIN-koder. Vent 15 minutter eller kontakt receptionen.")
-    lockout = PinLockout.objects.get()
+    lockout = PinLockout.objects.get(locked_until__isnull=False)
     assert lockout.device is None and lockout.locked_until - timezone.now() > timedelta(minutes=14)
     entry = AuditEntry.objects.get(action="door.pin_lockout")
     assert (entry.actor_kind, entry.actor_id, entry.chain_id) == ("device", tablet_a.device.pk, world.chain_a.pk)
@@ -75,7 +76,8 @@ def test_five_wrong_pins_lock_the_member_number_for_15_minutes(tablet_a, colin, 
 def fifteen_minutes_pass() -> None:
     minutes = timedelta(minutes=15, seconds=1)
     Scan.objects.update(created_at=F("created_at") - minutes)
-    PinLockout.objects.update(created_at=F("created_at") - minutes, locked_until=F("locked_until") - minutes)
+    PinLockout.objects.update(created_at=F("created_at") - minutes, locked_until=F("locked_until") - minutes,
+                              window_started_at=F("window_started_at") - minutes)
 
 
 def test_a_correct_pin_resets_the_member_numbers_count(tablet_a, colin):
@@ -84,14 +86,14 @@ def test_a_correct_pin_resets_the_member_numbers_count(tablet_a, colin):
     assert answer(tablet_a.pin(colin.member_number, "4711")) == ("granted", "ok")
     for _ in range(4):
         assert answer(tablet_a.pin(colin.member_number, "1357")) == ("denied", "wrong_pin")
-    assert not PinLockout.objects.exists()
+    assert not PinLockout.objects.exclude(locked_until=None).exists()
 
 
 def test_twenty_wrong_pins_on_a_device_lock_the_device(tablet_a, colin, world):
     for n in range(20):
         assert answer(tablet_a.pin(f"GUESS-{n}", "1234")) == ("denied", "wrong_pin")
     assert answer(tablet_a.pin(colin.member_number, "4711")) == ("denied", "pin_locked")
-    lockout = PinLockout.objects.get()
+    lockout = PinLockout.objects.get(locked_until__isnull=False)
     assert lockout.device == tablet_a.device and lockout.member_number_hash == ""
     assert AuditEntry.objects.filter(action="door.pin_lockout", reason__startswith="device").count() == 1
     # The chain's other doors keep working.
@@ -131,3 +133,54 @@ def test_the_schema_documents_the_door_api(client):
     assert set(decision) == {"id", "status", "reason", "message", "member", "method", "direction", "decided_at"}
     assert client.get("/api/docs/").status_code == 200
 
+
+
+def test_a_tablets_daily_cap_on_wrong_pins_locks_its_pad_until_staff_unlock_it(tablet_a, colin, world, login):
+    """Guessing across many member numbers: the per-number lock never trips, so each tablet
+    gets a daily cap (the chain's pin_device_daily_failures) after which its pad stays locked."""
+    world.chain_a.settings = {"pin_device_daily_failures": 3}
+    world.chain_a.save()
+    for n in range(3):
+        assert answer(tablet_a.pin(f"GUESS-{n}", "2468")) == ("denied", "wrong_pin")
+    assert answer(tablet_a.pin(colin.member_number, "4711")) == ("denied", "pin_locked")
+    lockout = PinLockout.objects.get(device=tablet_a.device)
+    assert lockout.day_failures == 3 and lockout.locked_until - timezone.now() > timedelta(hours=0)
+    local_midnight = lockout.locked_until.astimezone(ZoneInfo(world.centre_a1.time_zone))
+    assert (local_midnight.hour, local_midnight.minute) == (0, 0)  # until the next local day
+    assert AuditEntry.objects.filter(action="door.pin_lockout", reason__contains="daily cap").count() == 1
+    # Even 16 minutes later the pad stays locked: it is a day's cap, not a 15-minute lock.
+    PinLockout.objects.filter(device=tablet_a.device).update(window_started_at=F("window_started_at") - timedelta(minutes=16))
+    assert answer(tablet_a.pin(colin.member_number, "4711")) == ("denied", "pin_locked")
+    # Other tablets of the chain keep working.
+    assert answer(pair_tablet(world.centre_a1, "Back door").pin(colin.member_number, "4711")) == ("granted", "ok")
+    # A manager unlocks it in the admin (front desk cannot).
+    url = "/admin/access/devicetoken/"
+    body = {"action": "unlock_pin_pad", "_selected_action": [tablet_a.device.pk]}
+    login("frontdesk_a").post(url, body)
+    assert answer(tablet_a.pin(colin.member_number, "4711")) == ("denied", "pin_locked")
+    assert login("manager_a").post(url, body).status_code == 302
+    assert AuditEntry.objects.filter(action="door.pin_unlock", object_id=str(tablet_a.device.pk)).count() == 1
+    assert answer(tablet_a.pin(colin.member_number, "4711")) == ("granted", "ok")
+
+
+def test_the_daily_cap_ends_with_the_day(tablet_a, colin, world):
+    world.chain_a.settings = {"pin_device_daily_failures": 2}
+    world.chain_a.save()
+    for n in range(2):
+        tablet_a.pin(f"GUESS-{n}", "2468")
+    assert answer(tablet_a.pin(colin.member_number, "4711")) == ("denied", "pin_locked")
+    a_day = timedelta(days=1)
+    PinLockout.objects.update(locked_until=F("locked_until") - a_day, window_started_at=F("window_started_at") - a_day,
+                              day=F("day") - a_day)
+    assert answer(tablet_a.pin(colin.member_number, "4711")) == ("granted", "ok")
+
+
+def test_lockout_rows_are_purged_once_their_window_and_lock_are_over(tablet_a, colin):
+    from access.services import purge_pin_lockouts
+
+    for _ in range(5):
+        tablet_a.pin(colin.member_number, "1357")
+    now = timezone.now()
+    assert purge_pin_lockouts(at=now) == 0  # locked: kept
+    assert purge_pin_lockouts(at=now + timedelta(minutes=16)) == 1  # the member number's row; the device's waits
+    assert not PinLockout.objects.filter(device=None).exists()

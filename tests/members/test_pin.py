@@ -39,3 +39,21 @@ def test_only_ascii_digits_make_a_pin(world, pin):
     with pytest.raises(ValidationError) as raised:
         set_pin(member=member, pin=pin)
     assert raised.value.code == "pin_format"
+
+
+def test_the_chain_sets_the_shortest_pin(world):
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from members.policy import validate_policy
+
+    member = make_member(world.chain_a, world.centre_a1)
+    world.chain_a.settings = {"pin_min_length": 6}
+    world.chain_a.save()
+    member.refresh_from_db()
+    with pytest.raises(DjangoValidationError) as refused:
+        set_pin(member=member, pin="4711", actor=None)
+    assert refused.value.code == "pin_too_short"
+    set_pin(member=member, pin="471139", actor=None)
+    for bad in ({"pin_min_length": 3}, {"pin_min_length": 9}, {"pin_device_daily_failures": 0}):
+        with pytest.raises(DjangoValidationError):
+            validate_policy(bad)
