@@ -35,7 +35,7 @@ def test_documents_in_the_asked_language_with_key_facts(member):
     assert set(by_kind) == {"terms", "biometric", "marketing"}
     bio = by_kind["biometric"]["document"]
     assert bio["language"] == "da" and bio["title"].startswith("Samtykke") and len(bio["text_sha256"]) == 64
-    assert len(bio["key_facts"]) == 5 and by_kind["terms"]["document"]["key_facts"] == []
+    assert len(bio["key_facts"]) == 6 and by_kind["terms"]["document"]["key_facts"] == []
     assert by_kind["biometric"]["active"] is False
     english = api_client(member).get(f"{ME}/consents/documents/", HTTP_ACCEPT_LANGUAGE="nb").json()
     assert {s["document"]["language"] for s in english} == {"nb"}
@@ -81,4 +81,5 @@ def test_face_upload_messages_and_delete(member):
     assert client.get(f"{ME}/face/photo/").status_code == 404  # chain A keeps no photos by default
     receipt = client.delete(f"{ME}/face/").json()
     assert receipt["face_templates"] == 1 and selectors.biometric_consent_active(member)
-    assert client.get(f"{ME}/face/").json() == {"enrolled": False, "enrolled_at": None, "photo_kept": False, "consent_active": True}
+    assert client.get(f"{ME}/face/").json() == {"enrolled": False, "enrolled_at": None, "photo_kept": False, "consent_active": True,
+                                                "renew_photo": False}
