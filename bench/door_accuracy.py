@@ -1,12 +1,13 @@
 """1:N accuracy at the door: members enrolled from photos, probed with door frames.
 
-    python bench/door_accuracy.py [--json] [--folder DIR]
+    python bench/door_accuracy.py [--json] [--folder DIR] [--model sface|facenet-casia]
 
 Each labelled photo gives an enrollment template (as the member's selfie would) and, placed on a
 640x480 canvas like face_bench's door frames, a door template through analyse_door_frame. Each
 round enrolls k photos per person (rotating, as evaluate_faces does) and probes with the door
 frames of the others; open-set, each person is then removed from the gallery in turn and their
-probes must all be refused. Printed for k = 1 and 3 and thresholds around the default.
+probes must all be refused. Printed for k = 1 and 3 and thresholds around the model's default,
+with its default margin. Enrollment templates are made as the engine makes them (mirror-averaged).
 """
 from __future__ import annotations
 
@@ -21,15 +22,15 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from justface.face.convert import install_model  # noqa: E402
-from justface.face.config import EngineConfig  # noqa: E402
+from justface.face.config import MODEL_POLICIES, EngineConfig  # noqa: E402
+from justface.face.install import install  # noqa: E402
+from justface.face.recognizers import FACENET_CASIA, SFACE  # noqa: E402
 from justface.face.engine import FaceEngine, get_engine  # noqa: E402
 from justface.face.evaluate import FMR_TARGETS, fnmr, image_files, score_stats, threshold_at_fmr  # noqa: E402
 from justface.face.gallery import Gallery, MatchPolicy  # noqa: E402
 from face_bench import door_frame  # noqa: E402  (bench/ is on sys.path: this script's folder)
 
-THRESHOLDS = (0.50, 0.55, 0.60, 0.65)
-MARGIN = 0.10
+STEPS = (-0.10, -0.05, 0.0, 0.05)  # thresholds around the model's default
 
 
 def templates(engine: FaceEngine, folder: Path) -> tuple[dict, dict, list[str]]:
@@ -40,7 +41,7 @@ def templates(engine: FaceEngine, folder: Path) -> tuple[dict, dict, list[str]]:
     for identity, paths in image_files(folder).items():
         for path in paths:
             crop = engine.photo_crop(path.read_bytes())
-            enrolled.setdefault(identity, []).append(None if crop is None else engine.embed(crop[None])[0])
+            enrolled.setdefault(identity, []).append(None if crop is None else engine.enrollment_template(crop))
             result = engine.analyse_door_frame(door_frame(path))
             door.setdefault(identity, []).append(result.template)
             if not result.ok:
@@ -91,11 +92,14 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--folder", type=Path,
                         default=Path(os.environ.get("JUSTFACE_FACE_DATA", REPO.parent / "shared" / "faces" / "dev")))
+    parser.add_argument("--model", choices=(SFACE, FACENET_CASIA), default=SFACE, help="face model (default %(default)s)")
     args = parser.parse_args()
     if not args.folder.is_dir():
         sys.exit(f"No face photos at {args.folder}: set JUSTFACE_FACE_DATA or pass --folder.")
-    model = install_model(Path(os.environ.get("JUSTFACE_DATA_DIR", REPO / "var")) / "models")
-    engine = get_engine(EngineConfig(model_path=str(model)))
+    models_dir = Path(os.environ.get("JUSTFACE_DATA_DIR", REPO / "var")) / "models"
+    engine = get_engine(EngineConfig(model_path=str(install(models_dir, args.model)), model=args.model,
+                                     onnx_dir=str(models_dir)))
+    default = MODEL_POLICIES[args.model]
     enrolled, door, refused = templates(engine, args.folder)
     genuine, impostor = cross_scores(enrolled, door)
     thresholds = {name: threshold_at_fmr(impostor, fmr) for name, fmr in FMR_TARGETS.items()}
@@ -105,7 +109,9 @@ def main() -> None:
         "impostor": score_stats(impostor),
         "fnmr_at_fmr": {name: fnmr(genuine, t) for name, t in thresholds.items()},
         "thresholds": thresholds,
-        "identification": [rounds(enrolled, door, k, MatchPolicy(t, MARGIN)) for k in (1, 3) for t in THRESHOLDS],
+        "model": args.model,
+        "identification": [rounds(enrolled, door, k, MatchPolicy(round(default.threshold + step, 3), default.margin))
+                           for k in (1, 3) for step in STEPS],
     }
     if args.json:
         print(json.dumps(report))
