@@ -83,6 +83,15 @@ def wilson(failures: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def sign_test(a: int, b: int) -> float:
+    """Two-sided exact sign test: how likely a split at least this uneven is between ``a`` and
+    ``b`` discordant pairs if both detectors were equally good."""
+    n, k = a + b, min(a, b)
+    if n == 0:
+        return 1.0
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+
+
 def verify(templates: np.ndarray, labels: list[str]) -> tuple[dict, dict[str, np.ndarray]]:
     """FNMR at the FMR targets for (N, 128) templates whose ``labels`` come grouped by identity
     (pair_scores' order), and which genuine pairs are accepted at each target's threshold."""
@@ -115,6 +124,8 @@ def verification(templates: dict[str, np.ndarray], labels: list[str]) -> dict:
         }
         for key in FMRS
     }
+    for d in out["discordant"].values():
+        d["sign_test_p"] = sign_test(d["only_mtcnn_accepts"], d["only_yunet_accepts"])
     return out
 
 
@@ -286,7 +297,7 @@ def table(r: dict) -> str:
         for key in FMRS:
             d = v["discordant"][key]
             lines.append(f"  genuine pairs at FMR {key}: only MTCNN accepts {d['only_mtcnn_accepts']}, "
-                         f"only YuNet accepts {d['only_yunet_accepts']}")
+                         f"only YuNet accepts {d['only_yunet_accepts']} (sign test p = {d['sign_test_p']:.3f})")
         lm = f["landmarks"]
         if lm["photos"]:
             lines.append(f"  landmarks, YuNet vs MTCNN / inter-ocular distance: mean {lm['mean']:.3f}, max {lm['max']:.3f} "
