@@ -6,7 +6,8 @@ from tqdm import tqdm
 from consent.enrollment import pending_reenrollment, reenroll_member
 from justface.face.convert import ModelError
 from justface.face_runtime import get_engine
-from members.models import Chain, Member
+from members.management.chains import chains_named
+from members.models import Member
 from members.selectors import face_models_by_chain
 
 
@@ -20,11 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--status", action="store_true", help="Print the counts per model and change nothing.")
 
     def handle(self, *args, chain: str | None = None, status: bool = False, **options):
-        chains = Chain.objects.order_by("slug")
-        if chain:
-            chains = chains.filter(slug=chain)
-            if not chains.exists():
-                raise CommandError(f"No chain with the slug {chain!r}.")
+        chains = chains_named(chain)
         if status:
             counts = face_models_by_chain(chains.values_list("pk", flat=True))
             for c in chains:

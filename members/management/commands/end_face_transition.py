@@ -1,9 +1,9 @@
 """End a move between face models: erase every template of another model than the active one."""
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from members.faces import erase_retired_templates
-from members.models import Chain
+from members.management.chains import chains_named
 
 
 class Command(BaseCommand):
@@ -15,11 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--chain", help="Only this chain (its slug).")
 
     def handle(self, *args, chain: str | None = None, **options):
-        chains = Chain.objects.order_by("slug")
-        if chain:
-            chains = chains.filter(slug=chain)
-            if not chains.exists():
-                raise CommandError(f"No chain with the slug {chain!r}.")
+        chains = chains_named(chain)
         for c in chains:
             erased = erase_retired_templates(chain_id=c.pk, keep_models=[settings.FACE_MODEL], actor=None,
                                              reason="face model move ended")
