@@ -20,6 +20,7 @@ from access.frames import MAX_BYTES, FrameRejected, read_frame
 from access.models import Scan
 from access.selectors import door_configuration
 from access.serializers import (
+    ConfirmRequestSerializer,
     DecisionSerializer,
     DoorConfigurationSerializer,
     ErrorSerializer,
@@ -80,9 +81,18 @@ def _idempotency_key(request) -> str:
 
 def _decision(scan: Scan, request) -> Response:
     if scan.is_decided:
-        return Response(DecisionSerializer(scan).data, status=status.HTTP_200_OK)
+        return Response(DecisionSerializer(scan, context={"request": request}).data, status=status.HTTP_200_OK)
     poll_url = request.build_absolute_uri(reverse("door-scan-detail", args=[scan.pk]))
     return Response({"id": str(scan.pk), "status": scan.status, "poll_url": poll_url}, status=status.HTTP_202_ACCEPTED)
+
+
+def _own_scan(request, scan_id: str) -> Scan | None:
+    """A device sees only its own scans; anything else does not exist for it."""
+    try:
+        scan_uuid = uuid.UUID(scan_id)
+    except ValueError:
+        return None
+    return Scan.objects.select_related("centre__chain", "member").filter(pk=scan_uuid, device=request.auth).first()
 
 
 class DeviceView(APIView):
@@ -144,19 +154,35 @@ class ScanDetailView(DeviceView):
             wait = -1
         if not 0 <= wait <= MAX_WAIT_SECONDS:
             raise ValidationError({"detail": f"wait must be a number of seconds from 0 to {MAX_WAIT_SECONDS}."})
-        try:
-            scan_uuid = uuid.UUID(scan_id)
-        except ValueError:
-            scan_uuid = None
-        # A device sees only its own scans; anything else does not exist for it.
-        scan = Scan.objects.select_related("centre__chain", "member").filter(pk=scan_uuid, device=request.auth).first()
+        scan = _own_scan(request, scan_id)
         if scan is None:
             return Response({"detail": "No such scan for this device."}, status=status.HTTP_404_NOT_FOUND)
         deadline = time.monotonic() + wait
         while not (scan := services.expire_scan_if_stale(scan)).is_decided and time.monotonic() < deadline:
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
-            scan.refresh_from_db(fields=["status", "reason", "member", "decided_at"])
-        return Response(DecisionSerializer(scan).data)
+            scan.refresh_from_db(fields=["status", "reason", "member", "decided_at", "method"])
+        return Response(DecisionSerializer(scan, context={"request": request}).data)
+
+
+class ScanConfirmView(DeviceView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="door_scan_confirm",
+        summary="Confirm a grey-zone face with the proposed member's PIN",
+        description="Only for a scan whose status is `confirm`, from the device that sent it, within 60 s. One PIN "
+                    "per scan; it counts against the PIN lockouts of that member number and of the device. Answers "
+                    "the final decision (method `face_pin`); a scan no longer waiting answers its decision unchanged.",
+        request=ConfirmRequestSerializer,
+        responses={200: DecisionSerializer, 404: _error("No such scan for this device."), **ERRORS},
+    )
+    def post(self, request, scan_id: str):
+        data = _valid(ConfirmRequestSerializer, request.data)
+        scan = _own_scan(request, scan_id)
+        if scan is None:
+            return Response({"detail": "No such scan for this device."}, status=status.HTTP_404_NOT_FOUND)
+        scan = services.confirm_scan(device=request.auth, scan=scan, pin=data["pin"])
+        return _decision(scan, request)
 
 
 class PinView(DeviceView):

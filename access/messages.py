@@ -19,6 +19,10 @@ class Reason(StrEnum):
     OUTSIDE_OPENING_HOURS = "outside_opening_hours"
     WRONG_PIN = "wrong_pin"
     PIN_LOCKED = "pin_locked"
+    # The face matched a member only moderately: that member's PIN must confirm (status confirm),
+    # and it did not come in time.
+    CONFIRM_PIN = "confirm_pin"
+    NOT_CONFIRMED = "not_confirmed"
     # The decision could not be made (the engine failed, or the scan waited too long).
     UNAVAILABLE = "unavailable"
 
@@ -34,6 +38,8 @@ DENIED = {
     Reason.OUTSIDE_OPENING_HOURS: _("The centre is closed right now."),
     Reason.WRONG_PIN: _("Member number or PIN is not correct. Please try again."),
     Reason.PIN_LOCKED: _("Too many wrong PINs. Please wait 15 minutes or contact the front desk."),
+    Reason.CONFIRM_PIN: _("Please enter your PIN to confirm it is you."),
+    Reason.NOT_CONFIRMED: _("No PIN was entered. Please scan again or use the PIN pad."),
     Reason.UNAVAILABLE: _("We could not check you in just now. Please try again or use your PIN."),
 }
 WELCOME = pgettext_lazy("door greeting on entry", "Welcome, %(name)s!")

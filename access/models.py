@@ -51,6 +51,8 @@ class DeviceToken(models.Model):
 class Method(models.TextChoices):
     FACE = "face", "Face"
     PIN = "pin", "PIN"
+    # A face in the grey zone, confirmed by the proposed member's PIN (no member number typed).
+    FACE_PIN = "face_pin", "Face and PIN"
 
 
 class Direction(models.TextChoices):
@@ -64,6 +66,9 @@ class Scan(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        # The face matched a member only moderately: waiting for that member's PIN (the scan's
+        # member is the proposed one; no access event until the PIN decides, or time runs out).
+        CONFIRM = "confirm", "Waiting for the PIN"
         GRANTED = "granted", "Granted"
         DENIED = "denied", "Denied"
 
@@ -80,6 +85,10 @@ class Scan(models.Model):
     # PIN entries only: keyed hash of the member number typed, to count failures for lockouts.
     member_number_hash = models.CharField(max_length=64, blank=True)
     # The encrypted frame (justface.private_files) while it may be kept, and when it must go.
+    # The face's similarity to the proposed member while it waits for their PIN (status confirm),
+    # carried into the access event.
+    score = models.FloatField(null=True, blank=True)
+    margin = models.FloatField(null=True, blank=True)
     frame_file = models.CharField(max_length=200, blank=True, editable=False)
     frame_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -1,11 +1,12 @@
 """The door API's shapes: what the tablet sends and the decision it gets back."""
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from access.messages import Reason, door_message
-from access.models import Scan
+from access.models import Method, Scan
 from members.services import PIN_PATTERN
 
 DIRECTIONS = [("in", "Check-in"), ("out", "Check-out")]
@@ -22,6 +23,11 @@ class PinRequestSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=DIRECTIONS, default="in")
 
 
+class ConfirmRequestSerializer(serializers.Serializer):
+    pin = serializers.RegexField(PIN_PATTERN, error_messages={"invalid": "The PIN is 4 to 8 digits."},
+                                 help_text="The PIN of the member the face was matched to (no member number).")
+
+
 class HeartbeatSerializer(serializers.Serializer):
     app_version = serializers.CharField(max_length=40, required=False, allow_blank=True)
     camera = serializers.ChoiceField(choices=["ok", "no_permission", "not_found", "error"], required=False)
@@ -33,13 +39,25 @@ class FirstNameSerializer(serializers.Serializer):
 
 class DecisionSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=Scan.Status.choices)
+    status = serializers.ChoiceField(
+        choices=Scan.Status.choices,
+        help_text="`confirm`: the face matched a member only moderately; show a PIN pad (no member number) and "
+                  "POST the PIN to `confirm_url` within 60 s. Then the scan is granted or denied.")
     reason = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField(help_text="For the screen, in the centre's language.")
     member = serializers.SerializerMethodField(help_text="Only when granted: who to greet.")
-    method = serializers.ChoiceField(choices=["face", "pin"])
+    method = serializers.ChoiceField(choices=Method.choices, help_text="`face_pin`: a face confirmed by the member's PIN.")
     direction = serializers.ChoiceField(choices=DIRECTIONS)
     decided_at = serializers.DateTimeField(allow_null=True)
+    confirm_url = serializers.SerializerMethodField(help_text="Only with status `confirm`: where to POST the PIN.")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_confirm_url(self, scan: Scan) -> str | None:
+        if scan.status != Scan.Status.CONFIRM:
+            return None
+        path = reverse("door-scan-confirm", args=[scan.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
     @extend_schema_field(serializers.ChoiceField(choices=[r.value for r in Reason], allow_null=True))
     def get_reason(self, scan: Scan) -> str | None:

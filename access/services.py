@@ -15,7 +15,7 @@ from django.utils import timezone
 from access import rules
 from access.frames import Frame
 from access.messages import Reason
-from access.models import AccessEvent, DeviceToken, Door, PinLockout, Scan, Visit
+from access.models import AccessEvent, DeviceToken, Door, Method, PinLockout, Scan, Visit
 from consent.selectors import biometric_consent_active
 from justface import audit, private_files
 from justface.face.engine import DoorResult
@@ -35,6 +35,8 @@ DEVICE = AuditEntry.ActorKind.DEVICE
 # A scan still pending after this long was orphaned (its worker died): it is decided
 # `unavailable`, so every scan ends with exactly one access event.
 DECISION_TIMEOUT = timedelta(seconds=30)
+# How long a face in the grey zone waits for the proposed member's PIN.
+CONFIRM_WINDOW = timedelta(seconds=60)
 PIN_WINDOW = timedelta(minutes=15)
 PIN_LOCKOUT = timedelta(minutes=15)
 PIN_FAILURES_PER_NUMBER = 5
@@ -123,7 +125,50 @@ def decide_face_scan(*, scan: Scan, frame: Frame) -> Scan:
         # Never the frame or a template in a log line: the scan id is enough to find the case.
         logger.exception("Face decision failed for scan %s", scan.pk)
         verdict = Verdict(Reason.UNAVAILABLE)
+    if verdict.reason is Reason.CONFIRM_PIN:
+        return _await_pin(scan, verdict, frame=frame.data)
     return _decide(scan, verdict, frame=frame.data)
+
+
+def _await_pin(scan: Scan, verdict: Verdict, *, frame: bytes) -> Scan:
+    """Park a grey-zone scan until the proposed member's PIN comes (confirm_scan) or the window
+    passes (expire_scan_if_stale). The frame is kept, encrypted, only where the chain keeps door
+    photos, and at most for the window unless the PIN grants entry."""
+    now = timezone.now()
+    keep = bool(scan.centre.chain.policy.door_photo_max_hours)
+    photo = private_files.save("door_photo", frame) if keep else ""
+    fields = {"status": Scan.Status.CONFIRM, "reason": verdict.reason.value, "member": verdict.member,
+              "member_number_hash": verdict.member.member_number_hash, "score": verdict.score,
+              "margin": verdict.margin, "frame_file": photo, "frame_expires_at": now + CONFIRM_WINDOW if keep else None}
+    if Scan.objects.filter(pk=scan.pk, status=Scan.Status.PENDING).update(**fields) != 1:
+        private_files.delete(photo)
+        return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
+    for name, value in fields.items():
+        setattr(scan, name, value)
+    return scan
+
+
+def confirm_scan(*, device: DeviceToken, scan: Scan, pin: str) -> Scan:
+    """The proposed member's PIN for a grey-zone face, one try per scan: checked 1:1 against that
+    member under the PIN lockouts of their member number and of the device. The access event
+    records both: method face_pin, the face's score and margin, and the PIN's outcome."""
+    if scan.device_id != device.pk:
+        return scan
+    scan = expire_scan_if_stale(scan)
+    # Claim the scan (compare-and-set): a second PIN for the same scan is never checked.
+    if Scan.objects.filter(pk=scan.pk, status=Scan.Status.CONFIRM).update(
+            status=Scan.Status.PENDING, method=Method.FACE_PIN) != 1:
+        return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
+    scan.status, scan.method = Scan.Status.PENDING, Method.FACE_PIN
+    now, member = timezone.now(), scan.member
+    if not reserve_pin_attempt(scan=scan, at=now):
+        verdict = Verdict(Reason.PIN_LOCKED, score=scan.score, margin=scan.margin)
+    else:
+        right = pin_matches(member=member, pin=pin)
+        settle_pin_attempt(scan=scan, right=right, at=timezone.now())
+        verdict = (Verdict(_entry_refusal(member, scan, now) or Reason.OK, member, scan.score, scan.margin) if right
+                   else Verdict(Reason.WRONG_PIN, score=scan.score, margin=scan.margin))
+    return _decide(scan, verdict)
 
 
 def _face_verdict(scan: Scan, frame: Frame) -> Verdict:
@@ -141,6 +186,8 @@ def _face_verdict(scan: Scan, frame: Frame) -> Verdict:
     found = identify(chain_id=centre.chain_id, template=result.template)
     previous = None if found.accepted else _identify_by_previous_model(centre.chain_id, frame, result)
     found = previous or found
+    if found.confirm:
+        return _confirm_verdict(centre, found)
     if not found.accepted:
         return Verdict(Reason.NOT_RECOGNISED, score=found.score, margin=found.margin)
     # The chain filter is a second lock on the door: another chain's member can never pass.
@@ -156,6 +203,16 @@ def _face_verdict(scan: Scan, frame: Frame) -> Verdict:
         store_face_template(member=member, template=result.template, model_name=get_engine().model, photo=None,
                             actor=None, reason=f"door frame, recognised by {settings.FACE_MODEL_PREVIOUS}")
     return verdict
+
+
+def _confirm_verdict(centre: Centre, found: Identification) -> Verdict:
+    """A face in the grey zone: ask the proposed member's PIN, if face entry may name them and
+    they have a PIN at all (else it is simply not recognised: the full PIN pad is there)."""
+    member = Member.objects.filter(pk=found.best_member_id, chain_id=centre.chain_id).exclude(pin_hash="").first()
+    if member is None or not biometric_consent_active(member):
+        return Verdict(Reason.NOT_RECOGNISED, score=found.score, margin=found.margin)
+    member.chain = centre.chain
+    return Verdict(Reason.CONFIRM_PIN, member, found.score, found.margin)
 
 
 def _identify_by_previous_model(chain_id: int, frame: Frame, result: DoorResult) -> Identification | None:
@@ -318,15 +375,22 @@ def forget_member_number(*, chain_id: int, member_number_hash: str) -> int:
 
 
 def expire_scan_if_stale(scan: Scan, *, at: datetime | None = None) -> Scan:
-    if not scan.is_decided and scan.created_at <= (at or timezone.now()) - DECISION_TIMEOUT:
+    at = at or timezone.now()
+    # A grey-zone scan whose PIN is being checked is pending again: its clock runs from the window.
+    timeout = DECISION_TIMEOUT + (CONFIRM_WINDOW if scan.method == Method.FACE_PIN else timedelta(0))
+    if scan.status == Scan.Status.PENDING and scan.created_at <= at - timeout:
         return _decide(scan, Verdict(Reason.UNAVAILABLE))
+    if scan.status == Scan.Status.CONFIRM and scan.created_at <= at - CONFIRM_WINDOW:
+        return _decide(scan, Verdict(Reason.NOT_CONFIRMED, score=scan.score, margin=scan.margin))
     return scan
 
 
 def expire_stale_scans(*, at: datetime | None = None) -> int:
     at = at or timezone.now()
-    stale = Scan.objects.select_related("centre__chain").filter(status=Scan.Status.PENDING, created_at__lte=at - DECISION_TIMEOUT)
-    return sum(1 for scan in stale if expire_scan_if_stale(scan, at=at).reason == Reason.UNAVAILABLE)
+    stale = Scan.objects.select_related("centre__chain", "member").filter(
+        Q(status=Scan.Status.PENDING, created_at__lte=at - DECISION_TIMEOUT)
+        | Q(status=Scan.Status.CONFIRM, created_at__lte=at - CONFIRM_WINDOW))
+    return sum(1 for scan in stale if expire_scan_if_stale(scan, at=at).reason in (Reason.UNAVAILABLE, Reason.NOT_CONFIRMED))
 
 
 def _frame_deadline(policy: ChainPolicy, verdict: Verdict, visit_ends: datetime | None, now: datetime) -> datetime | None:
@@ -342,17 +406,24 @@ def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None) -> Scan
     now = timezone.now()
     policy = scan.centre.chain.policy  # parsed once per decision
     visit_ends = rules.visit_end(scan.centre, policy, now) if verdict.granted and scan.direction == "in" else None
-    keep_until = _frame_deadline(policy, verdict, visit_ends, now) if frame else None
-    photo = private_files.save("door_photo", frame) if keep_until else ""
+    # A grey-zone scan already holds its frame (kept while it waited for the PIN); no other scan
+    # has one before its decision.
+    held = scan.frame_file
+    keep_until = _frame_deadline(policy, verdict, visit_ends, now) if frame or held else None
+    photo = (held or private_files.save("door_photo", frame)) if keep_until else ""
     fields = {
         "status": Scan.Status.GRANTED if verdict.granted else Scan.Status.DENIED, "reason": verdict.reason.value,
         "member": verdict.member, "decided_at": now, "frame_file": photo, "frame_expires_at": keep_until,
+        "method": scan.method,
     }
     try:
         with transaction.atomic():
-            if Scan.objects.filter(pk=scan.pk, status=Scan.Status.PENDING).update(**fields) != 1:
-                private_files.delete(photo)
+            if Scan.objects.filter(pk=scan.pk, status__in=[Scan.Status.PENDING, Scan.Status.CONFIRM]).update(**fields) != 1:
+                if photo != held:
+                    private_files.delete(photo)
                 return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
+            if held and not photo:
+                private_files.delete_on_commit([held])
             for name, value in fields.items():
                 setattr(scan, name, value)
             AccessEvent.objects.create(
@@ -363,7 +434,8 @@ def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None) -> Scan
             if verdict.granted:
                 _record_presence(scan, now, visit_ends)
     except BaseException:
-        private_files.delete(photo)  # nothing half-written: no frame without its row
+        if photo != held:
+            private_files.delete(photo)  # nothing half-written: no frame without its row
         raise
     return scan
 

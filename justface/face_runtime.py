@@ -41,6 +41,8 @@ def engine_config(model: str | None = None) -> EngineConfig:
         num_threads=settings.FACE_TORCH_THREADS,  # threads for either backend
         match_threshold=settings.FACE_MATCH_THRESHOLD if active else None,
         match_margin=settings.FACE_MATCH_MARGIN if active else None,
+        stranger_rate=settings.FACE_STRANGER_RATE if active else None,
+        confirm_rate=settings.FACE_CONFIRM_RATE if active else None,
     )
 
 

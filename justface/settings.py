@@ -250,6 +250,10 @@ FACE_TORCH_THREADS = env.int("FACE_TORCH_THREADS", default=2)
 # Leave unset to use the calibrated defaults (justface/face/config.py, docs/face-engine.md).
 FACE_MATCH_THRESHOLD = env.float("FACE_MATCH_THRESHOLD", default=None)
 FACE_MATCH_MARGIN = env.float("FACE_MATCH_MARGIN", default=None)
+# The share of strangers a gallery of any size may admit (the threshold rises with it), and the
+# share asked for a member's PIN in the grey zone (0: no grey zone). Unset: the model's defaults.
+FACE_STRANGER_RATE = env.float("FACE_STRANGER_RATE", default=None)
+FACE_CONFIRM_RATE = env.float("FACE_CONFIRM_RATE", default=None)
 # Enrollment photos kept per member as templates (the newest; more photos, fewer refusals).
 FACE_TEMPLATES_PER_MEMBER = env.int("FACE_TEMPLATES_PER_MEMBER", default=3)
 

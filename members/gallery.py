@@ -30,6 +30,7 @@ class Identification:
     margin: float | None  # best minus second-best identity
     accepted: bool
     best_member_id: int | None = None  # the closest member even when not accepted (for audit/support)
+    confirm: bool = False  # grey zone: best_member_id is proposed, their PIN must confirm
 
 
 def encode_template(template: np.ndarray) -> str:
@@ -124,4 +125,5 @@ def identify(*, chain_id: int, template: np.ndarray, model: str | None = None,
         margin=match.margin if has_best else None,
         accepted=decision.accepted,
         best_member_id=match.identity,
+        confirm=decision.confirm,
     )

@@ -4,9 +4,9 @@ The figures behind each default are in docs/face-engine.md.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .gallery import MatchPolicy
+from .gallery import MatchPolicy, ScoreTail
 from .recognizers import FACENET_CASIA, FACENET_VGGFACE2, SFACE
 
 # Threshold and margin per model (cosine scales differ between models): see
@@ -20,8 +20,15 @@ from .recognizers import FACENET_CASIA, FACENET_VGGFACE2, SFACE
 # SFace, from ../shared/faces/calib (1,000 people, 2 photos each; docs/face-engine.md): the
 # highest of 1,992,009 impostor pair scores is 0.535; at 0.55 no stranger of 1,994 was admitted
 # by a gallery of 996 members, and 87% of members were (88% with mirrored enrollment).
+# The threshold rises with the templates searched (0.55 up to ~3,200, 0.575 at 10,000, 0.625 at
+# 100,000): the impostor tail, mirror-averaged enrollments against plain probes (3,984,018
+# pairs), fits threshold(FMR) = 0.225 - 0.050 * log10(FMR) between FMR 1e-3 and 1e-6, and N
+# templates give a stranger N chances, so a stranger rate of 1e-3 needs FMR 1e-3 / N. Between
+# the score that lets 1% of strangers through (at least 0.40) and that threshold, the door asks
+# the proposed member's PIN instead of guessing.
+SFACE_TAIL = ScoreTail(0.225, 0.050)
 MODEL_POLICIES: dict[str, MatchPolicy] = {
-    SFACE: MatchPolicy(0.55, 0.05),
+    SFACE: MatchPolicy(0.55, 0.05, tail=SFACE_TAIL, stranger_rate=1e-3, confirm_rate=1e-2, confirm_floor=0.40),
     FACENET_CASIA: MatchPolicy(0.60, 0.10),
     FACENET_VGGFACE2: MatchPolicy(0.60, 0.10),
 }
@@ -83,15 +90,15 @@ class EngineConfig:
     mtcnn_factor: float = 0.709
     max_image_pixels: int = 50_000_000  # larger images are refused before decoding
     # 1:N decision; None: the model's calibrated default (MODEL_POLICIES).
-    match_threshold: float | None = None
+    match_threshold: float | None = None  # the floor of the gallery-size threshold
     match_margin: float | None = None
+    stranger_rate: float | None = None  # target share of strangers a gallery of any size admits
+    confirm_rate: float | None = None  # share of strangers asked for a member's PIN (0: no grey zone)
     enrollment: EnrollmentGate = field(default_factory=EnrollmentGate)
     door: DoorGate = field(default_factory=DoorGate)
 
     @property
     def policy(self) -> MatchPolicy:
-        default = MODEL_POLICIES[self.model]
-        return MatchPolicy(
-            default.threshold if self.match_threshold is None else self.match_threshold,
-            default.margin if self.match_margin is None else self.match_margin,
-        )
+        overrides = {"threshold": self.match_threshold, "margin": self.match_margin,
+                     "stranger_rate": self.stranger_rate, "confirm_rate": self.confirm_rate}
+        return replace(MODEL_POLICIES[self.model], **{k: v for k, v in overrides.items() if v is not None})

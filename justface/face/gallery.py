@@ -12,6 +12,7 @@ compared (scores across models mean nothing).
 """
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ class Match:
     score: float
     second_identity: Hashable | None
     second_score: float
+    searched: int = 0  # templates compared: each is one chance for a stranger to match
 
     @property
     def margin(self) -> float:
@@ -40,24 +42,69 @@ class Match:
 class Decision:
     accepted: bool
     identity: Hashable | None  # set only when accepted
-    reason: str  # "match", "below_threshold" or "ambiguous"
+    reason: str  # "match", "confirm", "below_threshold" or "ambiguous"
     match: Match
+    proposed: Hashable | None = None  # "confirm": the member whose PIN would confirm
+
+    @property
+    def confirm(self) -> bool:
+        return self.reason == "confirm"
+
+
+@dataclass(frozen=True)
+class ScoreTail:
+    """A model's impostor-score tail, fitted on calibration data as
+    ``threshold(FMR) = intercept - slope * log10(FMR)``: the score one impostor pair reaches
+    with probability FMR (docs/face-engine.md, *Thresholds that grow with the gallery*)."""
+
+    intercept: float
+    slope: float
+
+    def threshold_at(self, fmr: float) -> float:
+        return self.intercept - self.slope * math.log10(fmr)
 
 
 @dataclass(frozen=True)
 class MatchPolicy:
-    """Accept the best identity only if its score reaches ``threshold`` AND it beats the
+    """Accept the best identity only if its score reaches the threshold AND it beats the
     second-best identity by at least ``margin`` (look-alikes and relatives are refused
-    rather than guessed between)."""
+    rather than guessed between).
+
+    A stranger searched against N templates has N chances to match one, so with a fitted
+    ``tail`` the threshold rises with the number of templates searched: it is the score at
+    which N impostor pairs admit a stranger with probability ``stranger_rate``, never below
+    ``threshold``. With ``confirm_rate``, a best match between the score that lets that share
+    of strangers through and the threshold is neither accepted nor refused: the decision is
+    ``confirm``, and the door asks the proposed member's PIN (``confirm_floor`` bounds it)."""
 
     threshold: float
     margin: float
+    tail: ScoreTail | None = None
+    stranger_rate: float = 1e-3
+    confirm_rate: float = 0.0  # 0: no grey zone
+    confirm_floor: float = 0.0
+
+    def thresholds(self, searched: int) -> tuple[float, float]:
+        """(accept, confirm) thresholds for a gallery of ``searched`` templates; confirm equals
+        accept when there is no grey zone."""
+        accept = self.threshold
+        if self.tail is not None and searched > 0:
+            accept = max(accept, self.tail.threshold_at(self.stranger_rate / searched))
+        if not self.confirm_rate:
+            return accept, accept
+        confirm = self.confirm_floor
+        if self.tail is not None and searched > 0:
+            confirm = max(confirm, self.tail.threshold_at(self.confirm_rate / searched))
+        return accept, min(confirm, accept)
 
     def decide(self, match: Match) -> Decision:
-        if match.identity is None or match.score < self.threshold:
+        accept, confirm = self.thresholds(match.searched)
+        if match.identity is None or match.score < confirm:
             return Decision(False, None, "below_threshold", match)
         if match.margin < self.margin:
             return Decision(False, None, "ambiguous", match)
+        if match.score < accept:
+            return Decision(False, None, "confirm", match, proposed=match.identity)
         return Decision(True, match.identity, "match", match)
 
 
@@ -138,6 +185,7 @@ class Gallery:
             score=float(scores[best]),
             second_identity=snap.identities[snap.labels[second]] if has_second else None,
             second_score=float(others[second]) if has_second else NO_SCORE,
+            searched=len(snap.labels),
         )
 
     def add(self, identity: Hashable, template: np.ndarray) -> None:

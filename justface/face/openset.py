@@ -115,6 +115,7 @@ class Top2:
     score: np.ndarray  # (p,) float32
     second_identity: np.ndarray  # (p,) int, -1 = none
     second_score: np.ndarray  # (p,) float32
+    searched: int = 0  # gallery templates each probe was compared with
 
     def match(self, k: int, names: Sequence[Hashable]) -> Match:
         second = int(self.second_identity[k])
@@ -123,6 +124,7 @@ class Top2:
             score=float(self.score[k]),
             second_identity=names[second] if second >= 0 else None,
             second_score=float(self.second_score[k]) if second >= 0 else NO_SCORE,
+            searched=self.searched,
         )
 
     @property
@@ -175,7 +177,7 @@ def top2_search(
             second = per_identity.argmax(axis=1)
             out_second[start:start + block] = identities[second]
             out_second_score[start:start + block] = per_identity[rows, second]
-    return Top2(out_id, out_score, out_second, out_second_score)
+    return Top2(out_id, out_score, out_second, out_second_score, searched=len(gallery))
 
 
 @dataclass
@@ -273,6 +275,10 @@ def open_set(
             "threshold": policy.threshold,
             "margin": policy.margin,
             "decide": _name(decide, policy),
+            # What the policy's rules make of this gallery's size (templates searched).
+            "accept_threshold": policy.thresholds(top.searched)[0],
+            "confirm_threshold": policy.thresholds(top.searched)[1],
+            "templates_searched": top.searched,
         },
         **counts,
     }

@@ -128,9 +128,16 @@ def test_the_schema_documents_the_door_api(client):
     scans = schema["paths"]["/api/v1/door/scans/"]["post"]
     assert set(scans["responses"]) >= {"200", "202", "400", "401", "413", "415"}
     assert "multipart/form-data" in scans["requestBody"]["content"]
-    assert {"/api/v1/door/scans/{scan_id}/", "/api/v1/door/pin/", "/api/v1/door/heartbeat/"} <= set(schema["paths"])
+    assert {"/api/v1/door/scans/{scan_id}/", "/api/v1/door/scans/{scan_id}/confirm/", "/api/v1/door/pin/",
+            "/api/v1/door/heartbeat/"} <= set(schema["paths"])
     decision = schema["components"]["schemas"]["Decision"]["properties"]
-    assert set(decision) == {"id", "status", "reason", "message", "member", "method", "direction", "decided_at"}
+    assert set(decision) == {"id", "status", "reason", "message", "member", "method", "direction", "decided_at",
+                             "confirm_url"}
+    statuses = schema["components"]["schemas"][decision["status"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"]
+    assert "confirm" in statuses
+    confirm = schema["paths"]["/api/v1/door/scans/{scan_id}/confirm/"]["post"]
+    assert confirm["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ConfirmRequest"}
+    assert set(confirm["responses"]) >= {"200", "400", "401", "404"}
     assert client.get("/api/docs/").status_code == 200
 
 

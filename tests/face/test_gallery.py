@@ -116,3 +116,48 @@ def test_removed_identity_never_matches_while_readers_search(rng):
 def test_bad_shapes_are_refused(rng):
     with pytest.raises(ValueError):
         Gallery(["a", "b"], unit(rng, 3))
+
+
+def test_the_threshold_grows_with_the_templates_searched():
+    """SFace's policy: 0.55 up to ~3,200 templates, then the score at which N impostor pairs let
+    a stranger through with probability 1e-3 (tail fitted on calib: 0.225 - 0.05 log10 FMR)."""
+    from justface.face.config import MODEL_POLICIES
+
+    policy = MODEL_POLICIES["sface"]
+    assert policy.thresholds(15)[0] == pytest.approx(0.55)
+    assert policy.thresholds(3_000)[0] == pytest.approx(0.55)
+    assert policy.thresholds(10_000)[0] == pytest.approx(0.575, abs=1e-6)
+    assert policy.thresholds(100_000)[0] == pytest.approx(0.625, abs=1e-6)
+    assert policy.thresholds(900_000)[0] == pytest.approx(0.225 + 0.05 * np.log10(9e8), abs=1e-6)
+    accepts = [policy.thresholds(n)[0] for n in (1, 10, 100, 10**4, 10**5, 10**6)]
+    assert accepts == sorted(accepts)
+    # The grey zone: from the score 1% of strangers reach (never below 0.40) up to the threshold.
+    assert policy.thresholds(15)[1] == pytest.approx(0.40)
+    assert policy.thresholds(1_000)[1] == pytest.approx(0.475, abs=1e-6)
+    for n in (1, 1_000, 10**6):
+        confirm, accept = policy.thresholds(n)[1], policy.thresholds(n)[0]
+        assert 0.40 <= confirm <= accept
+
+
+def test_decisions_in_and_around_the_grey_zone():
+    from justface.face.gallery import ScoreTail
+
+    policy = MatchPolicy(0.55, 0.05, tail=ScoreTail(0.225, 0.05), confirm_rate=1e-2, confirm_floor=0.40)
+
+    def decide(score, second=0.0, searched=1_000):
+        return policy.decide(Match("ann", score, "bob", second, searched))
+
+    assert decide(0.60).accepted and decide(0.60).reason == "match"
+    grey = decide(0.50)
+    assert (grey.accepted, grey.reason, grey.proposed, grey.identity, grey.confirm) == (False, "confirm", "ann", None, True)
+    assert decide(0.47).reason == "below_threshold"  # under 0.475 at 1,000 templates
+    assert decide(0.50, second=0.47).reason == "ambiguous"  # the margin rule holds in the grey zone too
+    # The same score at a chain of 100,000 templates is only grey: the threshold there is 0.625.
+    assert decide(0.60, searched=100_000).reason == "confirm"
+    # Without a grey zone (FaceNet's policy, or FACE_CONFIRM_RATE=0) nothing is "confirm".
+    assert MatchPolicy(0.55, 0.05).decide(Match("ann", 0.50, "bob", 0.0, 1_000)).reason == "below_threshold"
+
+
+def test_a_search_reports_how_many_templates_it_compared(rng):
+    gallery = Gallery(["a", "a", "b"], unit(rng, 3))
+    assert gallery.search(unit(rng, 1)[0]).searched == 3
