@@ -35,10 +35,16 @@ def write_y4m(path: Path, photo: bytes, frames: int = 20) -> Path:
 
 
 @pytest.fixture
-def browser(tmp_path):
+def camera_photo() -> bytes:
+    """What the fake camera shows (a test may override this fixture)."""
+    return face_photo("Colin_Powell", 2)
+
+
+@pytest.fixture
+def browser(tmp_path, camera_photo):
     from playwright.sync_api import sync_playwright
 
-    video = write_y4m(tmp_path / "camera.y4m", face_photo("Colin_Powell", 2))
+    video = write_y4m(tmp_path / "camera.y4m", camera_photo)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
             "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
@@ -125,3 +131,29 @@ def test_kiosk_sends_people_to_the_pin_pad_or_staff_when_the_server_answers_503(
     page.route("**/api/v1/door/pin/", lambda route: route.fulfill(**unavailable))
     enter_pin(page, "M000001", "4711")
     page.wait_for_selector("#result.denied:has-text('PIN-tastaturet, eller spørg personalet')")
+
+
+@pytest.mark.parametrize("camera_photo", [face_photo("John_Savage", 5)], ids=["grey-zone face"])
+def test_kiosk_asks_only_the_pin_for_a_grey_zone_face(live_server, browser, tablet_a, world):
+    """A face that matches a member only moderately: the pad opens by itself, asks the PIN and
+    no member number, and the member's PIN lets them in (method face_pin)."""
+    from members.services import set_pin
+    from tests.access.conftest import enrolled
+
+    john = enrolled(world.chain_a, world.centre_a1, "John_Savage", first_name="John")
+    set_pin(member=john, pin="4711", actor=None)
+    page = browser.new_page()
+    blocked = csp_violations(page)
+    page.set_default_timeout(90_000)
+    page.goto(f"{live_server.url}/kiosk/")
+    page.fill("#pair-token", tablet_a.token)
+    page.click("#pair-form button[type=submit]")
+    page.wait_for_selector("#pin-pad:visible #pin-prompt:has-text('Indtast din pinkode for at bekræfte')")
+    assert page.locator("#member-number-field").is_hidden()
+    for digit in "4711":
+        page.click(f"#pin-pad [data-digit='{digit}']")
+    page.click("#pin-form button[type=submit]")
+    page.wait_for_selector("#result.granted:has-text('Velkommen, John!')")
+    event = AccessEvent.objects.get()
+    assert (event.member, event.method, event.decision) == (john, "face_pin", "granted")
+    assert not blocked, blocked

@@ -17,6 +17,8 @@
 
   const $ = (id) => document.getElementById(id);
   let lang = "en", busy = false, direction = "in", leaveTimer = null, resultTimer = null;
+  // A grey-zone face: the scan waiting for its member's PIN (the pad then asks the PIN only).
+  let confirming = null;
   let previous = null, background = null, steady = 0, armed = true;
 
   const t = (key) => (TEXTS[lang] || TEXTS.en)[key];
@@ -126,7 +128,8 @@
       form.append("direction", direction);
       const decision = await finalDecision(await postOnce("scans/", form), "camera_off");
       if (decision.reason === "no_face") background = sample;  // remember what an empty door looks like
-      showResult(decision);
+      if (decision.status === "confirm") openPinPad(decision);
+      else showResult(decision);
     } catch (error) {
       handleFailure(error);
     } finally {
@@ -177,29 +180,44 @@
 
   // --- PIN pad ----------------------------------------------------------------------------------
 
-  function openPinPad() {
+  // `scan`: a grey-zone decision (status confirm): only the PIN is asked, never a member number,
+  // and the pad says why in the door's language. Without it: the ordinary PIN entry.
+  function openPinPad(scan) {
+    confirming = scan && scan.status === "confirm" ? scan : null;
     $("member-number").value = "";
     $("pin").value = "";
     $("pin-error").textContent = "";
+    $("member-number-field").hidden = Boolean(confirming);
+    $("pin-prompt").hidden = !confirming;
+    $("pin-prompt").textContent = confirming ? confirming.message : "";
+    $("result").className = "";
+    $("result").textContent = "";
     $("pin-pad").hidden = false;
-    $("member-number").focus();
+    (confirming ? $("pin") : $("member-number")).focus();
+  }
+
+  function closePinPad() {
+    $("pin-pad").hidden = true;
+    confirming = null;
   }
 
   async function submitPin(event) {
     event.preventDefault();
     const memberNumber = $("member-number").value.trim(), pin = $("pin").value;
-    if (!memberNumber || !/^\d{4,8}$/.test(pin)) {
+    if ((!confirming && !memberNumber) || !/^\d{4,8}$/.test(pin)) {
       $("pin-error").textContent = t("pin_format");
       return;
     }
     busy = true;
     try {
-      const body = JSON.stringify({ member_number: memberNumber, pin, direction });
-      const decision = await finalDecision(await postOnce("pin/", body, { "Content-Type": "application/json" }), "pin_format");
-      $("pin-pad").hidden = true;
+      const [path, body] = confirming
+        ? [`scans/${confirming.id}/confirm/`, JSON.stringify({ pin })]
+        : ["pin/", JSON.stringify({ member_number: memberNumber, pin, direction })];
+      const decision = await finalDecision(await postOnce(path, body, { "Content-Type": "application/json" }), "pin_format");
+      closePinPad();
       showResult(decision);
     } catch (error) {
-      $("pin-pad").hidden = true;
+      closePinPad();
       handleFailure(error);
     } finally {
       busy = false;
@@ -238,9 +256,9 @@
       showPairing(t(error instanceof Unauthorised ? "pair_failed" : error instanceof Unavailable ? "unavailable" : "offline"));
     }
   });
-  $("pin-button").addEventListener("click", openPinPad);
+  $("pin-button").addEventListener("click", () => openPinPad());
   $("leave-button").addEventListener("click", () => setDirection(direction === "out" ? "in" : "out"));
-  $("pin-cancel").addEventListener("click", () => { $("pin-pad").hidden = true; });
+  $("pin-cancel").addEventListener("click", closePinPad);
   $("pin-clear").addEventListener("click", () => { $("pin").value = ""; });
   document.querySelectorAll("[data-digit]").forEach((key) => key.addEventListener("click", () => {
     if ($("pin").value.length < 8) $("pin").value += key.dataset.digit;
