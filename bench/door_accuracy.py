@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ def templates(engine: FaceEngine, folder: Path) -> tuple[dict, dict, list[str]]:
 def rounds(enrolled: dict, door: dict, k: int, policy: MatchPolicy) -> dict:
     ids = [i for i in enrolled if len(enrolled[i]) > k]
     n_rounds = min(len(enrolled[i]) for i in ids)
-    probes = accepted = impostors = open_set = 0
+    probes = accepted = confirmed = impostors = open_set = stranger_confirm = 0
     for r in range(n_rounds):
         gallery = Gallery()
         held_out = {}
@@ -70,11 +71,15 @@ def rounds(enrolled: dict, door: dict, k: int, policy: MatchPolicy) -> dict:
                     continue
                 decision = policy.decide(gallery.search(probe))
                 accepted += decision.accepted and decision.identity == identity
+                confirmed += decision.confirm and decision.proposed == identity
                 impostors += decision.accepted and decision.identity != identity
                 open_set += 1
-                impostors += policy.decide(without.search(probe)).accepted
+                as_stranger = policy.decide(without.search(probe))
+                impostors += as_stranger.accepted
+                stranger_confirm += as_stranger.confirm
     return {"k": k, "threshold": policy.threshold, "margin": policy.margin, "probes": probes,
-            "accepted_correct": accepted / probes, "impostors_accepted": impostors, "open_set_probes": open_set}
+            "accepted_correct": accepted / probes, "confirm_correct": confirmed / probes,
+            "impostors_accepted": impostors, "open_set_probes": open_set, "strangers_to_confirm": stranger_confirm}
 
 
 def cross_scores(enrolled: dict, door: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +115,7 @@ def main() -> None:
         "fnmr_at_fmr": {name: fnmr(genuine, t) for name, t in thresholds.items()},
         "thresholds": thresholds,
         "model": args.model,
-        "identification": [rounds(enrolled, door, k, MatchPolicy(round(default.threshold + step, 3), default.margin))
+        "identification": [rounds(enrolled, door, k, replace(default, threshold=round(default.threshold + step, 3)))
                            for k in (1, 3) for step in STEPS],
     }
     if args.json:
@@ -124,10 +129,11 @@ def main() -> None:
         print(f"{name}: n={s['count']} mean={s['mean']:.3f} min={s['min']:.3f} max={s['max']:.3f}")
     for name, t in thresholds.items():
         print(f"FMR {name}: threshold {t:.3f}, FNMR {report['fnmr_at_fmr'][name]:.2%}")
-    print("k  threshold  margin  correct and accepted  impostors accepted (open-set probes)")
+    print("k  threshold  margin  accepted  + PIN confirm  impostors accepted (open-set probes)  strangers to confirm")
     for row in report["identification"]:
         print(f"{row['k']}  {row['threshold']:.2f}       {row['margin']:.2f}    {row['accepted_correct']:.1%}"
-              f"                 {row['impostors_accepted']} / {row['open_set_probes']}")
+              f"     {row['accepted_correct'] + row['confirm_correct']:.1%}         {row['impostors_accepted']} / "
+              f"{row['open_set_probes']}                          {row['strangers_to_confirm']}")
 
 
 if __name__ == "__main__":

@@ -41,8 +41,8 @@ def leave_one_out(templates: dict[str, np.ndarray], policy) -> dict:
     """Every two-photo person enrolled with one photo and probed with the other (both ways); as a
     stranger, the same probe against the gallery without them. The production decision."""
     people = [p for p, t in templates.items() if len(t) >= 2]
-    counts = {"gallery_size": len(people), "member_probes": 0, "members_accepted": 0, "misidentified": 0,
-              "stranger_probes": 0, "strangers_accepted": 0}
+    counts = {"gallery_size": len(people), "member_probes": 0, "members_accepted": 0, "members_confirm": 0,
+              "misidentified": 0, "stranger_probes": 0, "strangers_accepted": 0, "strangers_confirm": 0}
     for enrolled, probed in ((0, 1), (1, 0)):
         gallery = np.stack([templates[p][enrolled] for p in people])
         scores = np.stack([templates[p][probed] for p in people]) @ gallery.T
@@ -52,13 +52,16 @@ def leave_one_out(templates: dict[str, np.ndarray], policy) -> dict:
                 if stranger:
                     r[own] = -np.inf
                 best, second = np.argsort(-r)[:2]
-                decision = policy.decide(Match(best, float(r[best]), second, float(r[second])))
+                searched = len(people) - stranger  # a stranger's own template is not in the gallery
+                decision = policy.decide(Match(best, float(r[best]), second, float(r[second]), searched))
                 if stranger:
                     counts["stranger_probes"] += 1
                     counts["strangers_accepted"] += decision.accepted
+                    counts["strangers_confirm"] += decision.confirm
                 else:
                     counts["member_probes"] += 1
                     counts["members_accepted"] += decision.accepted and decision.identity == own
+                    counts["members_confirm"] += decision.confirm and decision.proposed == own
                     counts["misidentified"] += decision.accepted and decision.identity != own
     counts["members_accepted_ci95"] = wilson_interval(counts["members_accepted"], counts["member_probes"])
     counts["strangers_accepted_ci95"] = wilson_interval(counts["strangers_accepted"], counts["stranger_probes"])
@@ -92,9 +95,9 @@ def main() -> None:
             "pairs": {"genuine": len(genuine), "impostor": len(impostor), "max_impostor": float(impostor.max())},
             "fnmr_at_fmr": {k: fnmr(genuine, threshold_at_fmr(impostor, f)) for k, f in FMR_TARGETS.items()},
             "thresholds_at_fmr": {k: threshold_at_fmr(impostor, f) for k, f in FMR_TARGETS.items()},
-            "open_set": [{k: r.report[k] for k in ("gallery_size", "member_probes", "members_accepted",
+            "open_set": [{k: r.report[k] for k in ("gallery_size", "member_probes", "members_accepted", "members_confirm",
                                                   "misidentified", "stranger_probes", "strangers_accepted",
-                                                  "members_accepted_ci95", "strangers_accepted_ci95")}
+                                                  "strangers_confirm", "members_accepted_ci95", "strangers_accepted_ci95")}
                          for r in runs],
             "leave_one_out": leave_one_out(folder.templates, policy),
         }
@@ -118,9 +121,10 @@ def main() -> None:
             lo, hi = run["strangers_accepted_ci95"]
             mlo, mhi = run["members_accepted_ci95"]
             print(f"  gallery {run['gallery_size']}: members accepted {run['members_accepted']}/{run['member_probes']} "
-                  f"({run['members_accepted'] / run['member_probes']:.1%}, CI {mlo:.1%}-{mhi:.1%}), misidentified "
-                  f"{run['misidentified']}, strangers accepted {run['strangers_accepted']}/{run['stranger_probes']} "
-                  f"(CI {lo:.2%}-{hi:.2%})")
+                  f"({run['members_accepted'] / run['member_probes']:.1%}, CI {mlo:.1%}-{mhi:.1%}), to PIN confirm "
+                  f"{run['members_confirm']}, misidentified {run['misidentified']}, strangers accepted "
+                  f"{run['strangers_accepted']}/{run['stranger_probes']} (CI {lo:.2%}-{hi:.2%}), to PIN confirm "
+                  f"{run['strangers_confirm']}")
 
 
 if __name__ == "__main__":
