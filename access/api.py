@@ -32,6 +32,8 @@ from access.serializers import (
 from justface.rest import JSONParser
 
 MAX_WAIT_SECONDS = 10
+# A burst: up to two more frames of the same visit, fused with the first into one decision.
+BURST_FIELDS = ("image2", "image3")
 # Multipart framing and the small fields around the image.
 _MULTIPART_OVERHEAD = 64 * 1024
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -112,7 +114,7 @@ class ScanListView(DeviceView):
             200: OpenApiResponse(DecisionSerializer, description="Decided (the usual answer: decisions are made inline)."),
             202: OpenApiResponse(ScanAcceptedSerializer, description="Still being decided: poll `poll_url`."),
             **ERRORS,
-            413: _error("Larger than 5 MB, more than 4096 px a side, or a decompression bomb."),
+            413: _error("Larger than 5 MB (all frames together), more than 4096 px a side, or a decompression bomb."),
             415: _error("Not multipart, or not a JPEG, PNG or WebP image."),
         },
     )
@@ -127,14 +129,15 @@ class ScanListView(DeviceView):
         upload = request.FILES.get("image")
         if upload is None:
             raise ValidationError({"detail": "Send the camera frame as the multipart file field 'image'."})
+        extra = [request.FILES[name] for name in BURST_FIELDS if name in request.FILES]
         direction = _valid(ScanRequestSerializer, {"image": upload, "direction": request.data.get("direction", "in")})["direction"]
         try:
-            frame = read_frame(upload.read(MAX_BYTES + 1), upload.content_type or "")
+            frames = [read_frame(f.read(MAX_BYTES + 1), f.content_type or "") for f in (upload, *extra)]
         except FrameRejected as exc:
             raise Rejected(exc.status, exc.detail) from None
         scan, created = services.open_scan(device=request.auth, method="face", direction=direction, idempotency_key=key)
         if created:
-            scan = services.decide_face_scan(scan=scan, frame=frame)
+            scan = services.decide_face_scan(scan=scan, frame=frames[0], burst=frames[1:])
         return _decision(scan, request)
 
 

@@ -14,6 +14,10 @@ DIRECTIONS = [("in", "Check-in"), ("out", "Check-out")]
 
 class ScanRequestSerializer(serializers.Serializer):
     image = serializers.FileField(help_text="The camera frame: JPEG, PNG or WebP, at most 5 MB and 4096 px a side.")
+    image2 = serializers.FileField(required=False, help_text="Optional: a second frame of the same visit (a burst; "
+                                   "the kiosk sends frames 150 ms apart). Frames showing one good face are fused "
+                                   "into one decision; a frame with two people refuses the attempt.")
+    image3 = serializers.FileField(required=False, help_text="Optional: a third frame of the burst.")
     direction = serializers.ChoiceField(choices=DIRECTIONS, default="in")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -118,16 +119,20 @@ def open_scan(*, device: DeviceToken, method: str, direction: str, idempotency_k
     return scan, True
 
 
-def decide_face_scan(*, scan: Scan, frame: Frame) -> Scan:
+def decide_face_scan(*, scan: Scan, frame: Frame, burst: Sequence[Frame] = ()) -> Scan:
+    """Decide a face scan from one frame, or a burst of frames of the same visit (fused into one
+    template: FaceEngine.analyse_door_burst). The frame kept as door photo is the one whose
+    face was found first."""
+    frames = [frame, *burst]
     try:
-        verdict = _face_verdict(scan, frame)
+        verdict, shown = _face_verdict(scan, frames)
     except Exception:
         # Never the frame or a template in a log line: the scan id is enough to find the case.
         logger.exception("Face decision failed for scan %s", scan.pk)
-        verdict = Verdict(Reason.UNAVAILABLE)
+        verdict, shown = Verdict(Reason.UNAVAILABLE), frame
     if verdict.reason is Reason.CONFIRM_PIN:
-        return _await_pin(scan, verdict, frame=frame.data)
-    return _decide(scan, verdict, frame=frame.data)
+        return _await_pin(scan, verdict, frame=shown.data)
+    return _decide(scan, verdict, frame=shown.data)
 
 
 def _await_pin(scan: Scan, verdict: Verdict, *, frame: bytes) -> Scan:
@@ -171,18 +176,27 @@ def confirm_scan(*, device: DeviceToken, scan: Scan, pin: str) -> Scan:
     return _decide(scan, verdict)
 
 
-def _face_verdict(scan: Scan, frame: Frame) -> Verdict:
+def _face_verdict(scan: Scan, frames: list[Frame]) -> tuple[Verdict, Frame]:
+    """The verdict, and the frame that showed the face (the first frame when none did)."""
     centre, now = scan.centre, timezone.now()
     if scan.direction == "in" and not rules.is_open(centre, now):
-        return Verdict(Reason.OUTSIDE_OPENING_HOURS)  # no face is analysed while the centre is closed
+        return Verdict(Reason.OUTSIDE_OPENING_HOURS), frames[0]  # no face is analysed while closed
     if not _engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
-        return Verdict(Reason.UNAVAILABLE)
+        return Verdict(Reason.UNAVAILABLE), frames[0]
     try:
-        result = get_engine().analyse_door_frame(frame.image)
+        engine = get_engine()
+        result = (engine.analyse_door_frame(frames[0].image) if len(frames) == 1
+                  else engine.analyse_door_burst([f.image for f in frames]))
     finally:
         _engine_slot.release()
+    frame = frames[result.frame]
     if not result.ok:
-        return Verdict(_ENGINE_REASONS.get(str(result.reason), Reason.POOR_QUALITY))
+        return Verdict(_ENGINE_REASONS.get(str(result.reason), Reason.POOR_QUALITY)), frame
+    return _identified_verdict(scan, frame, result, now), frame
+
+
+def _identified_verdict(scan: Scan, frame: Frame, result: DoorResult, now: datetime) -> Verdict:
+    centre = scan.centre
     found = identify(chain_id=centre.chain_id, template=result.template)
     previous = None if found.accepted else _identify_by_previous_model(centre.chain_id, frame, result)
     found = previous or found

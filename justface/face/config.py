@@ -68,6 +68,10 @@ class DoorGate:
     # A second face at least this fraction of the dominant face's area is someone
     # standing as close to the door: refuse rather than guess (tailgating).
     tailgate_face_area: float = 0.5
+    # A burst's frames must show one face: the least similar two of their templates must reach
+    # this (the same person a fraction of a second apart scores 0.8-0.99 with SFace).
+    burst_same_face: float = 0.6
+    max_burst: int = 3  # frames per attempt
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ engine itself holds no per-request state, so one instance serves every thread.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -68,6 +69,8 @@ class FaceResult:
     detection: Detection | None = None
     quality: Quality | None = None
     faces: int = 0  # faces found
+    frame: int = 0  # of a burst: the frame whose face ``detection`` is
+    frames_used: int = 1  # of a burst: the frames whose templates were fused
 
     @property
     def ok(self) -> bool:
@@ -169,6 +172,27 @@ class FaceEngine:
         ):
             return FaceResult(Reason.POOR_QUALITY, detection=face, quality=quality, faces=len(faces))
         return FaceResult(None, self.embed(self.crop(img, face)[None])[0], face, quality, len(faces))
+
+    def analyse_door_burst(self, images: Sequence[bytes | Image.Image]) -> DoorResult:
+        """One template from a short burst of frames of the same visit: each frame is analysed as
+        ``analyse_door_frame``; the templates of the frames with one good face are averaged (a
+        steadier probe than any single frame). Refused as ``multiple_faces`` when any frame shows
+        two people, and as ``poor_quality`` when the good frames do not show the same face
+        (their templates less similar than ``DoorGate.burst_same_face``). No good frame: the
+        first frame's reason."""
+        results = [self.analyse_door_frame(image) for image in images]
+        crowded = next((r for r in results if r.reason is Reason.MULTIPLE_FACES), None)
+        if crowded is not None:
+            return crowded
+        good = [(n, r) for n, r in enumerate(results) if r.ok]
+        if not good:
+            return results[0]
+        templates = np.stack([r.template for _, r in good])
+        if len(good) > 1 and float((templates @ templates.T).min()) < self.config.door.burst_same_face:
+            return FaceResult(Reason.POOR_QUALITY, faces=good[0][1].faces)
+        fused = templates.sum(axis=0)
+        first_frame, first = good[0]
+        return replace(first, template=fused / np.linalg.norm(fused), frame=first_frame, frames_used=len(good))
 
     def fit_for_enrollment(self, result: FaceResult) -> bool:
         """Whether an accepted door frame's face also meets the enrollment floors (probability,

@@ -188,3 +188,33 @@ def test_a_png_and_a_webp_frame_are_decided_like_a_jpeg(tablet_a, colin):
         out = io.BytesIO()
         image.save(out, fmt, **({"quality": 95} if fmt == "WEBP" else {}))
         decided(tablet_a.scan(out.getvalue(), content_type=content_type, direction="out"))
+
+
+def test_a_burst_of_frames_of_one_person_is_one_decision(tablet_a, colin):
+    """Up to three frames per attempt (image, image2, image3), fused into one template."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def upload(name, photo):
+        return SimpleUploadedFile(name, photo, content_type="image/jpeg")
+
+    frames = {"image": upload("a.jpg", face_photo("Colin_Powell", 2)), "image2": upload("b.jpg", face_photo("Colin_Powell", 3)),
+              "image3": upload("c.jpg", face_photo("Colin_Powell", 4))}
+    body = decided(tablet_a.client.post("/api/v1/door/scans/", frames, **tablet_a.auth))
+    assert body["member"] == {"first_name": "Colin"} and AccessEvent.objects.count() == 1
+
+
+def test_a_burst_showing_two_different_people_is_refused(tablet_a, colin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    frames = {"image": SimpleUploadedFile("a.jpg", face_photo("Colin_Powell", 2), content_type="image/jpeg"),
+              "image2": SimpleUploadedFile("b.jpg", face_photo("Hugo_Chavez", 1), content_type="image/jpeg")}
+    decided(tablet_a.client.post("/api/v1/door/scans/", frames, **tablet_a.auth), "denied", "poor_quality")
+
+
+def test_a_bad_frame_in_a_burst_is_refused_like_a_bad_single_frame(tablet_a, colin):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    frames = {"image": SimpleUploadedFile("a.jpg", face_photo("Colin_Powell", 2), content_type="image/jpeg"),
+              "image2": SimpleUploadedFile("b.pdf", b"%PDF-1.7", content_type="application/pdf")}
+    response = tablet_a.client.post("/api/v1/door/scans/", frames, **tablet_a.auth)
+    assert response.status_code == 415 and not AccessEvent.objects.exists()

@@ -183,3 +183,22 @@ def test_engine_is_loaded_once_under_concurrency(monkeypatch):
         t.join()
     monkeypatch.delitem(engine_module._engines, config)
     assert len(built) == 1 and len({id(e) for e in seen}) == 1
+
+
+def test_a_burst_fuses_the_frames_of_one_face(engine, photo, gallery):
+    frames = [door_frame(photo("Colin_Powell", n)) for n in (2, 3, 4)]
+    fused = engine.analyse_door_burst(frames)
+    assert fused.ok and fused.frames_used == 3 and fused.frame == 0
+    assert np.linalg.norm(fused.template) == pytest.approx(1.0, abs=1e-5)
+    assert engine.config.policy.decide(gallery.search(fused.template)).identity == "Colin_Powell"
+    blank = Image.new("RGB", (640, 480), (128, 128, 128))
+    partly = engine.analyse_door_burst([blank, *frames[:2]])
+    assert partly.ok and partly.frames_used == 2 and partly.frame == 1  # the face was in the 2nd frame
+    assert engine.analyse_door_burst([blank, blank]).reason is Reason.NO_FACE
+
+
+def test_a_burst_with_two_people_or_two_faces_is_refused(engine, photo):
+    colin, hugo = door_frame(photo("Colin_Powell", 2)), door_frame(photo("Hugo_Chavez", 1))
+    assert engine.analyse_door_burst([colin, hugo]).reason is Reason.POOR_QUALITY  # not one face
+    pair = door_frame(photo("Colin_Powell", 3), photo("George_W_Bush", 2), face_px=300)
+    assert engine.analyse_door_burst([colin, pair]).reason is Reason.MULTIPLE_FACES

@@ -14,6 +14,11 @@
   const VERSION = "kiosk-1";
   const TICK_MS = 150, MOTION = 6, CHANGE = 14, STEADY_TICKS = 4;
   const SHOW_MS = 4000, LEAVE_MS = 20000, HEARTBEAT_MS = 60000, MAX_SIDE = 640;
+  // A scan is a burst of BURST frames, BURST_GAP_MS apart: the server fuses the frames that show
+  // one good face into one decision (steadier than one frame; docs/door.md).
+  // One frame for now: a synthetic 3-frame burst gained nothing measurable on dev (docs/door.md) and
+  // costs the server a template per frame; real bursts (pose changes) may differ.
+  const BURST = 1, BURST_GAP_MS = 150;
 
   const $ = (id) => document.getElementById(id);
   let lang = "en", busy = false, direction = "in", leaveTimer = null, resultTimer = null;
@@ -124,7 +129,10 @@
     $("result").textContent = t("checking");
     try {
       const form = new FormData();
-      form.append("image", await grabFrame(), "frame.jpg");
+      for (let n = 1; n <= BURST; n++) {
+        if (n > 1) await new Promise((resolve) => setTimeout(resolve, BURST_GAP_MS));
+        form.append(n === 1 ? "image" : `image${n}`, await grabFrame(), `frame${n}.jpg`);
+      }
       form.append("direction", direction);
       const decision = await finalDecision(await postOnce("scans/", form), "camera_off");
       if (decision.reason === "no_face") background = sample;  // remember what an empty door looks like
