@@ -202,3 +202,23 @@ def test_a_burst_with_two_people_or_two_faces_is_refused(engine, photo):
     assert engine.analyse_door_burst([colin, hugo]).reason is Reason.POOR_QUALITY  # not one face
     pair = door_frame(photo("Colin_Powell", 3), photo("George_W_Bush", 2), face_px=300)
     assert engine.analyse_door_burst([colin, pair]).reason is Reason.MULTIPLE_FACES
+
+
+def test_the_same_face_is_only_grey_once_the_gallery_is_large(engine, photo):
+    """A real member's real door frame: accepted in a small gallery; the same score among enough
+    (random) other templates is below the raised threshold, and the door asks for the PIN."""
+    policy = engine.config.policy
+    member = enroll_ok(engine, photo("Ariel_Sharon", 1))
+    probe = engine.analyse_door_frame(photo("Ariel_Sharon", 4)).template
+    score = float(member @ probe)
+    assert 0.55 < score < 0.65  # accepted alone, and a few ten thousand templates make it grey
+    small = Gallery(["ariel"], member[None])
+    assert policy.decide(small.search(probe)).accepted
+    # Enough templates that the stranger-safe threshold passes this score (the tail's formula).
+    needed = int(10 ** ((score - policy.tail.intercept) / policy.tail.slope) * policy.stranger_rate) + 1000
+    others = np.random.default_rng(0).standard_normal((needed, engine.dim)).astype(np.float32)
+    others /= np.linalg.norm(others, axis=1, keepdims=True)
+    large = Gallery(["ariel", *range(needed)], np.vstack([member[None], others]))
+    decision = policy.decide(large.search(probe))
+    assert large.search(probe).searched == needed + 1
+    assert (decision.accepted, decision.reason, decision.proposed) == (False, "confirm", "ariel")
