@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test install browser check-deploy clean
+.PHONY: run test fuzz slow-clients install browser nginx check-deploy clean
 
 install: $(STAMP)
 
@@ -33,6 +33,22 @@ run: $(STAMP) .env
 test: $(STAMP) browser
 	$(PY) manage.py install_face_model --settings=justface.settings_test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Release check (README, Hardening): the schema fuzz with 300 cases per operation and both modes
+# (~4,000 requests, ~1.5 min here) and the endpoint x role matrix; the suite runs a small fuzz.
+fuzz: $(STAMP)
+	$(PY) manage.py install_face_model --settings=justface.settings_test
+	JUSTFACE_FUZZ_EXAMPLES=$${JUSTFACE_FUZZ_EXAMPLES:-300} $(PY) -m pytest -s -p no:cacheprovider $(PYTEST_ARGS) \
+		tests/justface/test_schema_fuzz.py tests/justface/test_endpoint_matrix.py
+
+# The production recipe under slow clients (README, Hardening): gunicorn alone, then behind nginx
+# with deploy/nginx/'s settings; needs PostgreSQL (DATABASE_URL's server) and the face photos.
+slow-clients: $(STAMP) nginx
+	$(PY) bench/slow_clients.py $(BENCH_ARGS)
+
+# Debian's nginx for the bench (run as a foreground process on loopback ports, never as a service).
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || { echo "Install Debian's nginx (apt-get install nginx-light) for the slow-client bench."; exit 1; }
 
 # Browser tests drive Debian's chromium (Playwright's own browser download is not used).
 browser:

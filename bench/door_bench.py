@@ -176,9 +176,9 @@ def seed(args) -> tuple[list[str], list[bytes]]:
 class Tablet(threading.Thread):
     """POST a frame, poll while pending; the latency is until the final decision."""
 
-    def __init__(self, base: str, token: str, frames: list[bytes], offset: int, until: float):
+    def __init__(self, base: str, token: str, frames: list[bytes], offset: int, until: float, timeout: float = 30):
         super().__init__(daemon=True)
-        self.base, self.frames, self.offset, self.until = base, frames, offset, until
+        self.base, self.frames, self.offset, self.until, self.timeout = base, frames, offset, until, timeout
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Device {token}"
         self.latencies: list[float] = []
@@ -193,10 +193,10 @@ class Tablet(threading.Thread):
             started = time.perf_counter()
             try:
                 response = self.session.post(f"{self.base}/api/v1/door/scans/", files={"image": ("f.jpg", frame, "image/jpeg")},
-                                             headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
+                                             headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=self.timeout)
                 body = response.json()
                 while response.status_code == 202 or body.get("status") == "pending":
-                    response = self.session.get(f"{self.base}/api/v1/door/scans/{body['id']}/", params={"wait": 5}, timeout=30)
+                    response = self.session.get(f"{self.base}/api/v1/door/scans/{body['id']}/", params={"wait": 5}, timeout=self.timeout)
                     body = response.json()
             except (requests.RequestException, ValueError):
                 self.errors += 1

@@ -104,7 +104,8 @@ class RecordsView(MemberAPIView):
         records = ConsentRecord.objects.filter(member=request.member).select_related("document").order_by("-at", "-id")
         return Response(RecordSerializer(records, many=True).data)
 
-    @extend_schema(tags=TAGS, request=SignSerializer, responses={201: RecordSerializer, 400: OpenApiResponse(description="detail says why")},
+    @extend_schema(tags=TAGS, request=SignSerializer, responses={201: RecordSerializer, 400: OpenApiResponse(description="detail says why"),
+                                                     404: OpenApiResponse(description="No such document in the member's chain")},
                    summary="Sign a document (a minor's biometric consent also needs guardian_name and guardian_email)")
     def post(self, request):
         data = SignSerializer(data=request.data)
@@ -157,7 +158,7 @@ class FaceView(MemberAPIView):
             return Response({"detail": outcome.message, "code": outcome.reason}, status=status.HTTP_400_BAD_REQUEST)
         return Response(FaceSerializer(self._status(request.member)).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(tags=TAGS, responses=ReceiptSerializer,
+    @extend_schema(tags=TAGS, responses={200: ReceiptSerializer},  # a receipt: 200, not spectacular's 204 for DELETE
                    summary="Delete the face template and photos now (the consent stands; withdraw it through /consents/withdraw/)")
     def delete(self, request):
         return Response(ReceiptSerializer(erase_biometrics(member=request.member, actor=request.user, reason="member deleted face")).data)

@@ -13,6 +13,9 @@ COMMON = {
 AUTHENTICATED = {
     "401": "Missing, unknown or revoked token.",
 }
+WITH_BODY = {
+    "415": "The body's media type is not one the operation takes.",
+}
 MEMBER_ONLY = {
     "403": "The token is not a member's.",
 }
@@ -25,6 +28,8 @@ def add_error_responses(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             wanted = dict(COMMON)
+            if "requestBody" in operation:  # DRF's parser negotiation answers any other type 415
+                wanted.update(WITH_BODY)
             if operation.get("security") and {} not in operation["security"]:
                 wanted.update(AUTHENTICATED)
                 if path.startswith("/api/v1/me/"):

@@ -33,7 +33,8 @@ STAFF_LOGIN = Limit("staff", per_identifier=5, per_address=30)
 
 
 def client_address(request) -> str:
-    # REMOTE_ADDR only: behind a proxy, let the proxy/WSGI server set it (X-Forwarded-For is forgeable).
+    # REMOTE_ADDR only (X-Forwarded-For is forgeable); behind the reverse proxy, justface.proxy has
+    # set it from the trusted proxy's X-Real-IP.
     return request.META.get("REMOTE_ADDR", "") if request is not None else ""
 
 
