@@ -41,8 +41,8 @@ def lines(points: list[dict], *, keys: list[tuple[str, str, str]], x_key: str, t
                                  ((colour, " ".join(xy(i, p[key]) for i, p in enumerate(points)), label)
                                   for key, label, colour in keys))
     step = max(len(points) // 8, 1)
-    ticks = format_html_join("", '<text x="{:.1f}" y="{}" font-size="10">{}</text>',
-                             ((LEFT + i * plot_w / n - 6, height - 12, str(p[x_key])[-5:]) for i, p in enumerate(points) if i % step == 0))
+    ticks = format_html_join("", '<text x="{}" y="{}" font-size="10">{}</text>',
+                             ((f"{LEFT + i * plot_w / n - 6:.1f}", height - 12, str(p[x_key])[-5:]) for i, p in enumerate(points) if i % step == 0))
     legend = format_html_join("", '<text x="{}" y="{}" font-size="11" fill="{}">{}</text>',
                               ((LEFT + 130 * j, height - 1, colour, label) for j, (_k, label, colour) in enumerate(keys)))
     axis = format_html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888"/><text x="2" y="{}" font-size="10">{}</text>',

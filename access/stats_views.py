@@ -118,7 +118,8 @@ class StatisticsAPIView(APIView):
     """Anonymous hourly counts for a chain's BI tools: a staff session or a staff token
     (`Authorization: Token <key>`, made by the operator with `manage.py drf_create_token`)."""
 
-    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    # Token first: an anonymous call then gets 401 with WWW-Authenticate, not 403.
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [StaffStatistics]
 
 

@@ -39,7 +39,7 @@ def register(request):
     reg.record_export(chain=chain, actor=request.user, what="register", fmt="page")
     return render_staff(request, "retention/staff/register.html", {
         "chain": chain, "data": reg.processing_register(chain=chain), "print": request.GET.get("print") == "1",
-    }, title=_("Processing register"))
+    }, title=_("Processing register: %(chain)s") % {"chain": chain.name})
 
 
 @staff_page(Perm.VIEW_REGISTER)
@@ -63,7 +63,7 @@ def dpia(request):
     chain = _chain(request)
     reg.record_export(chain=chain, actor=request.user, what="dpia", fmt="page")
     return render_staff(request, "retention/staff/dpia.html", {"chain": chain, "data": reg.dpia_facts(chain=chain)},
-                        title=_("Biometrics DPIA fact sheet"))
+                        title=_("Biometrics DPIA fact sheet: %(chain)s") % {"chain": chain.name})
 
 
 @staff_page(Perm.VIEW_REGISTER)
