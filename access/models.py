@@ -19,6 +19,8 @@ class Door(models.Model):
     tenancy_centre_path = "centre"
 
     class Meta:
+        verbose_name = _("door")
+        verbose_name_plural = _("doors")
         ordering = ["centre", "name"]
         constraints = [models.UniqueConstraint(fields=["centre", "name"], name="door_name_unique_per_centre")]
 
@@ -40,6 +42,10 @@ class DeviceToken(models.Model):
 
     tenancy_chain_path = "door__centre__chain"
     tenancy_centre_path = "door__centre"
+
+    class Meta:
+        verbose_name = _("device token")
+        verbose_name_plural = _("device tokens")
 
     def __str__(self) -> str:
         return f"Device token #{self.pk} for {self.door}"
@@ -134,6 +140,8 @@ class AccessEvent(models.Model):
     tenancy_centre_path = "centre"
 
     class Meta:
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
         ordering = ["-at"]
 
     def __str__(self) -> str:
@@ -155,6 +163,8 @@ class Visit(models.Model):
     tenancy_centre_path = "centre"
 
     class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
         ordering = ["-checked_in_at"]
         indexes = [models.Index(fields=["centre", "ends_at"], condition=Q(checked_out_at=None), name="visit_open")]
 

@@ -63,9 +63,9 @@ class AuditEntry(models.Model):
     tenancy_centre_path = None
 
     class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
         ordering = ["-at"]
-        verbose_name = "audit entry"
-        verbose_name_plural = "audit trail"
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"

@@ -14,12 +14,13 @@ import enum
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    FRONT_DESK = "front_desk", "Front desk"
-    MANAGER = "manager", "Manager"
-    DPO = "dpo", "Data protection officer"
+    FRONT_DESK = "front_desk", _("Front desk")
+    MANAGER = "manager", _("Manager")
+    DPO = "dpo", _("Data protection officer")
 
 
 class Perm(enum.Enum):

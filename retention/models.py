@@ -26,6 +26,8 @@ class ErasureJob(models.Model):
     tenancy_centre_path = None
 
     class Meta:
+        verbose_name = _("erasure job")
+        verbose_name_plural = _("erasure jobs")
         ordering = ["due_at"]
         indexes = [models.Index(fields=["done_at", "due_at"])]
         constraints = [
