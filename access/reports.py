@@ -149,10 +149,11 @@ def header_lines(*, chain: Chain, filters: ReportFilters, actor_label: str, rows
     ]
 
 
-def _rows(queryset) -> Iterator[list]:
-    """Report rows; each member's number is decrypted once, not once per event."""
-    centres = dict(Centre.objects.values_list("pk", "name"))
-    doors = dict(Door.objects.values_list("pk", "name"))
+def _rows(queryset, chain_id: int) -> Iterator[list]:
+    """Report rows; each member's number is decrypted once, not once per event. The events are
+    already scoped: names and numbers are looked up only for what they point to."""
+    centres = dict(Centre.objects.filter(chain=chain_id).values_list("pk", "name"))
+    doors = dict(Door.objects.filter(centre__chain=chain_id).values_list("pk", "name"))
     numbers: dict[int, str] = {}
     for event in queryset.iterator(chunk_size=2000):
         number = ""
@@ -171,20 +172,20 @@ class _Echo:
         return value
 
 
-def csv_chunks(*, header: list[tuple[str, str]], queryset, progress=None) -> Iterator[str]:
+def csv_chunks(*, header: list[tuple[str, str]], queryset, chain_id: int, progress=None) -> Iterator[str]:
     """The CSV, line by line (for a streaming response or a file)."""
     writer = csv.writer(_Echo())
     for key, value in header:
         yield writer.writerow([spreadsheet_safe(key), spreadsheet_safe(value)])
     yield writer.writerow([])
     yield writer.writerow([str(label) for _key, label in COLUMNS])
-    for n, row in enumerate(_rows(queryset), 1):
+    for n, row in enumerate(_rows(queryset, chain_id), 1):
         yield writer.writerow([spreadsheet_safe(v) for v in row])
         if progress and n % PROGRESS_EVERY == 0:
             progress(n)
 
 
-def xlsx_bytes(*, header: list[tuple[str, str]], queryset, progress=None) -> bytes:
+def xlsx_bytes(*, header: list[tuple[str, str]], queryset, chain_id: int, progress=None) -> bytes:
     from openpyxl import Workbook  # imported here: only reports need it
 
     book = Workbook(write_only=True)
@@ -193,7 +194,7 @@ def xlsx_bytes(*, header: list[tuple[str, str]], queryset, progress=None) -> byt
         sheet.append([key, value])
     sheet.append([])
     sheet.append([str(label) for _key, label in COLUMNS])
-    for n, row in enumerate(_rows(queryset), 1):
+    for n, row in enumerate(_rows(queryset, chain_id), 1):
         # openpyxl writes strings as strings, never formulas, unless they start with "=".
         sheet.append([spreadsheet_safe(v) if isinstance(v, str) else v for v in row])
         if progress and n % PROGRESS_EVERY == 0:
@@ -253,8 +254,8 @@ def run_report(*, scope: Scope, actor, filters: ReportFilters, fmt: str, how: st
         return Report(filters, fmt, rows, file_name(filters, fmt), export=export)
     header = header_lines(chain=chain, filters=filters, actor_label=actor_label(actor), rows=rows, at=timezone.now())
     if fmt == "csv":
-        return Report(filters, fmt, rows, file_name(filters, fmt), chunks=csv_chunks(header=header, queryset=queryset), header=header)
-    return Report(filters, fmt, rows, file_name(filters, fmt), content=xlsx_bytes(header=header, queryset=queryset), header=header)
+        return Report(filters, fmt, rows, file_name(filters, fmt), chunks=csv_chunks(header=header, queryset=queryset, chain_id=chain.pk), header=header)
+    return Report(filters, fmt, rows, file_name(filters, fmt), content=xlsx_bytes(header=header, queryset=queryset, chain_id=chain.pk), header=header)
 
 
 def build_export(export_id: str) -> str:
@@ -274,9 +275,9 @@ def build_export(export_id: str) -> str:
             ReportExport.objects.filter(pk=export.pk).update(rows_done=n)
 
         if export.file_format == "csv":
-            content = "".join(csv_chunks(header=header, queryset=queryset, progress=progress)).encode("utf-8")
+            content = "".join(csv_chunks(header=header, queryset=queryset, chain_id=export.chain_id, progress=progress)).encode("utf-8")
         else:
-            content = xlsx_bytes(header=header, queryset=queryset, progress=progress)
+            content = xlsx_bytes(header=header, queryset=queryset, chain_id=export.chain_id, progress=progress)
         name = private_files.save("report", content)
     except Exception:
         ReportExport.objects.filter(pk=export.pk).update(status=ReportExport.Status.FAILED)
