@@ -5,6 +5,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from members.models import Centre, Chain, Member
 
@@ -18,6 +19,8 @@ class Door(models.Model):
     tenancy_centre_path = "centre"
 
     class Meta:
+        verbose_name = _("door")
+        verbose_name_plural = _("doors")
         ordering = ["centre", "name"]
         constraints = [models.UniqueConstraint(fields=["centre", "name"], name="door_name_unique_per_centre")]
 
@@ -39,6 +42,10 @@ class DeviceToken(models.Model):
 
     tenancy_chain_path = "door__centre__chain"
     tenancy_centre_path = "door__centre"
+
+    class Meta:
+        verbose_name = _("device token")
+        verbose_name_plural = _("device tokens")
 
     def __str__(self) -> str:
         return f"Device token #{self.pk} for {self.door}"
@@ -142,6 +149,8 @@ class AccessEvent(models.Model):
     tenancy_centre_path = "centre"
 
     class Meta:
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
         ordering = ["-at"]
 
     def __str__(self) -> str:
@@ -163,6 +172,8 @@ class Visit(models.Model):
     tenancy_centre_path = "centre"
 
     class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
         ordering = ["-checked_in_at"]
         indexes = [models.Index(fields=["centre", "ends_at"], condition=Q(checked_out_at=None), name="visit_open")]
 
@@ -202,3 +213,69 @@ class PinLockout(models.Model):
 
     def __str__(self) -> str:
         return f"PIN lockout #{self.pk}" + (f" until {self.locked_until:%Y-%m-%d %H:%M}" if self.locked_until else "")
+
+
+class ReportExport(models.Model):
+    """A large access report built in the background (access.reports.build_export). Its file is
+    encrypted (justface.private_files), downloadable once by its requester before expires_at,
+    then erased; rows past their expiry are erased by the retention job."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being written")
+        READY = "ready", _("Ready to download")
+        DOWNLOADED = "downloaded", _("Downloaded (file erased)")
+        EXPIRED = "expired", _("Expired (file erased)")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="report_exports")
+    requested_by = models.ForeignKey("justface.User", on_delete=models.CASCADE, related_name="report_exports")
+    # The report's filters as ids and codes (access.reports.ReportFilters.as_dict): no names.
+    filters = models.JSONField(default=dict)
+    file_format = models.CharField(max_length=4)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file_name = models.CharField(max_length=200, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    tenancy_chain_path = "chain"
+    tenancy_centre_path = None
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("access report file")
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.rows_total else min(100, self.rows_done * 100 // self.rows_total)
+
+
+class HourlyStat(models.Model):
+    """Anonymous counts per centre and hour: no member id, so they outlive every erasure.
+    Written in the access event's transaction (access.stats.count_event) and, for hours a
+    centre had people inside but no event, by the hourly job (access.stats.sample_hour_starts)."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="hourly_stats")
+    hour = models.DateTimeField(help_text="Start of the hour (UTC).")
+    check_ins = models.PositiveIntegerField(default=0)
+    check_outs = models.PositiveIntegerField(default=0)
+    denied = models.PositiveIntegerField(default=0)
+    peak_inside = models.PositiveIntegerField(default=0)
+
+    tenancy_chain_path = "centre__chain"
+    tenancy_centre_path = "centre"
+
+    class Meta:
+        ordering = ["centre", "hour"]
+        verbose_name = _("hourly statistic")
+        constraints = [models.UniqueConstraint(fields=["centre", "hour"], name="hourly_stat_one_row_per_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.centre_id} {self.hour:%Y-%m-%d %H}h"

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from access import rules
+from access import rules, stats
 from access.frames import Frame
 from access.messages import Reason
 from access.models import AccessEvent, DeviceToken, Door, Method, PinLockout, Scan, Visit
@@ -440,13 +440,14 @@ def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None) -> Scan
                 private_files.delete_on_commit([held])
             for name, value in fields.items():
                 setattr(scan, name, value)
-            AccessEvent.objects.create(
+            event = AccessEvent.objects.create(
                 centre_id=scan.centre_id, door_id=scan.door_id, member=verdict.member, scan=scan, method=scan.method,
                 direction=scan.direction, decision=scan.status, reason=scan.reason, score=verdict.score,
                 margin=verdict.margin,
             )
             if verdict.granted:
                 _record_presence(scan, now, visit_ends)
+            stats.count_event(event)  # the anonymous hourly counts, in the event's transaction
     except BaseException:
         if photo != held:
             private_files.delete(photo)  # nothing half-written: no frame without its row

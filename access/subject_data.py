@@ -1,14 +1,15 @@
 """Check-ins held about a member, for the member's access page and export (members.subject_data)."""
 from access.models import AccessEvent
 from members.models import Member
-from members.subject_data import CHECKIN_TEXTS, Category, days_after_end, provider
+from members.processing import activity
+from members.subject_data import CHECKIN_TEXTS, Category, provider
 
 
 @provider("checkins", order=50)
 def checkins(member: Member) -> Category:
     events = AccessEvent.objects.filter(member=member).select_related("centre", "door").order_by("at")
     return Category(
-        key="checkins", retention=days_after_end(member.chain.policy.checkins_retention_days), **CHECKIN_TEXTS,
+        key="checkins", **activity("checkins").notice(member.chain.policy), **CHECKIN_TEXTS,
         data=[{"at": e.at.isoformat(), "centre": e.centre.name, "door": e.door.name if e.door else None,
                "method": e.method, "direction": e.direction, "decision": e.decision, "reason": e.reason} for e in events],
     )

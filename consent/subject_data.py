@@ -3,17 +3,15 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.models import ConsentRecord
 from members.models import Member
-from members.subject_data import Category, days_after_end, provider
+from members.processing import activity
+from members.subject_data import Category, provider
 
 
 @provider("consents", order=20)
 def consents(member: Member) -> Category:
     records = ConsentRecord.objects.filter(member=member).select_related("document").order_by("at", "id")
     return Category(
-        key="consents", title=_("Your consents"),
-        purpose=_("Proving what you agreed to, when, and what you withdrew."),
-        legal_basis=_("Legal obligation to document consent (GDPR Art. 7(1))."),
-        retention=days_after_end(member.chain.policy.checkins_retention_days),
+        key="consents", title=_("Your consents"), **activity("consents").notice(member.chain.policy),
         data=[{
             "document": r.document.kind, "version": r.document.version, "language": r.document.language,
             "title": r.document.title, "action": r.action, "at": r.at.isoformat(), "text_sha256": r.text_sha256,

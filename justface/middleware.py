@@ -109,3 +109,26 @@ class SecurityHeadersMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         request._uses_camera = getattr(view_func, "uses_camera", False)
+
+
+class StaffLanguageMiddleware:
+    """Staff read the admin and their desk in the language they chose (User.language), whatever
+    their browser says; members keep the portal's own switcher. After AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        user = getattr(request, "user", None)
+        # Only staff pages look at the login (others must not touch the session: /healthz).
+        staff_path = request.path.startswith(("/admin/", "/staff/"))
+        language = getattr(user, "language", "") if staff_path and user is not None and user.is_authenticated and user.is_staff else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if language:
+            response.setdefault("Content-Language", language)
+        return response

@@ -2,7 +2,9 @@
 import uuid
 
 from django.contrib.auth.models import AbstractUser
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.utils import timezone
 
 
@@ -10,6 +12,9 @@ class User(AbstractUser):
     """A login: platform operator (superuser), staff (see members.StaffRole) or, later, a member.
 
     Kept as our own model from the first migration so that it can grow without a swap."""
+
+    # Staff pages' language (justface.middleware.StaffLanguageMiddleware); blank: the browser's.
+    language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
 
     class Meta:
         db_table = "justface_user"
@@ -58,9 +63,9 @@ class AuditEntry(models.Model):
     tenancy_centre_path = None
 
     class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
         ordering = ["-at"]
-        verbose_name = "audit entry"
-        verbose_name_plural = "audit trail"
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"

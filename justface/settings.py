@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "justface.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -153,6 +154,16 @@ EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backen
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Justface <noreply@localhost>")
 # The site's address, for links in e-mails (invitations, password resets, guardians' links).
 JUSTFACE_PUBLIC_URL = env.str("JUSTFACE_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else "")
+
+# Access reports (access.reports): above this many rows a report is written in the background,
+# and its file may be downloaded once within JUSTFACE_REPORT_FILE_HOURS, then it is erased.
+JUSTFACE_REPORT_INLINE_ROWS = env.int("JUSTFACE_REPORT_INLINE_ROWS", default=50_000)
+JUSTFACE_REPORT_FILE_HOURS = env.int("JUSTFACE_REPORT_FILE_HOURS", default=24)
+# Processing register: countries outside the EU/EEA the installation itself transfers data to
+# (comma-separated ISO codes); empty: none. A chain's own processors add theirs.
+JUSTFACE_TRANSFERS_OUTSIDE_EU = env.list("JUSTFACE_TRANSFERS_OUTSIDE_EU", default=[])
+# Hosting named in every chain's processing register (the operator running this installation).
+JUSTFACE_HOSTING = env.str("JUSTFACE_HOSTING", default="")
 
 # Security. With DJANGO_DEBUG=0 every header `check --deploy` asks for is on; a site behind a
 # TLS-terminating proxy sets DJANGO_SECURE_PROXY_SSL_HEADER=1.

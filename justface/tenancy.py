@@ -14,12 +14,13 @@ import enum
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    FRONT_DESK = "front_desk", "Front desk"
-    MANAGER = "manager", "Manager"
-    DPO = "dpo", "Data protection officer"
+    FRONT_DESK = "front_desk", _("Front desk")
+    MANAGER = "manager", _("Manager")
+    DPO = "dpo", _("Data protection officer")
 
 
 class Perm(enum.Enum):
@@ -30,18 +31,21 @@ class Perm(enum.Enum):
     VIEW_CHAIN_SETUP = "view_chain_setup"  # centres, doors, consent documents, staff
     ANSWER_REQUESTS = "answer_requests"  # data-subject requests: record progress and the answer
     EDIT_CHAIN_SETUP = "edit_chain_setup"
+    RUN_REPORTS = "run_reports"  # access reports: events with member numbers, chain-wide
+    VIEW_STATISTICS = "view_statistics"  # anonymous hourly counts (front desk: their centres)
+    VIEW_REGISTER = "view_register"  # the processing register and the DPIA fact sheet
 
 
 _GRANTS: dict[str, frozenset[Perm]] = {
-    Role.FRONT_DESK: frozenset({Perm.VIEW_MEMBERS, Perm.EDIT_MEMBERS, Perm.VIEW_CHAIN_SETUP}),
+    Role.FRONT_DESK: frozenset({Perm.VIEW_MEMBERS, Perm.EDIT_MEMBERS, Perm.VIEW_CHAIN_SETUP, Perm.VIEW_STATISTICS}),
     Role.MANAGER: frozenset(
         {Perm.VIEW_MEMBERS, Perm.EDIT_MEMBERS, Perm.EXPORT_MEMBERS, Perm.VIEW_CHAIN_SETUP, Perm.EDIT_CHAIN_SETUP,
-         Perm.ANSWER_REQUESTS}
+         Perm.ANSWER_REQUESTS, Perm.RUN_REPORTS, Perm.VIEW_STATISTICS, Perm.VIEW_REGISTER}
     ),
     # The DPO reads everything of the chain, the trail included, and changes nothing but the
     # answers to data-subject requests, which are theirs to give.
     Role.DPO: frozenset({Perm.VIEW_MEMBERS, Perm.EXPORT_MEMBERS, Perm.VIEW_AUDIT, Perm.VIEW_CHAIN_SETUP,
-                         Perm.ANSWER_REQUESTS}),
+                         Perm.ANSWER_REQUESTS, Perm.RUN_REPORTS, Perm.VIEW_STATISTICS, Perm.VIEW_REGISTER}),
 }
 
 

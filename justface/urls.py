@@ -29,6 +29,8 @@ urlpatterns = [
     path("api/v1/door/", include("access.api_urls")),
     path("kiosk/", include("access.kiosk_urls")),
     path("api/v1/me/", include("members.api_urls")),
+    path("api/v1/statistics/", include("access.stats_api_urls")),
+    path("staff/", include(("justface.staff_urls", "staff"))),
     path("", include("members.portal_urls")),
 ]
 

@@ -5,7 +5,10 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from justface import audit
 from justface.admin_scoping import ScopedAdmin
@@ -69,8 +72,18 @@ class MemberAdmin(ScopedAdmin):
         (None, {"fields": ["chain", "home_centre", "member_number", "status", "membership_type", ("start_date", "end_date")]}),
         ("Personal data (encrypted at rest)", {"fields": ["first_name", "last_name", "birth_date", "gender", "email", "phone", "address"]}),
         ("Guardian (members under the chain's minor age)", {"fields": ["guardian_name", "guardian_email"]}),
+        (_("Access report"), {"fields": ["access_report"]}),
     ]
+    readonly_fields = ["access_report"]
     export_fields = ["member_number", "first_name", "last_name", "email", "phone", "birth_date", "status", "start_date", "end_date"]
+
+    @admin.display(description=_("Access report"))
+    def access_report(self, obj: Member) -> str:
+        """One click to every access event of the member (for an access request): the staff desk's page."""
+        if obj is None or obj.pk is None:
+            return "–"
+        return format_html('<a href="{}" id="member-access-report">{}</a>', reverse("staff:member-report", args=[obj.pk]),
+                           _("Download this member's access events (CSV, XLSX)"))
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_members(queryset, search_term), False

@@ -47,6 +47,8 @@ class Chain(models.Model):
     tenancy_centre_path = None
 
     class Meta:
+        verbose_name = _("chain")
+        verbose_name_plural = _("chains")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -70,6 +72,8 @@ class Centre(models.Model):
     tenancy_centre_path = "id"
 
     class Meta:
+        verbose_name = _("centre")
+        verbose_name_plural = _("centres")
         ordering = ["chain__name", "name"]
         constraints = [models.UniqueConstraint(fields=["chain", "slug"], name="centre_slug_unique_per_chain")]
 
@@ -91,6 +95,10 @@ class StaffRole(models.Model):
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None
+
+    class Meta:
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.chain})"
@@ -149,6 +157,8 @@ class Member(models.Model):
     tenancy_centre_path = "home_centre"
 
     class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["chain", "member_number_hash"], name="member_number_unique_per_chain"),
@@ -209,6 +219,8 @@ class Exclusion(models.Model):
     tenancy_centre_path = None
 
     class Meta:
+        verbose_name = _("exclusion")
+        verbose_name_plural = _("exclusions")
         ordering = ["-starts_on"]
 
     def __str__(self) -> str:
@@ -326,8 +338,9 @@ class DataSubjectRequest(models.Model):
     tenancy_centre_path = None
 
     class Meta:
+        verbose_name = _("data-subject request")
+        verbose_name_plural = _("data-subject requests")
         ordering = ["due_at"]
-        verbose_name = "data-subject request"
 
     def __str__(self) -> str:
         return f"Request #{self.pk} ({self.kind})"

@@ -13,9 +13,9 @@ from typing import Any
 
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from members.models import DataSubjectRequest, FaceTemplate, Member
+from members.processing import activity, days_after_end  # noqa: F401 (days_after_end: re-exported)
 
 
 @dataclass(frozen=True)
@@ -53,22 +53,13 @@ def held_about(member: Member) -> list[Category]:
     return [fn(member) for _, fn in sorted(_providers.values(), key=lambda entry: entry[0])]
 
 
-# Check-ins are access's data, but their retention is the chain's policy (members.policy): the
-# words describing them live here, beside that policy, in members' catalogue.
+# Check-ins are access's data; their purpose, legal basis and retention are declared in
+# members.processing with the others, the headings live here in members' catalogue.
 CHECKIN_TEXTS = dict(
     title=_("Your check-ins"),
-    purpose=_("Access control and support; counted without names in statistics for the centre."),
-    legal_basis=_("Contract (GDPR Art. 6(1)(b)); statistics: legitimate interest (Art. 6(1)(f))."),
     labels={"at": _("When"), "centre": _("Centre"), "door": _("Door"), "method": _("How"), "direction": _("In or out"),
             "decision": _("Result"), "reason": _("Reason")},
 )
-
-
-def days_after_end(days: int) -> str:
-    if days == 0:
-        return str(_("Deleted when the membership ends."))
-    return ngettext("Kept until %(days)d day after the membership ends.",
-                    "Kept until %(days)d days after the membership ends.", days) % {"days": days}
 
 
 def _iso(value) -> str | None:
@@ -78,10 +69,7 @@ def _iso(value) -> str | None:
 @provider("profile", order=10)
 def profile(member: Member) -> Category:
     return Category(
-        key="profile", title=_("Your profile and membership"),
-        purpose=_("Running your membership: contract, contact and access to the centres."),
-        legal_basis=_("Contract (GDPR Art. 6(1)(b))."),
-        retention=days_after_end(member.chain.policy.checkins_retention_days),
+        key="profile", title=_("Your profile and membership"), **activity("membership").notice(member.chain.policy),
         data={
             "member_number": member.member_number, "first_name": member.first_name, "last_name": member.last_name,
             "email": member.email, "phone": member.phone, "address": member.address,
@@ -104,14 +92,8 @@ def profile(member: Member) -> Category:
 @provider("face", order=30)
 def face(member: Member) -> Category:
     templates = list(FaceTemplate.objects.filter(member=member).order_by("created_at"))
-    days = member.chain.policy.biometric_retention_days
-    end = str(_("at the end of the membership")) if days == 0 else ngettext(
-        "%(days)d day after the membership ends", "%(days)d days after the membership ends", days) % {"days": days}
     return Category(
-        key="face", title=_("Face template and photo"),
-        purpose=_("Recognising you at the door, only with your explicit consent; your PIN always works instead."),
-        legal_basis=_("Your explicit consent (GDPR Art. 6(1)(a) and 9(2)(a))."),
-        retention=_("Deleted at once when you withdraw your consent, otherwise %(end)s.") % {"end": end},
+        key="face", title=_("Face template and photo"), **activity("face").notice(member.chain.policy),
         # The template itself is a vector of numbers only our face engine can use; its presence is what matters here.
         data=[{"enrolled_at": _iso(t.created_at), "face_model": t.model_name, "photo_kept": bool(t.photo_file)} for t in templates],
         labels={"enrolled_at": _("Enrolled"), "face_model": _("Face model"), "photo_kept": _("Photo kept")},
@@ -122,10 +104,7 @@ def face(member: Member) -> Category:
 @provider("pin", order=40)
 def pin(member: Member) -> Category:
     return Category(
-        key="pin", title=_("Door PIN"),
-        purpose=_("Letting you in without face scan."),
-        legal_basis=_("Contract (GDPR Art. 6(1)(b))."),
-        retention=str(_("Deleted when the membership ends.")),
+        key="pin", title=_("Door PIN"), **activity("pin").notice(member.chain.policy),
         # Only a one-way hash of the PIN is stored: nobody can read the PIN itself.
         data={"pin_set": bool(member.pin_hash), "pin_set_at": _iso(member.pin_set_at)},
         labels={"pin_set": _("PIN set"), "pin_set_at": _("Set on")},
@@ -136,10 +115,7 @@ def pin(member: Member) -> Category:
 def requests(member: Member) -> Category:
     rows = DataSubjectRequest.objects.filter(member=member).order_by("received_at")
     return Category(
-        key="requests", title=_("Your data-protection requests"),
-        purpose=_("Answering your requests and proving that we did."),
-        legal_basis=_("Legal obligation (GDPR Art. 6(1)(c))."),
-        retention=days_after_end(member.chain.policy.checkins_retention_days),
+        key="requests", title=_("Your data-protection requests"), **activity("requests").notice(member.chain.policy),
         data=[{"kind": r.kind, "objection_to": r.objection_to, "message": r.message, "status": r.status,
                "received_at": _iso(r.received_at), "due_at": _iso(r.due_at), "resolved_at": _iso(r.resolved_at),
                "response": r.response} for r in rows],

@@ -6,7 +6,7 @@ from justface.admin_scoping import ScopedAdmin
 from justface.tenancy import Perm
 from members.models import DataSubjectRequest
 from retention import services
-from retention.models import ErasureRequest
+from retention.models import ErasureRequest, Processor
 
 
 @admin.register(ErasureRequest)
@@ -40,3 +40,17 @@ class ErasureRequestAdmin(ScopedAdmin):
                 self.message_user(request, f"Request {dsr.pk}: {' '.join(error.messages)}", messages.WARNING)
         self.message_user(request, f"Erased {erased} account(s); the requests are answered.", messages.SUCCESS)
         return None
+
+
+@admin.register(Processor)
+class ProcessorAdmin(ScopedAdmin):
+    """The chain's processors and recipients, listed in its processing register. Managers edit,
+    the DPO reads (justface.tenancy: EDIT_CHAIN_SETUP / VIEW_CHAIN_SETUP)."""
+
+    list_display = ["name", "service", "country", "outside_eu", "agreement_signed_on"]
+    list_filter = ["outside_eu"]
+    fields = ["name", "service", "country", "outside_eu", "safeguard", "agreement_signed_on"]
+
+    def get_fields(self, request, obj=None):
+        # Staff add to their own chain (ScopedAdmin.save_model); the operator picks one.
+        return (["chain"] if self.scope(request).is_platform else []) + self.fields

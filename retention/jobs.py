@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from access import reports
 from access import services as door
 from access.selectors import frames_due
 from justface import audit
@@ -39,6 +40,7 @@ class PurgeReport:
     scans_deleted: int = 0
     retired_templates_erased: int = 0
     pin_lockouts_deleted: int = 0
+    report_files_erased: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -140,6 +142,7 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.scans_deleted = door.purge_old_scans(before=at - SCAN_KEEP)
     report.retired_templates_erased = erase_templates_of_retired_models()
     report.pin_lockouts_deleted = door.purge_pin_lockouts(at=at)
+    report.report_files_erased = reports.erase_expired_exports(at=at)
     return asdict(report)
 
 

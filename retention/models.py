@@ -1,5 +1,6 @@
 """Erasure work: each due erasure is a row that exactly one worker claims (compare-and-set)."""
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from members.models import Chain, DataSubjectRequest
 
@@ -25,6 +26,8 @@ class ErasureJob(models.Model):
     tenancy_centre_path = None
 
     class Meta:
+        verbose_name = _("erasure job")
+        verbose_name_plural = _("erasure jobs")
         ordering = ["due_at"]
         indexes = [models.Index(fields=["done_at", "due_at"])]
         constraints = [
@@ -45,3 +48,34 @@ class ErasureRequest(DataSubjectRequest):
         proxy = True
         verbose_name = "erasure request to carry out"
         verbose_name_plural = "erasure requests to carry out"
+
+
+class Processor(models.Model):
+    """A recipient or processor the chain names in its processing register (hosting, e-mail
+    provider, ...). A transfer outside the EU/EEA is declared here, with its safeguard."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="processors")
+    name = models.CharField(_("name"), max_length=200)
+    service = models.CharField(_("what they do"), max_length=200, help_text=_("E.g. hosting, e-mail delivery, backups."))
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO code of where the data is processed, e.g. DK, DE, IE."))
+    outside_eu = models.BooleanField(_("outside the EU/EEA"), default=False)
+    safeguard = models.CharField(_("transfer safeguard"), max_length=200, blank=True,
+                                 help_text=_("For a transfer outside the EU/EEA: adequacy decision, standard contractual clauses, ..."))
+    agreement_signed_on = models.DateField(_("data processing agreement signed on"), null=True, blank=True)
+
+    tenancy_chain_path = "chain"
+    tenancy_centre_path = None
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("processor or recipient")
+        verbose_name_plural = _("processors and recipients")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.outside_eu and not self.safeguard.strip():
+            raise ValidationError({"safeguard": _("A transfer outside the EU/EEA needs its safeguard.")})

@@ -18,6 +18,7 @@ from justface import audit
 from justface.accounts import delete_login
 from members.faces import erase_biometrics
 from members.models import Chain, DataSubjectRequest, Exclusion, FaceTemplate, Member
+from members.processing import activity
 from members.services import redact_data_subject_requests, resolve_data_subject_request
 
 
@@ -83,12 +84,13 @@ def members_due_biometric_erasure(*, today: date | None = None) -> list[Member]:
     """Ended members who still have templates past the chain's biometric_retention_days
     (default 0: the day after the membership's last day)."""
     with_templates = Member.objects.filter(pk__in=FaceTemplate.objects.values("member_id"))
-    return _due(lambda c: c.policy.biometric_retention_days, today or timezone.localdate(), with_templates)
+    # The period is the one members.processing declares (the notice and the register show it).
+    return _due(lambda c: activity("face").retention_days(c.policy), today or timezone.localdate(), with_templates)
 
 
 def members_due_erasure(*, today: date | None = None) -> list[Member]:
     """Members whose membership ended more than the chain's checkins_retention_days ago."""
-    return _due(lambda c: c.policy.checkins_retention_days, today or timezone.localdate())
+    return _due(lambda c: activity("membership").retention_days(c.policy), today or timezone.localdate())
 
 
 def exclusions_due(*, today: date | None = None) -> QuerySet[Exclusion]:

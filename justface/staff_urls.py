@@ -1,0 +1,10 @@
+"""The staff desk's pages outside the model admin, under /staff/ (namespace "staff")."""
+from django.urls import include, path
+
+from justface import staff_desk
+
+urlpatterns = [
+    path("language/", staff_desk.language, name="language"),
+    path("", include("access.staff_urls")),
+    path("", include("retention.staff_urls")),
+]
