@@ -129,6 +129,10 @@ def concrete_urls(world, a: ChainA) -> list[str]:
             "kind": "biometric",
             "record_id": str(a.record_id),
             "member_id": str(a.member.pk),
+            "centre_id": str(world.centre_a1.pk),  # statistics: anonymous counts, still chain A's
+            "export_id": "00000000-0000-4000-8000-000000000000",  # a report file nobody asked for
+            "chart": "heatmap",
+            "fmt": "json",  # the processing register as JSON
         }
 
         def fill(match):
