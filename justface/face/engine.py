@@ -17,6 +17,7 @@ from . import backend
 from .config import EngineConfig
 from .detect import Detection, Detector
 from .image import ImageError, brightness, decode_image, sharpness
+from .liveness import PassiveLiveness
 
 QUALITY_SIZE = 128  # face box resampled to this size for the quality measures
 
@@ -33,6 +34,7 @@ class Reason(StrEnum):
     TOO_BRIGHT = "too_bright"
     BLURRY = "blurry"
     POOR_QUALITY = "poor_quality"  # door frames: any quality floor missed
+    NOT_LIVE = "not_live"  # the passive liveness check took the face for a print or a screen
 
 
 # Sentences for members and the door screen, keyed by reason (translate by key).
@@ -49,6 +51,7 @@ MESSAGES: dict[Reason, str] = {
     Reason.TOO_BRIGHT: "This photo is too bright. Please avoid strong light on or behind your face.",
     Reason.BLURRY: "This photo is blurry. Please hold still and take it again.",
     Reason.POOR_QUALITY: "Please stand still and look at the camera.",
+    Reason.NOT_LIVE: "Please take a photo of yourself, not of a photo or a screen.",
 }
 
 
@@ -68,6 +71,7 @@ class FaceResult:
     detection: Detection | None = None
     quality: Quality | None = None
     faces: int = 0  # faces found
+    liveness: float | None = None  # passive liveness score (p_real, 0-1), when it was asked for
 
     @property
     def ok(self) -> bool:
@@ -87,6 +91,17 @@ class FaceEngine:
         nets = backend.load(config)
         self.detector = Detector(nets.mtcnn, config.mtcnn_thresholds, config.mtcnn_factor)
         self.recognizer = nets.recognizer
+        self._passive: PassiveLiveness | None = None
+        self._passive_lock = threading.Lock()
+
+    @property
+    def passive(self) -> PassiveLiveness:
+        """The passive liveness nets (liveness.py), loaded on first use."""
+        if self._passive is None:
+            with self._passive_lock:
+                if self._passive is None:
+                    self._passive = PassiveLiveness(threads=self.config.num_threads)
+        return self._passive
 
     @property
     def model(self) -> str:
@@ -96,7 +111,7 @@ class FaceEngine:
     def dim(self) -> int:
         return self.recognizer.dim
 
-    def analyse_enrollment(self, image: bytes | Image.Image) -> EnrollmentResult:
+    def analyse_enrollment(self, image: bytes | Image.Image, *, liveness_threshold: float | None = None) -> EnrollmentResult:
         """Gate a member's enrollment photo; on success return its template.
 
         Rules, in order: a readable image; at least one face; no second face whose box is
@@ -105,7 +120,9 @@ class FaceEngine:
         second person beside them is not); then the largest face must reach the floors for
         probability, size, brightness (both ends) and sharpness. Size is checked before
         sharpness because a small face is blurry once enlarged, and "come closer" is the
-        useful advice.
+        useful advice. With ``liveness_threshold``, last, the face must pass the passive
+        liveness check (``not_live``: a photo of a photo or of a screen); no template is made
+        of a face that fails it.
         """
         gate = self.config.enrollment
         try:
@@ -134,7 +151,10 @@ class FaceEngine:
         for failed, reason in checks:
             if failed:
                 return FaceResult(reason, detection=face, quality=quality, faces=len(faces))
-        return FaceResult(None, self.enrollment_template(self.crop(img, face)), face, quality, len(faces))
+        live = None if liveness_threshold is None else self.passive.score(img, face)
+        if live is not None and live < liveness_threshold:
+            return FaceResult(Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live)
+        return FaceResult(None, self.enrollment_template(self.crop(img, face)), face, quality, len(faces), live)
 
     def enrollment_template(self, crop: np.ndarray) -> np.ndarray:
         """The template of an enrollment crop averaged with its mirror image: a steadier
@@ -143,12 +163,14 @@ class FaceEngine:
         both = self.embed(np.stack([crop, np.ascontiguousarray(crop[:, ::-1])])).sum(axis=0)
         return both / np.linalg.norm(both)
 
-    def analyse_door_frame(self, image: bytes | Image.Image) -> DoorResult:
+    def analyse_door_frame(self, image: bytes | Image.Image, *, liveness_threshold: float | None = None) -> DoorResult:
         """Template of the dominant face of a door-camera frame.
 
         ``multiple_faces`` when a second face is at least ``tailgate_face_area`` of the
         dominant face's area (two people at the door); smaller faces further back are
-        ignored. ``poor_quality`` when any floor is missed.
+        ignored. ``poor_quality`` when any floor is missed. With ``liveness_threshold`` the
+        gated face's passive liveness score is measured (``liveness``); below the threshold the
+        answer is ``not_live`` and no template is made.
         """
         gate = self.config.door
         try:
@@ -168,7 +190,10 @@ class FaceEngine:
             or not gate.min_brightness <= quality.brightness <= gate.max_brightness
         ):
             return FaceResult(Reason.POOR_QUALITY, detection=face, quality=quality, faces=len(faces))
-        return FaceResult(None, self.embed(self.crop(img, face)[None])[0], face, quality, len(faces))
+        live = None if liveness_threshold is None else self.passive.score(img, face)
+        if live is not None and live < liveness_threshold:
+            return FaceResult(Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live)
+        return FaceResult(None, self.embed(self.crop(img, face)[None])[0], face, quality, len(faces), live)
 
     def fit_for_enrollment(self, result: FaceResult) -> bool:
         """Whether an accepted door frame's face also meets the enrollment floors (probability,
