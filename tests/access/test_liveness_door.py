@@ -247,3 +247,35 @@ def test_policy_off_enrolls_a_press_photo_as_before(world, colin):
     member = make_member(world.chain_a, world.centre_a1)
     consent_to_face_scan(member)
     assert enroll_face(member=member, image=face_photo("John_Shimkus", 1), actor=None).ok
+
+
+# --- schema and admin ----------------------------------------------------------------------------
+
+def test_the_schema_documents_the_challenge(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    answer_op = schema["paths"]["/api/v1/door/scans/{scan_id}/challenge/"]["post"]
+    assert set(answer_op["responses"]) >= {"200", "400", "401", "403", "404", "409", "413", "415"}
+    body = answer_op["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][body]["properties"]) == {"nonce", "frames"}
+    challenge = schema["components"]["schemas"]["Challenge"]["properties"]
+    assert {"instruction", "message", "nonce", "expires_at", "frames", "interval_ms", "answer_url"} <= set(challenge)
+
+
+def test_admin_counts_failed_liveness_per_door_and_hour_and_flags_a_burst(world, tablet_a, live_centre, login):
+    from access import selectors
+
+    live_centre(Centre.Liveness.PASSIVE)
+    printed = pad_image("print", LIVE_PRINT_SUBJECT, 0)
+    for _ in range(selectors.LIVENESS_BURST):
+        tablet_a.scan(printed)
+    assert AccessEvent.objects.filter(reason="liveness_failed").count() == selectors.LIVENESS_BURST
+    client = login("manager_a")
+    report = client.get("/admin/access/accessevent/liveness/")
+    assert report.status_code == 200
+    text = report.content.decode()
+    assert "Main entrance" in text and "Burst: someone may be trying" in text
+    listing = client.get("/admin/access/accessevent/")
+    assert "failed liveness checks" in listing.content.decode()
+    # Another chain's manager sees none of it.
+    other = login("manager_b").get("/admin/access/accessevent/liveness/").content.decode()
+    assert "Main entrance" not in other and "No failed liveness checks" in other

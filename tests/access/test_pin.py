@@ -130,7 +130,7 @@ def test_the_schema_documents_the_door_api(client):
     assert "multipart/form-data" in scans["requestBody"]["content"]
     assert {"/api/v1/door/scans/{scan_id}/", "/api/v1/door/pin/", "/api/v1/door/heartbeat/"} <= set(schema["paths"])
     decision = schema["components"]["schemas"]["Decision"]["properties"]
-    assert set(decision) == {"id", "status", "reason", "message", "member", "method", "direction", "decided_at"}
+    assert set(decision) == {"id", "status", "reason", "message", "member", "method", "direction", "decided_at", "challenge"}
     assert client.get("/api/docs/").status_code == 200
 
 
