@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib import admin, messages
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -91,11 +93,32 @@ class ReadOnlyAdmin(ScopedAdmin):
 
 @admin.register(AccessEvent)
 class AccessEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "centre", "door", "member_id", "method", "direction", "decision", "reason", "score", "margin"]
+    list_display = ["at", "centre", "door", "member_id", "method", "direction", "decision", "reason", "score", "margin",
+                    "liveness_layer", "liveness_score"]
     list_select_related = ["centre", "door__centre"]  # door may be empty: not joined by default
-    list_filter = ["decision", "method", "direction", "reason", "centre"]
+    list_filter = ["decision", "method", "direction", "reason", "liveness_layer", "centre", "door"]
     date_hierarchy = "at"
     readonly_fields = ["door_photo"]
+    LIVENESS_REPORT_DAYS = 7
+
+    def changelist_view(self, request, extra_context=None):
+        # A burst of failed liveness checks at one door is flagged on the events list.
+        for row in selectors.liveness_bursts(self.get_queryset(request)):
+            messages.warning(request, f"{row['centre']} – {row['door']}: {row['failures']} failed liveness checks "
+                                      f"between {timezone.localtime(row['hour']):%Y-%m-%d %H:%M} and the next hour. "
+                                      "Someone may be trying photos or screens (see Failed liveness per door and hour).")
+        return super().changelist_view(request, {**(extra_context or {}), "liveness_report_url": "liveness/"})
+
+    def liveness_report_view(self, request):
+        """Failed liveness checks per door and hour, last 7 days, bursts flagged."""
+        if not self.has_view_permission(request):
+            raise Http404
+        since = timezone.now() - timedelta(days=self.LIVENESS_REPORT_DAYS)
+        rows = selectors.liveness_failures(self.get_queryset(request), since=since)
+        return TemplateResponse(request, "admin/access/accessevent/liveness_report.html", {
+            **self.admin_site.each_context(request), "title": "Failed liveness checks per door and hour", "rows": rows,
+            "days": self.LIVENESS_REPORT_DAYS, "burst": selectors.LIVENESS_BURST, "opts": self.model._meta,
+        })
 
     @admin.display(description="Door photo")
     def door_photo(self, event):
@@ -107,7 +130,8 @@ class AccessEventAdmin(ReadOnlyAdmin):
 
     def get_urls(self):
         frame = path("<path:object_id>/frame/", self.admin_site.admin_view(self.frame_view), name="access_accessevent_frame")
-        return [frame, *super().get_urls()]
+        report = path("liveness/", self.admin_site.admin_view(self.liveness_report_view), name="access_accessevent_liveness")
+        return [report, frame, *super().get_urls()]
 
     def frame_view(self, request, object_id):
         """The kept frame of a scan, decrypted for staff who may see the event; every look is audited."""

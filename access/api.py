@@ -14,12 +14,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access import services
+from access import liveness, services
 from access.authentication import DeviceAuthentication
 from access.frames import MAX_BYTES, FrameRejected, read_frame
 from access.models import Scan
 from access.selectors import door_configuration
 from access.serializers import (
+    ChallengeAnswerSerializer,
     ConfirmRequestSerializer,
     DecisionSerializer,
     DoorConfigurationSerializer,
@@ -111,7 +112,9 @@ class ScanListView(DeviceView):
         request={"multipart/form-data": ScanRequestSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
-            200: OpenApiResponse(DecisionSerializer, description="Decided (the usual answer: decisions are made inline)."),
+            200: OpenApiResponse(DecisionSerializer, description="Decided (the usual answer: decisions are made inline), "
+                                 "or status `challenge`: show `challenge.message`, take `challenge.frames` frames "
+                                 "`challenge.interval_ms` apart and POST them to `challenge.answer_url`."),
             202: OpenApiResponse(ScanAcceptedSerializer, description="Still being decided: poll `poll_url`."),
             **ERRORS,
             413: _error("Larger than 5 MB (all frames together), more than 4096 px a side, or a decompression bomb."),
@@ -185,6 +188,52 @@ class ScanConfirmView(DeviceView):
         if scan is None:
             return Response({"detail": "No such scan for this device."}, status=status.HTTP_404_NOT_FOUND)
         scan = services.confirm_scan(device=request.auth, scan=scan, pin=data["pin"])
+        return _decision(scan, request)
+
+
+class ScanChallengeView(DeviceView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="door_scan_challenge_answer",
+        summary="Answer a scan's liveness challenge with a burst of frames",
+        description="Only for a scan whose decision came back with status `challenge`. The burst must show the person "
+                    "turning their head the asked way, the same face throughout, each frame passing the passive "
+                    "check. Then the scan is decided like any face scan (on the burst's first frame). The challenge "
+                    "is bound to the tablet it was issued to, expires after 20 s (the scan is then denied "
+                    "`liveness_failed`) and takes one answer.",
+        request={"multipart/form-data": ChallengeAnswerSerializer},
+        responses={
+            200: DecisionSerializer, **ERRORS,
+            403: _error("Wrong nonce."),
+            404: _error("No such scan for this device (another tablet's challenge is not found either)."),
+            409: _error("The challenge was already answered, or the scan has none."),
+            413: _error("The burst is larger than 8 MB, or a frame too large."),
+            415: _error("Not multipart, or a frame that is not a JPEG, PNG or WebP image."),
+        },
+    )
+    def post(self, request, scan_id: str):
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > liveness.BURST_MAX_BYTES + _MULTIPART_OVERHEAD:
+            raise Rejected(413, f"The burst is larger than {liveness.BURST_MAX_BYTES // (1024 * 1024)} MB.")
+        scan = _own_scan(request, scan_id)
+        if scan is None:
+            return Response({"detail": "No such scan for this device."}, status=status.HTTP_404_NOT_FOUND)
+        uploads = request.FILES.getlist("frames")
+        data = _valid(ChallengeAnswerSerializer, {"nonce": request.data.get("nonce", ""), "frames": uploads})
+        frames = []
+        for upload in data["frames"]:
+            try:
+                frames.append(read_frame(upload.read(MAX_BYTES + 1), upload.content_type or ""))
+            except FrameRejected as exc:
+                raise Rejected(exc.status, exc.detail) from None
+        try:
+            scan = services.answer_challenge(scan=scan, nonce=data["nonce"], frames=frames)
+        except liveness.ChallengeRefused as exc:
+            return Response({"detail": exc.detail}, status=exc.status)
         return _decision(scan, request)
 
 

@@ -17,6 +17,7 @@ TEXTS = {
     "look_in": _("Look at the camera to check in"),
     "look_out": _("Look at the camera to check out"),
     "checking": _("Checking…"),
+    "challenge_title": _("One more check: look at the camera and follow the arrow."),
     "use_pin": _("Use PIN instead"),
     "leaving": _("I am leaving"),
     "member_number": _("Member number"),

@@ -25,6 +25,9 @@ class Reason(StrEnum):
     NOT_CONFIRMED = "not_confirmed"
     # The decision could not be made (the engine failed, or the scan waited too long).
     UNAVAILABLE = "unavailable"
+    # The face was not shown to be a live person: a print, a screen, or a challenge not met
+    # (the access event says which layer: liveness_layer).
+    LIVENESS_FAILED = "liveness_failed"
 
 
 DENIED = {
@@ -41,6 +44,7 @@ DENIED = {
     Reason.CONFIRM_PIN: _("Please enter your PIN to confirm it is you."),
     Reason.NOT_CONFIRMED: _("No PIN was entered. Please scan again or use the PIN pad."),
     Reason.UNAVAILABLE: _("We could not check you in just now. Please try again or use your PIN."),
+    Reason.LIVENESS_FAILED: _("We could not confirm that you are here in person. Please try again, or use your PIN."),
 }
 WELCOME = pgettext_lazy("door greeting on entry", "Welcome, %(name)s!")
 GOODBYE = pgettext_lazy("door greeting on leaving", "Goodbye, %(name)s. See you soon!")
@@ -49,7 +53,7 @@ PENDING = _("One moment…")
 
 def door_message(*, language: str, status: str, reason: str, direction: str, first_name: str = "") -> str:
     with translation.override(language):
-        if status == "pending":
+        if status in ("pending", "challenge"):
             return str(PENDING)
         if status == "granted":
             return str(GOODBYE if direction == "out" else WELCOME) % {"name": first_name}

@@ -78,6 +78,9 @@ class Scan(models.Model):
         CONFIRM = "confirm", "Waiting for the PIN"
         GRANTED = "granted", "Granted"
         DENIED = "denied", "Denied"
+        # Waiting for the answer to a liveness challenge (access.liveness): not decided yet, but
+        # the tablet has its answer for now (the challenge) and need not poll.
+        CHALLENGE = "challenge", "Challenge"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     device = models.ForeignKey(DeviceToken, on_delete=models.CASCADE, related_name="scans")
@@ -85,7 +88,7 @@ class Scan(models.Model):
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="scans")
     method = models.CharField(max_length=8, choices=Method.choices)
     direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.IN)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     reason = models.CharField(max_length=32, blank=True)
     member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="scans")
     idempotency_key = models.CharField(max_length=128, blank=True)
@@ -121,7 +124,29 @@ class Scan(models.Model):
 
     @property
     def is_decided(self) -> bool:
+        """Nothing more to wait for: decided, or answered with a challenge."""
         return self.status != self.Status.PENDING
+
+
+class Challenge(models.Model):
+    """A liveness challenge issued to one door tablet for one scan (access.liveness): a random
+    instruction, a nonce (only its SHA-256 stored), a short expiry, one answer."""
+
+    scan = models.OneToOneField(Scan, on_delete=models.CASCADE, related_name="challenge")
+    device = models.ForeignKey(DeviceToken, on_delete=models.CASCADE, related_name="challenges")
+    instruction = models.CharField(max_length=16)
+    nonce_hash = models.CharField(max_length=64, editable=False)
+    trigger = models.CharField(max_length=16, blank=True, help_text="always, doubt, random or extra")
+    passive_score = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    tenancy_chain_path = "scan__centre__chain"
+    tenancy_centre_path = "scan__centre"
+
+    def __str__(self) -> str:
+        return f"Challenge {self.instruction} for scan {self.scan_id}"
 
 
 class AccessEvent(models.Model):
@@ -143,6 +168,12 @@ class AccessEvent(models.Model):
     reason = models.CharField(max_length=32)
     score = models.FloatField(null=True, blank=True)
     margin = models.FloatField(null=True, blank=True)
+    # Liveness (issue #17): the last layer the scan went through ("passive", "challenge"; for a
+    # `liveness_failed` event the layer that failed), the passive score, and the challenge's
+    # measures. Scores only: no frame is kept beyond the door-photo rules.
+    liveness_layer = models.CharField(max_length=16, blank=True, db_index=True)
+    liveness_score = models.FloatField(null=True, blank=True)
+    liveness_detail = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     tenancy_chain_path = "centre__chain"

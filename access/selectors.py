@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from datetime import timedelta
+
 from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from access.models import DeviceToken, Scan, Visit
@@ -53,3 +56,35 @@ def door_configuration(device: DeviceToken) -> dict:
         "open_now": is_open(centre, timezone.now()),
         "poll_interval_ms": POLL_INTERVAL_MS,
     }
+
+
+# Failed liveness checks at one door within one clock hour from which the admin flags the door:
+# a member who fails now and then does not reach it; someone trying prints or phones does.
+LIVENESS_BURST = 5
+
+
+def liveness_failures(events: QuerySet, *, since: datetime) -> list[dict]:
+    """Failed liveness checks per door and hour (newest first) among ``events`` (an already
+    scoped queryset of access events): door, centre, hour, count, which layer, and whether it
+    is a burst (``LIVENESS_BURST`` or more)."""
+    rows = (events.filter(reason="liveness_failed", at__gte=since).annotate(hour=TruncHour("at"))
+            .values("door_id", "door__name", "centre__name", "hour", "liveness_layer")
+            .annotate(n=Count("id")).order_by("-hour", "centre__name", "door__name"))
+    merged: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["door_id"], row["hour"])
+        entry = merged.setdefault(key, {"door": row["door__name"] or "(door removed)", "centre": row["centre__name"],
+                                        "hour": row["hour"], "failures": 0, "passive": 0, "challenge": 0})
+        entry["failures"] += row["n"]
+        if row["liveness_layer"] in ("passive", "challenge"):
+            entry[row["liveness_layer"]] += row["n"]
+    out = list(merged.values())
+    for entry in out:
+        entry["burst"] = entry["failures"] >= LIVENESS_BURST
+    return out
+
+
+def liveness_bursts(events: QuerySet, *, at: datetime | None = None, hours: int = 24) -> list[dict]:
+    """The bursts of the last ``hours`` hours (someone may be trying prints or screens)."""
+    at = at or timezone.now()
+    return [row for row in liveness_failures(events, since=at - timedelta(hours=hours)) if row["burst"]]

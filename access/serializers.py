@@ -41,6 +41,28 @@ class FirstNameSerializer(serializers.Serializer):
     first_name = serializers.CharField()
 
 
+class ChallengeSerializer(serializers.Serializer):
+    """A liveness challenge for the tablet to show (status `challenge`)."""
+
+    instruction = serializers.ChoiceField(choices=["turn_left", "turn_right"],
+                                          help_text="The member's own left or right (the camera image is not mirrored).")
+    message = serializers.CharField(help_text="The instruction for the screen, in the centre's language.")
+    nonce = serializers.CharField(allow_null=True, help_text="Send it back with the burst. Given once, in the answer "
+                                  "that issued the challenge (null when the scan is read again: start over).")
+    expires_at = serializers.DateTimeField()
+    frames = serializers.IntegerField(help_text="How many frames to send.")
+    interval_ms = serializers.IntegerField(help_text="How far apart to take them, in milliseconds.")
+    answer_url = serializers.CharField(help_text="Where to POST the burst.")
+
+
+class ChallengeAnswerSerializer(serializers.Serializer):
+    nonce = serializers.CharField(max_length=64)
+    frames = serializers.ListField(
+        child=serializers.FileField(), min_length=1, max_length=10,
+        help_text="The burst: 3 to 10 camera frames (JPEG, PNG or WebP), in the order taken, the first one looking "
+                  "at the camera; repeat the multipart field `frames` once per frame.")
+
+
 class DecisionSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.ChoiceField(
@@ -62,6 +84,24 @@ class DecisionSerializer(serializers.Serializer):
         path = reverse("door-scan-confirm", args=[scan.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
+    challenge = serializers.SerializerMethodField(help_text="Only with status `challenge`: what to ask of the person.")
+
+    @extend_schema_field(ChallengeSerializer(allow_null=True))
+    def get_challenge(self, scan: Scan) -> dict | None:
+        if scan.status != Scan.Status.CHALLENGE:
+            return None
+        from access import liveness
+
+        challenge = scan.challenge
+        request = self.context.get("request")
+        path = reverse("door-scan-challenge", args=[scan.pk])
+        return {
+            "instruction": challenge.instruction,
+            "message": liveness.instruction_message(instruction=challenge.instruction, language=scan.centre.door_language),
+            "nonce": getattr(scan, "issued_nonce", None), "expires_at": challenge.expires_at,
+            "frames": liveness.BURST_FRAMES, "interval_ms": liveness.BURST_INTERVAL_MS,
+            "answer_url": request.build_absolute_uri(path) if request else path,
+        }
 
     @extend_schema_field(serializers.ChoiceField(choices=[r.value for r in Reason], allow_null=True))
     def get_reason(self, scan: Scan) -> str | None:

@@ -13,13 +13,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from access import liveness as door_liveness
 from access import rules, stats
 from access.frames import Frame
 from access.messages import Reason
-from access.models import AccessEvent, DeviceToken, Door, Method, PinLockout, Scan, Visit
+from access.models import AccessEvent, Challenge, DeviceToken, Door, Method, PinLockout, Scan, Visit
 from consent.selectors import biometric_consent_active
 from justface import audit, private_files
 from justface.face.engine import DoorResult
+from justface.face.engine import Reason as FaceReason
+from justface.face.liveness import check_burst
 from justface.face_runtime import get_engine
 from justface.models import AuditEntry
 from members.faces import store_face_template
@@ -119,20 +122,24 @@ def open_scan(*, device: DeviceToken, method: str, direction: str, idempotency_k
     return scan, True
 
 
-def decide_face_scan(*, scan: Scan, frame: Frame, burst: Sequence[Frame] = ()) -> Scan:
+def decide_face_scan(*, scan: Scan, frame: Frame, burst: Sequence[Frame] = (),
+                     liveness: door_liveness.LivenessCheck | None = None) -> Scan:
     """Decide a face scan from one frame, or a burst of frames of the same visit (fused into one
-    template: FaceEngine.analyse_door_burst). The frame kept as door photo is the one whose
-    face was found first."""
+    template: FaceEngine.analyse_door_burst), under the centre's liveness policy. The frame kept
+    as door photo is the one whose face was found first."""
+    check = liveness or door_liveness.check_for(scan)
     frames = [frame, *burst]
     try:
-        verdict, shown = _face_verdict(scan, frames)
+        verdict, shown = _face_verdict(scan, frames, check)
     except Exception:
         # Never the frame or a template in a log line: the scan id is enough to find the case.
         logger.exception("Face decision failed for scan %s", scan.pk)
         verdict, shown = Verdict(Reason.UNAVAILABLE), frame
+    if verdict is CHALLENGE_ISSUED:
+        return scan  # status `challenge`: decided when the burst comes, or when the challenge expires
     if verdict.reason is Reason.CONFIRM_PIN:
         return _await_pin(scan, verdict, frame=shown.data)
-    return _decide(scan, verdict, frame=shown.data)
+    return _decide(scan, verdict, frame=shown.data, liveness=check)
 
 
 def _await_pin(scan: Scan, verdict: Verdict, *, frame: bytes) -> Scan:
@@ -176,20 +183,24 @@ def confirm_scan(*, device: DeviceToken, scan: Scan, pin: str) -> Scan:
     return _decide(scan, verdict)
 
 
-def _face_verdict(scan: Scan, frames: list[Frame]) -> tuple[Verdict, Frame]:
+def _face_verdict(scan: Scan, frames: list[Frame],
+                  check: door_liveness.LivenessCheck | None = None) -> tuple[Verdict, Frame]:
     """The verdict, and the frame that showed the face (the first frame when none did)."""
     centre, now = scan.centre, timezone.now()
+    check = check or door_liveness.LivenessCheck()
     if scan.direction == "in" and not rules.is_open(centre, now):
         return Verdict(Reason.OUTSIDE_OPENING_HOURS), frames[0]  # no face is analysed while closed
     if not _engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
         return Verdict(Reason.UNAVAILABLE), frames[0]
     try:
         engine = get_engine()
-        result = (engine.analyse_door_frame(frames[0].image) if len(frames) == 1
-                  else engine.analyse_door_burst([f.image for f in frames]))
+        result = (engine.analyse_door_frame(frames[0].image, liveness_threshold=check.threshold) if len(frames) == 1
+                  else engine.analyse_door_burst([f.image for f in frames], liveness_threshold=check.threshold))
     finally:
         _engine_slot.release()
     frame = frames[result.frame]
+    if (step := _liveness_step(scan, result, check)) is not None:
+        return step, frame
     if not result.ok:
         return Verdict(_ENGINE_REASONS.get(str(result.reason), Reason.POOR_QUALITY)), frame
     return _identified_verdict(scan, frame, result, now), frame
@@ -227,6 +238,80 @@ def _confirm_verdict(centre: Centre, found: Identification) -> Verdict:
         return Verdict(Reason.NOT_RECOGNISED, score=found.score, margin=found.margin)
     member.chain = centre.chain
     return Verdict(Reason.CONFIRM_PIN, member, found.score, found.margin)
+
+
+# --- liveness (issue #17): a step of its own, before identification ------------------------
+
+CHALLENGE_ISSUED = Verdict(Reason.UNAVAILABLE)  # sentinel: the scan waits for a challenge's answer
+
+
+def _liveness_step(scan: Scan, result: DoorResult, check: door_liveness.LivenessCheck) -> Verdict | None:
+    """The centre's liveness policy on a door frame the engine has analysed (access.liveness).
+    A Verdict refuses (``liveness_failed``); CHALLENGE_ISSUED parks the scan until its burst
+    comes; None lets the usual decision go on (identification and the rest)."""
+    if not check.active:
+        return None
+    check.passive = result.liveness if result.liveness is not None else check.passive
+    if result.reason == FaceReason.NOT_LIVE:
+        check.layer = "passive"
+        return Verdict(Reason.LIVENESS_FAILED)
+    if not result.ok:
+        return None  # no face, two faces, poor quality: the usual answers
+    if check.challenge_passed:
+        return None
+    check.layer = "passive"
+    check.trigger = door_liveness.challenge_trigger(scan.centre, check.passive)
+    if check.trigger:
+        door_liveness.issue_challenge(scan=scan, check=check)
+        return CHALLENGE_ISSUED
+    return None
+
+
+def answer_challenge(*, scan: Scan, nonce: str, frames: list[Frame]) -> Scan:
+    """The burst a tablet sends in answer to its scan's challenge: checked (the head turned the
+    asked way, a live 3-D face, the same face throughout, each frame passing the passive check),
+    then, if it passes, the scan is decided like any face scan on the burst's first frame.
+    Raises ChallengeRefused for a wrong nonce, another device's challenge, or a second answer."""
+    challenge = door_liveness.claim_challenge(scan=scan, nonce=nonce)
+    if challenge is None:  # expired before its answer came
+        return expire_challenge(scan)
+    check = door_liveness.check_from_challenge(challenge, scan.centre)
+    if not door_liveness.reopen_for_decision(scan):
+        return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
+    try:
+        if not _engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
+            return _decide(scan, Verdict(Reason.UNAVAILABLE), liveness=check)
+        try:
+            engine = get_engine()
+            burst = check_burst(engine, [f.image for f in frames], challenge.instruction, passive=engine.passive,
+                                passive_threshold=door_liveness.passive_threshold())
+        finally:
+            _engine_slot.release()
+        check.challenge = burst.as_record()
+        if not burst.ok:
+            return _decide(scan, Verdict(Reason.LIVENESS_FAILED), liveness=check)
+        check.challenge_passed = True
+        return decide_face_scan(scan=scan, frame=frames[burst.first], liveness=check)
+    except Exception:
+        logger.exception("Challenge answer failed for scan %s", scan.pk)
+        return _decide(scan, Verdict(Reason.UNAVAILABLE), liveness=check)
+
+
+def expire_challenge(scan: Scan) -> Scan:
+    """A challenge nobody answered in time: the scan is decided `liveness_failed` (layer
+    challenge), so it ends with one access event like every scan."""
+    challenge = Challenge.objects.filter(scan=scan).first()
+    if not door_liveness.reopen_for_decision(scan):
+        return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
+    check = door_liveness.check_from_challenge(challenge, scan.centre) if challenge else door_liveness.LivenessCheck()
+    check.challenge = {"why": "unanswered"}
+    return _decide(scan, Verdict(Reason.LIVENESS_FAILED), liveness=check)
+
+
+def expire_stale_challenges(*, at: datetime | None = None) -> int:
+    at = at or timezone.now()
+    stale = Scan.objects.select_related("centre__chain").filter(status=Scan.Status.CHALLENGE, challenge__expires_at__lte=at)
+    return sum(1 for scan in stale if expire_challenge(scan).reason == Reason.LIVENESS_FAILED)
 
 
 def _identify_by_previous_model(chain_id: int, frame: Frame, result: DoorResult) -> Identification | None:
@@ -390,6 +475,8 @@ def forget_member_number(*, chain_id: int, member_number_hash: str) -> int:
 
 def expire_scan_if_stale(scan: Scan, *, at: datetime | None = None) -> Scan:
     at = at or timezone.now()
+    if scan.status == Scan.Status.CHALLENGE and Challenge.objects.filter(scan=scan, expires_at__lte=at).exists():
+        return expire_challenge(scan)
     # A grey-zone scan whose PIN is being checked is pending again: its clock runs from the window.
     timeout = DECISION_TIMEOUT + (CONFIRM_WINDOW if scan.method == Method.FACE_PIN else timedelta(0))
     if scan.status == Scan.Status.PENDING and scan.created_at <= at - timeout:
@@ -404,7 +491,9 @@ def expire_stale_scans(*, at: datetime | None = None) -> int:
     stale = Scan.objects.select_related("centre__chain", "member").filter(
         Q(status=Scan.Status.PENDING, created_at__lte=at - DECISION_TIMEOUT)
         | Q(status=Scan.Status.CONFIRM, created_at__lte=at - CONFIRM_WINDOW))
-    return sum(1 for scan in stale if expire_scan_if_stale(scan, at=at).reason in (Reason.UNAVAILABLE, Reason.NOT_CONFIRMED))
+    expired = sum(1 for scan in stale
+                  if expire_scan_if_stale(scan, at=at).reason in (Reason.UNAVAILABLE, Reason.NOT_CONFIRMED))
+    return expired + expire_stale_challenges(at=at)  # challenges nobody answered: liveness_failed
 
 
 def _frame_deadline(policy: ChainPolicy, verdict: Verdict, visit_ends: datetime | None, now: datetime) -> datetime | None:
@@ -414,7 +503,8 @@ def _frame_deadline(policy: ChainPolicy, verdict: Verdict, visit_ends: datetime 
     return now + timedelta(hours=policy.denied_frame_hours) if policy.denied_frame_hours else None
 
 
-def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None) -> Scan:
+def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None,
+            liveness: door_liveness.LivenessCheck | None = None) -> Scan:
     """Record the decision once: scan, access event and visit in one transaction. If the scan
     was decided meanwhile (expired by a sweeper), that decision stands and is returned."""
     now = timezone.now()
@@ -443,7 +533,7 @@ def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None) -> Scan
             event = AccessEvent.objects.create(
                 centre_id=scan.centre_id, door_id=scan.door_id, member=verdict.member, scan=scan, method=scan.method,
                 direction=scan.direction, decision=scan.status, reason=scan.reason, score=verdict.score,
-                margin=verdict.margin,
+                margin=verdict.margin, **(liveness.record() if liveness else {}),
             )
             if verdict.granted:
                 _record_presence(scan, now, visit_ends)

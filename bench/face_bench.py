@@ -118,6 +118,13 @@ def bench_model(model: str, backend: str, threads: int, frames: list[Image.Image
                                                  backend=backend, num_threads=threads, onnx_dir=str(models_dir)))
     frame_iter = iter(frames * 100)
     door = timed(lambda: engine.analyse_door_frame(next(frame_iter)), runs=100, warmup=5)
+    # The same with the passive liveness check (issue #17); threshold 0 so that every frame also
+    # gets its template: the difference of the medians is what the check adds to a door frame.
+    door_live = timed(lambda: engine.analyse_door_frame(next(frame_iter), liveness_threshold=0.0), runs=100, warmup=5)
+    door_again = timed(lambda: engine.analyse_door_frame(next(frame_iter)), runs=100, warmup=5)
+    faces = [(f, engine.detector.detect(f, 80, 320)[0]) for f in frames[:16]]
+    face_iter = iter(faces * 100)
+    passive = timed(lambda: engine.passive.score(*next(face_iter)), runs=100, warmup=5)
     detect = timed(lambda: engine.detector.detect(next(frame_iter), 80, 320), runs=100, warmup=5)
     failures = [r.reason for r in map(engine.analyse_door_frame, frames) if not r.ok]
     crops = np.stack([engine.crop(f, engine.detector.detect(f, 80, 320)[0]) for f in frames[:16]])
@@ -136,6 +143,11 @@ def bench_model(model: str, backend: str, threads: int, frames: list[Image.Image
         del gallery
     return {
         "door_frame_ms": door,
+        "door_frame_liveness_ms": door_live,
+        "door_frame_again_ms": door_again,
+        # Added by the passive check: with liveness minus the mean of the runs before and after.
+        "liveness_added_ms": door_live["median"] - (door["median"] + door_again["median"]) / 2,
+        "passive_liveness_ms": passive,
         "raw_library_door_frame_ms": raw_door,
         "detect_ms": detect,
         "embed_ms": embed,
@@ -180,6 +192,9 @@ def main() -> None:
     for model, r in models.items():
         print(f"== {model} ({r['dim']}-d)")
         print(f"door frame 640x480 -> template: {_ms(r['door_frame_ms'])} ({r['door_frame_failures']} of {r['frames']} frames refused)")
+        print(f"  with passive liveness:        {_ms(r['door_frame_liveness_ms'])} (adds {r['liveness_added_ms']:.1f} ms to "
+              f"the median; without, again: {_ms(r['door_frame_again_ms'])})")
+        print(f"  passive liveness alone:       {_ms(r['passive_liveness_ms'])}")
         print(f"  the raw libraries, same work: {_ms(r['raw_library_door_frame_ms'])}")
         print(f"  of which detection (MTCNN):   {_ms(r['detect_ms'])}")
         print(f"one template:                   {_ms(r['embed_ms'])}")

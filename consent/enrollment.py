@@ -3,12 +3,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from consent.selectors import biometric_consent_active
 from justface import private_files
 from justface.face_messages import enrollment_message
 from justface.face_runtime import get_engine
 from members.faces import move_template, store_face_template
-from members.models import FaceTemplate, Member
+from justface.face.liveness import THRESHOLD
+from members.models import FaceTemplate, Liveness, Member
+
+
+def passive_threshold() -> float:
+    value = getattr(settings, "FACE_LIVENESS_THRESHOLD", None)
+    return THRESHOLD if value is None else value
 
 
 @dataclass(frozen=True)
@@ -22,11 +30,20 @@ def enroll_face(*, member: Member, image: bytes, actor) -> EnrollmentOutcome:
     if not biometric_consent_active(member):
         return EnrollmentOutcome(False, "no_consent", enrollment_message("no_consent"))
     engine = get_engine()
-    result = engine.analyse_enrollment(image)
+    result = engine.analyse_enrollment(image, liveness_threshold=enrollment_liveness_threshold(member))
     if not result.ok:
+        # not_live: a photo of a photo or of a screen; no template is made of it (issue #17).
         return EnrollmentOutcome(False, result.reason, enrollment_message(result.reason))
     store_face_template(member=member, template=result.template, model_name=engine.model, photo=image, actor=actor)
     return EnrollmentOutcome(True, "ok", "")
+
+
+def enrollment_liveness_threshold(member: Member) -> float | None:
+    """Every enrollment photo passes the passive liveness check, unless the member's home centre
+    has liveness switched off (then enrollment is exactly as before)."""
+    if member.home_centre.liveness == Liveness.OFF:
+        return None
+    return passive_threshold()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ def biometric_facts(policy: ChainPolicy) -> list[str]:
         _("What we store: a face template, a list of numbers computed from your photo that only our system can compare. It is encrypted.") + " " + photo,
         _("What it is used for: only to recognise you at the door of your centres. Never for anything else, never shared."),
         how_long,
+        _("At the door, and when you add a photo, we also check that the face is a live person and not a printed photo or a screen (a passive check of the picture, sometimes a request to turn your head a little). Only scores are recorded, no extra picture is kept."),
         _("Withdrawing is one click, at any time. Your template and photos are then erased at once."),
         _("If we move to a better recognition method, your template is computed again, from your kept photo or from a clear picture the door takes when it recognises you; the old template is then erased. Your consent covers this; nothing else changes."),
     ]

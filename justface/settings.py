@@ -270,6 +270,11 @@ FACE_STRANGER_RATE = env.float("FACE_STRANGER_RATE", default=None)
 FACE_CONFIRM_RATE = env.float("FACE_CONFIRM_RATE", default=None)
 # Enrollment photos kept per member as templates (the newest; more photos, fewer refusals).
 FACE_TEMPLATES_PER_MEMBER = env.int("FACE_TEMPLATES_PER_MEMBER", default=3)
+# Passive liveness (justface/face/liveness.py): below the threshold a face is taken for a print
+# or a screen; from it up to FACE_LIVENESS_DOUBT the score is in doubt (a centre on the default
+# policy then asks for the head-turn challenge). Unset: the calibrated defaults (docs/face-engine.md).
+FACE_LIVENESS_THRESHOLD = env.float("FACE_LIVENESS_THRESHOLD", default=None)
+FACE_LIVENESS_DOUBT = env.float("FACE_LIVENESS_DOUBT", default=None)
 
 LOGGING = {
     "version": 1,

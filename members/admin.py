@@ -47,7 +47,7 @@ class ChainAdmin(ScopedAdmin):
 
 @admin.register(Centre)
 class CentreAdmin(ScopedAdmin):
-    list_display = ["name", "chain", "time_zone", "language"]
+    list_display = ["name", "chain", "time_zone", "language", "liveness"]
     list_filter = ["chain"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

@@ -5,6 +5,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields.fields import (
@@ -59,7 +60,18 @@ class Chain(models.Model):
         return ChainPolicy.from_settings(self.settings)
 
 
+class Liveness(models.TextChoices):
+    """How a centre's doors check that the face is a live person (docs/door.md, *Liveness*)."""
+
+    OFF = "off", "Off (no liveness check)"
+    PASSIVE = "passive", "Passive check only"
+    CHALLENGE_ALWAYS = "challenge_always", "Passive check plus head-turn challenge on every entry"
+    CHALLENGE_IN_DOUBT = "challenge_in_doubt", "Passive check; head-turn challenge when in doubt"
+
+
 class Centre(models.Model):
+    Liveness = Liveness
+
     chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="centres")
     name = models.CharField(max_length=200)
     slug = models.SlugField()
@@ -67,6 +79,14 @@ class Centre(models.Model):
     time_zone = models.CharField(max_length=64, default="Europe/Copenhagen", validators=[validate_time_zone])
     language = models.CharField(max_length=2, choices=Language.choices, blank=True, help_text="Door language; blank: the chain's.")
     opening_hours = models.JSONField(default=dict, blank=True, validators=[validate_opening_hours], help_text='{"mon": [["06:00", "22:00"]], ...}; a day left out is closed.')
+    liveness = models.CharField(
+        max_length=24, choices=Liveness.choices, default=Liveness.CHALLENGE_IN_DOUBT,
+        help_text="Checks that a face at the door (and in an enrollment photo of a member of this centre) is a live "
+                  "person, not a print or a screen. 'When in doubt': a passive score in the grey band, or a random "
+                  "share of entries, get the head-turn challenge.")
+    liveness_challenge_percent = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="'When in doubt' only: this percentage of face entries also gets the challenge, at random.")
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = "id"

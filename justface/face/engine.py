@@ -18,6 +18,7 @@ from . import backend
 from .config import EngineConfig
 from .detect import Detection, Detector
 from .image import ImageError, brightness, decode_image, sharpness
+from .liveness import PassiveLiveness
 
 QUALITY_SIZE = 128  # face box resampled to this size for the quality measures
 
@@ -34,6 +35,7 @@ class Reason(StrEnum):
     TOO_BRIGHT = "too_bright"
     BLURRY = "blurry"
     POOR_QUALITY = "poor_quality"  # door frames: any quality floor missed
+    NOT_LIVE = "not_live"  # the passive liveness check took the face for a print or a screen
 
 
 # Sentences for members and the door screen, keyed by reason (translate by key).
@@ -50,6 +52,7 @@ MESSAGES: dict[Reason, str] = {
     Reason.TOO_BRIGHT: "This photo is too bright. Please avoid strong light on or behind your face.",
     Reason.BLURRY: "This photo is blurry. Please hold still and take it again.",
     Reason.POOR_QUALITY: "Please stand still and look at the camera.",
+    Reason.NOT_LIVE: "Please take a photo of yourself, not of a photo or a screen.",
 }
 
 
@@ -71,6 +74,7 @@ class FaceResult:
     faces: int = 0  # faces found
     frame: int = 0  # of a burst: the frame whose face ``detection`` is
     frames_used: int = 1  # of a burst: the frames whose templates were fused
+    liveness: float | None = None  # passive liveness score (p_real, 0-1), when it was asked for
 
     @property
     def ok(self) -> bool:
@@ -90,6 +94,17 @@ class FaceEngine:
         nets = backend.load(config)
         self.detector = Detector(nets.mtcnn, config.mtcnn_thresholds, config.mtcnn_factor)
         self.recognizer = nets.recognizer
+        self._passive: PassiveLiveness | None = None
+        self._passive_lock = threading.Lock()
+
+    @property
+    def passive(self) -> PassiveLiveness:
+        """The passive liveness nets (liveness.py), loaded on first use."""
+        if self._passive is None:
+            with self._passive_lock:
+                if self._passive is None:
+                    self._passive = PassiveLiveness(threads=self.config.num_threads)
+        return self._passive
 
     @property
     def model(self) -> str:
@@ -99,7 +114,7 @@ class FaceEngine:
     def dim(self) -> int:
         return self.recognizer.dim
 
-    def analyse_enrollment(self, image: bytes | Image.Image) -> EnrollmentResult:
+    def analyse_enrollment(self, image: bytes | Image.Image, *, liveness_threshold: float | None = None) -> EnrollmentResult:
         """Gate a member's enrollment photo; on success return its template.
 
         Rules, in order: a readable image; at least one face; no second face whose box is
@@ -108,7 +123,9 @@ class FaceEngine:
         second person beside them is not); then the largest face must reach the floors for
         probability, size, brightness (both ends) and sharpness. Size is checked before
         sharpness because a small face is blurry once enlarged, and "come closer" is the
-        useful advice.
+        useful advice. With ``liveness_threshold``, last, the face must pass the passive
+        liveness check (``not_live``: a photo of a photo or of a screen); no template is made
+        of a face that fails it.
         """
         gate = self.config.enrollment
         try:
@@ -137,7 +154,10 @@ class FaceEngine:
         for failed, reason in checks:
             if failed:
                 return FaceResult(reason, detection=face, quality=quality, faces=len(faces))
-        return FaceResult(None, self.enrollment_template(self.crop(img, face)), face, quality, len(faces))
+        live = None if liveness_threshold is None else self.passive.score(img, face)
+        if live is not None and live < liveness_threshold:
+            return FaceResult(Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live)
+        return FaceResult(None, self.enrollment_template(self.crop(img, face)), face, quality, len(faces), live)
 
     def enrollment_template(self, crop: np.ndarray) -> np.ndarray:
         """The template of an enrollment crop averaged with its mirror image: a steadier
@@ -146,12 +166,14 @@ class FaceEngine:
         both = self.embed(np.stack([crop, np.ascontiguousarray(crop[:, ::-1])])).sum(axis=0)
         return both / np.linalg.norm(both)
 
-    def analyse_door_frame(self, image: bytes | Image.Image) -> DoorResult:
+    def analyse_door_frame(self, image: bytes | Image.Image, *, liveness_threshold: float | None = None) -> DoorResult:
         """Template of the dominant face of a door-camera frame.
 
         ``multiple_faces`` when a second face is at least ``tailgate_face_area`` of the
         dominant face's area (two people at the door); smaller faces further back are
-        ignored. ``poor_quality`` when any floor is missed.
+        ignored. ``poor_quality`` when any floor is missed. With ``liveness_threshold`` the
+        gated face's passive liveness score is measured (``liveness``); below the threshold the
+        answer is ``not_live`` and no template is made.
         """
         gate = self.config.door
         try:
@@ -171,19 +193,24 @@ class FaceEngine:
             or not gate.min_brightness <= quality.brightness <= gate.max_brightness
         ):
             return FaceResult(Reason.POOR_QUALITY, detection=face, quality=quality, faces=len(faces))
-        return FaceResult(None, self.embed(self.crop(img, face)[None])[0], face, quality, len(faces))
+        live = None if liveness_threshold is None else self.passive.score(img, face)
+        if live is not None and live < liveness_threshold:
+            return FaceResult(Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live)
+        return FaceResult(None, self.embed(self.crop(img, face)[None])[0], face, quality, len(faces), live)
 
-    def analyse_door_burst(self, images: Sequence[bytes | Image.Image]) -> DoorResult:
+    def analyse_door_burst(self, images: Sequence[bytes | Image.Image], *,
+                           liveness_threshold: float | None = None) -> DoorResult:
         """One template from a short burst of frames of the same visit: each frame is analysed as
         ``analyse_door_frame``; the templates of the frames with one good face are averaged (a
         steadier probe than any single frame). Refused as ``multiple_faces`` when any frame shows
         two people, and as ``poor_quality`` when the good frames do not show the same face
         (their templates less similar than ``DoorGate.burst_same_face``). No good frame: the
-        first frame's reason."""
-        results = [self.analyse_door_frame(image) for image in images]
-        crowded = next((r for r in results if r.reason is Reason.MULTIPLE_FACES), None)
-        if crowded is not None:
-            return crowded
+        first frame's reason. With ``liveness_threshold``, a frame that fails the passive check
+        fails the burst (``not_live``), and the burst's score is its lowest frame's."""
+        results = [self.analyse_door_frame(image, liveness_threshold=liveness_threshold) for image in images]
+        refused = next((r for r in results if r.reason in (Reason.MULTIPLE_FACES, Reason.NOT_LIVE)), None)
+        if refused is not None:
+            return refused
         good = [(n, r) for n, r in enumerate(results) if r.ok]
         if not good:
             return results[0]
@@ -192,7 +219,9 @@ class FaceEngine:
             return FaceResult(Reason.POOR_QUALITY, faces=good[0][1].faces)
         fused = templates.sum(axis=0)
         first_frame, first = good[0]
-        return replace(first, template=fused / np.linalg.norm(fused), frame=first_frame, frames_used=len(good))
+        scores = [r.liveness for _, r in good if r.liveness is not None]
+        return replace(first, template=fused / np.linalg.norm(fused), frame=first_frame, frames_used=len(good),
+                       liveness=min(scores) if scores else None)
 
     def fit_for_enrollment(self, result: FaceResult) -> bool:
         """Whether an accepted door frame's face also meets the enrollment floors (probability,

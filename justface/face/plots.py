@@ -112,3 +112,30 @@ def draw_det(ax, panel: Panel, *, scale: str = "log") -> None:
     ax.set_title(panel.title, fontsize=10)
     ax.legend(fontsize=8, loc="upper right")
     ax.text(0.01, 0.01, "rates of 0 drawn at the lower edge", transform=ax.transAxes, fontsize=7, alpha=0.6)
+
+
+def plot_score_distributions(path: str | Path, scores: Mapping[str, Sequence[float]], *, threshold: float,
+                             doubt_below: float | None = None, title: str = "Passive liveness scores") -> Path:
+    """Histograms of scores per class (0-1) with the threshold (and the upper edge of the grey
+    band) drawn in, as a PNG."""
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    try:
+        bins = np.linspace(0, 1, 41)
+        for n, (label, values) in enumerate(scores.items()):
+            values = np.asarray(values, dtype=float)
+            if len(values):
+                ax.hist(values, bins=bins, alpha=0.5, color=f"C{n}", label=f"{label} ({len(values)})",
+                        weights=np.full(len(values), 1 / len(values)))
+        ax.axvline(threshold, color="k", linestyle="--", label=f"threshold {threshold:.2f}")
+        if doubt_below is not None:
+            ax.axvline(doubt_below, color="grey", linestyle=":", label=f"in doubt below {doubt_below:.2f}")
+        ax.set_xlabel("p_real (mean softmax[1] of both MiniFASNets)")
+        ax.set_ylabel("fraction of the class's faces")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8, loc="upper center")
+        fig.tight_layout()
+        path = Path(path)
+        fig.savefig(path, format="png", dpi=110)
+    finally:
+        plt.close(fig)
+    return path

@@ -132,7 +132,7 @@ def test_the_schema_documents_the_door_api(client):
             "/api/v1/door/heartbeat/"} <= set(schema["paths"])
     decision = schema["components"]["schemas"]["Decision"]["properties"]
     assert set(decision) == {"id", "status", "reason", "message", "member", "method", "direction", "decided_at",
-                             "confirm_url"}
+                             "confirm_url", "challenge"}
     statuses = schema["components"]["schemas"][decision["status"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"]
     assert "confirm" in statuses
     confirm = schema["paths"]["/api/v1/door/scans/{scan_id}/confirm/"]["post"]

@@ -166,7 +166,8 @@ def test_manager_adds_centre_to_own_chain_with_validation(login, world):
     errors = str(bad.context["adminform"].form.errors)
     assert "not a known time zone" in errors and "is not before" in errors
     good = manager.post("/admin/members/centre/add/", {"chain": world.chain_a.pk, "name": "New", "slug": "new",
-                                                        "time_zone": "Europe/Copenhagen", "opening_hours": '{"mon": [["06:00", "22:00"]]}'})
+                                                        "time_zone": "Europe/Copenhagen", "opening_hours": '{"mon": [["06:00", "22:00"]]}',
+                                                        "liveness": "challenge_in_doubt", "liveness_challenge_percent": 5})
     assert good.status_code == 302 and world.chain_a.centres.filter(slug="new").exists()
     assert AuditEntry.objects.filter(action="centre.add", chain_id=world.chain_a.pk).exists()
 

@@ -123,6 +123,40 @@
     return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
   }
 
+  // --- liveness challenge ------------------------------------------------------------------------
+  // The server may answer a scan with status "challenge": show the instruction (an arrow and a
+  // sentence, the member's own left or right), take `frames` frames `interval_ms` apart while
+  // they turn, and send them as one burst. The answer is the scan's decision.
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  async function answerChallenge(decision) {
+    const challenge = decision.challenge;
+    if (!challenge || !challenge.nonce) return { status: "denied", message: t("offline") };
+    const box = $("challenge");
+    // The preview is mirrored, so the member's left is the screen's left: the arrow points there.
+    $("challenge-arrow").textContent = challenge.instruction === "turn_left" ? "\u2190" : "\u2192";
+    $("challenge-text").textContent = challenge.message;
+    box.hidden = false;
+    $("result").className = "";
+    $("result").textContent = "";
+    try {
+      await sleep(400);  // time to read before the first frame: it should still face the camera
+      const form = new FormData();
+      form.append("nonce", challenge.nonce);
+      for (let i = 0; i < challenge.frames; i++) {
+        form.append("frames", await grabFrame(), `frame${i}.jpg`);
+        if (i + 1 < challenge.frames) await sleep(challenge.interval_ms);
+      }
+      box.hidden = true;
+      $("result").className = "pending";
+      $("result").textContent = t("checking");
+      return await finalDecision(await api(`scans/${decision.id}/challenge/`, { method: "POST", body: form }), "camera_off");
+    } finally {
+      box.hidden = true;
+    }
+  }
+
   async function sendFrame(sample) {
     busy = true;
     $("result").className = "pending";
@@ -134,7 +168,8 @@
         form.append(n === 1 ? "image" : `image${n}`, await grabFrame(), `frame${n}.jpg`);
       }
       form.append("direction", direction);
-      const decision = await finalDecision(await postOnce("scans/", form), "camera_off");
+      let decision = await finalDecision(await postOnce("scans/", form), "camera_off");
+      if (decision.status === "challenge") decision = await answerChallenge(decision);
       if (decision.reason === "no_face") background = sample;  // remember what an empty door looks like
       if (decision.status === "confirm") openPinPad(decision);
       else showResult(decision);
