@@ -72,9 +72,9 @@ class FaceResult:
     detection: Detection | None = None
     quality: Quality | None = None
     faces: int = 0  # faces found
+    liveness: float | None = None  # passive liveness score (p_real, 0-1), when it was asked for
     frame: int = 0  # of a burst: the frame whose face ``detection`` is
     frames_used: int = 1  # of a burst: the frames whose templates were fused
-    liveness: float | None = None  # passive liveness score (p_real, 0-1), when it was asked for
 
     @property
     def ok(self) -> bool:
