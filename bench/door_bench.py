@@ -133,7 +133,9 @@ def seed(args) -> tuple[list[str], list[bytes]]:
 
     chain = Chain.objects.create(name="Bench Fitness", slug="bench", organisation_number="DK00000000", country="DK",
                                  default_language="da", dpo_email="dpo@bench.example")
-    centre = Centre.objects.create(chain=chain, name="Bench Centre", slug="bench")  # no hours: always open
+    # No hours: always open. The passive liveness check runs on every frame (its cost is part of the
+    # door's); a bench cannot turn its head, so no challenge is asked.
+    centre = Centre.objects.create(chain=chain, name="Bench Centre", slug="bench", liveness="passive")
     tokens = [issue_device_token(door=Door.objects.create(centre=centre, name=f"Door {n}"), actor=None)[1]
               for n in range(max(args.tablets, 1))]
     body = "Face scan consent (bench)."
