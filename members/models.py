@@ -33,7 +33,7 @@ class Chain(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), unique=True)
     organisation_number = models.CharField(_("organisation number"), max_length=32, help_text=_("CVR or organisasjonsnummer."))
-    country = models.CharField(_("country"), max_length=2, choices=[("DK", "Denmark"), ("NO", "Norway"), ("SE", "Sweden"), ("FI", "Finland")])
+    country = models.CharField(_("country"), max_length=2, choices=[("DK", _("Denmark")), ("NO", _("Norway")), ("SE", _("Sweden")), ("FI", _("Finland"))])
     default_language = models.CharField(_("default language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
     dpo_name = models.CharField(_("DPO name"), max_length=200, blank=True)
     dpo_email = models.EmailField(_("DPO e-mail"))
