@@ -7,6 +7,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from access import selectors, services
 from access.models import AccessEvent, DeviceToken, Door, Visit
@@ -45,14 +46,14 @@ class DoorAdmin(ScopedAdmin):
         # A new door gets its tablet's token straight away.
         return self._show_tokens(request, [obj])
 
-    @admin.action(description="Issue a new device token (shown once)", permissions=["change"])
+    @admin.action(description=_("Issue a new device token (shown once)"), permissions=["change"])
     def issue_token(self, request, queryset):
         return self._show_tokens(request, list(queryset.select_related("centre")))
 
     def _show_tokens(self, request, doors):
         issued = [(door, services.issue_device_token(door=door, actor=request.user)[1]) for door in doors]
         response = TemplateResponse(request, "admin/access/door/token_issued.html", {
-            **self.admin_site.each_context(request), "title": "Device token issued", "issued": issued, "opts": self.model._meta,
+            **self.admin_site.each_context(request), "title": _("Device token issued"), "issued": issued, "opts": self.model._meta,
         })
         add_never_cache_headers(response)  # the token must not linger in any cache
         return response
@@ -73,15 +74,15 @@ class DeviceTokenAdmin(ScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the row keeps when the tablet was last seen
 
-    @admin.action(description="Revoke selected tokens (immediately)", permissions=["change"])
+    @admin.action(description=_("Revoke selected tokens (immediately)"), permissions=["change"])
     def revoke(self, request, queryset):
         revoked = sum(services.revoke_device_token(token=token, actor=request.user) for token in queryset.select_related("door__centre"))
-        self.message_user(request, f"{revoked} token(s) revoked; their tablets are refused from now on.", messages.SUCCESS)
+        self.message_user(request, _("%(count)s token(s) revoked; their tablets are refused from now on.") % {"count": revoked}, messages.SUCCESS)
 
-    @admin.action(description="Unlock the PIN pad of selected tablets (after too many wrong PINs)", permissions=["change"])
+    @admin.action(description=_("Unlock the PIN pad of selected tablets (after too many wrong PINs)"), permissions=["change"])
     def unlock_pin_pad(self, request, queryset):
         unlocked = sum(services.unlock_pin_pad(device=token, actor=request.user) for token in queryset.select_related("door__centre"))
-        self.message_user(request, f"{unlocked} PIN pad(s) unlocked.", messages.SUCCESS)
+        self.message_user(request, _("%(count)s PIN pad(s) unlocked.") % {"count": unlocked}, messages.SUCCESS)
 
 
 class ReadOnlyAdmin(ScopedAdmin):
@@ -120,13 +121,13 @@ class AccessEventAdmin(ReadOnlyAdmin):
             "days": self.LIVENESS_REPORT_DAYS, "burst": selectors.LIVENESS_BURST, "opts": self.model._meta,
         })
 
-    @admin.display(description="Door photo")
+    @admin.display(description=_("Door photo"))
     def door_photo(self, event):
         if not (event.scan and event.scan.frame_file):
-            return "None kept (deleted at check-out or at its deadline, or never kept)."
+            return _("None kept (deleted at check-out or at its deadline, or never kept).")
         until = timezone.localtime(event.scan.frame_expires_at)
-        return format_html('<img src="frame/" alt="Door photo" style="max-width:320px"><br>Deleted at the latest {}.',
-                           f"{until:%Y-%m-%d %H:%M}")
+        return format_html('<img src="frame/" alt="{}" style="max-width:320px"><br>{}', _("Door photo"),
+                           _("Deleted at the latest %(when)s.") % {"when": f"{until:%Y-%m-%d %H:%M}"})
 
     def get_urls(self):
         frame = path("<path:object_id>/frame/", self.admin_site.admin_view(self.frame_view), name="access_accessevent_frame")
@@ -145,11 +146,11 @@ class AccessEventAdmin(ReadOnlyAdmin):
 
 
 class InsideNowFilter(admin.SimpleListFilter):
-    title = "inside now"
+    title = _("inside now")
     parameter_name = "inside"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Inside now"), ("no", "Left or ended")]
+        return [("yes", _("Inside now")), ("no", _("Left or ended"))]
 
     def queryset(self, request, queryset):
         inside = selectors.open_visits(at=timezone.now()).values("pk")

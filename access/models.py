@@ -11,9 +11,9 @@ from members.models import Centre, Chain, Member
 
 
 class Door(models.Model):
-    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="doors")
-    name = models.CharField(max_length=100)
-    created_at = models.DateTimeField(auto_now_add=True)
+    centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.PROTECT, related_name="doors")
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     tenancy_chain_path = "centre__chain"
     tenancy_centre_path = "centre"
@@ -31,14 +31,14 @@ class Door(models.Model):
 class DeviceToken(models.Model):
     """A door tablet's credential: only a hash of the token is stored; revocation is immediate."""
 
-    door = models.ForeignKey(Door, on_delete=models.CASCADE, related_name="tokens")
-    label = models.CharField(max_length=100, blank=True, help_text="Which tablet holds it, e.g. 'Entrance iPad'.")
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    door = models.ForeignKey(Door, verbose_name=_("door"), on_delete=models.CASCADE, related_name="tokens")
+    label = models.CharField(_("label"), max_length=100, blank=True, help_text=_("Which tablet holds it, e.g. 'Entrance iPad'."))
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True, editable=False)
     # What the tablet reported in its last heartbeat (app version, camera state): no personal data.
-    last_status = models.JSONField(default=dict, blank=True, editable=False)
+    last_status = models.JSONField(_("last status"), default=dict, blank=True, editable=False)
 
     tenancy_chain_path = "door__centre__chain"
     tenancy_centre_path = "door__centre"
@@ -56,15 +56,15 @@ class DeviceToken(models.Model):
 
 
 class Method(models.TextChoices):
-    FACE = "face", "Face"
-    PIN = "pin", "PIN"
+    FACE = "face", _("Face")
+    PIN = "pin", _("PIN")
     # A face in the grey zone, confirmed by the proposed member's PIN (no member number typed).
-    FACE_PIN = "face_pin", "Face and PIN"
+    FACE_PIN = "face_pin", _("Face and PIN")
 
 
 class Direction(models.TextChoices):
-    IN = "in", "In"
-    OUT = "out", "Out"
+    IN = "in", _("In")
+    OUT = "out", _("Out")
 
 
 class Scan(models.Model):
@@ -72,42 +72,44 @@ class Scan(models.Model):
     decision. Its id is what the tablet polls; its frame, when one is kept, is the door photo."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
+        PENDING = "pending", _("Pending")
         # The face matched a member only moderately: waiting for that member's PIN (the scan's
         # member is the proposed one; no access event until the PIN decides, or time runs out).
-        CONFIRM = "confirm", "Waiting for the PIN"
-        GRANTED = "granted", "Granted"
-        DENIED = "denied", "Denied"
+        CONFIRM = "confirm", _("Waiting for the PIN")
+        GRANTED = "granted", _("Granted")
+        DENIED = "denied", _("Denied")
         # Waiting for the answer to a liveness challenge (access.liveness): not decided yet, but
         # the tablet has its answer for now (the challenge) and need not poll.
-        CHALLENGE = "challenge", "Challenge"
+        CHALLENGE = "challenge", _("Challenge")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    device = models.ForeignKey(DeviceToken, on_delete=models.CASCADE, related_name="scans")
-    door = models.ForeignKey(Door, on_delete=models.CASCADE, related_name="scans")
-    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="scans")
-    method = models.CharField(max_length=8, choices=Method.choices)
-    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.IN)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    reason = models.CharField(max_length=32, blank=True)
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="scans")
-    idempotency_key = models.CharField(max_length=128, blank=True)
+    id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
+    device = models.ForeignKey(DeviceToken, verbose_name=_("device"), on_delete=models.CASCADE, related_name="scans")
+    door = models.ForeignKey(Door, verbose_name=_("door"), on_delete=models.CASCADE, related_name="scans")
+    centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.PROTECT, related_name="scans")
+    method = models.CharField(_("method"), max_length=8, choices=Method.choices)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.IN)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(_("reason"), max_length=32, blank=True)
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, null=True, blank=True, related_name="scans")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=128, blank=True)
     # PIN entries only: keyed hash of the member number typed, to count failures for lockouts.
-    member_number_hash = models.CharField(max_length=64, blank=True)
+    member_number_hash = models.CharField(_("member number hash"), max_length=64, blank=True)
     # The encrypted frame (justface.private_files) while it may be kept, and when it must go.
     # The face's similarity to the proposed member while it waits for their PIN (status confirm),
     # carried into the access event.
-    score = models.FloatField(null=True, blank=True)
-    margin = models.FloatField(null=True, blank=True)
-    frame_file = models.CharField(max_length=200, blank=True, editable=False)
-    frame_expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    margin = models.FloatField(_("margin"), null=True, blank=True)
+    frame_file = models.CharField(_("frame file"), max_length=200, blank=True, editable=False)
+    frame_expires_at = models.DateTimeField(_("frame expires at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     tenancy_chain_path = "centre__chain"
     tenancy_centre_path = "centre"
 
     class Meta:
+        verbose_name = _("scan")
+        verbose_name_plural = _("scans")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["device", "idempotency_key"], condition=~Q(idempotency_key=""),
@@ -154,27 +156,27 @@ class AccessEvent(models.Model):
     Direction = Direction
 
     class Decision(models.TextChoices):
-        GRANTED = "granted", "Granted"
-        DENIED = "denied", "Denied"
+        GRANTED = "granted", _("Granted")
+        DENIED = "denied", _("Denied")
 
-    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="access_events")
-    door = models.ForeignKey(Door, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, blank=True, related_name="access_events")
+    centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.PROTECT, related_name="access_events")
+    door = models.ForeignKey(Door, verbose_name=_("door"), on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events")
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, null=True, blank=True, related_name="access_events")
     # The request this event decided; scans are purged long before events (see docs/door.md).
-    scan = models.OneToOneField(Scan, on_delete=models.SET_NULL, null=True, blank=True, related_name="event")
-    method = models.CharField(max_length=8, choices=Method.choices)
-    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.IN)
-    decision = models.CharField(max_length=8, choices=Decision.choices)
-    reason = models.CharField(max_length=32)
-    score = models.FloatField(null=True, blank=True)
-    margin = models.FloatField(null=True, blank=True)
+    scan = models.OneToOneField(Scan, verbose_name=_("scan"), on_delete=models.SET_NULL, null=True, blank=True, related_name="event")
+    method = models.CharField(_("method"), max_length=8, choices=Method.choices)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.IN)
+    decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices)
+    reason = models.CharField(_("reason"), max_length=32)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    margin = models.FloatField(_("margin"), null=True, blank=True)
     # Liveness (issue #17): the last layer the scan went through ("passive", "challenge"; for a
     # `liveness_failed` event the layer that failed), the passive score, and the challenge's
     # measures. Scores only: no frame is kept beyond the door-photo rules.
-    liveness_layer = models.CharField(max_length=16, blank=True, db_index=True)
-    liveness_score = models.FloatField(null=True, blank=True)
-    liveness_detail = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    liveness_layer = models.CharField(_("liveness layer"), max_length=16, blank=True, db_index=True)
+    liveness_score = models.FloatField(_("liveness score"), null=True, blank=True)
+    liveness_detail = models.JSONField(_("liveness detail"), default=dict, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     tenancy_chain_path = "centre__chain"
     tenancy_centre_path = "centre"
@@ -192,12 +194,12 @@ class Visit(models.Model):
     """A member inside a centre: opened by a granted check-in, closed by check-out, a later
     check-in, or its end (the centre's closing time or the chain's maximum), whichever first."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="visits")
-    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="visits")
-    check_in_scan = models.OneToOneField(Scan, on_delete=models.SET_NULL, null=True, blank=True, related_name="visit")
-    checked_in_at = models.DateTimeField(default=timezone.now)
-    ends_at = models.DateTimeField()
-    checked_out_at = models.DateTimeField(null=True, blank=True)
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="visits")
+    centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.PROTECT, related_name="visits")
+    check_in_scan = models.OneToOneField(Scan, verbose_name=_("check-in scan"), on_delete=models.SET_NULL, null=True, blank=True, related_name="visit")
+    checked_in_at = models.DateTimeField(_("checked in at"), default=timezone.now)
+    ends_at = models.DateTimeField(_("ends at"))
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
 
     tenancy_chain_path = "centre__chain"
     tenancy_centre_path = "centre"
@@ -217,22 +219,24 @@ class PinLockout(models.Model):
     whole device. One row per key, read and written only under its row lock
     (access.services.reserve_pin_attempt), so parallel entries cannot pass the limits."""
 
-    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="pin_lockouts")
-    device = models.ForeignKey(DeviceToken, on_delete=models.CASCADE, null=True, blank=True, related_name="pin_lockouts")
-    member_number_hash = models.CharField(max_length=64, blank=True)
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="pin_lockouts")
+    device = models.ForeignKey(DeviceToken, verbose_name=_("device"), on_delete=models.CASCADE, null=True, blank=True, related_name="pin_lockouts")
+    member_number_hash = models.CharField(_("member number hash"), max_length=64, blank=True)
     # Wrong PINs, and entries being checked right now, since the window started.
-    failures = models.PositiveIntegerField(default=0)
-    window_started_at = models.DateTimeField(default=timezone.now)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    window_started_at = models.DateTimeField(_("window started at"), default=timezone.now)
     # Devices only: wrong PINs on the centre's local day `day` (the daily cap).
-    day = models.DateField(null=True, blank=True)
-    day_failures = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    day = models.DateField(_("day"), null=True, blank=True)
+    day_failures = models.PositiveIntegerField(_("day failures"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None
 
     class Meta:
+        verbose_name = _("PIN lockout")
+        verbose_name_plural = _("PIN lockouts")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(device__isnull=False) | ~Q(member_number_hash=""),
@@ -259,24 +263,25 @@ class ReportExport(models.Model):
         EXPIRED = "expired", _("Expired (file erased)")
         FAILED = "failed", _("Failed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="report_exports")
-    requested_by = models.ForeignKey("justface.User", on_delete=models.CASCADE, related_name="report_exports")
+    id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="report_exports")
+    requested_by = models.ForeignKey("justface.User", verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="report_exports")
     # The report's filters as ids and codes (access.reports.ReportFilters.as_dict): no names.
-    filters = models.JSONField(default=dict)
-    file_format = models.CharField(max_length=4)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_done = models.PositiveIntegerField(default=0)
-    file_name = models.CharField(max_length=200, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    downloaded_at = models.DateTimeField(null=True, blank=True)
+    filters = models.JSONField(_("filters"), default=dict)
+    file_format = models.CharField(_("file format"), max_length=4)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rows total"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    downloaded_at = models.DateTimeField(_("downloaded at"), null=True, blank=True)
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None
 
     class Meta:
+        verbose_name_plural = _("access report files")
         ordering = ["-created_at"]
         verbose_name = _("access report file")
 
@@ -293,17 +298,18 @@ class HourlyStat(models.Model):
     Written in the access event's transaction (access.stats.count_event) and, for hours a
     centre had people inside but no event, by the hourly job (access.stats.sample_hour_starts)."""
 
-    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="hourly_stats")
-    hour = models.DateTimeField(help_text="Start of the hour (UTC).")
-    check_ins = models.PositiveIntegerField(default=0)
-    check_outs = models.PositiveIntegerField(default=0)
-    denied = models.PositiveIntegerField(default=0)
-    peak_inside = models.PositiveIntegerField(default=0)
+    centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.CASCADE, related_name="hourly_stats")
+    hour = models.DateTimeField(_("hour"), help_text=_("Start of the hour (UTC)."))
+    check_ins = models.PositiveIntegerField(_("check-ins"), default=0)
+    check_outs = models.PositiveIntegerField(_("check-outs"), default=0)
+    denied = models.PositiveIntegerField(_("denied"), default=0)
+    peak_inside = models.PositiveIntegerField(_("peak inside"), default=0)
 
     tenancy_chain_path = "centre__chain"
     tenancy_centre_path = "centre"
 
     class Meta:
+        verbose_name_plural = _("hourly statistics")
         ordering = ["centre", "hour"]
         verbose_name = _("hourly statistic")
         constraints = [models.UniqueConstraint(fields=["centre", "hour"], name="hourly_stat_one_row_per_hour")]

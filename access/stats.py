@@ -8,6 +8,7 @@ django-q job sample_hour_starts (schedule: migration access 0006)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -65,14 +66,23 @@ def sample_hour_starts(*, at: datetime | None = None) -> int:
     return touched
 
 
-def rebuild(*, centre: Centre, since: datetime) -> int:
+def rebuild(*, centre: Centre, since: datetime, until: datetime | None = None,
+            on_event: Callable[[], None] | None = None) -> int:
     """Recount a centre's hours from its access events (installations that had events before
-    the statistics existed). Peaks come from the visits still held."""
-    HourlyStat.objects.filter(centre=centre, hour__gte=hour_of(since)).delete()
+    the statistics existed), from the hour of `since` up to `until` (exclusive; None: now). Peaks
+    come from the visits still held; an hour without any event keeps no row (the hourly sampling
+    job fills those as time passes). Idempotent. Returns the events counted."""
+    rows = HourlyStat.objects.filter(centre=centre, hour__gte=hour_of(since))
+    events = AccessEvent.objects.filter(centre=centre, at__gte=hour_of(since))
+    if until is not None:
+        rows, events = rows.filter(hour__lt=until), events.filter(at__lt=until)
+    rows.delete()
     n = 0
-    for event in AccessEvent.objects.filter(centre=centre, at__gte=since).order_by("at").iterator():
+    for event in events.order_by("at", "pk").iterator():
         count_event(event)
         n += 1
+        if on_event is not None:
+            on_event()
     return n
 
 

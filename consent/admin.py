@@ -3,6 +3,7 @@ published version cannot (a new version is a new draft, which may ask members to
 Signed records are evidence: read-only for everyone."""
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from consent import services
 from consent.models import ConsentDocument, ConsentRecord
@@ -46,7 +47,7 @@ class ConsentDocumentAdmin(ScopedAdmin):
 
     def _each(self, request, queryset, action, done: str):
         if not self.scope(request).can(Perm.EDIT_CHAIN_SETUP):
-            self.message_user(request, "Your role may not change consent documents.", messages.ERROR)
+            self.message_user(request, _("Your role may not change consent documents."), messages.ERROR)
             return
         for document in queryset:
             try:
@@ -54,15 +55,15 @@ class ConsentDocumentAdmin(ScopedAdmin):
             except ValidationError as error:
                 self.message_user(request, f"{document}: {' '.join(error.messages)}", messages.ERROR)
             else:
-                self.message_user(request, done.format(result), messages.SUCCESS)
+                self.message_user(request, done % {"document": result}, messages.SUCCESS)
 
-    @admin.action(description="Publish the selected drafts (their text is then frozen)")
+    @admin.action(description=_("Publish the selected drafts (their text is then frozen)"))
     def publish(self, request, queryset):
-        self._each(request, queryset, services.publish_document, "Published {}.")
+        self._each(request, queryset, services.publish_document, _("Published %(document)s."))
 
-    @admin.action(description="Start a new version of the selected documents (a draft to edit)")
+    @admin.action(description=_("Start a new version of the selected documents (a draft to edit)"))
     def make_new_version(self, request, queryset):
-        self._each(request, queryset, services.new_version, "Created draft {}; edit it, tick “requires re-consent” if members must sign again, then publish.")
+        self._each(request, queryset, services.new_version, _("Created draft %(document)s; edit it, tick “requires re-consent” if members must sign again, then publish."))
 
 
 @admin.register(ConsentRecord)

@@ -24,20 +24,22 @@ class ConsentDocument(models.Model):
     # Fields a published version freezes (the row may still gain nothing else either).
     FROZEN_FIELDS = ("chain_id", "kind", "language", "version", "title", "body", "requires_reconsent", "published_at")
 
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="consent_documents")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    language = models.CharField(max_length=2, choices=Language.choices)
-    version = models.PositiveIntegerField()
-    title = models.CharField(max_length=200)
-    body = models.TextField()
-    requires_reconsent = models.BooleanField(default=False, help_text="Members who signed an earlier version must sign this one.")
-    published_at = models.DateTimeField(null=True, blank=True, help_text="Once published, the text can no longer change.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="consent_documents")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    version = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"))
+    requires_reconsent = models.BooleanField(_("requires reconsent"), default=False, help_text=_("Members who signed an earlier version must sign this one."))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, help_text=_("Once published, the text can no longer change."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None
 
     class Meta:
+        verbose_name = _("consent document")
+        verbose_name_plural = _("consent documents")
         ordering = ["chain", "kind", "language", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["chain", "kind", "language", "version"], name="consent_document_version_unique"),
@@ -95,17 +97,17 @@ class ConsentRecord(models.Model):
         GUARDIAN_LINK = "guardian_link", _("Guardian's link")
         OTHER = "other", _("Other")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_records")
-    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="records")
-    action = models.CharField(max_length=20, choices=Action.choices)
-    text_sha256 = models.CharField(max_length=64)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    ip_address = EncryptedCharField(max_length=45, blank=True)
-    user_agent = EncryptedTextField(blank=True)
-    typed_name = EncryptedCharField(max_length=200, blank=True)
-    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.OTHER)
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="consent_records")
+    document = models.ForeignKey(ConsentDocument, verbose_name=_("document"), on_delete=models.PROTECT, related_name="records")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    text_sha256 = models.CharField(_("text sha256"), max_length=64)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    ip_address = EncryptedCharField(_("ip address"), max_length=45, blank=True)
+    user_agent = EncryptedTextField(_("user agent"), blank=True)
+    typed_name = EncryptedCharField(_("typed name"), max_length=200, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.OTHER)
     # For a withdrawal of the biometric consent: what was erased and when (counts, no personal data).
-    receipt = models.JSONField(default=dict, blank=True)
+    receipt = models.JSONField(_("receipt"), default=dict, blank=True)
 
     objects = ConsentRecordQuerySet.as_manager()
 
@@ -113,6 +115,8 @@ class ConsentRecord(models.Model):
     tenancy_centre_path = "member__home_centre"
 
     class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
         ordering = ["-at"]
 
     def __str__(self) -> str:
@@ -129,10 +133,10 @@ class GuardianConfirmation(OneTimeLink):
 
     LIFETIME_DAYS = 14
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="guardian_confirmations")
-    signature = models.ForeignKey(ConsentRecord, on_delete=models.CASCADE, related_name="guardian_requests")
-    guardian_name = EncryptedCharField(max_length=200)
-    guardian_email = EncryptedEmailField()
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="guardian_confirmations")
+    signature = models.ForeignKey(ConsentRecord, verbose_name=_("signature"), on_delete=models.CASCADE, related_name="guardian_requests")
+    guardian_name = EncryptedCharField(_("guardian name"), max_length=200)
+    guardian_email = EncryptedEmailField(_("guardian email"))
 
     tenancy_chain_path = "member__chain"
     tenancy_centre_path = "member__home_centre"

@@ -17,6 +17,8 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         db_table = "justface_user"
 
 
@@ -39,22 +41,22 @@ class AuditEntry(models.Model):
     trigger that refuses UPDATE and DELETE (migration 0002)."""
 
     class ActorKind(models.TextChoices):
-        STAFF = "staff", "Staff"
-        PLATFORM = "platform", "Platform operator"
-        MEMBER = "member", "Member"
-        DEVICE = "device", "Door device"
-        SYSTEM = "system", "System"
+        STAFF = "staff", _("Staff")
+        PLATFORM = "platform", _("Platform operator")
+        MEMBER = "member", _("Member")
+        DEVICE = "device", _("Door device")
+        SYSTEM = "system", _("System")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
-    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
-    actor_id = models.BigIntegerField(null=True, blank=True)
-    action = models.CharField(max_length=64, db_index=True)
-    object_type = models.CharField(max_length=64, blank=True)
-    object_id = models.CharField(max_length=64, blank=True, db_index=True)
-    chain_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    reason = models.CharField(max_length=255, blank=True)
-    request_id = models.CharField(max_length=64, blank=True)
+    id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True, editable=False)
+    actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
+    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
+    chain_id = models.BigIntegerField(_("chain id"), null=True, blank=True, db_index=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
 
     objects = AuditQuerySet.as_manager()
 

@@ -20,7 +20,7 @@ from members.models import Centre, Chain, DataSubjectRequest, Invitation, Member
 
 admin.site.site_header = "Justface"
 admin.site.site_title = "Justface"
-admin.site.index_title = "Staff administration"
+admin.site.index_title = _("Staff administration")
 
 
 @admin.register(Chain)
@@ -29,13 +29,14 @@ class ChainAdmin(ScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["gallery_version", "created_at", "face_models"]
 
-    @admin.display(description="Members enrolled, by face model")
+    @admin.display(description=_("Members enrolled, by face model"))
     def face_models(self, obj: Chain) -> str:
         """How far a move between face models has come (counts only: no personal data)."""
         counts = selectors.face_models_by_chain([obj.pk]).get(obj.pk, {})
         if not counts:
             return "–"
-        return ", ".join(f"{model}{' (active)' if model == settings.FACE_MODEL else ''}: {n}"
+        active = " (%s)" % _("active")
+        return ", ".join(f"{model}{active if model == settings.FACE_MODEL else ''}: {n}"
                          for model, n in counts.items())
 
     def has_add_permission(self, request):
@@ -66,12 +67,12 @@ class MemberAdmin(ScopedAdmin):
     list_display = ["member_number", "first_name", "last_name", "home_centre", "status", "start_date", "end_date"]
     list_filter = ["status", "home_centre"]
     search_fields = ["member_number"]  # enables the box; get_search_results does the real work
-    search_help_text = "Exact e-mail, phone or member number, or whole words of the name."
+    search_help_text = _("Exact e-mail, phone or member number, or whole words of the name.")
     actions = ["export_csv", "send_invitation"]
     fieldsets = [
         (None, {"fields": ["chain", "home_centre", "member_number", "status", "membership_type", ("start_date", "end_date")]}),
-        ("Personal data (encrypted at rest)", {"fields": ["first_name", "last_name", "birth_date", "gender", "email", "phone", "address"]}),
-        ("Guardian (members under the chain's minor age)", {"fields": ["guardian_name", "guardian_email"]}),
+        (_("Personal data (encrypted at rest)"), {"fields": ["first_name", "last_name", "birth_date", "gender", "email", "phone", "address"]}),
+        (_("Guardian (members under the chain's minor age)"), {"fields": ["guardian_name", "guardian_email"]}),
         (_("Access report"), {"fields": ["access_report"]}),
     ]
     readonly_fields = ["access_report"]
@@ -93,10 +94,10 @@ class MemberAdmin(ScopedAdmin):
         kind = selectors.classify_search(term).value if term.strip() else "none"
         return f"admin list; search: {kind}"
 
-    @admin.action(description="Export selected members as CSV")
+    @admin.action(description=_("Export selected members as CSV"))
     def export_csv(self, request, queryset):
         if not self.scope(request).can(Perm.EXPORT_MEMBERS):
-            self.message_user(request, "Your role may not export member data.", messages.ERROR)
+            self.message_user(request, _("Your role may not export member data."), messages.ERROR)
             return None
         members = list(queryset)
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -109,10 +110,10 @@ class MemberAdmin(ScopedAdmin):
         return response
 
 
-    @admin.action(description="Invite the selected members to the member portal (e-mail)")
+    @admin.action(description=_("Invite the selected members to the member portal (e-mail)"))
     def send_invitation(self, request, queryset):
         if not self.scope(request).can(Perm.EDIT_MEMBERS):
-            self.message_user(request, "Your role may not invite members.", messages.ERROR)
+            self.message_user(request, _("Your role may not invite members."), messages.ERROR)
             return
         sent, skipped = 0, []
         for member in queryset:
@@ -122,9 +123,9 @@ class MemberAdmin(ScopedAdmin):
             except ValidationError as error:
                 skipped.append(f"{member.member_number}: {' '.join(error.messages)}")
         if sent:
-            self.message_user(request, f"Sent {sent} invitation(s); each link works once, for {Invitation.LIFETIME_DAYS} days.", messages.SUCCESS)
+            self.message_user(request, _("Sent %(sent)s invitation(s); each link works once, for %(days)s days.") % {"sent": sent, "days": Invitation.LIFETIME_DAYS}, messages.SUCCESS)
         for line in skipped:
-            self.message_user(request, f"Not invited – {line}", messages.WARNING)
+            self.message_user(request, _("Not invited – %(reason)s") % {"reason": line}, messages.WARNING)
 
 
 @admin.register(DataSubjectRequest)
@@ -145,16 +146,16 @@ class DataSubjectRequestAdmin(ScopedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("member")
 
-    @admin.display(description="days left", ordering="due_at")
+    @admin.display(description=_("days left"), ordering="due_at")
     def days_left(self, obj: DataSubjectRequest) -> str:
         if not obj.is_open:
-            return "answered"
+            return _("answered")
         days = (obj.due_at - timezone.now()).days
-        return f"OVERDUE by {-days} day(s)" if days < 0 else str(days)
+        return _("OVERDUE by %(days)s day(s)") % {"days": -days} if days < 0 else str(days)
 
-    @admin.display(description="member number")
+    @admin.display(description=_("member number"))
     def member_number(self, obj: DataSubjectRequest) -> str:
-        return obj.member.member_number if obj.member else "(erased)"
+        return obj.member.member_number if obj.member else _("(erased)")
 
     def save_model(self, request, obj, form, change):
         if not self.scope(request).contains(obj):

@@ -31,18 +31,18 @@ class Language(models.TextChoices):
 class Chain(models.Model):
     """A fitness chain or single gym: the data controller. Everything below belongs to one."""
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(unique=True)
-    organisation_number = models.CharField(max_length=32, help_text="CVR or organisasjonsnummer.")
-    country = models.CharField(max_length=2, choices=[("DK", "Denmark"), ("NO", "Norway"), ("SE", "Sweden"), ("FI", "Finland")])
-    default_language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
-    dpo_name = models.CharField("DPO name", max_length=200, blank=True)
-    dpo_email = models.EmailField("DPO e-mail")
-    settings = models.JSONField(default=dict, blank=True, validators=[validate_policy], help_text="Per-chain policy; see README.")
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), unique=True)
+    organisation_number = models.CharField(_("organisation number"), max_length=32, help_text=_("CVR or organisasjonsnummer."))
+    country = models.CharField(_("country"), max_length=2, choices=[("DK", _("Denmark")), ("NO", _("Norway")), ("SE", _("Sweden")), ("FI", _("Finland"))])
+    default_language = models.CharField(_("default language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    dpo_name = models.CharField(_("DPO name"), max_length=200, blank=True)
+    dpo_email = models.EmailField(_("DPO e-mail"))
+    settings = models.JSONField(_("settings"), default=dict, blank=True, validators=[validate_policy], help_text=_("Per-chain policy; see README."))
     # Bumped whenever a template of the chain is added or removed, so every worker's in-memory
     # gallery knows it is stale (see members.gallery).
-    gallery_version = models.PositiveBigIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    gallery_version = models.PositiveBigIntegerField(_("gallery version"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     tenancy_chain_path = "id"
     tenancy_centre_path = None
@@ -63,30 +63,30 @@ class Chain(models.Model):
 class Liveness(models.TextChoices):
     """How a centre's doors check that the face is a live person (docs/door.md, *Liveness*)."""
 
-    OFF = "off", "Off (no liveness check)"
-    PASSIVE = "passive", "Passive check only"
-    CHALLENGE_ALWAYS = "challenge_always", "Passive check plus head-turn challenge on every entry"
-    CHALLENGE_IN_DOUBT = "challenge_in_doubt", "Passive check; head-turn challenge when in doubt"
+    OFF = "off", _("Off (no liveness check)")
+    PASSIVE = "passive", _("Passive check only")
+    CHALLENGE_ALWAYS = "challenge_always", _("Passive check plus head-turn challenge on every entry")
+    CHALLENGE_IN_DOUBT = "challenge_in_doubt", _("Passive check; head-turn challenge when in doubt")
 
 
 class Centre(models.Model):
     Liveness = Liveness
 
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="centres")
-    name = models.CharField(max_length=200)
-    slug = models.SlugField()
-    address = models.TextField(blank=True)
-    time_zone = models.CharField(max_length=64, default="Europe/Copenhagen", validators=[validate_time_zone])
-    language = models.CharField(max_length=2, choices=Language.choices, blank=True, help_text="Door language; blank: the chain's.")
-    opening_hours = models.JSONField(default=dict, blank=True, validators=[validate_opening_hours], help_text='{"mon": [["06:00", "22:00"]], ...}; a day left out is closed.')
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="centres")
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"))
+    address = models.TextField(_("address"), blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Copenhagen", validators=[validate_time_zone])
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, blank=True, help_text=_("Door language; blank: the chain's."))
+    opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True, validators=[validate_opening_hours], help_text=_('{"mon": [["06:00", "22:00"]], ...}; a day left out is closed.'))
     liveness = models.CharField(
-        max_length=24, choices=Liveness.choices, default=Liveness.CHALLENGE_IN_DOUBT,
-        help_text="Checks that a face at the door (and in an enrollment photo of a member of this centre) is a live "
-                  "person, not a print or a screen. 'When in doubt': a passive score in the grey band, or a random "
-                  "share of entries, get the head-turn challenge.")
+        _("liveness check"), max_length=24, choices=Liveness.choices, default=Liveness.CHALLENGE_IN_DOUBT,
+        help_text=_("Checks that a face at the door (and in an enrollment photo of a member of this centre) is a live "
+                    "person, not a print or a screen. 'When in doubt': a passive score in the grey band, or a random "
+                    "share of entries, get the head-turn challenge."))
     liveness_challenge_percent = models.PositiveSmallIntegerField(
-        default=5, validators=[MinValueValidator(0), MaxValueValidator(100)],
-        help_text="'When in doubt' only: this percentage of face entries also gets the challenge, at random.")
+        _("random challenges (%)"), default=5, validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("'When in doubt' only: this percentage of face entries also gets the challenge, at random."))
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = "id"
@@ -108,10 +108,10 @@ class Centre(models.Model):
 class StaffRole(models.Model):
     """Makes a login a member of a chain's staff. Front-desk staff see only their centres."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_role")
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="staff")
-    role = models.CharField(max_length=16, choices=Role.choices)
-    centres = models.ManyToManyField(Centre, blank=True, related_name="staff", help_text="Front desk: the centres they work at.")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff_role")
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    centres = models.ManyToManyField(Centre, verbose_name=_("centres"), blank=True, related_name="staff", help_text=_("Front desk: the centres they work at."))
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None
@@ -129,49 +129,49 @@ class Member(models.Model):
     keyed hashes (HMAC) that allow exact look-ups without decrypting anything."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        ENDED = "ended", "Ended"
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        ENDED = "ended", _("Ended")
 
     class Gender(models.TextChoices):
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
-        OTHER = "other", "Other"
-        UNSPECIFIED = "unspecified", "Prefers not to say"
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+        UNSPECIFIED = "unspecified", _("Prefers not to say")
 
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="members")
-    home_centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="members")
-    member_number = EncryptedCharField(max_length=32)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
-    membership_type = models.CharField(max_length=64, blank=True)
-    start_date = models.DateField(default=date.today)
-    end_date = models.DateField(null=True, blank=True)
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="members")
+    home_centre = models.ForeignKey(Centre, verbose_name=_("home centre"), on_delete=models.PROTECT, related_name="members")
+    member_number = EncryptedCharField(_("member number"), max_length=32)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    membership_type = models.CharField(_("membership type"), max_length=64, blank=True)
+    start_date = models.DateField(_("start date"), default=date.today)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
 
-    first_name = EncryptedCharField(max_length=100)
-    last_name = EncryptedCharField(max_length=100)
-    address = EncryptedTextField(blank=True)
-    phone = EncryptedCharField(max_length=32, blank=True)
-    email = EncryptedEmailField(blank=True)
-    birth_date = EncryptedDateField(null=True, blank=True)
-    gender = EncryptedCharField(max_length=16, choices=Gender.choices, default=Gender.UNSPECIFIED)
-    guardian_name = EncryptedCharField(max_length=200, blank=True, help_text="For members under the chain's minor age.")
-    guardian_email = EncryptedEmailField(blank=True)
+    first_name = EncryptedCharField(_("first name"), max_length=100)
+    last_name = EncryptedCharField(_("last name"), max_length=100)
+    address = EncryptedTextField(_("address"), blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=32, blank=True)
+    email = EncryptedEmailField(_("email"), blank=True)
+    birth_date = EncryptedDateField(_("birth date"), null=True, blank=True)
+    gender = EncryptedCharField(_("gender"), max_length=16, choices=Gender.choices, default=Gender.UNSPECIFIED)
+    guardian_name = EncryptedCharField(_("guardian name"), max_length=200, blank=True, help_text=_("For members under the chain's minor age."))
+    guardian_email = EncryptedEmailField(_("guardian email"), blank=True)
 
     # The member's own login for the self-service portal and API (set when they accept an invitation).
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="member", editable=False)
     # The door PIN, hashed like a password (members.services.set_pin); the alternative to face scan.
-    pin_hash = models.CharField(max_length=128, blank=True, editable=False)
-    pin_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    pin_hash = models.CharField(_("pin hash"), max_length=128, blank=True, editable=False)
+    pin_set_at = models.DateTimeField(_("pin set at"), null=True, blank=True, editable=False)
 
-    member_number_hash = models.CharField(max_length=64, editable=False)
-    email_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
-    phone_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    member_number_hash = models.CharField(_("member number hash"), max_length=64, editable=False)
+    email_hash = models.CharField(_("email hash"), max_length=64, blank=True, editable=False, db_index=True)
+    phone_hash = models.CharField(_("phone hash"), max_length=64, blank=True, editable=False, db_index=True)
     # Space-separated truncated keyed hashes of the name's words (see README: name search).
-    name_index = models.TextField(blank=True, editable=False)
+    name_index = models.TextField(_("name index"), blank=True, editable=False)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = "home_centre"
@@ -224,16 +224,16 @@ class Exclusion(models.Model):
     """A quarantine: refuses entry (and a new membership) while it lasts. Kept until it ends
     (or, where the chain so decides, permanently)."""
 
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="exclusions")
-    member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="exclusions")
-    member_number = EncryptedCharField(max_length=32)
-    member_number_hash = models.CharField(max_length=64, editable=False, db_index=True)
-    full_name = EncryptedCharField(max_length=200)
-    starts_on = models.DateField(default=date.today)
-    ends_on = models.DateField(null=True, blank=True, help_text="Blank: permanent.")
-    reason = EncryptedTextField()
-    letter = EncryptedTextField(blank=True, help_text="The letter sent to the person.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="exclusions")
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.SET_NULL, null=True, blank=True, related_name="exclusions")
+    member_number = EncryptedCharField(_("member number"), max_length=32)
+    member_number_hash = models.CharField(_("member number hash"), max_length=64, editable=False, db_index=True)
+    full_name = EncryptedCharField(_("full name"), max_length=200)
+    starts_on = models.DateField(_("starts on"), default=date.today)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True, help_text=_("Blank: permanent."))
+    reason = EncryptedTextField(_("reason"))
+    letter = EncryptedTextField(_("letter"), blank=True, help_text=_("The letter sent to the person."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None
@@ -269,14 +269,14 @@ def phone_hash(value: str) -> str:
 class FaceTemplate(models.Model):
     """A member's face template (biometric data, GDPR Art. 9): only with valid consent, encrypted."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="face_templates")
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="face_templates")
     # Base64 of the float32 vector, then encrypted.
-    template = EncryptedTextField()
-    model_name = models.CharField(max_length=64)
+    template = EncryptedTextField(_("template"))
+    model_name = models.CharField(_("model name"), max_length=64)
     # The enrollment selfie, kept (encrypted, justface.private_files) only where the chain's
     # policy keeps member photos; erased with the template.
-    photo_file = models.CharField(max_length=200, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    photo_file = models.CharField(_("photo file"), max_length=200, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     tenancy_chain_path = "member__chain"
     tenancy_centre_path = "member__home_centre"
@@ -292,13 +292,15 @@ class Invitation(OneTimeLink):
 
     LIFETIME_DAYS = 7
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invitations")
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("invited by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     tenancy_chain_path = "member__chain"
     tenancy_centre_path = "member__home_centre"
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -310,8 +312,8 @@ class EmailChange(OneTimeLink):
 
     LIFETIME_HOURS = 48
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="email_changes")
-    new_email = EncryptedEmailField()
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="email_changes")
+    new_email = EncryptedEmailField(_("new email"))
 
     tenancy_chain_path = "member__chain"
     tenancy_centre_path = "member__home_centre"
@@ -341,18 +343,18 @@ class DataSubjectRequest(models.Model):
 
     OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS)
 
-    chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="data_subject_requests")
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="data_subject_requests")
     # Kept (without the member) after an erasure, as proof that the request was answered.
-    member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="data_subject_requests")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    objection_to = models.CharField(max_length=16, choices=Objection.choices, blank=True)
-    message = EncryptedTextField(blank=True, help_text="The member's own words, if any.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-    due_at = models.DateTimeField(db_index=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    response = EncryptedTextField(blank=True, help_text="Shown to the member.")
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.SET_NULL, null=True, blank=True, related_name="data_subject_requests")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    objection_to = models.CharField(_("objection to"), max_length=16, choices=Objection.choices, blank=True)
+    message = EncryptedTextField(_("message"), blank=True, help_text=_("The member's own words, if any."))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    due_at = models.DateTimeField(_("due at"), db_index=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    response = EncryptedTextField(_("response"), blank=True, help_text=_("Shown to the member."))
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from justface.admin_scoping import ScopedAdmin
 from justface.tenancy import Perm
@@ -24,12 +25,12 @@ class ErasureRequestAdmin(ScopedAdmin):
                 .filter(kind=DataSubjectRequest.Kind.ERASURE, status__in=DataSubjectRequest.OPEN_STATUSES, member__isnull=False)
                 .order_by("due_at"))
 
-    @admin.action(description="Erase these members' accounts now (cannot be undone)")
+    @admin.action(description=_("Erase these members' accounts now (cannot be undone)"))
     def erase_now(self, request, queryset):
         chosen = list(queryset.select_related("member"))
         if request.POST.get("confirmed") != "yes":
             return TemplateResponse(request, "admin/retention/confirm_erasure.html", {
-                **self.admin_site.each_context(request), "title": "Erase these accounts?", "requests": chosen,
+                **self.admin_site.each_context(request), "title": _("Erase these accounts?"), "requests": chosen,
                 "opts": self.model._meta, "action": "erase_now"})
         erased = 0
         for dsr in chosen:
@@ -37,8 +38,8 @@ class ErasureRequestAdmin(ScopedAdmin):
                 services.carry_out_erasure_request(request=dsr, actor=request.user)
                 erased += 1
             except ValidationError as error:
-                self.message_user(request, f"Request {dsr.pk}: {' '.join(error.messages)}", messages.WARNING)
-        self.message_user(request, f"Erased {erased} account(s); the requests are answered.", messages.SUCCESS)
+                self.message_user(request, _("Request %(id)s: %(problem)s") % {"id": dsr.pk, "problem": " ".join(error.messages)}, messages.WARNING)
+        self.message_user(request, _("Erased %(count)s account(s); the requests are answered.") % {"count": erased}, messages.SUCCESS)
         return None
 
 

@@ -7,20 +7,20 @@ from members.models import Chain, DataSubjectRequest
 
 class ErasureJob(models.Model):
     class Kind(models.TextChoices):
-        DOOR_PHOTO = "door_photo", "Door photo"
-        BIOMETRICS = "biometrics", "Face template and photos"
-        MEMBER = "member", "Whole member record"
-        EXCLUSION = "exclusion", "Ended exclusion"
+        DOOR_PHOTO = "door_photo", _("Door photo")
+        BIOMETRICS = "biometrics", _("Face template and photos")
+        MEMBER = "member", _("Whole member record")
+        EXCLUSION = "exclusion", _("Ended exclusion")
 
-    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="erasure_jobs")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="erasure_jobs")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     # Ids only: a job names what to erase, never what it holds.
-    subject_type = models.CharField(max_length=64)
-    subject_id = models.CharField(max_length=64)
-    due_at = models.DateTimeField(db_index=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    done_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=255, blank=True)
+    subject_type = models.CharField(_("subject type"), max_length=64)
+    subject_id = models.CharField(_("subject id"), max_length=64)
+    due_at = models.DateTimeField(_("due at"), db_index=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=255, blank=True)
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None
@@ -46,15 +46,15 @@ class ErasureRequest(DataSubjectRequest):
 
     class Meta:
         proxy = True
-        verbose_name = "erasure request to carry out"
-        verbose_name_plural = "erasure requests to carry out"
+        verbose_name = _("erasure request to carry out")
+        verbose_name_plural = _("erasure requests to carry out")
 
 
 class Processor(models.Model):
     """A recipient or processor the chain names in its processing register (hosting, e-mail
     provider, ...). A transfer outside the EU/EEA is declared here, with its safeguard."""
 
-    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="processors")
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="processors")
     name = models.CharField(_("name"), max_length=200)
     service = models.CharField(_("what they do"), max_length=200, help_text=_("E.g. hosting, e-mail delivery, backups."))
     country = models.CharField(_("country"), max_length=2, help_text=_("ISO code of where the data is processed, e.g. DK, DE, IE."))
