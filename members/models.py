@@ -6,6 +6,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields.fields import (
     EncryptedCharField,
@@ -126,6 +127,9 @@ class Member(models.Model):
     membership_type = models.CharField(max_length=64, blank=True)
     start_date = models.DateField(default=date.today)
     end_date = models.DateField(null=True, blank=True)
+    # When the status became "ended" (set by save()): what retention counts from when there is no
+    # end date. Later edits of the member do not move it.
+    ended_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     first_name = EncryptedCharField(max_length=100)
     last_name = EncryptedCharField(max_length=100)
@@ -189,9 +193,24 @@ class Member(models.Model):
 
     def save(self, *args, **kwargs):
         self.refresh_lookup_hashes()
+        self.refresh_ended_at()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"member_number_hash", "email_hash", "phone_hash", "name_index"}
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"member_number_hash", "email_hash", "phone_hash", "name_index",
+                                                                      "ended_at"}
         super().save(*args, **kwargs)
+
+    def refresh_ended_at(self) -> None:
+        """Stamp the moment the membership became ended; clear it if it is active again."""
+        if self.status == self.Status.ENDED:
+            self.ended_at = self.ended_at or timezone.now()
+        else:
+            self.ended_at = None
+
+    def membership_end_day(self) -> date | None:
+        """The membership's last day: the end date, else the day the status became ended."""
+        if self.end_date is not None:
+            return self.end_date
+        return timezone.localdate(self.ended_at) if self.ended_at else None
 
     def refresh_lookup_hashes(self) -> None:
         self.member_number_hash = member_number_hash(self.member_number)

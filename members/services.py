@@ -47,6 +47,15 @@ def set_pin(*, member: Member, pin: str, actor=None) -> None:
     audit.record(action="member.pin_set", actor=actor, obj=member)
 
 
+def erase_pin(*, member: Member, actor, reason: str) -> bool:
+    """Delete the door PIN's hash (the membership has ended: members.processing, activity "pin")."""
+    if not Member.objects.filter(pk=member.pk).exclude(pin_hash="").update(pin_hash="", pin_set_at=None):
+        return False
+    member.pin_hash, member.pin_set_at = "", None
+    audit.record(action="member.pin_erase", actor=actor, obj=member, reason=reason)
+    return True
+
+
 def pin_matches(*, member: Member | None, pin: str) -> bool:
     """Whether `pin` is the member's PIN. No member, or no PIN set: False, after the hasher has
     run all the same, so a PIN pad cannot tell which member numbers exist by timing."""

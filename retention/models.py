@@ -11,6 +11,8 @@ class ErasureJob(models.Model):
         BIOMETRICS = "biometrics", "Face template and photos"
         MEMBER = "member", "Whole member record"
         EXCLUSION = "exclusion", "Ended exclusion"
+        PIN = "pin", "Door PIN hash"
+        MARKETING = "marketing", "Marketing consent"
 
     chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="erasure_jobs")
     kind = models.CharField(max_length=16, choices=Kind.choices)

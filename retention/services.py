@@ -13,12 +13,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from access.models import AccessEvent
+from consent.models import ConsentDocument, ConsentRecord
 from access.services import forget_member_number
 from justface import audit
 from justface.accounts import delete_login
 from members.faces import erase_biometrics
 from members.models import Chain, DataSubjectRequest, Exclusion, FaceTemplate, Member
+from members.policy import ChainPolicy
 from members.processing import activity
+from retention.models import ErasureJob
 from members.services import redact_data_subject_requests, resolve_data_subject_request
 
 
@@ -65,11 +68,15 @@ def carry_out_erasure_request(*, request: DataSubjectRequest, actor) -> dict:
 def ended_before(chain: Chain, cutoff: date) -> QuerySet[Member]:
     """Members of the chain whose membership ended before `cutoff`: the end date (the last day
     of the membership) is before it, or, without an end date, the status was set to ended before
-    it. Filtered in SQL and loaded without the encrypted columns: this runs every minute."""
-    start = timezone.make_aware(datetime.combine(cutoff, time.min))
+    it (Member.ended_at: an edit later does not restart the clock). Filtered in SQL and loaded without the encrypted columns: this runs every minute."""
     return (Member.objects.filter(chain=chain)
-            .filter(Q(end_date__lt=cutoff) | Q(end_date__isnull=True, status=Member.Status.ENDED, updated_at__lt=start))
+            .filter(Q(end_date__lt=cutoff) | Q(end_date__isnull=True, status=Member.Status.ENDED, ended_at__lt=day_start(cutoff)))
             .only("pk", "chain_id"))
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of `day`, in the server's time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _due(days_of: Callable[[Chain], int], today: date, members: QuerySet[Member] | None = None) -> list[Member]:
@@ -86,6 +93,68 @@ def members_due_biometric_erasure(*, today: date | None = None) -> list[Member]:
     with_templates = Member.objects.filter(pk__in=FaceTemplate.objects.values("member_id"))
     # The period is the one members.processing declares (the notice and the register show it).
     return _due(lambda c: activity("face").retention_days(c.policy), today or timezone.localdate(), with_templates)
+
+
+def members_due_pin_erasure(*, today: date | None = None) -> list[Member]:
+    """Ended members who still have a PIN hash past the chain's pin_retention_days (default 0:
+    the day after the membership's last day)."""
+    with_pin = Member.objects.exclude(pin_hash="")
+    return _due(lambda c: activity("pin").retention_days(c.policy), today or timezone.localdate(), with_pin)
+
+
+def members_due_marketing_erasure(*, today: date | None = None) -> list[Member]:
+    """Ended members who still have marketing consent records past marketing_retention_days."""
+    with_marketing = Member.objects.filter(pk__in=ConsentRecord.objects.filter(
+        document__kind=ConsentDocument.Kind.MARKETING).values("member_id"))
+    return _due(lambda c: activity("marketing").retention_days(c.policy), today or timezone.localdate(), with_marketing)
+
+
+def erase_marketing_consent(*, member: Member, actor, reason: str) -> int:
+    """Delete the member's marketing consent records (signatures and withdrawals): without them
+    nothing may be sent to the member. Returns how many went."""
+    with transaction.atomic():
+        deleted, _ = ConsentRecord.objects.filter(member=member, document__kind=ConsentDocument.Kind.MARKETING).delete()
+        audit.record(action="marketing_consent.erase", actor=actor, obj=member, reason=f"{reason}; {deleted} record(s)")
+    return deleted
+
+
+def _per_chain(today: date, days_of: Callable[[Chain], int], delete: Callable[[Chain, datetime], int], action: str) -> int:
+    total = 0
+    for chain in Chain.objects.only("pk", "settings"):
+        cutoff = day_start(today - timedelta(days=days_of(chain)))
+        with transaction.atomic():
+            n = delete(chain, cutoff)
+            if n:
+                audit.record(action=action, object_type="", chain_id=chain.pk, reason=f"{n} row(s) before {cutoff:%Y-%m-%d}")
+        total += n
+    return total
+
+
+def purge_closed_requests(*, today: date | None = None) -> int:
+    """Requests closed (completed or refused) more than the chain's requests_retention_days ago go,
+    with the person's message and the answer: kept through the period's last day, deleted the day after."""
+    closed = [DataSubjectRequest.Status.DONE, DataSubjectRequest.Status.REFUSED]
+    return _per_chain(
+        today or timezone.localdate(), lambda c: activity("requests").retention_days(c.policy),
+        lambda c, cutoff: DataSubjectRequest.objects.filter(chain=c, status__in=closed, resolved_at__lt=cutoff).delete()[0],
+        "dsr.purge")
+
+
+def purge_done_jobs(*, today: date | None = None) -> int:
+    """Finished erasure jobs older than the chain's erasure_job_retention_days."""
+    return _per_chain(
+        today or timezone.localdate(), lambda c: c.policy.erasure_job_retention_days,
+        lambda c, cutoff: ErasureJob.objects.filter(chain=c, done_at__lt=cutoff).delete()[0], "erasure_job.purge")
+
+
+def purge_audit_trail(*, today: date | None = None) -> int:
+    """Audit entries older than the chain's audit_retention_days (entries of no chain: the
+    default period), through justface.audit.purge, the one deletion the trigger allows."""
+    today = today or timezone.localdate()
+    total = sum(audit.purge(chain_id=c.pk, before=day_start(today - timedelta(days=activity("audit").retention_days(c.policy))))
+                for c in Chain.objects.only("pk", "settings"))
+    default = activity("audit").retention_days(ChainPolicy())
+    return total + audit.purge(chain_id=None, before=day_start(today - timedelta(days=default)))
 
 
 def members_due_erasure(*, today: date | None = None) -> list[Member]:
