@@ -65,6 +65,24 @@ def carry_out_erasure_request(*, request: DataSubjectRequest, actor) -> dict:
     return receipt
 
 
+def erase_member_by_operator(*, member: Member, reason: str) -> dict:
+    """The operator's erasure (`manage.py erase_member`): erase_member with the operator's reason
+    (audited as "command line: ..."), and any open erasure request of the member answered as done,
+    in one transaction. Returns erase_member's receipt plus the chain, the time and the answered
+    requests' ids."""
+    with transaction.atomic():
+        open_requests = list(DataSubjectRequest.objects.select_for_update().filter(
+            member=member, kind=DataSubjectRequest.Kind.ERASURE, status__in=DataSubjectRequest.OPEN_STATUSES))
+        chain_slug = member.chain.slug
+        receipt = erase_member(member=member, actor=None, reason=f"command line: {reason}")
+        for dsr in open_requests:
+            dsr.refresh_from_db()
+            resolve_data_subject_request(
+                request=dsr, status=DataSubjectRequest.Status.DONE, actor=None,
+                response=f"Your account and personal data were erased on {timezone.localdate():%Y-%m-%d}.")
+    return {**receipt, "chain": chain_slug, "erased_at": timezone.now().isoformat(), "requests_answered": [d.pk for d in open_requests]}
+
+
 def ended_before(chain: Chain, cutoff: date) -> QuerySet[Member]:
     """Members of the chain whose membership ended before `cutoff`: the end date (the last day
     of the membership) is before it, or, without an end date, the status was set to ended before
