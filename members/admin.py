@@ -1,5 +1,6 @@
 import csv
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
@@ -16,7 +17,7 @@ from justface.models import User
 from justface.exports import spreadsheet_safe
 from justface.tenancy import Perm
 from members import selectors, services
-from members.models import Centre, Chain, DataSubjectRequest, Invitation, Member, StaffRole
+from members.models import Centre, Chain, DataSubjectRequest, Exclusion, Invitation, Member, StaffRole
 
 admin.site.site_header = "Justface"
 admin.site.site_title = "Justface"
@@ -88,6 +89,39 @@ class MemberAdmin(ScopedAdmin):
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_members(queryset, search_term), False
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            return form
+        scope = self.scope(request)
+
+        class NewMemberForm(form):
+            """A new member is checked against the chain's exclusion list: refused where the chain
+            says so, else the staff are warned when it is saved (save_model)."""
+
+            exclusion_matches: list = []
+
+            def clean(self):
+                data = super().clean()
+                chain = data.get("chain") if scope.is_platform else Chain.objects.filter(pk=scope.chain_id).first()
+                if chain is None or self.errors:
+                    return data
+                probe = Member(chain=chain, **{f: data.get(f) or "" for f in ("member_number", "email", "phone", "first_name", "last_name")},
+                               birth_date=data.get("birth_date"))
+                try:
+                    self.exclusion_matches = services.check_exclusions(member=probe, actor=request.user, when="create")
+                except ValidationError as error:
+                    raise forms.ValidationError(error.messages) from None
+                return data
+
+        return NewMemberForm
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        matches = getattr(form, "exclusion_matches", [])
+        if not change and matches:
+            self.message_user(request, services.exclusion_warning(matches), messages.WARNING)
+
     def audit_list_reason(self, request) -> str:
         term = request.GET.get("q", "")
         kind = selectors.classify_search(term).value if term.strip() else "none"
@@ -117,8 +151,11 @@ class MemberAdmin(ScopedAdmin):
         sent, skipped = 0, []
         for member in queryset:
             try:
-                services.invite_member(member=member, actor=request.user, request=request)
+                invitation = services.invite_member(member=member, actor=request.user, request=request)
                 sent += 1
+                if invitation.exclusion_matches:
+                    self.message_user(request, f"{member.member_number}: {services.exclusion_warning(invitation.exclusion_matches)}",
+                                      messages.WARNING)
             except ValidationError as error:
                 skipped.append(f"{member.member_number}: {' '.join(error.messages)}")
         if sent:
@@ -179,3 +216,79 @@ class StaffUserAdmin(UserAdmin):
     """Logins are the platform operator's to manage; a staff login gets its chain and role here."""
 
     inlines = [StaffRoleInline]
+
+
+class ExclusionForm(forms.ModelForm):
+    """The person's e-mail, phone and birth date are asked for only to keep their keyed hashes
+    (the membership check matches on them); the values themselves are not stored. With a member
+    chosen, everything comes from the member's record."""
+
+    email = forms.EmailField(label=_("E-mail (only its keyed hash is kept)"), required=False)
+    phone = forms.CharField(label=_("Phone (only its keyed hash is kept)"), required=False)
+    birth_date = forms.DateField(label=_("Birth date (only a keyed hash with the name is kept)"), required=False)
+
+    class Meta:
+        model = Exclusion
+        fields = ["member", "member_number", "full_name", "category", "reason", "starts_on", "ends_on", "letter"]
+
+    def __init__(self, *args, chain_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if chain_id is not None and self.instance.pk is None:
+            self.instance.chain_id = chain_id  # the chain's limits apply in Exclusion.clean
+        if "full_name" in self.fields:  # a reader (the DPO) gets no fields to edit
+            self.fields["full_name"].required = False
+        if "member" in self.fields:
+            self.fields["member"].help_text = _("Or leave empty and type the person's details.")
+
+    def clean(self):
+        data = super().clean()
+        member = data.get("member")
+        if member is not None:
+            data["member_number"], data["full_name"] = member.member_number, member.full_name
+            self.instance.member_number, self.instance.full_name = member.member_number, member.full_name
+        elif not data.get("full_name"):
+            self.add_error("full_name", _("Choose a member or type the person's full name."))
+        return data
+
+
+@admin.register(Exclusion)
+class ExclusionAdmin(ScopedAdmin):
+    """The chain's exclusion (quarantine) list: managers keep it, the DPO reads it, the front desk
+    does not see it (it meets a match as a warning when creating or inviting a member). Every list
+    and detail view is an audit entry; the reason's text and the letter are encrypted."""
+
+    view_perm = Perm.EXPORT_MEMBERS  # manager and DPO
+    change_perm = add_perm = delete_perm = Perm.EDIT_CHAIN_SETUP  # manager (ending one early: delete)
+    audit_list_action, audit_view_action = "exclusion.list", "exclusion.view"
+    form = ExclusionForm
+    list_display = ["id", "member_number", "full_name", "category", "starts_on", "ends_on"]
+    list_filter = ["category"]
+    readonly_fields = ["created_at"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        scope = self.scope(request)
+
+        class ScopedExclusionForm(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, chain_id=None if scope.is_platform else scope.chain_id, **kw)
+
+        return ScopedExclusionForm
+
+    def get_fields(self, request, obj=None):
+        fields = ["member", "member_number", "full_name", "email", "phone", "birth_date", "category", "reason",
+                  "starts_on", "ends_on", "letter"]
+        return (["chain"] if self.scope(request).is_platform and obj is None else []) + fields
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        member = data.get("member")
+        if member is not None:
+            obj.set_identity(email=member.email, phone=member.phone, first_name=member.first_name,
+                             last_name=member.last_name, birth_date=member.birth_date)
+        elif any(data.get(f) for f in ("email", "phone", "birth_date")) or not change:
+            obj.set_identity(email=data.get("email") or "", phone=data.get("phone") or "", first_name=obj.full_name,
+                             birth_date=data.get("birth_date"))
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

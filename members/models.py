@@ -220,18 +220,35 @@ class Member(models.Model):
 
 
 class Exclusion(models.Model):
-    """A quarantine: refuses entry (and a new membership) while it lasts. Kept until it ends
-    (or, where the chain so decides, permanently)."""
+    """A quarantine: refuses entry (and, where the chain so decides, a new membership) while it
+    lasts. Kept until it ends, at most the chain's exclusion_max_days (or, where the chain allows
+    it, permanently). Besides the member number it keeps only keyed hashes of the person's e-mail,
+    phone and name with birth date, so that a new membership can be checked against it without
+    the list holding those values."""
+
+    class Category(models.TextChoices):
+        VIOLENCE = "violence", _("Violence or threats")
+        HARASSMENT = "harassment", _("Harassment")
+        THEFT_DAMAGE = "theft_damage", _("Theft or damage")
+        MISUSE = "misuse", _("Misuse of access (lending the membership, letting others in)")
+        HOUSE_RULES = "house_rules", _("Repeated breach of the house rules")
+        OTHER = "other", _("Other (say why in the text)")
 
     chain = models.ForeignKey(Chain, on_delete=models.PROTECT, related_name="exclusions")
     member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="exclusions")
-    member_number = EncryptedCharField(max_length=32)
+    member_number = EncryptedCharField(max_length=32, blank=True)
     member_number_hash = models.CharField(max_length=64, editable=False, db_index=True)
     full_name = EncryptedCharField(max_length=200)
+    email_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    phone_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    name_birth_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    category = models.CharField(_("reason"), max_length=16, choices=Category.choices, default=Category.OTHER)
     starts_on = models.DateField(default=date.today)
-    ends_on = models.DateField(null=True, blank=True, help_text="Blank: permanent.")
-    reason = EncryptedTextField()
-    letter = EncryptedTextField(blank=True, help_text="The letter sent to the person.")
+    ends_on = models.DateField(null=True, blank=True, help_text=_("Blank: permanent (only where the chain allows it)."))
+    reason = EncryptedTextField(_("what happened"), blank=True, help_text=_("Encrypted. Facts only, as few as needed."))
+    letter = EncryptedTextField(blank=True, help_text=_("The letter sent to the person."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     tenancy_chain_path = "chain"
@@ -246,11 +263,39 @@ class Exclusion(models.Model):
         return f"Exclusion #{self.pk} from {self.starts_on}"
 
     def save(self, *args, **kwargs):
-        self.member_number_hash = member_number_hash(self.member_number)
+        self.member_number_hash = member_number_hash(self.member_number) if self.member_number else ""
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The chain's limits: an end date at most exclusion_max_days after the start, none only
+        where exclusion_permanent_allowed."""
+        if not self.chain_id:
+            return
+        policy = self.chain.policy
+        if self.ends_on is None:
+            if not policy.exclusion_permanent_allowed:
+                raise ValidationError({"ends_on": _("Give an end date: this chain does not allow permanent exclusions.")})
+            return
+        if self.starts_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The exclusion cannot end before it starts.")})
+        if self.starts_on and (self.ends_on - self.starts_on).days > policy.exclusion_max_days:
+            raise ValidationError({"ends_on": _("An exclusion may last at most %(days)d days in this chain.")
+                                   % {"days": policy.exclusion_max_days}})
+
+    def set_identity(self, *, email: str = "", phone: str = "", first_name: str = "", last_name: str = "",
+                     birth_date: date | None = None) -> None:
+        """Keep the keyed hashes the membership check matches on (never the values)."""
+        self.email_hash = email_hash(email) if email else ""
+        self.phone_hash = phone_hash(phone) if phone else ""
+        self.name_birth_hash = name_birth_hash(first_name, last_name, birth_date) if birth_date else ""
 
     def in_force_on(self, day: date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+def name_birth_hash(first_name: str, last_name: str, birth_date: date) -> str:
+    """Name words (any order, case and accents ignored) with the birth date."""
+    return crypto.keyed_hash("name_birth", " ".join(sorted(crypto.name_tokens(first_name, last_name))) + "|" + birth_date.isoformat())
 
 
 def member_number_hash(value: str) -> str:

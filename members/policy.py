@@ -32,6 +32,11 @@ class ChainPolicy:
     audit_retention_days: int = 5 * 365
     # Days a finished erasure job (ids and a count) is kept as the purge's own record.
     erasure_job_retention_days: int = 90
+    # Longest exclusion (quarantine), in days from its start; permanent ones only where allowed.
+    exclusion_max_days: int = 10 * 365
+    exclusion_permanent_allowed: bool = False
+    # A person on the exclusion list: False warns the staff who create or invite the member; True refuses.
+    exclusion_refuses_membership: bool = False
     # Shortest door PIN a member may set (4-8 digits; 6 makes guessing 100 times harder, docs/door.md).
     pin_min_length: int = 4
     # Wrong PINs a door tablet may see in a (local) day before its PIN pad locks until staff

@@ -56,6 +56,15 @@ def _denied_frame_words(policy: ChainPolicy) -> str:
     return str(_("Kept %(hours)d hours for support, then deleted.") % {"hours": policy.denied_frame_hours})
 
 
+def _exclusion_words(policy: ChainPolicy) -> str:
+    words = ngettext("Until the quarantine ends (deleted the day after), at most %(days)d day after it starts.",
+                     "Until the quarantine ends (deleted the day after), at most %(days)d days after it starts.",
+                     policy.exclusion_max_days) % {"days": policy.exclusion_max_days}
+    if policy.exclusion_permanent_allowed:
+        words += " " + str(_("A permanent exclusion stays until it is lifted."))
+    return words
+
+
 def _pin_words(policy: ChainPolicy) -> str:
     return days_after_end(policy.pin_retention_days) + " " + str(
         _("Wrong-PIN counts: deleted once their 15-minute window or lock is over."))
@@ -220,7 +229,7 @@ ACTIVITIES: dict[str, Activity] = {a.key: a for a in (
         data_subjects=(MEMBERS, _("Former members")),
         data_categories=(_("Name, member number, period, reason, the letter sent"),),
         recipients=(DPO_MANAGERS, HOSTING),
-        retention_key=None, retention_words=lambda policy: str(_("Until the quarantine ends (the day after); a permanent one stays.")),
+        retention_key="exclusion_max_days", retention_words=_exclusion_words,
         enforced_by="retention.jobs.purge_due → ErasureJob kind 'exclusion'",
         stored=(_("Encrypted columns"),),
     ),
@@ -296,7 +305,8 @@ RULES: tuple[Rule, ...] = (
     Rule("members.DataSubjectRequest", "data-subject requests, the person's message and the answer", "requests",
          f"{_key('requests_retention_days')} days after the request is closed", "purge_due → retention.services.purge_closed_requests"),
     Rule("members.Exclusion", "exclusion (quarantine) records", "exclusions",
-         "the day after the quarantine ends; a permanent one (where the chain allows it) stays", "purge_due → ErasureJob 'exclusion'"),
+         f"the day after the quarantine ends, at most {_key('exclusion_max_days')} days after its start; permanent only "
+         f"where {_key('exclusion_permanent_allowed')}", "purge_due → ErasureJob 'exclusion'"),
     Rule("consent.ConsentRecord", "consent records: terms and face scan", "consents",
          f"{_key('checkins_retention_days')} days after the membership ends¹", _MEMBER_ERASURE),
     Rule("consent.ConsentRecord (marketing)", "marketing consent records", "marketing",

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from justface import audit, private_files
 from members import subject_data
 from members.mail import public_url, send_on_commit
-from members.models import DataSubjectRequest, EmailChange, Invitation, Member, email_hash
+from members.selectors import exclusions_matching_member
+from members.models import DataSubjectRequest, EmailChange, Exclusion, Invitation, Member, email_hash
 
 # ASCII digits only: \d would also take "١٢٣٤" (Arabic-Indic) and other scripts' digits, which
 # no PIN pad can type. \Z, not $: "1234\n" is not a PIN. The door's serializer uses this too.
@@ -71,14 +72,59 @@ def login_username(member: Member) -> str:
     return f"member-{member.pk}"
 
 
+def check_exclusions(*, member: Member, actor, when: str) -> list[Exclusion]:
+    """The membership check against the exclusion list (`when`: "create" or "invite"): the
+    exclusions in force that match the person. Where the chain's exclusion_refuses_membership is
+    on, a match refuses (ValidationError); otherwise the caller warns the staff. Each match is an
+    audit entry (ids only)."""
+    found = list(exclusions_matching_member(member))
+    for exclusion in found:
+        audit.record(action="exclusion.match", actor=actor, obj=exclusion, reason=f"{when}; member {member.pk or 'new'}")
+    if found and member.chain.policy.exclusion_refuses_membership:
+        raise ValidationError(exclusion_warning(found, refused=True), code="excluded")
+    return found
+
+
+def exclusion_warning(found: list[Exclusion], *, refused: bool = False) -> str:
+    ids = ", ".join(f"#{e.pk} ({_('permanent') if e.ends_on is None else _('until %(day)s') % {'day': e.ends_on.isoformat()}})"
+                    for e in found)
+    if refused:
+        return _("This person matches the exclusion list (%(ids)s): this chain refuses a membership while it lasts.") % {"ids": ids}
+    return _("Warning: this person matches the exclusion list (%(ids)s). Check with a manager before going on.") % {"ids": ids}
+
+
+def create_exclusion(*, chain, actor, full_name: str, category: str, starts_on, ends_on, reason: str = "",
+                     letter: str = "", member: Member | None = None, member_number: str = "", email: str = "",
+                     phone: str = "", first_name: str = "", last_name: str = "", birth_date=None) -> Exclusion:
+    """Put a person on the chain's exclusion list, within the chain's limits (Exclusion.clean).
+    From a member: their number, name and the hashes of their e-mail, phone, name and birth date."""
+    if member is not None:
+        if member.chain_id != chain.pk:
+            raise ValidationError(_("The member belongs to another chain."))
+        member_number, full_name = member.member_number, member.full_name
+        email, phone, first_name, last_name, birth_date = member.email, member.phone, member.first_name, member.last_name, member.birth_date
+    exclusion = Exclusion(chain=chain, member=member, member_number=member_number, full_name=full_name, category=category,
+                          starts_on=starts_on, ends_on=ends_on, reason=reason, letter=letter,
+                          created_by=actor if getattr(actor, "pk", None) else None)
+    exclusion.set_identity(email=email, phone=phone, first_name=first_name or full_name, last_name=last_name if first_name else "",
+                           birth_date=birth_date)
+    exclusion.full_clean(exclude=["member", "created_by"])
+    with transaction.atomic():
+        exclusion.save()
+        audit.record(action="exclusion.add", actor=actor, obj=exclusion, reason=category)
+    return exclusion
+
+
 def invite_member(*, member: Member, actor, request=None) -> Invitation:
-    """Send the member a one-time link (valid Invitation.LIFETIME_DAYS) to choose a password."""
+    """Send the member a one-time link (valid Invitation.LIFETIME_DAYS) to choose a password.
+    A person on the exclusion list is refused where the chain says so (check_exclusions)."""
     if not member.email:
         raise ValidationError(_("The member has no e-mail address to send the invitation to."), code="no_email")
     if member.user_id:
         raise ValidationError(_("The member already has a login; they can reset their password."), code="has_login")
     if member.status == Member.Status.ENDED:
         raise ValidationError(_("The membership has ended."), code="ended")
+    matches = check_exclusions(member=member, actor=actor, when="invite")
     with transaction.atomic():
         # One live invitation at a time: an older link stops working when a new one is sent.
         raw, invitation = Invitation.issue(member=member, lifetime=timedelta(days=Invitation.LIFETIME_DAYS),
@@ -87,6 +133,7 @@ def invite_member(*, member: Member, actor, request=None) -> Invitation:
                        context={"member": member, "chain": member.chain, "days": Invitation.LIFETIME_DAYS,
                                 "link": public_url(reverse("portal:accept-invitation", args=[raw]), request)})
         audit.record(action="member.invite", actor=actor, obj=member)
+    invitation.exclusion_matches = matches  # for the caller's warning to staff
     return invitation
 
 

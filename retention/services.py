@@ -180,6 +180,16 @@ def members_due_erasure(*, today: date | None = None) -> list[Member]:
     return _due(lambda c: activity("membership").retention_days(c.policy), today or timezone.localdate())
 
 
-def exclusions_due(*, today: date | None = None) -> QuerySet[Exclusion]:
-    """Quarantines that have ended; a permanent one (no end date) is kept."""
-    return Exclusion.objects.filter(ends_on__lt=today or timezone.localdate()).only("pk", "chain_id")
+def exclusions_due(*, today: date | None = None) -> list[Exclusion]:
+    """Quarantines that have ended, and any that has outlived the chain's exclusion_max_days
+    (a chain that lowers its maximum, or stops allowing permanent ones, sees them go); a
+    permanent one stays only where the chain allows it."""
+    today = today or timezone.localdate()
+    due: list[Exclusion] = []
+    for chain in Chain.objects.only("pk", "settings"):
+        policy = chain.policy
+        too_old = Q(starts_on__lt=today - timedelta(days=policy.exclusion_max_days))
+        if policy.exclusion_permanent_allowed:
+            too_old &= Q(ends_on__isnull=False)
+        due += Exclusion.objects.filter(chain=chain).filter(Q(ends_on__lt=today) | too_old).only("pk", "chain_id")
+    return due
