@@ -1,6 +1,7 @@
 """Chains (the data controllers), their centres, staff roles, members and face templates."""
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 from django.conf import settings
@@ -130,6 +131,12 @@ class Member(models.Model):
     # When the status became "ended" (set by save()): what retention counts from when there is no
     # end date. Later edits of the member do not move it.
     ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Data-subject requests with an effect (members.selectors.face_entry_paused, counted_in_statistics):
+    # restriction (Art. 18): face entry paused and no statistics or marketing use, until lifted;
+    # objections (Art. 21) to statistics or to direct marketing, in effect from the moment recorded.
+    restricted_since = models.DateTimeField(null=True, blank=True, editable=False)
+    objects_to_statistics_since = models.DateTimeField(null=True, blank=True, editable=False)
+    objects_to_marketing_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     first_name = EncryptedCharField(max_length=100)
     last_name = EncryptedCharField(max_length=100)
@@ -365,17 +372,31 @@ class EmailChange(OneTimeLink):
 
 
 class DataSubjectRequest(models.Model):
-    """A request under GDPR Art. 17 or 21 that staff must answer within a month (we use 30 days)."""
+    """A request under GDPR Art. 15-21, received by any channel, for a member or a person not
+    (yet) identified as one. Due one calendar month after receipt (Art. 12(3)); extendable by up
+    to two further months with a reason that is sent to the person."""
 
-    RESPONSE_DAYS = 30
+    RESPONSE_MONTHS = 1
+    MAX_EXTENSION_MONTHS = 2
 
     class Kind(models.TextChoices):
+        ACCESS = "access", _("Access to my data")
+        RECTIFICATION = "rectification", _("Correct my data")
         ERASURE = "erasure", _("Erase my whole account")
+        RESTRICTION = "restriction", _("Restrict the use of my data")
+        PORTABILITY = "portability", _("My data in a machine-readable file")
         OBJECTION = "objection", _("Object to processing")
 
     class Objection(models.TextChoices):
         STATISTICS = "statistics", _("Use of my check-ins in statistics")
         MARKETING = "marketing", _("Direct marketing")
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Member portal or app")
+        EMAIL = "email", _("E-mail")
+        LETTER = "letter", _("Letter")
+        DESK = "desk", _("At the front desk")
+        PHONE = "phone", _("Phone")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -390,12 +411,23 @@ class DataSubjectRequest(models.Model):
     member = models.ForeignKey(Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="data_subject_requests")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     objection_to = models.CharField(max_length=16, choices=Objection.choices, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.PORTAL)
+    # Who asked, when it is not (yet) a known member, and where the answer goes: encrypted.
+    requester_name = EncryptedCharField(max_length=200, blank=True)
+    requester_email = EncryptedEmailField(blank=True)
+    identity_checked = models.BooleanField(default=False)
+    identity_note = EncryptedTextField(blank=True, help_text=_("How the identity was checked (no copies of documents)."))
     message = EncryptedTextField(blank=True, help_text="The member's own words, if any.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True)
-    received_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField(db_index=True)
+    extension_reason = EncryptedTextField(blank=True, help_text=_("Sent to the person with the new deadline."))
+    extended_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     response = EncryptedTextField(blank=True, help_text="Shown to the member.")
+    outcome_sent_at = models.DateTimeField(null=True, blank=True)
+    # The last e-mail to the person that failed (the request then stays open); empty once one got through.
+    email_error = models.CharField(max_length=255, blank=True)
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     tenancy_chain_path = "chain"
@@ -412,3 +444,18 @@ class DataSubjectRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def answer_to(self) -> str:
+        """Where the person's e-mails go: the address they gave, else the member's."""
+        return self.requester_email or (self.member.email if self.member_id else "")
+
+    def latest_allowed_due(self):
+        return add_months(self.received_at, self.RESPONSE_MONTHS + self.MAX_EXTENSION_MONTHS)
+
+
+def add_months(moment, months: int):
+    """Calendar months: 31 January + 1 month is the last day of February."""
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))

@@ -93,6 +93,32 @@ def exclusions_matching_member(member: Member, *, on: date | None = None) -> Que
                                birth_date=member.birth_date, on=on)
 
 
+# The effects of data-subject requests (members.services.apply_request_effect). One rule each,
+# asked by the door, the statistics and anything that would send marketing.
+
+FACE_PAUSED_RESTRICTED = "restricted"
+
+
+def face_entry_paused(member: Member) -> str | None:
+    """Why face entry may not be used for this member now (None: it may). While a restriction
+    (Art. 18) is in force the template is kept but never lets the member in; the PIN still works."""
+    if member.restricted_since is not None:
+        return FACE_PAUSED_RESTRICTED
+    return None
+
+
+def counted_in_statistics(member: Member | None) -> bool:
+    """Whether the member's check-ins may be counted in the centre's statistics: not while their
+    data is restricted, nor once they have objected to statistics."""
+    return member is None or (member.restricted_since is None and member.objects_to_statistics_since is None)
+
+
+def may_receive_marketing(member: Member) -> bool:
+    """The member-side rule for direct marketing (besides a marketing consent): never while
+    restricted or after an objection (Art. 21(3)), nor after the membership ended."""
+    return member.restricted_since is None and member.objects_to_marketing_since is None
+
+
 def face_models_by_chain(chain_ids) -> dict[int, dict[str, int]]:
     """{chain id: {model name: members with at least one template of it}}: how far a move
     between face models has come (staff see it on the chain; `reenroll_faces --status`)."""

@@ -10,7 +10,8 @@ from datetime import date, datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from access.models import AccessEvent
 from consent.models import ConsentDocument, ConsentRecord
@@ -22,6 +23,7 @@ from members.models import Chain, DataSubjectRequest, Exclusion, FaceTemplate, M
 from members.policy import ChainPolicy
 from members.processing import activity
 from retention.models import ErasureJob
+from members import services as member_services
 from members.services import redact_data_subject_requests, resolve_data_subject_request
 
 
@@ -52,17 +54,28 @@ def erase_member(*, member: Member, actor, reason: str) -> dict:
 
 def carry_out_erasure_request(*, request: DataSubjectRequest, actor) -> dict:
     """Erase the account a member asked to have erased, and answer the request (which stays,
-    without the member, as proof)."""
+    without the member and without anything that names them, as proof). The confirmation is
+    e-mailed first, while the address still exists: if that fails nothing is erased and the
+    request stays open with the failure on it."""
     if request.kind != DataSubjectRequest.Kind.ERASURE or not request.is_open:
         raise ValidationError("Only an open erasure request can be carried out.")
     if request.member_id is None:
         raise ValidationError("This member has already been erased.")
+    with translation.override(request.chain.default_language):
+        response = _("Your account and personal data were erased on %(day)s.") % {"day": f"{timezone.localdate():%Y-%m-%d}"}
+    sent = bool(request.answer_to)
+    if sent:
+        try:
+            member_services.send_request_outcome(request=request, status=DataSubjectRequest.Status.DONE, response=response)
+        except member_services.EmailFailed as error:
+            DataSubjectRequest.objects.filter(pk=request.pk).update(email_error=" ".join(error.messages)[:255])
+            raise
     with transaction.atomic():
         receipt = erase_member(member=request.member, actor=actor, reason=f"erasure request {request.pk}")
-        resolve_data_subject_request(
-            request=request, status=DataSubjectRequest.Status.DONE, actor=actor,
-            response=f"Your account and personal data were erased on {timezone.localdate():%Y-%m-%d}.")
-    return receipt
+        request.refresh_from_db()
+        DataSubjectRequest.objects.filter(pk=request.pk).update(email_error="", outcome_sent_at=timezone.now() if sent else None)
+        resolve_data_subject_request(request=request, status=DataSubjectRequest.Status.DONE, actor=actor, response=response)
+    return {**receipt, "confirmation_sent": sent}
 
 
 def erase_member_by_operator(*, member: Member, reason: str) -> dict:
