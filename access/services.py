@@ -17,7 +17,7 @@ from access import rules, stats
 from access.frames import Frame
 from access.messages import Reason
 from access.models import AccessEvent, DeviceToken, Door, Method, PinLockout, Scan, Visit
-from consent.selectors import biometric_consent_active
+from consent.selectors import biometric_consent_active, biometric_reconsent_pending
 from justface import audit, private_files
 from justface.face.engine import DoorResult
 from justface.face_runtime import get_engine
@@ -208,8 +208,10 @@ def _identified_verdict(scan: Scan, frame: Frame, result: DoorResult, now: datet
     member = Member.objects.get(pk=found.member_id, chain_id=centre.chain_id)
     member.chain = centre.chain  # loaded with the device: no second join
     if not biometric_consent_active(member):
-        # Without consent the face may not identify anyone: the event names no member.
-        return Verdict(Reason.NO_CONSENT, score=found.score, margin=found.margin)
+        # Without consent the face may not identify anyone: the event names no member. A new
+        # version awaiting their signature is said plainly (the PIN works).
+        reason = Reason.RECONSENT_NEEDED if biometric_reconsent_pending(member) else Reason.NO_CONSENT
+        return Verdict(reason, score=found.score, margin=found.margin)
     if face_entry_paused(member):
         # A restriction (Art. 18): the face may not let them in, nor name them; the PIN works.
         return Verdict(Reason.FACE_PAUSED, score=found.score, margin=found.margin)

@@ -4,7 +4,9 @@ Signed records are evidence: read-only for everyone."""
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from consent import services
+from django.utils.translation import gettext_lazy as _
+
+from consent import selectors, services
 from consent.models import ConsentDocument, ConsentRecord
 from justface.admin_scoping import ScopedAdmin
 from justface.tenancy import Perm
@@ -12,9 +14,17 @@ from justface.tenancy import Perm
 
 @admin.register(ConsentDocument)
 class ConsentDocumentAdmin(ScopedAdmin):
-    list_display = ["kind", "language", "version", "title", "published_at", "requires_reconsent"]
+    list_display = ["kind", "language", "version", "title", "published_at", "requires_reconsent", "reconsented"]
     list_filter = ["kind", "language"]
     actions = ["publish", "make_new_version"]
+
+    @admin.display(description=_("re-consented"))
+    def reconsented(self, obj: ConsentDocument) -> str:
+        """For a published version that requires re-consent: signed so far, of those asked."""
+        if not (obj.is_published and obj.requires_reconsent):
+            return ""
+        signed, asked = selectors.reconsent_progress(obj)
+        return _("%(signed)d of %(asked)d") % {"signed": signed, "asked": asked}
 
     def get_fields(self, request, obj=None):
         fields = ["kind", "language", "version", "title", "body", "requires_reconsent", "published_at"]
@@ -58,7 +68,7 @@ class ConsentDocumentAdmin(ScopedAdmin):
 
     @admin.action(description="Publish the selected drafts (their text is then frozen)")
     def publish(self, request, queryset):
-        self._each(request, queryset, services.publish_document, "Published {}.")
+        self._each(request, queryset, lambda **kw: services.publish_document(request=request, **kw), "Published {}.")
 
     @admin.action(description="Start a new version of the selected documents (a draft to edit)")
     def make_new_version(self, request, queryset):
