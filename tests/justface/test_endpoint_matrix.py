@@ -129,6 +129,10 @@ def concrete_urls(world, a: ChainA) -> list[str]:
             "kind": "biometric",
             "record_id": str(a.record_id),
             "member_id": str(a.member.pk),
+            "centre_id": str(world.centre_a1.pk),  # the statistics API (issue #11): chain A's first centre
+            "chart": "week",
+            "fmt": "json",
+            "export_id": "00000000-0000-4000-8000-000000000000",  # a report file nobody has (issue #11)
         }
 
         def fill(match):
