@@ -14,6 +14,10 @@ class Reason(StrEnum):
     POOR_QUALITY = "poor_quality"
     NOT_RECOGNISED = "not_recognised"
     NO_CONSENT = "no_consent"
+    # A new version of the face-scan consent waits for the member's signature: the PIN works.
+    RECONSENT_NEEDED = "reconsent_needed"
+    # Face entry is paused for the member (a restriction of their data): the PIN works.
+    FACE_PAUSED = "face_paused"
     MEMBERSHIP_INACTIVE = "membership_inactive"
     EXCLUDED = "excluded"
     OUTSIDE_OPENING_HOURS = "outside_opening_hours"
@@ -36,6 +40,8 @@ DENIED = {
     Reason.POOR_QUALITY: _("Please stand still in front of the camera and try again."),
     Reason.NOT_RECOGNISED: _("We did not recognise you. Please use your PIN."),
     Reason.NO_CONSENT: _("Face scan is not switched on for you. Please use your PIN."),
+    Reason.RECONSENT_NEEDED: _("Face entry is paused until you accept the new face-scan terms in the member portal. Please use your PIN."),
+    Reason.FACE_PAUSED: _("Face entry is paused for you while your data-protection request is handled. Please use your PIN."),
     Reason.MEMBERSHIP_INACTIVE: _("Your membership is not active. Please contact the front desk."),
     Reason.EXCLUDED: _("Entry is not possible. Please contact the front desk."),
     Reason.OUTSIDE_OPENING_HOURS: _("The centre is closed right now."),

@@ -18,7 +18,7 @@ from access import rules, stats
 from access.frames import Frame
 from access.messages import Reason
 from access.models import AccessEvent, Challenge, DeviceToken, Door, Method, PinLockout, Scan, Visit
-from consent.selectors import biometric_consent_active
+from consent.selectors import biometric_consent_active, biometric_reconsent_pending
 from justface import audit, private_files
 from justface.face.engine import DoorResult
 from justface.face.engine import Reason as FaceReason
@@ -30,7 +30,7 @@ from members.gallery import Identification, identify, previous_gallery_for
 from members.models import Centre, Member, member_number_hash
 from members.policy import ChainPolicy
 from members.tokens import new_token
-from members.selectors import exclusion_in_force
+from members.selectors import exclusion_in_force, face_entry_paused
 from members.services import pin_matches
 
 logger = logging.getLogger(__name__)
@@ -219,8 +219,13 @@ def _identified_verdict(scan: Scan, frame: Frame, result: DoorResult, now: datet
     member = Member.objects.get(pk=found.member_id, chain_id=centre.chain_id)
     member.chain = centre.chain  # loaded with the device: no second join
     if not biometric_consent_active(member):
-        # Without consent the face may not identify anyone: the event names no member.
-        return Verdict(Reason.NO_CONSENT, score=found.score, margin=found.margin)
+        # Without consent the face may not identify anyone: the event names no member. A new
+        # version awaiting their signature is said plainly (the PIN works).
+        reason = Reason.RECONSENT_NEEDED if biometric_reconsent_pending(member) else Reason.NO_CONSENT
+        return Verdict(reason, score=found.score, margin=found.margin)
+    if face_entry_paused(member):
+        # A restriction (Art. 18): the face may not let them in, nor name them; the PIN works.
+        return Verdict(Reason.FACE_PAUSED, score=found.score, margin=found.margin)
     verdict = Verdict(_entry_refusal(member, scan, now) or Reason.OK, member, found.score, found.margin)
     if previous and verdict.granted and get_engine().fit_for_enrollment(result):
         # Consent covers templates, whatever the model: this member moves to the active model
@@ -234,7 +239,7 @@ def _confirm_verdict(centre: Centre, found: Identification) -> Verdict:
     """A face in the grey zone: ask the proposed member's PIN, if face entry may name them and
     they have a PIN at all (else it is simply not recognised: the full PIN pad is there)."""
     member = Member.objects.filter(pk=found.best_member_id, chain_id=centre.chain_id).exclude(pin_hash="").first()
-    if member is None or not biometric_consent_active(member):
+    if member is None or not biometric_consent_active(member) or face_entry_paused(member):
         return Verdict(Reason.NOT_RECOGNISED, score=found.score, margin=found.margin)
     member.chain = centre.chain
     return Verdict(Reason.CONFIRM_PIN, member, found.score, found.margin)

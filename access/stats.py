@@ -20,6 +20,7 @@ from django.utils import timezone
 from access.models import AccessEvent, HourlyStat, Visit
 from justface.tenancy import Scope
 from members.models import Centre
+from members.selectors import counted_in_statistics
 
 
 def hour_of(at: datetime) -> datetime:
@@ -42,6 +43,8 @@ def count_event(event: AccessEvent) -> None:
     has been opened or closed: occupancy only rises at a check-in, so the peak measured here
     is the hour's true peak."""
     at = event.at or timezone.now()
+    if event.member_id and not counted_in_statistics(event.member):
+        return  # restricted, or objected to statistics (members.selectors)
     if event.decision != AccessEvent.Decision.GRANTED:
         _bump(event.centre_id, hour_of(at), denied=F("denied") + 1)
     elif event.direction == AccessEvent.Direction.IN:

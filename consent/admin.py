@@ -5,7 +5,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from consent import services
+from django.utils.translation import gettext_lazy as _
+
+from consent import selectors, services
 from consent.models import ConsentDocument, ConsentRecord
 from justface.admin_scoping import ScopedAdmin
 from justface.tenancy import Perm
@@ -13,9 +15,17 @@ from justface.tenancy import Perm
 
 @admin.register(ConsentDocument)
 class ConsentDocumentAdmin(ScopedAdmin):
-    list_display = ["kind", "language", "version", "title", "published_at", "requires_reconsent"]
+    list_display = ["kind", "language", "version", "title", "published_at", "requires_reconsent", "reconsented"]
     list_filter = ["kind", "language"]
     actions = ["publish", "make_new_version"]
+
+    @admin.display(description=_("re-consented"))
+    def reconsented(self, obj: ConsentDocument) -> str:
+        """For a published version that requires re-consent: signed so far, of those asked."""
+        if not (obj.is_published and obj.requires_reconsent):
+            return ""
+        signed, asked = selectors.reconsent_progress(obj)
+        return _("%(signed)d of %(asked)d") % {"signed": signed, "asked": asked}
 
     def get_fields(self, request, obj=None):
         fields = ["kind", "language", "version", "title", "body", "requires_reconsent", "published_at"]
@@ -59,7 +69,8 @@ class ConsentDocumentAdmin(ScopedAdmin):
 
     @admin.action(description=_("Publish the selected drafts (their text is then frozen)"))
     def publish(self, request, queryset):
-        self._each(request, queryset, services.publish_document, _("Published %(document)s."))
+        self._each(request, queryset, lambda **kw: services.publish_document(request=request, **kw),
+                   _("Published %(document)s."))
 
     @admin.action(description=_("Start a new version of the selected documents (a draft to edit)"))
     def make_new_version(self, request, queryset):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from consent.models import ConsentDocument, ConsentRecord
@@ -54,6 +54,33 @@ def biometric_consent_active(member: Member) -> bool:
     """Valid explicit consent to face scan right now (see _standing)."""
     signature, renew, awaiting = _standing(member, Kind.BIOMETRIC)
     return signature is not None and not renew and not awaiting
+
+
+def biometric_reconsent_pending(member: Member) -> bool:
+    """The member consented to face scan, but a newer version requiring re-consent waits for their
+    signature: face entry is paused until they sign it (the door says so; the PIN works)."""
+    signature, renew, _awaiting = _standing(member, Kind.BIOMETRIC)
+    return signature is not None and renew
+
+
+def members_to_reconsent(document: ConsentDocument) -> QuerySet[Member]:
+    """Members whose standing signature of the document's kind and language is of an older
+    version (not withdrawn since): the ones a re-consent version asks to sign again."""
+    latest = (ConsentRecord.objects.filter(member=OuterRef("pk"), document__kind=document.kind, action__in=STANDING)
+              .order_by("-at", "-id"))
+    return (Member.objects.filter(chain_id=document.chain_id)
+            .annotate(last_action=Subquery(latest.values("action")[:1]),
+                      last_document=Subquery(latest.values("document__language")[:1]),
+                      last_version=Subquery(latest.values("document__version")[:1]))
+            .filter(last_action=ConsentRecord.Action.SIGN, last_document=document.language, last_version__lt=document.version))
+
+
+def reconsent_progress(document: ConsentDocument) -> tuple[int, int]:
+    """(signed, asked) for staff: how far a re-consent has come. signed: members who have signed
+    this version; asked: those plus the members still standing on an older version."""
+    signed = (ConsentRecord.objects.filter(document=document, action=ConsentRecord.Action.SIGN)
+              .values("member_id").distinct().count())
+    return signed, signed + members_to_reconsent(document).count()
 
 
 def current_document(chain: Chain, kind: str, language: str) -> ConsentDocument | None:

@@ -148,7 +148,7 @@ def create_draft(*, document: ConsentDocument, actor) -> ConsentDocument:
     return document
 
 
-def publish_document(*, document: ConsentDocument, actor) -> ConsentDocument:
+def publish_document(*, document: ConsentDocument, actor, request=None) -> ConsentDocument:
     """From now on members sign this version, and its text can never change."""
     if document.is_published:
         raise ValidationError(_("This version is already published."), code="published")
@@ -156,10 +156,34 @@ def publish_document(*, document: ConsentDocument, actor) -> ConsentDocument:
                                            version__gt=document.version, published_at__isnull=False)
     if newer.exists():
         raise ValidationError(_("A newer version is already published."), code="outdated")
-    document.published_at = timezone.now()
-    document.save(update_fields=["published_at"])
-    audit.record(action="consent_document.publish", actor=actor, obj=document, reason=f"{document.kind} v{document.version}")
+    with transaction.atomic():
+        document.published_at = timezone.now()
+        document.save(update_fields=["published_at"])
+        told = ask_to_reconsent(document=document, request=request) if document.requires_reconsent else 0
+        audit.record(action="consent_document.publish", actor=actor, obj=document,
+                     reason=f"{document.kind} v{document.version}" + (f"; {told} member(s) e-mailed to re-consent" if told else ""))
     return document
+
+
+def ask_to_reconsent(*, document: ConsentDocument, request=None) -> int:
+    """A version that requires re-consent has been published: e-mail every member standing on an
+    older version of it (in the document's language, the one they signed in) a link to the new
+    text, saying what is paused until they sign (for face scan: face entry; the PIN works).
+    Sent once the publishing commits. Returns how many were e-mailed (members without an
+    address are not; staff see them in the count still to sign)."""
+    try:
+        link = public_url(reverse("portal:consent", args=[document.kind]), request)
+    except RuntimeError as error:  # no site address to link to: publish nothing rather than half
+        raise ValidationError(str(error), code="no_public_url") from None
+    sent = 0
+    for member in selectors.members_to_reconsent(document).exclude(email="").select_related("chain"):
+        if not member.email:
+            continue
+        send_on_commit(to=member.email, template="consent/email/reconsent", language=document.language,
+                       context={"member": member, "chain": member.chain, "document": document, "link": link,
+                                "biometric": document.kind == ConsentDocument.Kind.BIOMETRIC})
+        sent += 1
+    return sent
 
 
 def new_version(*, document: ConsentDocument, actor) -> ConsentDocument:

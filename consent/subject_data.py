@@ -9,9 +9,13 @@ from members.subject_data import Category, provider
 
 @provider("consents", order=20)
 def consents(member: Member) -> Category:
+    policy = member.chain.policy
+    notice = activity("consents").notice(policy)
+    # Marketing consent has its own, shorter period (members.processing, activity "marketing").
+    notice["retention"] = f'{notice["retention"]} {_("Marketing consent:")} {activity("marketing").retention_words(policy)}'
     records = ConsentRecord.objects.filter(member=member).select_related("document").order_by("at", "id")
     return Category(
-        key="consents", title=_("Your consents"), **activity("consents").notice(member.chain.policy),
+        key="consents", title=_("Your consents"), **notice,
         data=[{
             "document": r.document.kind, "version": r.document.version, "language": r.document.language,
             "title": r.document.title, "action": r.action, "at": r.at.isoformat(), "text_sha256": r.text_sha256,

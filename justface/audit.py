@@ -1,5 +1,8 @@
-"""The one way to write to the audit trail."""
-from django.db import models
+"""The one way to write to the audit trail, and the one way to delete from it (purge)."""
+from datetime import datetime, timedelta
+
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from justface.models import AuditEntry
 from justface.request_context import current_request_id
@@ -58,3 +61,33 @@ def record_many(*, action: str, actor, objs, reason: str = "") -> None:
                    reason=reason[:255], request_id=request_id)
         for o in objs
     )
+
+
+# The trigger (justface migration 0004) lets a DELETE through only while this transaction-local
+# setting is on, and only for entries older than a year.
+PURGE_SETTING = "justface.audit_purge"
+MIN_AGE = timedelta(days=365)
+
+
+def purge(*, chain_id: int | None, before: datetime) -> int:
+    """Delete the chain's entries (chain_id None: entries of no chain) written before `before`:
+    the retention job's, once the chain's audit_retention_days are over. Every other UPDATE or
+    DELETE is still refused by the model and, on PostgreSQL, by the trigger. Writes one entry
+    saying how many went."""
+    if before > timezone.now() - MIN_AGE:
+        raise ValueError("Audit entries are kept at least a year.")
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL {PURGE_SETTING} = 'on'")
+        try:
+            # models.QuerySet.delete: past AuditQuerySet's guard, which refuses every other caller.
+            deleted = models.QuerySet.delete(AuditEntry.objects.filter(chain_id=chain_id, at__lt=before))[0]
+        finally:
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # Off again at once: an outer transaction must not keep the door open.
+                    cursor.execute(f"SET LOCAL {PURGE_SETTING} = 'off'")
+        if deleted:
+            record(action="audit.purge", chain_id=chain_id, reason=f"{deleted} entries before {before:%Y-%m-%d}")
+    return deleted

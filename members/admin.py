@@ -1,10 +1,12 @@
 import csv
+from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -16,7 +18,7 @@ from justface.models import User
 from justface.exports import spreadsheet_safe
 from justface.tenancy import Perm
 from members import selectors, services
-from members.models import Centre, Chain, DataSubjectRequest, Invitation, Member, StaffRole
+from members.models import Centre, Chain, DataSubjectRequest, Exclusion, Invitation, Member, StaffRole
 
 admin.site.site_header = "Justface"
 admin.site.site_title = "Justface"
@@ -89,6 +91,39 @@ class MemberAdmin(ScopedAdmin):
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_members(queryset, search_term), False
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            return form
+        scope = self.scope(request)
+
+        class NewMemberForm(form):
+            """A new member is checked against the chain's exclusion list: refused where the chain
+            says so, else the staff are warned when it is saved (save_model)."""
+
+            exclusion_matches: list = []
+
+            def clean(self):
+                data = super().clean()
+                chain = data.get("chain") if scope.is_platform else Chain.objects.filter(pk=scope.chain_id).first()
+                if chain is None or self.errors:
+                    return data
+                probe = Member(chain=chain, **{f: data.get(f) or "" for f in ("member_number", "email", "phone", "first_name", "last_name")},
+                               birth_date=data.get("birth_date"))
+                try:
+                    self.exclusion_matches = services.check_exclusions(member=probe, actor=request.user, when="create")
+                except ValidationError as error:
+                    raise forms.ValidationError(error.messages) from None
+                return data
+
+        return NewMemberForm
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        matches = getattr(form, "exclusion_matches", [])
+        if not change and matches:
+            self.message_user(request, services.exclusion_warning(matches), messages.WARNING)
+
     def audit_list_reason(self, request) -> str:
         term = request.GET.get("q", "")
         kind = selectors.classify_search(term).value if term.strip() else "none"
@@ -118,8 +153,11 @@ class MemberAdmin(ScopedAdmin):
         sent, skipped = 0, []
         for member in queryset:
             try:
-                services.invite_member(member=member, actor=request.user, request=request)
+                invitation = services.invite_member(member=member, actor=request.user, request=request)
                 sent += 1
+                if invitation.exclusion_matches:
+                    self.message_user(request, f"{member.member_number}: {services.exclusion_warning(invitation.exclusion_matches)}",
+                                      messages.WARNING)
             except ValidationError as error:
                 skipped.append(f"{member.member_number}: {' '.join(error.messages)}")
         if sent:
@@ -128,43 +166,145 @@ class MemberAdmin(ScopedAdmin):
             self.message_user(request, _("Not invited – %(reason)s") % {"reason": line}, messages.WARNING)
 
 
+class DueFilter(admin.SimpleListFilter):
+    """What the DPO and managers look at first: due this week, overdue, still open, closed."""
+
+    title = _("deadline")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("week", _("Due within 7 days")), ("overdue", _("Overdue")), ("open", _("Open")), ("closed", _("Closed"))]
+
+    def queryset(self, request, queryset):
+        now, open_ = timezone.now(), {"status__in": DataSubjectRequest.OPEN_STATUSES}
+        return {
+            "week": lambda: queryset.filter(**open_, due_at__gte=now, due_at__lt=now + timedelta(days=7)),
+            "overdue": lambda: queryset.filter(**open_, due_at__lt=now),
+            "open": lambda: queryset.filter(**open_),
+            "closed": lambda: queryset.exclude(**open_),
+        }.get(self.value(), lambda: queryset)()
+
+
+class RecordRequestForm(forms.ModelForm):
+    """A request received by e-mail, letter, phone or at the desk, for a member or a person not
+    (yet) identified."""
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = ["member", "requester_name", "requester_email", "kind", "objection_to", "channel", "received_at",
+                  "identity_checked", "identity_note", "message"]
+
+
+class HandleRequestForm(forms.ModelForm):
+    """Progress, the outcome (e-mailed to the person), or an extension (its reason e-mailed)."""
+
+    extend_by_months = forms.TypedChoiceField(label=_("Extend the deadline by"), required=False, coerce=int, empty_value=0,
+                                              choices=[("", "–"), (1, _("1 month")), (2, _("2 months"))])
+    extension_reason_text = forms.CharField(label=_("Reason for the extension (sent to the person)"), required=False,
+                                            widget=forms.Textarea(attrs={"rows": 2}))
+    send_email = forms.BooleanField(label=_("E-mail the outcome to the person"), required=False, initial=True,
+                                    help_text=_("Untick only if the answer went by letter or at the desk."))
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = ["status", "response"]
+
+
 @admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(ScopedAdmin):
-    """The queue of erasure and objection requests, oldest deadline first. Managers and the DPO
-    see it and record progress and the answer the member reads."""
+    """The requests desk: every request, oldest deadline first, filtered by what is due this week,
+    overdue or closed. Managers and the DPO record requests received by any channel, record
+    progress, extend a deadline (the reason is e-mailed), and close a request (the outcome is
+    e-mailed first; a failed e-mail leaves it open with the failure shown)."""
 
     view_perm = Perm.EXPORT_MEMBERS  # the chain-wide roles (manager, DPO), not the front desk
-    change_perm = Perm.ANSWER_REQUESTS
-    add_perm = delete_perm = None
+    change_perm = add_perm = Perm.ANSWER_REQUESTS
+    delete_perm = None
     audit_list_action, audit_view_action = "dsr.list", "dsr.view"
-    list_display = ["id", "kind", "objection_to", "status", "received_at", "due_at", "days_left", "member_number"]
-    list_filter = ["status", "kind"]
-    fields = ["member_number", "kind", "objection_to", "message", "received_at", "due_at", "status", "response", "resolved_at", "handled_by"]
-    readonly_fields = ["member_number", "kind", "objection_to", "message", "received_at", "due_at", "resolved_at", "handled_by"]
+    list_display = ["id", "kind", "objection_to", "channel", "status", "received_at", "due_at", "days_left", "member_number",
+                    "email_problem"]
+    list_filter = [DueFilter, "status", "kind", "channel"]
+    readonly_fields = ["member_number", "requester_name", "requester_email", "kind", "objection_to", "channel", "message",
+                       "identity_checked", "identity_note", "received_at", "due_at", "extension_reason", "extended_at",
+                       "resolved_at", "outcome_sent_at", "email_error", "handled_by"]
     actions = None
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("member")
+        return super().get_queryset(request).select_related("member", "chain").order_by("due_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = RecordRequestForm if obj is None else HandleRequestForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return RecordRequestForm.Meta.fields
+        handle = ["status", "response", "send_email", "extend_by_months", "extension_reason_text"] if obj.is_open else []
+        return [f for f in self.readonly_fields] + handle + ([] if obj.is_open else ["status", "response"])
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return self.readonly_fields + ([] if obj.is_open else ["status", "response"])
 
     @admin.display(description=_("days left"), ordering="due_at")
     def days_left(self, obj: DataSubjectRequest) -> str:
         if not obj.is_open:
-            return _("answered")
+            return str(_("answered"))
         days = (obj.due_at - timezone.now()).days
         return _("OVERDUE by %(days)s day(s)") % {"days": -days} if days < 0 else str(days)
 
     @admin.display(description=_("member number"))
     def member_number(self, obj: DataSubjectRequest) -> str:
-        return obj.member.member_number if obj.member else _("(erased)")
+        if obj.member:
+            return obj.member.member_number
+        return _("(erased)") if obj.kind == DataSubjectRequest.Kind.ERASURE and not obj.is_open else _("(not a known member)")
+
+    @admin.display(description=_("e-mail"))
+    def email_problem(self, obj: DataSubjectRequest) -> str:
+        return _("FAILED: %(error)s") % {"error": obj.email_error} if obj.email_error else ""
 
     def save_model(self, request, obj, form, change):
-        if not self.scope(request).contains(obj):
-            raise PermissionDenied
-        services.resolve_data_subject_request(request=obj, status=form.cleaned_data["status"],
-                                              response=form.cleaned_data["response"], actor=request.user)
+        scope = self.scope(request)
+        data = form.cleaned_data
+        try:
+            if not change:
+                chain = data["member"].chain if data.get("member") else Chain.objects.get(pk=scope.chain_id)
+                if not scope.is_platform and chain.pk != scope.chain_id:
+                    raise PermissionDenied
+                saved = services.record_data_subject_request(
+                    chain=chain, actor=request.user, **{f: data.get(f) for f in RecordRequestForm.Meta.fields if f in data})
+                obj.pk = saved.pk
+                return
+            if not scope.contains(obj):
+                raise PermissionDenied
+            fresh = DataSubjectRequest.objects.select_related("member", "chain").get(pk=obj.pk)
+            if data.get("extend_by_months"):
+                services.extend_deadline(request=fresh, months=data["extend_by_months"], reason=data.get("extension_reason_text", ""),
+                                         actor=request.user)
+                self.message_user(request, _("Deadline extended; the reason was e-mailed."), messages.SUCCESS)
+            if data["status"] in DataSubjectRequest.OPEN_STATUSES:
+                services.resolve_data_subject_request(request=fresh, status=data["status"], response=data["response"], actor=request.user)
+            elif fresh.kind == DataSubjectRequest.Kind.ERASURE and data["status"] == DataSubjectRequest.Status.DONE and fresh.member_id:
+                self.message_user(request, _("Carry out an erasure under Retention › Erasure requests to carry out."), messages.WARNING)
+            else:
+                services.close_data_subject_request(request=fresh, status=data["status"], response=data["response"],
+                                                    actor=request.user, send_email=data.get("send_email", False))
+                self.message_user(request, _("The request is closed."), messages.SUCCESS)
+        except ValidationError as error:
+            # Nothing half-done: the service changed nothing but the e-mail failure it noted.
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:  # the service refused (its message is shown): nothing was recorded
+            return HttpResponseRedirect(reverse("admin:members_datasubjectrequest_changelist"))
+        return super().response_add(request, obj, post_url_continue)
+
+    def log_addition(self, request, obj, message):
+        pass  # services.record_data_subject_request wrote the audit entry
 
     def log_change(self, request, obj, message):
-        pass  # services.resolve_data_subject_request wrote the audit entry
+        pass  # the services wrote the audit entries
 
 
 class StaffRoleInline(admin.StackedInline):
@@ -180,3 +320,79 @@ class StaffUserAdmin(UserAdmin):
     """Logins are the platform operator's to manage; a staff login gets its chain and role here."""
 
     inlines = [StaffRoleInline]
+
+
+class ExclusionForm(forms.ModelForm):
+    """The person's e-mail, phone and birth date are asked for only to keep their keyed hashes
+    (the membership check matches on them); the values themselves are not stored. With a member
+    chosen, everything comes from the member's record."""
+
+    email = forms.EmailField(label=_("E-mail (only its keyed hash is kept)"), required=False)
+    phone = forms.CharField(label=_("Phone (only its keyed hash is kept)"), required=False)
+    birth_date = forms.DateField(label=_("Birth date (only a keyed hash with the name is kept)"), required=False)
+
+    class Meta:
+        model = Exclusion
+        fields = ["member", "member_number", "full_name", "category", "reason", "starts_on", "ends_on", "letter"]
+
+    def __init__(self, *args, chain_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if chain_id is not None and self.instance.pk is None:
+            self.instance.chain_id = chain_id  # the chain's limits apply in Exclusion.clean
+        if "full_name" in self.fields:  # a reader (the DPO) gets no fields to edit
+            self.fields["full_name"].required = False
+        if "member" in self.fields:
+            self.fields["member"].help_text = _("Or leave empty and type the person's details.")
+
+    def clean(self):
+        data = super().clean()
+        member = data.get("member")
+        if member is not None:
+            data["member_number"], data["full_name"] = member.member_number, member.full_name
+            self.instance.member_number, self.instance.full_name = member.member_number, member.full_name
+        elif not data.get("full_name"):
+            self.add_error("full_name", _("Choose a member or type the person's full name."))
+        return data
+
+
+@admin.register(Exclusion)
+class ExclusionAdmin(ScopedAdmin):
+    """The chain's exclusion (quarantine) list: managers keep it, the DPO reads it, the front desk
+    does not see it (it meets a match as a warning when creating or inviting a member). Every list
+    and detail view is an audit entry; the reason's text and the letter are encrypted."""
+
+    view_perm = Perm.EXPORT_MEMBERS  # manager and DPO
+    change_perm = add_perm = delete_perm = Perm.EDIT_CHAIN_SETUP  # manager (ending one early: delete)
+    audit_list_action, audit_view_action = "exclusion.list", "exclusion.view"
+    form = ExclusionForm
+    list_display = ["id", "member_number", "full_name", "category", "starts_on", "ends_on"]
+    list_filter = ["category"]
+    readonly_fields = ["created_at"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        scope = self.scope(request)
+
+        class ScopedExclusionForm(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, chain_id=None if scope.is_platform else scope.chain_id, **kw)
+
+        return ScopedExclusionForm
+
+    def get_fields(self, request, obj=None):
+        fields = ["member", "member_number", "full_name", "email", "phone", "birth_date", "category", "reason",
+                  "starts_on", "ends_on", "letter"]
+        return (["chain"] if self.scope(request).is_platform and obj is None else []) + fields
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        member = data.get("member")
+        if member is not None:
+            obj.set_identity(email=member.email, phone=member.phone, first_name=member.first_name,
+                             last_name=member.last_name, birth_date=member.birth_date)
+        elif any(data.get(f) for f in ("email", "phone", "birth_date")) or not change:
+            obj.set_identity(email=data.get("email") or "", phone=data.get("phone") or "", first_name=obj.full_name,
+                             birth_date=data.get("birth_date"))
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -1,12 +1,14 @@
 """Chains (the data controllers), their centres, staff roles, members and face templates."""
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields.fields import (
     EncryptedCharField,
@@ -146,6 +148,15 @@ class Member(models.Model):
     membership_type = models.CharField(_("membership type"), max_length=64, blank=True)
     start_date = models.DateField(_("start date"), default=date.today)
     end_date = models.DateField(_("end date"), null=True, blank=True)
+    # When the status became "ended" (set by save()): what retention counts from when there is no
+    # end date. Later edits of the member do not move it.
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, editable=False)
+    # Data-subject requests with an effect (members.selectors.face_entry_paused, counted_in_statistics):
+    # restriction (Art. 18): face entry paused and no statistics or marketing use, until lifted;
+    # objections (Art. 21) to statistics or to direct marketing, in effect from the moment recorded.
+    restricted_since = models.DateTimeField(_("restricted since"), null=True, blank=True, editable=False)
+    objects_to_statistics_since = models.DateTimeField(_("objects to statistics since"), null=True, blank=True, editable=False)
+    objects_to_marketing_since = models.DateTimeField(_("objects to marketing since"), null=True, blank=True, editable=False)
 
     first_name = EncryptedCharField(_("first name"), max_length=100)
     last_name = EncryptedCharField(_("last name"), max_length=100)
@@ -209,9 +220,24 @@ class Member(models.Model):
 
     def save(self, *args, **kwargs):
         self.refresh_lookup_hashes()
+        self.refresh_ended_at()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"member_number_hash", "email_hash", "phone_hash", "name_index"}
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"member_number_hash", "email_hash", "phone_hash", "name_index",
+                                                                      "ended_at"}
         super().save(*args, **kwargs)
+
+    def refresh_ended_at(self) -> None:
+        """Stamp the moment the membership became ended; clear it if it is active again."""
+        if self.status == self.Status.ENDED:
+            self.ended_at = self.ended_at or timezone.now()
+        else:
+            self.ended_at = None
+
+    def membership_end_day(self) -> date | None:
+        """The membership's last day: the end date, else the day the status became ended."""
+        if self.end_date is not None:
+            return self.end_date
+        return timezone.localdate(self.ended_at) if self.ended_at else None
 
     def refresh_lookup_hashes(self) -> None:
         self.member_number_hash = member_number_hash(self.member_number)
@@ -221,18 +247,35 @@ class Member(models.Model):
 
 
 class Exclusion(models.Model):
-    """A quarantine: refuses entry (and a new membership) while it lasts. Kept until it ends
-    (or, where the chain so decides, permanently)."""
+    """A quarantine: refuses entry (and, where the chain so decides, a new membership) while it
+    lasts. Kept until it ends, at most the chain's exclusion_max_days (or, where the chain allows
+    it, permanently). Besides the member number it keeps only keyed hashes of the person's e-mail,
+    phone and name with birth date, so that a new membership can be checked against it without
+    the list holding those values."""
+
+    class Category(models.TextChoices):
+        VIOLENCE = "violence", _("Violence or threats")
+        HARASSMENT = "harassment", _("Harassment")
+        THEFT_DAMAGE = "theft_damage", _("Theft or damage")
+        MISUSE = "misuse", _("Misuse of access (lending the membership, letting others in)")
+        HOUSE_RULES = "house_rules", _("Repeated breach of the house rules")
+        OTHER = "other", _("Other (say why in the text)")
 
     chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="exclusions")
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.SET_NULL, null=True, blank=True, related_name="exclusions")
-    member_number = EncryptedCharField(_("member number"), max_length=32)
+    member_number = EncryptedCharField(_("member number"), max_length=32, blank=True)
     member_number_hash = models.CharField(_("member number hash"), max_length=64, editable=False, db_index=True)
     full_name = EncryptedCharField(_("full name"), max_length=200)
+    email_hash = models.CharField(_("e-mail hash"), max_length=64, blank=True, editable=False, db_index=True)
+    phone_hash = models.CharField(_("phone hash"), max_length=64, blank=True, editable=False, db_index=True)
+    name_birth_hash = models.CharField(_("name and birth date hash"), max_length=64, blank=True, editable=False, db_index=True)
+    category = models.CharField(_("reason"), max_length=16, choices=Category.choices, default=Category.OTHER)
     starts_on = models.DateField(_("starts on"), default=date.today)
-    ends_on = models.DateField(_("ends on"), null=True, blank=True, help_text=_("Blank: permanent."))
-    reason = EncryptedTextField(_("reason"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True, help_text=_("Blank: permanent (only where the chain allows it)."))
+    reason = EncryptedTextField(_("what happened"), blank=True, help_text=_("Encrypted. Facts only, as few as needed."))
     letter = EncryptedTextField(_("letter"), blank=True, help_text=_("The letter sent to the person."))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     tenancy_chain_path = "chain"
@@ -247,11 +290,39 @@ class Exclusion(models.Model):
         return f"Exclusion #{self.pk} from {self.starts_on}"
 
     def save(self, *args, **kwargs):
-        self.member_number_hash = member_number_hash(self.member_number)
+        self.member_number_hash = member_number_hash(self.member_number) if self.member_number else ""
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The chain's limits: an end date at most exclusion_max_days after the start, none only
+        where exclusion_permanent_allowed."""
+        if not self.chain_id:
+            return
+        policy = self.chain.policy
+        if self.ends_on is None:
+            if not policy.exclusion_permanent_allowed:
+                raise ValidationError({"ends_on": _("Give an end date: this chain does not allow permanent exclusions.")})
+            return
+        if self.starts_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("The exclusion cannot end before it starts.")})
+        if self.starts_on and (self.ends_on - self.starts_on).days > policy.exclusion_max_days:
+            raise ValidationError({"ends_on": _("An exclusion may last at most %(days)d days in this chain.")
+                                   % {"days": policy.exclusion_max_days}})
+
+    def set_identity(self, *, email: str = "", phone: str = "", first_name: str = "", last_name: str = "",
+                     birth_date: date | None = None) -> None:
+        """Keep the keyed hashes the membership check matches on (never the values)."""
+        self.email_hash = email_hash(email) if email else ""
+        self.phone_hash = phone_hash(phone) if phone else ""
+        self.name_birth_hash = name_birth_hash(first_name, last_name, birth_date) if birth_date else ""
 
     def in_force_on(self, day: date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+def name_birth_hash(first_name: str, last_name: str, birth_date: date) -> str:
+    """Name words (any order, case and accents ignored) with the birth date."""
+    return crypto.keyed_hash("name_birth", " ".join(sorted(crypto.name_tokens(first_name, last_name))) + "|" + birth_date.isoformat())
 
 
 def member_number_hash(value: str) -> str:
@@ -323,17 +394,31 @@ class EmailChange(OneTimeLink):
 
 
 class DataSubjectRequest(models.Model):
-    """A request under GDPR Art. 17 or 21 that staff must answer within a month (we use 30 days)."""
+    """A request under GDPR Art. 15-21, received by any channel, for a member or a person not
+    (yet) identified as one. Due one calendar month after receipt (Art. 12(3)); extendable by up
+    to two further months with a reason that is sent to the person."""
 
-    RESPONSE_DAYS = 30
+    RESPONSE_MONTHS = 1
+    MAX_EXTENSION_MONTHS = 2
 
     class Kind(models.TextChoices):
+        ACCESS = "access", _("Access to my data")
+        RECTIFICATION = "rectification", _("Correct my data")
         ERASURE = "erasure", _("Erase my whole account")
+        RESTRICTION = "restriction", _("Restrict the use of my data")
+        PORTABILITY = "portability", _("My data in a machine-readable file")
         OBJECTION = "objection", _("Object to processing")
 
     class Objection(models.TextChoices):
         STATISTICS = "statistics", _("Use of my check-ins in statistics")
         MARKETING = "marketing", _("Direct marketing")
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Member portal or app")
+        EMAIL = "email", _("E-mail")
+        LETTER = "letter", _("Letter")
+        DESK = "desk", _("At the front desk")
+        PHONE = "phone", _("Phone")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -348,12 +433,23 @@ class DataSubjectRequest(models.Model):
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.SET_NULL, null=True, blank=True, related_name="data_subject_requests")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     objection_to = models.CharField(_("objection to"), max_length=16, choices=Objection.choices, blank=True)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.PORTAL)
+    # Who asked, when it is not (yet) a known member, and where the answer goes: encrypted.
+    requester_name = EncryptedCharField(_("requester's name"), max_length=200, blank=True)
+    requester_email = EncryptedEmailField(_("requester's e-mail"), blank=True)
+    identity_checked = models.BooleanField(_("identity checked"), default=False)
+    identity_note = EncryptedTextField(_("identity note"), blank=True, help_text=_("How the identity was checked (no copies of documents)."))
     message = EncryptedTextField(_("message"), blank=True, help_text=_("The member's own words, if any."))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True)
-    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
     due_at = models.DateTimeField(_("due at"), db_index=True)
+    extension_reason = EncryptedTextField(_("extension reason"), blank=True, help_text=_("Sent to the person with the new deadline."))
+    extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     response = EncryptedTextField(_("response"), blank=True, help_text=_("Shown to the member."))
+    outcome_sent_at = models.DateTimeField(_("outcome sent at"), null=True, blank=True)
+    # The last e-mail to the person that failed (the request then stays open); empty once one got through.
+    email_error = models.CharField(_("e-mail error"), max_length=255, blank=True)
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     tenancy_chain_path = "chain"
@@ -370,3 +466,18 @@ class DataSubjectRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def answer_to(self) -> str:
+        """Where the person's e-mails go: the address they gave, else the member's."""
+        return self.requester_email or (self.member.email if self.member_id else "")
+
+    def latest_allowed_due(self):
+        return add_months(self.received_at, self.RESPONSE_MONTHS + self.MAX_EXTENSION_MONTHS)
+
+
+def add_months(moment, months: int):
+    """Calendar months: 31 January + 1 month is the last day of February."""
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))

@@ -21,8 +21,22 @@ class ChainPolicy:
     checkins_retention_days: int = 3 * 365
     # Days after the membership ends before template and photos go (0: at once).
     biometric_retention_days: int = 0
-    # Bookkeeping records, a legal obligation.
-    bookkeeping_retention_days: int = 5 * 365
+    # Days after the membership ends before the door PIN's hash goes (0: the day after its last day).
+    pin_retention_days: int = 0
+    # Days after the membership ends before marketing consent records go (until withdrawn, at most this).
+    marketing_retention_days: int = 180
+    # Days after a data-subject request is closed (completed or refused) before it is deleted,
+    # with the person's message and the answer.
+    requests_retention_days: int = 3 * 365
+    # Days an audit entry is kept; only the purge may delete it (at least a year: see the trigger).
+    audit_retention_days: int = 5 * 365
+    # Days a finished erasure job (ids and a count) is kept as the purge's own record.
+    erasure_job_retention_days: int = 90
+    # Longest exclusion (quarantine), in days from its start; permanent ones only where allowed.
+    exclusion_max_days: int = 10 * 365
+    exclusion_permanent_allowed: bool = False
+    # A person on the exclusion list: False warns the staff who create or invite the member; True refuses.
+    exclusion_refuses_membership: bool = False
     # Shortest door PIN a member may set (4-8 digits; 6 makes guessing 100 times harder, docs/door.md).
     pin_min_length: int = 4
     # Wrong PINs a door tablet may see in a (local) day before its PIN pad locks until staff
@@ -31,10 +45,17 @@ class ChainPolicy:
 
     @classmethod
     def from_settings(cls, data: dict | None) -> ChainPolicy:
-        return cls(**validate_policy(data or {}))
+        data = {k: v for k, v in (data or {}).items() if k not in RETIRED_KEYS} if isinstance(data, dict) else data
+        return cls(**validate_policy(data))
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+# The audit trigger (justface migration 0004) refuses to delete entries younger than this.
+AUDIT_MIN_DAYS = 365
+# Keys of earlier versions that are ignored when read (a migration removed them from every chain).
+RETIRED_KEYS = frozenset({"bookkeeping_retention_days"})
 
 
 def validate_policy(data: dict) -> dict:
@@ -52,6 +73,8 @@ def validate_policy(data: dict) -> dict:
             raise ValidationError(f"Chain setting {name} cannot be negative.")
     if "pin_min_length" in data and not 4 <= data["pin_min_length"] <= 8:
         raise ValidationError("Chain setting pin_min_length must be between 4 and 8.")
+    if "audit_retention_days" in data and data["audit_retention_days"] < AUDIT_MIN_DAYS:
+        raise ValidationError(f"Chain setting audit_retention_days must be at least {AUDIT_MIN_DAYS} (one year).")
     if data.get("pin_device_daily_failures") == 0:
         raise ValidationError("Chain setting pin_device_daily_failures must be at least 1.")
     return data

@@ -56,6 +56,38 @@ def _denied_frame_words(policy: ChainPolicy) -> str:
     return str(_("Kept %(hours)d hours for support, then deleted.") % {"hours": policy.denied_frame_hours})
 
 
+def _exclusion_words(policy: ChainPolicy) -> str:
+    words = ngettext("Until the quarantine ends (deleted the day after), at most %(days)d day after it starts.",
+                     "Until the quarantine ends (deleted the day after), at most %(days)d days after it starts.",
+                     policy.exclusion_max_days) % {"days": policy.exclusion_max_days}
+    if policy.exclusion_permanent_allowed:
+        words += " " + str(_("A permanent exclusion stays until it is lifted."))
+    return words
+
+
+def _pin_words(policy: ChainPolicy) -> str:
+    return days_after_end(policy.pin_retention_days) + " " + str(
+        _("Wrong-PIN counts: deleted once their 15-minute window or lock is over."))
+
+
+def _marketing_words(policy: ChainPolicy) -> str:
+    return ngettext("Until you withdraw it; at the latest %(days)d day after the membership ends, the consent is deleted.",
+                    "Until you withdraw it; at the latest %(days)d days after the membership ends, the consent is deleted.",
+                    policy.marketing_retention_days) % {"days": policy.marketing_retention_days}
+
+
+def _request_words(policy: ChainPolicy) -> str:
+    return ngettext("Kept until %(days)d day after the request is closed, then deleted with the message and the answer.",
+                    "Kept until %(days)d days after the request is closed, then deleted with the message and the answer.",
+                    policy.requests_retention_days) % {"days": policy.requests_retention_days}
+
+
+def _audit_words(policy: ChainPolicy) -> str:
+    return ngettext("Kept %(days)d day, then deleted; nobody can change or delete an entry before that.",
+                    "Kept %(days)d days, then deleted; nobody can change or delete an entry before that.",
+                    policy.audit_retention_days) % {"days": policy.audit_retention_days}
+
+
 @dataclass(frozen=True)
 class Activity:
     key: str
@@ -164,17 +196,31 @@ ACTIVITIES: dict[str, Activity] = {a.key: a for a in (
         data_subjects=(MEMBERS,),
         data_categories=(_("A one-way hash of the PIN"), _("Wrong-PIN counts per member number (keyed hash), 15 minutes")),
         recipients=(HOSTING,),
-        retention_key="checkins_retention_days", retention_words=_after_end, enforced_by=_MEMBER_ERASURE,
+        retention_key="pin_retention_days", retention_words=_pin_words,
+        enforced_by="retention.jobs.purge_due → ErasureJob kind 'pin' (members.services.erase_pin); "
+                    "wrong-PIN counts: access.services.purge_pin_lockouts",
+    ),
+    Activity(
+        key="marketing", name=_("Marketing consent"),
+        purpose=_("Sending you offers and news, only if you agreed to it."),
+        legal_basis=_("Your consent (GDPR Art. 6(1)(a))."),
+        data_subjects=(MEMBERS,),
+        data_categories=(_("Your marketing consent or its withdrawal: document, version, time, typed name, IP address, browser"),),
+        recipients=(DPO_MANAGERS, HOSTING),
+        retention_key="marketing_retention_days", retention_words=_marketing_words,
+        enforced_by="retention.jobs.purge_due → ErasureJob kind 'marketing' (retention.services.erase_marketing_consent)",
+        stored=(_("Encrypted columns; append-only records"),),
     ),
     Activity(
         key="requests", name=_("Data-protection requests"),
         purpose=_("Answering your requests and proving that we did."),
         legal_basis=_("Legal obligation (GDPR Art. 6(1)(c))."),
-        data_subjects=(MEMBERS,),
+        data_subjects=(MEMBERS, _("People who made a request without being identified as a member")),
         data_categories=(_("Kind of request, dates, status, the member's message and the answer"),),
         recipients=(DPO_MANAGERS, HOSTING),
-        retention_key="checkins_retention_days", retention_words=_after_end,
-        enforced_by=_MEMBER_ERASURE + "; the request stays without the member and their words, as proof",
+        retention_key="requests_retention_days", retention_words=_request_words,
+        enforced_by="retention.jobs.purge_due → retention.services.purge_closed_requests "
+                    "(an erasure first removes the member and their words from the request)",
     ),
     Activity(
         key="exclusions", name=_("Exclusion (quarantine) list"),
@@ -183,7 +229,7 @@ ACTIVITIES: dict[str, Activity] = {a.key: a for a in (
         data_subjects=(MEMBERS, _("Former members")),
         data_categories=(_("Name, member number, period, reason, the letter sent"),),
         recipients=(DPO_MANAGERS, HOSTING),
-        retention_key=None, retention_words=lambda policy: str(_("Until the quarantine ends (the day after); a permanent one stays.")),
+        retention_key="exclusion_max_days", retention_words=_exclusion_words,
         enforced_by="retention.jobs.purge_due → ErasureJob kind 'exclusion'",
         stored=(_("Encrypted columns"),),
     ),
@@ -204,8 +250,8 @@ ACTIVITIES: dict[str, Activity] = {a.key: a for a in (
         data_subjects=(STAFF, MEMBERS),
         data_categories=(_("Who (staff id), what, which record (id), when, why: no names"),),
         recipients=(_("The chain's data protection officer"), HOSTING),
-        retention_key=None, retention_words=lambda policy: str(_("Append-only; no deletion period yet.")),
-        enforced_by="justface.audit (append-only; a PostgreSQL trigger refuses changes)",
+        retention_key="audit_retention_days", retention_words=_audit_words,
+        enforced_by="retention.jobs.purge_due → justface.audit.purge (the only deletion the PostgreSQL trigger lets through)",
     ),
     Activity(
         key="access_reports", name=_("Access report files"),
@@ -225,3 +271,90 @@ ACTIVITIES: dict[str, Activity] = {a.key: a for a in (
 
 def activity(key: str) -> Activity:
     return ACTIVITIES[key]
+
+
+# Retention per table ----------------------------------------------------------------------
+# Every table of the project that holds data about a person, with its period and the job that
+# enforces it; and every table that holds none, with the reason. A test checks that each model
+# of the project's apps is in one of the two, and that docs/retention.md is this table rendered.
+
+@dataclass(frozen=True)
+class Rule:
+    table: str  # model label, or a column of one ("members.Member.pin_hash")
+    category: str
+    activity: str  # the ACTIVITIES key whose notice tells the member
+    period: str  # how long, naming the ChainPolicy key in `backticks` (its default follows)
+    job: str
+
+
+def _key(name: str) -> str:
+    return f"`{name}` ({getattr(ChainPolicy(), name)})"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("members.Member", "master data, membership, guardian", "membership",
+         f"{_key('checkins_retention_days')} days after the membership ends¹", _MEMBER_ERASURE),
+    Rule("members.Member.pin_hash", "door PIN (hash)", "pin",
+         f"{_key('pin_retention_days')} days after the membership ends¹", "purge_due → ErasureJob 'pin' (members.services.erase_pin)"),
+    Rule("members.FaceTemplate", "face templates, kept enrollment photos", "face",
+         f"at once on withdrawal; {_key('biometric_retention_days')} days after the membership ends¹",
+         "consent.services.withdraw; purge_due → ErasureJob 'biometrics'"),
+    Rule("members.Invitation", "portal invitation links (hash of the link)", "membership",
+         "with the member", _MEMBER_ERASURE),
+    Rule("members.EmailChange", "pending e-mail changes (the new address)", "membership", "with the member", _MEMBER_ERASURE),
+    Rule("members.DataSubjectRequest", "data-subject requests, the person's message and the answer", "requests",
+         f"{_key('requests_retention_days')} days after the request is closed", "purge_due → retention.services.purge_closed_requests"),
+    Rule("members.Exclusion", "exclusion (quarantine) records", "exclusions",
+         f"the day after the quarantine ends, at most {_key('exclusion_max_days')} days after its start; permanent only "
+         f"where {_key('exclusion_permanent_allowed')}", "purge_due → ErasureJob 'exclusion'"),
+    Rule("consent.ConsentRecord", "consent records: terms and face scan", "consents",
+         f"{_key('checkins_retention_days')} days after the membership ends¹", _MEMBER_ERASURE),
+    Rule("consent.ConsentRecord (marketing)", "marketing consent records", "marketing",
+         f"until withdrawn; {_key('marketing_retention_days')} days after the membership ends¹",
+         "purge_due → ErasureJob 'marketing' (retention.services.erase_marketing_consent)"),
+    Rule("consent.GuardianConfirmation", "guardian's name and e-mail, confirmation link", "membership", "with the member",
+         _MEMBER_ERASURE),
+    Rule("access.AccessEvent", "check-ins", "checkins",
+         f"{_key('checkins_retention_days')} days after the membership ends¹, then kept without the member",
+         _MEMBER_ERASURE),
+    Rule("access.Visit", "visits (who is inside)", "checkins", "with the member", _MEMBER_ERASURE),
+    Rule("access.Scan", "door scans: frame, member number hash", "door_photos",
+         f"frame: {_key('door_photo_max_hours')} hours at most (refused: {_key('denied_frame_hours')} hours); row: 1 day",
+         "purge_due → ErasureJob 'door_photo'; access.services.purge_old_scans"),
+    Rule("access.PinLockout", "wrong-PIN counts (member number hash)", "pin", "15 minutes after the window or lock (devices: 2 days)",
+         "purge_due → access.services.purge_pin_lockouts"),
+    Rule("access.ReportExport", "large access report files (member numbers)", "access_reports",
+         "one download, or `JUSTFACE_REPORT_FILE_HOURS` (24) hours", "purge_due → access.reports.erase_expired_exports"),
+    Rule("justface.AuditEntry", "audit trail (ids only)", "audit",
+         f"{_key('audit_retention_days')} days (at least 365)", "purge_due → justface.audit.purge"),
+    Rule("justface.User", "logins: a member's (no personal data in it), staff's", "membership",
+         "a member's: with the member; staff's: until the operator removes them", _MEMBER_ERASURE),
+    Rule("authtoken.Token", "API tokens of logins", "membership", "with the login", "justface.accounts.delete_login"),
+    Rule("sessions.Session", "login sessions", "membership", "`SESSION_COOKIE_AGE` (2 weeks) after the last use",
+         "daily schedule retention.clear_sessions (Django's clearsessions); erasure deletes the member's at once"),
+    Rule("retention.ErasureJob", "erasure jobs (ids, a count)", "audit",
+         f"{_key('erasure_job_retention_days')} days after the job is done", "purge_due → retention.services.purge_done_jobs"),
+)
+
+# Tables that hold nothing about a person, and why.
+NOT_PERSONAL: dict[str, str] = {
+    "members.Chain": "the controller's own details; the DPO's name and e-mail are a business contact the chain publishes",
+    "members.Centre": "places",
+    "members.StaffRole": "ties a staff login to a chain and role; goes with the staff login",
+    "consent.ConsentDocument": "the texts members are asked to agree to",
+    "access.Door": "doors", "access.DeviceToken": "door tablets (hashed token)",
+    "access.HourlyStat": "counts per centre and hour: no member, no id",
+    "access.Challenge": "a scan's head-turn challenge (instruction, hashed nonce, scores, no frame); deleted with its scan",
+    "retention.Processor": "companies the chain uses",
+}
+
+
+def retention_table(rules: tuple[Rule, ...] = RULES) -> str:
+    """The Markdown table of docs/retention.md (`python manage.py retention_table`)."""
+    lines = ["| category | table | kept (policy key, default) | enforced by |", "|---|---|---|---|"]
+    lines += [f"| {r.category} | `{r.table}` | {r.period} | {r.job} |" for r in rules]
+    lines += ["", "¹ The membership ends on its end date; without one, on the day staff set the status to ended "
+                  "(`Member.ended_at`: later edits do not move it). Counted in whole days: kept through the last day "
+                  "of the period, deleted the day after.", "", "Tables that hold no personal data:", ""]
+    lines += [f"* `{table}`: {why}." for table, why in NOT_PERSONAL.items()]
+    return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from justface import crypto
 from justface.tenancy import Scope
-from members.models import Exclusion, FaceTemplate, Member, email_hash, member_number_hash, phone_hash
+from members.models import Exclusion, FaceTemplate, Member, email_hash, member_number_hash, name_birth_hash, phone_hash
 
 
 def members_visible_to(scope: Scope) -> QuerySet[Member]:
@@ -66,6 +66,57 @@ def exclusion_in_force(member: Member, *, on: date | None = None) -> Exclusion |
         Q(member=member) | Q(member_number_hash=member.member_number_hash)
     ).filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
     return candidates.first()
+
+
+def exclusions_matching(*, chain_id: int, member_number: str = "", email: str = "", phone: str = "", first_name: str = "",
+                        last_name: str = "", birth_date: date | None = None, on: date | None = None) -> QuerySet[Exclusion]:
+    """Exclusions of the chain in force on the day whose keyed hashes match the person: member
+    number, e-mail, phone, or name with birth date (checked when a member is created or invited)."""
+    day = on or timezone.localdate()
+    match = Q(pk__in=[])
+    if member_number:
+        match |= Q(member_number_hash=member_number_hash(member_number))
+    if email:
+        match |= Q(email_hash=email_hash(email))
+    if phone:
+        match |= Q(phone_hash=phone_hash(phone))
+    if birth_date and (first_name or last_name):
+        match |= Q(name_birth_hash=name_birth_hash(first_name, last_name, birth_date))
+    return (Exclusion.objects.filter(chain_id=chain_id).filter(match).filter(starts_on__lte=day)
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day)).order_by("pk"))
+
+
+def exclusions_matching_member(member: Member, *, on: date | None = None) -> QuerySet[Exclusion]:
+    """The exclusions in force that match a member (saved or about to be created)."""
+    return exclusions_matching(chain_id=member.chain_id, member_number=member.member_number, email=member.email,
+                               phone=member.phone, first_name=member.first_name, last_name=member.last_name,
+                               birth_date=member.birth_date, on=on)
+
+
+# The effects of data-subject requests (members.services.apply_request_effect). One rule each,
+# asked by the door, the statistics and anything that would send marketing.
+
+FACE_PAUSED_RESTRICTED = "restricted"
+
+
+def face_entry_paused(member: Member) -> str | None:
+    """Why face entry may not be used for this member now (None: it may). While a restriction
+    (Art. 18) is in force the template is kept but never lets the member in; the PIN still works."""
+    if member.restricted_since is not None:
+        return FACE_PAUSED_RESTRICTED
+    return None
+
+
+def counted_in_statistics(member: Member | None) -> bool:
+    """Whether the member's check-ins may be counted in the centre's statistics: not while their
+    data is restricted, nor once they have objected to statistics."""
+    return member is None or (member.restricted_since is None and member.objects_to_statistics_since is None)
+
+
+def may_receive_marketing(member: Member) -> bool:
+    """The member-side rule for direct marketing (besides a marketing consent): never while
+    restricted or after an objection (Art. 21(3)), nor after the membership ended."""
+    return member.restricted_since is None and member.objects_to_marketing_since is None
 
 
 def face_models_by_chain(chain_ids) -> dict[int, dict[str, int]]:

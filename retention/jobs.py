@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from django.core.management import call_command
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from justface import audit
 from justface.face_runtime import installed_models
 from members.faces import erase_biometrics, erase_retired_templates
 from members.models import Exclusion, FaceTemplate, Member
+from members.services import erase_pin
 from retention import services
 from retention.models import ErasureJob
 
@@ -41,6 +43,9 @@ class PurgeReport:
     retired_templates_erased: int = 0
     pin_lockouts_deleted: int = 0
     report_files_erased: int = 0
+    requests_deleted: int = 0
+    audit_entries_deleted: int = 0
+    erasure_jobs_deleted: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -63,6 +68,21 @@ def _erase_member(job: ErasureJob) -> str:
     return f"erased; {receipt['check_ins_anonymised']} check-in(s) anonymised"
 
 
+def _erase_pin(job: ErasureJob) -> str:
+    member = Member.objects.filter(pk=job.subject_id).first()
+    if member is None:
+        return "already gone"
+    return "deleted" if erase_pin(member=member, actor=None, reason="membership ended") else "already gone"
+
+
+def _erase_marketing(job: ErasureJob) -> str:
+    member = Member.objects.filter(pk=job.subject_id).first()
+    if member is None:
+        return "already gone"
+    n = services.erase_marketing_consent(member=member, actor=None, reason="marketing period after membership ended")
+    return f"{n} record(s) deleted"
+
+
 def _erase_exclusion(job: ErasureJob) -> str:
     deleted, _ = Exclusion.objects.filter(pk=job.subject_id).delete()
     return "deleted" if deleted else "already gone"
@@ -73,6 +93,8 @@ HANDLERS: dict[str, Callable[[ErasureJob], str]] = {
     ErasureJob.Kind.BIOMETRICS: _erase_biometrics,
     ErasureJob.Kind.MEMBER: _erase_member,
     ErasureJob.Kind.EXCLUSION: _erase_exclusion,
+    ErasureJob.Kind.PIN: _erase_pin,
+    ErasureJob.Kind.MARKETING: _erase_marketing,
 }
 
 
@@ -99,6 +121,9 @@ def plan_policy_jobs(*, at: datetime) -> int:
         _plan(ErasureJob.Kind.BIOMETRICS, "members.member",
               ((m.pk, m.chain_id, at) for m in services.members_due_biometric_erasure(today=today)))
         + _plan(ErasureJob.Kind.MEMBER, "members.member", ((m.pk, m.chain_id, at) for m in services.members_due_erasure(today=today)))
+        + _plan(ErasureJob.Kind.PIN, "members.member", ((m.pk, m.chain_id, at) for m in services.members_due_pin_erasure(today=today)))
+        + _plan(ErasureJob.Kind.MARKETING, "members.member",
+                ((m.pk, m.chain_id, at) for m in services.members_due_marketing_erasure(today=today)))
         + _plan(ErasureJob.Kind.EXCLUSION, "members.exclusion",
                 ((e.pk, e.chain_id, at) for e in services.exclusions_due(today=today)))
     )
@@ -143,7 +168,16 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.retired_templates_erased = erase_templates_of_retired_models()
     report.pin_lockouts_deleted = door.purge_pin_lockouts(at=at)
     report.report_files_erased = reports.erase_expired_exports(at=at)
+    today = timezone.localdate(at)
+    report.requests_deleted = services.purge_closed_requests(today=today)
+    report.audit_entries_deleted = services.purge_audit_trail(today=today)
+    report.erasure_jobs_deleted = services.purge_done_jobs(today=today)
     return asdict(report)
+
+
+def clear_sessions() -> None:
+    """Expired login sessions (Django's clearsessions), daily on django-q (schedule retention.clear_sessions)."""
+    call_command("clearsessions")
 
 
 def erase_templates_of_retired_models() -> int:

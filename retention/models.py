@@ -11,6 +11,8 @@ class ErasureJob(models.Model):
         BIOMETRICS = "biometrics", _("Face template and photos")
         MEMBER = "member", _("Whole member record")
         EXCLUSION = "exclusion", _("Ended exclusion")
+        PIN = "pin", _("Door PIN hash")
+        MARKETING = "marketing", _("Marketing consent")
 
     chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="erasure_jobs")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)

@@ -163,8 +163,7 @@ def requests(request):
         except ValidationError as error:
             _form_error(form, error)
         else:
-            messages.success(request, _("Your request is filed. We answer within %(days)d days.")
-                             % {"days": DataSubjectRequest.RESPONSE_DAYS})
+            messages.success(request, _("Your request is filed. We answer within one month."))
             return redirect("portal:requests")
     filed = DataSubjectRequest.objects.filter(member=request.member).order_by("-received_at")
     return render(request, "members/portal/requests.html", {"form": form, "filed": filed, "member": request.member})

@@ -104,7 +104,8 @@ def test_database_refuses_rewriting_evidence_but_allows_key_rotation(member):
         cursor.execute("UPDATE consent_consentrecord SET typed_name = typed_name WHERE id = %s", [record.pk])
 
 
-def test_new_version_requiring_reconsent_suspends_consent_until_signed_again(member):
+def test_new_version_requiring_reconsent_suspends_consent_until_signed_again(member, settings):
+    settings.JUSTFACE_PUBLIC_URL = "https://gym.example.com"  # the re-consent e-mail links to the portal
     sign(member)
     draft = services.new_version(document=document(member.chain), actor=None)
     assert (draft.version, draft.is_published) == (2, False)

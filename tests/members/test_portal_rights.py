@@ -104,10 +104,15 @@ def test_staff_queue_with_deadline_is_scoped(member, world, login):
     assert login("dpo_a").post(change, {"status": "in_progress", "response": "We are on it."}).status_code == 302
     dsr.refresh_from_db()
     assert dsr.status == "in_progress" and dsr.handled_by == world.user("dpo_a")
-    response = login("manager_a").post(change, {"status": "done", "response": "Your account was erased."})
+    # An erasure is not "done" by saying so: it is carried out in the retention layer (issue #12).
+    response = login("manager_a").post(change, {"status": "done", "response": "Your account was erased."}, follow=True)
+    assert "Carry out an erasure" in response.content.decode()
+    dsr.refresh_from_db()
+    assert dsr.status == "in_progress"
+    response = login("manager_a").post(change, {"status": "refused", "response": "We must keep it: unpaid fees.", "send_email": "on"})
     assert response.status_code == 302
     dsr.refresh_from_db()
-    assert dsr.status == "done" and dsr.resolved_at and dsr.handled_by == world.user("manager_a")
+    assert dsr.status == "refused" and dsr.resolved_at and dsr.handled_by == world.user("manager_a") and dsr.outcome_sent_at
     assert AuditEntry.objects.filter(action="dsr.update", object_id=str(dsr.pk)).exists()
 
 
