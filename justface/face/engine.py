@@ -193,10 +193,13 @@ class FaceEngine:
             or not gate.min_brightness <= quality.brightness <= gate.max_brightness
         ):
             return FaceResult(Reason.POOR_QUALITY, detection=face, quality=quality, faces=len(faces))
+        # The template first, then the passive check: in this order the check slows the
+        # recognition net least (measured: it evicts less of what SFace needs next time).
+        template = self.embed(self.crop(img, face)[None])[0]
         live = None if liveness_threshold is None else self.passive.score(img, face)
         if live is not None and live < liveness_threshold:
             return FaceResult(Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live)
-        return FaceResult(None, self.embed(self.crop(img, face)[None])[0], face, quality, len(faces), live)
+        return FaceResult(None, template, face, quality, len(faces), live)
 
     def analyse_door_burst(self, images: Sequence[bytes | Image.Image], *,
                            liveness_threshold: float | None = None) -> DoorResult:

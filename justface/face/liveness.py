@@ -121,6 +121,7 @@ class PassiveLiveness:
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as in ort.session
             self._sessions.append((net, ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])))
 
     def scores(self, rgb: np.ndarray, boxes: Sequence[tuple[float, float, float, float]]) -> np.ndarray:
