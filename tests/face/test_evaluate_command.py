@@ -106,3 +106,19 @@ def test_end_to_end_on_dev_photos(face_data, tmp_path):
     assert plot.read_bytes()[:8] == PNG and cache.is_file()
     again, err = run(*args)
     assert "read from" in err and json.loads(again) == report
+
+
+def test_either_model_is_evaluated_with_its_own_policy(face_data, tmp_path):
+    """--model: the CASIA FaceNet (512-d, its own 0.60/0.10) beside the default SFace, on real
+    photos; each model's templates are cached under its own id."""
+    cache = tmp_path / "dev.npz"
+    reports = {m: json.loads(run(str(face_data), "--model", m, "--json", "--cache", str(cache))[0])
+               for m in ("facenet-casia", "sface")}
+    assert reports["facenet-casia"]["model"] == "facenet-casia" and reports["sface"]["model"] == "sface"
+    assert reports["facenet-casia"]["policy"] == {"threshold": 0.60, "margin": 0.10}
+    assert reports["sface"]["policy"] == {"threshold": 0.55, "margin": 0.05}
+    # SFace is the stronger model on these photos too (FNMR at FMR 1e-3: 0.41% against 0.83%).
+    assert reports["sface"]["fnmr_at_fmr"]["1e-3"] < reports["facenet-casia"]["fnmr_at_fmr"]["1e-3"] <= 0.02
+    assert reports["sface"]["impostors_accepted_at_default"] == 0
+    with pytest.raises(CommandError, match="invalid choice: 'insightface'"):
+        run(str(face_data), "--model", "insightface")
