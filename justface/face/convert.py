@@ -222,8 +222,8 @@ def _download_vggface2(cache: Path) -> dict[str, torch.Tensor]:
         except Exception as exc:  # urllib raises URLError, socket errors, HTTP errors...
             raise ModelError(
                 f"Could not download the vggface2 weights ({exc}). On a machine with network "
-                f"access download {VGGFACE2_URL}, copy it here and set FACE_MODEL to its path, "
-                "or use FACE_MODEL=casia-webface, which installs offline."
+                f"access download {VGGFACE2_URL} and copy it to {cache / VGGFACE2_FILE}, "
+                "or use JUSTFACE_FACE_MODEL=sface, which installs offline."
             ) from exc
         return load_state_dict(raw)
 

@@ -77,6 +77,6 @@ def test_vggface2_offline_says_what_to_do(tmp_path, monkeypatch):
         raise OSError("Network is unreachable")
 
     monkeypatch.setattr(download, "download_url_to_file", offline)
-    with pytest.raises(ModelError, match="set FACE_MODEL to its path"):
+    with pytest.raises(ModelError, match="and copy it to .*vggface2-20180402-114759.pt, or use JUSTFACE_FACE_MODEL=sface"):
         convert.install_model(tmp_path, convert.VGGFACE2)
     assert not list(tmp_path.rglob("*.pt"))  # nothing half-written left behind
