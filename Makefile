@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test fuzz slow-clients install browser nginx check-deploy clean
+.PHONY: run test fuzz slow-clients install browser nginx check-deploy clean lint
 
 install: $(STAMP)
 
@@ -53,6 +53,11 @@ nginx:
 # Browser tests drive Debian's chromium (Playwright's own browser download is not used).
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { echo "Install Debian's chromium (apt-get install chromium) for the browser tests."; exit 1; }
+
+# Pyflakes checks, and the apps' layers and the plain face library as import contracts (pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 check-deploy: $(STAMP)
 	DJANGO_DEBUG=0 $(PY) manage.py check --deploy --fail-level WARNING

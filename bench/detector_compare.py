@@ -31,7 +31,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 REPO = Path(__file__).resolve().parent.parent

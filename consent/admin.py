@@ -5,8 +5,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from django.utils.translation import gettext_lazy as _
-
 from consent import selectors, services
 from consent.models import ConsentDocument, ConsentRecord
 from justface.admin_scoping import ScopedAdmin

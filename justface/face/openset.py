@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .evaluate import as_matrix, det_curve, wilson_interval
+from .evaluate import as_matrix, wilson_interval
 from .gallery import NO_SCORE, Decision, Match, MatchPolicy
 
 Decide = Callable[[Match], Decision]

@@ -8,7 +8,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from access.models import AccessEvent
 from consent.enrollment import enroll_face
 from justface.face_runtime import get_engine
 from justface.models import AuditEntry
@@ -16,7 +15,7 @@ from members.faces import erase_biometrics
 from members.gallery import gallery_for, identify, previous_gallery_for
 from members.models import FaceTemplate
 from retention.jobs import purge_due
-from tests.access.conftest import consent_to_face_scan, enrolled, kept_files, withdraw_face_consent
+from tests.access.conftest import enrolled, kept_files, withdraw_face_consent
 from tests.access.test_scans import decided
 from tests.conftest import face_photo
 from tests.portal_helpers import api_client, member_with_login, publish_documents, sign

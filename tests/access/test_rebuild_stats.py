@@ -2,7 +2,7 @@
 gives the same rows the door keeps as events happen (access.services → access.stats.count_event)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from io import StringIO
 
 import pytest
@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from access import stats
-from access.models import AccessEvent, HourlyStat
+from access.models import HourlyStat
 from members.services import set_pin
 from tests.conftest import make_member
 from tests.dpo.conftest import CPH, desk, event  # noqa: F401 (desk: the fixture)

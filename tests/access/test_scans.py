@@ -16,7 +16,7 @@ from justface.tenancy import scope_for
 from members.faces import erase_biometrics
 from members.models import Exclusion, Member
 from tests.access.conftest import enrolled, kept_files, withdraw_face_consent
-from tests.conftest import face_photo, make_member
+from tests.conftest import face_photo
 
 
 def decided(response, status="granted", reason="ok") -> dict:

@@ -55,7 +55,8 @@ def test_invitation_to_withdrawal(live_server, browser, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
     chain = Chain.objects.create(name="Nordlys Trening", slug="nordlys", organisation_number="NO933333333", country="NO",
                                  default_language="nb", dpo_email="dpo@nordlys.example", settings={"keep_member_photo": True})
-    centre = Centre.objects.create(chain=chain, name="Nordlys Sentrum", slug="sentrum", time_zone="Europe/Oslo")  # open 24/7
+    centre = Centre.objects.create(chain=chain, name="Nordlys Sentrum", slug="sentrum", time_zone="Europe/Oslo",
+                                   liveness="off")  # open 24/7; liveness has its own browser test
     _token, device = issue_device_token(door=ensure_door(centre=centre, name="Inngang", actor=None), actor=None)
     publish_documents(chain)
     member = make_member(chain, centre, first_name="Ingrid", last_name="Haugen", email="ingrid@example.com")

@@ -11,7 +11,6 @@ import pytest
 from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
-from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import trans_real
 
