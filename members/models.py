@@ -316,9 +316,6 @@ class Exclusion(models.Model):
         self.phone_hash = phone_hash(phone) if phone else ""
         self.name_birth_hash = name_birth_hash(first_name, last_name, birth_date) if birth_date else ""
 
-    def in_force_on(self, day: date) -> bool:
-        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
-
 
 def name_birth_hash(first_name: str, last_name: str, birth_date: date) -> str:
     """Name words (any order, case and accents ignored) with the birth date."""

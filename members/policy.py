@@ -2,7 +2,7 @@
 chain, never code. Stored as JSON on Chain.settings; unknown keys are refused."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 from django.core.exceptions import ValidationError
 
@@ -47,9 +47,6 @@ class ChainPolicy:
     def from_settings(cls, data: dict | None) -> ChainPolicy:
         data = {k: v for k, v in (data or {}).items() if k not in RETIRED_KEYS} if isinstance(data, dict) else data
         return cls(**validate_policy(data))
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 # The audit trigger (justface migration 0004) refuses to delete entries younger than this.

@@ -80,10 +80,10 @@ class EngineConfig:
     # FaceNet's state_dict.
     model_path: str
     model: str = SFACE  # recognizers.MODELS
-    # "onnxruntime" runs the ONNX exports install_model() wrote (about twice as fast here);
+    # "onnxruntime" runs the ONNX exports install.install() wrote (about twice as fast here);
     # "torch" runs the state_dict itself, the reference those exports are checked against.
     backend: str = "onnxruntime"
-    onnx_dir: str = ""  # where install_model() exported them: its cache_dir ("" = model_path's folder)
+    onnx_dir: str = ""  # where install.install() exported them: its cache_dir ("" = model_path's folder)
     num_threads: int = 2  # CPU threads per process for inference (ONNX Runtime intra-op, and torch)
     # FaceNet's face crop: the MTCNN box grown 1.25x about its centre, then resized to 160x160
     # without keeping the aspect ratio, which is how the CASIA-WebFace FaceNet was trained

@@ -12,15 +12,14 @@ import importlib.util
 import os
 import re
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import torch
 
 from ._graphdef import Node, read_graph
 from ._torchvision import import_facenet_pytorch
+from .files import ModelError, atomic_write  # noqa: F401 (ModelError: the engine's error, long imported from here)
 
 CASIA = "casia-webface"
 VGGFACE2 = "vggface2"
@@ -37,26 +36,11 @@ _SCOPE = "InceptionResnetV1/"
 _REPEATS = {"Repeat": "repeat_1", "Repeat_1": "repeat_2", "Repeat_2": "repeat_3"}
 
 
-class ModelError(RuntimeError):
-    """The requested face model cannot be installed or loaded; the message says what to do."""
 
 
-def install_model(cache_dir: str | os.PathLike[str], model: str = CASIA) -> Path:
-    """Make the state_dict for ``model`` available and return its path. Idempotent.
-
-    ``model`` is ``casia-webface``, ``vggface2`` or the path of a state_dict file. The ONNX
-    copies ONNX Runtime runs (FaceNet from this state_dict, and MTCNN's PNet) are exported into
-    ``cache_dir`` too, each checked against torch.
-    """
-    from .export import install_onnx, install_pnet_onnx  # export builds on this module
-
-    path = _install_state_dict(Path(cache_dir), model)
-    install_onnx(cache_dir, path)
-    install_pnet_onnx(cache_dir)
-    return path
-
-
-def _install_state_dict(cache: Path, model: str) -> Path:
+def install_state_dict(cache: Path, model: str) -> Path:
+    """The state_dict file for ``model`` (``casia-webface``, ``vggface2`` or a state_dict path),
+    converted or downloaded into ``cache`` first if need be."""
     if model == CASIA:
         target = cache / CASIA_FILE
         if not target.exists():
@@ -230,19 +214,3 @@ def _download_vggface2(cache: Path) -> dict[str, torch.Tensor]:
 
 def _atomic_save(state: dict[str, torch.Tensor], target: Path) -> None:
     atomic_write(target, lambda fh: torch.save(state, fh))
-
-
-def atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write beside the target and rename, so readers never see a half-written file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; web and worker users must read it
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -21,7 +21,8 @@ import onnxruntime as ort
 import torch
 
 from ._torchvision import import_facenet_pytorch
-from .convert import ModelError, atomic_write, load_facenet
+from .convert import load_facenet
+from .files import ModelError, atomic_write
 
 OPSET = 17
 TOLERANCE = 1e-4

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 from . import convert, export, sface
-from .convert import ModelError
+from .files import ModelError
 from .recognizers import FACENET_CASIA, FACENET_VGGFACE2, MODELS, SFACE
 
 _FACENET_WEIGHTS = {FACENET_CASIA: convert.CASIA, FACENET_VGGFACE2: convert.VGGFACE2}
@@ -19,7 +19,7 @@ def install(cache_dir: str | os.PathLike[str], model: str, *, sface_source: str 
         export.install_pnet_onnx(cache_dir)
         return path
     if model in _FACENET_WEIGHTS:
-        return convert.install_model(cache_dir, _FACENET_WEIGHTS[model])
+        return install_facenet(cache_dir, _FACENET_WEIGHTS[model])
     raise ModelError(f"unknown face model {model!r}: use one of {', '.join(MODELS)}")
 
 
@@ -33,3 +33,13 @@ def installed_path(cache_dir: str | os.PathLike[str], model: str) -> Path:
     if model == FACENET_VGGFACE2:
         return cache / convert.VGGFACE2_FILE
     raise ModelError(f"unknown face model {model!r}: use one of {', '.join(MODELS)}")
+
+
+def install_facenet(cache_dir: str | os.PathLike[str], weights: str = convert.CASIA) -> Path:
+    """FaceNet's state_dict (``casia-webface``, ``vggface2`` or a state_dict path: see convert.py),
+    and the ONNX copies ONNX Runtime runs (FaceNet from it, and MTCNN's PNet), each checked
+    against torch. Idempotent."""
+    path = convert.install_state_dict(Path(cache_dir), weights)
+    export.install_onnx(cache_dir, path)
+    export.install_pnet_onnx(cache_dir)
+    return path

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .convert import ModelError
+from .files import ModelError
 from .detect import Detection
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "minifasnet"

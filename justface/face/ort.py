@@ -1,4 +1,4 @@
-"""FaceNet and MTCNN's PNet on ONNX Runtime, from the exports install_model() wrote (export.py).
+"""FaceNet and MTCNN's PNet on ONNX Runtime, from the exports install.install() wrote (export.py).
 
 An ``InferenceSession`` may be run from several threads at once, so the engine creates it once
 per process and shares it.
@@ -11,7 +11,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from .convert import ModelError
+from .files import ModelError
 from .export import SOURCE_KEY
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from .convert import ModelError, atomic_write
+from .files import ModelError, atomic_write
 from .export import SOURCE_KEY, recorded_source
 
 NAME = "sface"

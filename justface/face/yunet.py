@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from . import sface
-from .convert import atomic_write
+from .files import atomic_write
 from .detect import Detection
 
 NAME = "yunet"

@@ -7,6 +7,7 @@ import torch
 
 from justface.face import convert, export
 from justface.face.convert import ModelError
+from justface.face.install import install_facenet
 
 
 @pytest.mark.parametrize("backend", ["torch_engine", "facenet_engine"])  # the state_dict, its ONNX export
@@ -41,7 +42,7 @@ def test_state_dict_layout(model_path):
 def test_install_is_idempotent(model_path):
     files = [model_path, export.facenet_path(model_path.parent, model_path), export.pnet_path(model_path.parent)]
     before = [f.stat().st_mtime_ns for f in files]
-    assert convert.install_model(model_path.parent) == model_path
+    assert install_facenet(model_path.parent) == model_path
     assert [f.stat().st_mtime_ns for f in files] == before
 
 
@@ -53,7 +54,7 @@ def test_graph_with_wrong_checksum_is_refused(tmp_path):
 
 
 def test_state_dict_path_is_used_as_is(model_path, tmp_path):
-    assert convert.install_model(tmp_path, str(model_path)) == model_path
+    assert install_facenet(tmp_path, str(model_path)) == model_path
     # Its ONNX export goes into the cache directory, recording which weights it came from.
     onnx_file = export.facenet_path(tmp_path, model_path)
     assert export.recorded_source(onnx_file) == export.sha256(model_path)
@@ -64,7 +65,7 @@ def test_state_dict_path_is_used_as_is(model_path, tmp_path):
 
 def test_unknown_model_says_what_is_accepted(tmp_path):
     with pytest.raises(ModelError, match="casia-webface"):
-        convert.install_model(tmp_path, "no-such-model")
+        install_facenet(tmp_path, "no-such-model")
 
 
 def test_vggface2_offline_says_what_to_do(tmp_path, monkeypatch):
@@ -78,5 +79,5 @@ def test_vggface2_offline_says_what_to_do(tmp_path, monkeypatch):
 
     monkeypatch.setattr(download, "download_url_to_file", offline)
     with pytest.raises(ModelError, match="and copy it to .*vggface2-20180402-114759.pt, or use JUSTFACE_FACE_MODEL=sface"):
-        convert.install_model(tmp_path, convert.VGGFACE2)
+        install_facenet(tmp_path, convert.VGGFACE2)
     assert not list(tmp_path.rglob("*.pt"))  # nothing half-written left behind
