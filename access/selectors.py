@@ -13,7 +13,7 @@ from access.models import DeviceToken, Scan, Visit
 from access.rules import is_open
 from justface.tenancy import Scope
 from members.models import Centre
-from members.tokens import token_hash
+from justface.tokens import token_hash
 
 # Tablets poll for a pending decision this often (ms); told to them in the heartbeat.
 POLL_INTERVAL_MS = 250

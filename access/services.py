@@ -29,7 +29,7 @@ from members.faces import store_face_template
 from members.gallery import Identification, identify, previous_gallery_for
 from members.models import Centre, Member, member_number_hash
 from members.policy import ChainPolicy
-from members.tokens import new_token
+from justface.tokens import new_token
 from members.selectors import exclusion_in_force, face_entry_paused
 from members.services import pin_matches
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
 
 from members.models import Chain, Language, Member
-from members.tokens import OneTimeLink
+from justface.tokens import OneTimeLink
 
 
 class ImmutableError(Exception):

@@ -15,7 +15,7 @@ from consent import selectors
 from consent.models import ConsentDocument, ConsentRecord, GuardianConfirmation
 from justface import audit, crypto
 from members.faces import erase_biometrics
-from members.mail import public_url, send_on_commit
+from justface.mail import public_url, send_on_commit
 from members.models import Member
 from justface.throttle import client_address
 

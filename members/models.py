@@ -20,7 +20,7 @@ from encrypted_model_fields.fields import (
 from justface import crypto
 from justface.tenancy import Role
 from members.policy import ChainPolicy, validate_policy
-from members.tokens import OneTimeLink
+from justface.tokens import OneTimeLink
 from members.validators import validate_opening_hours, validate_time_zone
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from justface import audit, private_files
 from members import subject_data
-from members.mail import public_url, send_on_commit
+from justface.mail import public_url, send_on_commit
 from members.selectors import exclusions_matching_member
 from members.models import DataSubjectRequest, EmailChange, Exclusion, Invitation, Member, add_months, email_hash
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from justface import throttle
 from members import services, subject_data
 from members.accounts import LoginResult, authenticate_member, members_for_email
-from members.mail import public_url, send_on_commit
+from justface.mail import public_url, send_on_commit
 from members.models import DataSubjectRequest, Invitation
 from members.portal import forms
 from members.portal.access import member_required
