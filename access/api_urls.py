@@ -1,6 +1,6 @@
 from django.urls import path
 
-from access import api
+from access.api import views as api
 
 urlpatterns = [
     path("scans/", api.ScanListView.as_view(), name="door-scans"),

@@ -1,7 +1,7 @@
 """Consent and face endpoints of the member API; mounted by members/api_urls.py."""
 from django.urls import path
 
-from consent import api
+from consent.api import views as api
 
 urlpatterns = [
     path("consents/documents/", api.DocumentsView.as_view(), name="consent-documents"),

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from access import services
 from access.frames import CONTENT_TYPES, FrameRejected, read_frame
 from access.selectors import device_for_token
-from access.serializers import DecisionSerializer
+from access.api.serializers import DecisionSerializer
 
 _SUFFIX_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 

@@ -19,7 +19,7 @@ from access.authentication import DeviceAuthentication
 from access.frames import MAX_BYTES, FrameRejected, read_frame
 from access.models import Scan
 from access.selectors import door_configuration
-from access.serializers import (
+from access.api.serializers import (
     ChallengeAnswerSerializer,
     ConfirmRequestSerializer,
     DecisionSerializer,
