@@ -589,3 +589,16 @@ def purge_old_scans(*, before: datetime) -> int:
     stay. A scan still holding a frame waits for the frame's deadline."""
     old = Scan.objects.filter(created_at__lt=before, frame_file="").exclude(status=Scan.Status.PENDING)
     return old.delete()[1].get("access.Scan", 0)
+
+
+def erase_member_access_data(*, member: Member) -> dict[str, int]:
+    """Erasure of a member (retention.services.erase_member calls each app in turn): check-ins
+    stay as anonymous counts (the access event without the member), visits and scans go (their
+    door photos went with the biometric erasure before), and the member number leaves the PIN
+    lockouts and the PIN entries not yet purged."""
+    anonymised = AccessEvent.objects.filter(member=member).update(member=None)
+    visits = Visit.objects.filter(member=member).delete()[1].get("access.Visit", 0)
+    scans = Scan.objects.filter(member=member).delete()[1].get("access.Scan", 0)
+    lockouts = forget_member_number(chain_id=member.chain_id, member_number_hash=member.member_number_hash)
+    return {"check_ins_anonymised": anonymised, "visits_deleted": visits, "scans_deleted": scans,
+            "pin_lockouts_deleted": lockouts}

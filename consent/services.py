@@ -191,3 +191,11 @@ def new_version(*, document: ConsentDocument, actor) -> ConsentDocument:
     draft = ConsentDocument(chain_id=document.chain_id, kind=document.kind, language=document.language,
                             title=document.title, body=document.body)
     return create_draft(document=draft, actor=actor)
+
+
+def erase_member_consents(*, member: Member) -> dict[str, int]:
+    """Erasure of a member (retention.services.erase_member): their signed and withdrawn consent
+    records and guardian confirmations. The documents they agreed to stay: they name nobody."""
+    guardians = GuardianConfirmation.objects.filter(member=member).delete()[1].get("consent.GuardianConfirmation", 0)
+    records = ConsentRecord.objects.filter(member=member).delete()[1].get("consent.ConsentRecord", 0)
+    return {"consent_records_deleted": records, "guardian_links_deleted": guardians}

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from justface import audit, private_files
+from justface.accounts import delete_login
 from members import subject_data
 from justface.mail import public_url, send_on_commit
 from members.selectors import exclusions_matching_member
@@ -432,3 +433,19 @@ def resolve_data_subject_request(*, request: DataSubjectRequest, status: str, re
         request.save(update_fields=["status", "response", "handled_by", "resolved_at"])
         audit.record(action="dsr.update", actor=actor, obj=request, reason=status)
     return request
+
+
+def erase_member_record(*, member: Member) -> dict:
+    """Erasure of a member, last step (retention.services.erase_member has the other apps erase
+    theirs first): their requests keep only what proves they were answered, invitations and
+    e-mail changes go, then the member row, then the login with its sessions and tokens.
+    Exclusions stay, without the member (SET_NULL), until the quarantine ends."""
+    redacted = redact_data_subject_requests(member=member)
+    invitations = Invitation.objects.filter(member=member).delete()[1].get("members.Invitation", 0)
+    email_changes = EmailChange.objects.filter(member=member).delete()[1].get("members.EmailChange", 0)
+    user = member.user
+    identifiers = [member.email] if member.email else []
+    member.delete()
+    sessions = delete_login(user=user, identifiers=[*identifiers, user.username]) if user is not None else 0
+    return {"requests_redacted": redacted, "invitations_deleted": invitations, "email_changes_deleted": email_changes,
+            "login_deleted": user is not None, "sessions_deleted": sessions}

@@ -13,43 +13,37 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from access.models import AccessEvent
 from consent.models import ConsentDocument, ConsentRecord
-from access.services import forget_member_number
+from access.services import erase_member_access_data
+from consent.services import erase_member_consents
 from justface import audit
-from justface.accounts import delete_login
 from members.faces import erase_biometrics
 from members.models import Chain, DataSubjectRequest, Exclusion, FaceTemplate, Member
 from members.policy import ChainPolicy
 from members.processing import activity
 from retention.models import ErasureJob
 from members import services as member_services
-from members.services import redact_data_subject_requests, resolve_data_subject_request
+from members.services import resolve_data_subject_request
 
 
 def erase_member(*, member: Member, actor, reason: str) -> dict:
-    """Erase the member and everything about them: templates and every photo (through
-    erase_biometrics, so every worker's gallery drops them), consents, invitations, e-mail
-    changes, guardian links, visits, scans (and the member number's hash on PIN entries and
-    lockouts), their login with its sessions and API tokens, and the limiter's counts in the
-    cache. Check-ins stay, without the member, as the anonymous counts the centre's statistics
-    use. Data-subject requests stay, without the member and without their words, as proof the
-    request was answered. Exclusions stay (SET_NULL) until the quarantine ends: a legitimate
-    interest the chain documents. Returns a receipt with counts and ids only."""
+    """Erase the member and everything about them, one app at a time, each through its own
+    service, in one transaction: the templates and every photo first (erase_biometrics, so every
+    worker's gallery drops them), then the door's data (access), the consents (consent), and last
+    the member's own records, the member and their login (members). Check-ins stay, without the
+    member, as the anonymous counts the statistics use; data-subject requests stay, without the
+    member and their words, as proof; exclusions stay until the quarantine ends. The receipt
+    counts every category removed (ids and counts only)."""
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
+        member_id, chain_id = member.pk, member.chain_id
         receipt = erase_biometrics(member=member, actor=actor, reason=reason)
-        anonymised = AccessEvent.objects.filter(member=member).update(member=None)
-        redacted = redact_data_subject_requests(member=member)
-        forget_member_number(chain_id=member.chain_id, member_number_hash=member.member_number_hash)
-        member_id, chain_id, user = member.pk, member.chain_id, member.user
-        identifiers = [member.email] if member.email else []
-        member.delete()
-        sessions = delete_login(user=user, identifiers=[*identifiers, user.username]) if user is not None else 0
+        receipt |= erase_member_access_data(member=member)
+        receipt |= erase_member_consents(member=member)
+        receipt |= member_services.erase_member_record(member=member)
         audit.record(action="member.erase", actor=actor, object_type="members.member", object_id=member_id,
                      chain_id=chain_id, reason=reason)
-    return {**receipt, "member_id": member_id, "check_ins_anonymised": anonymised, "login_deleted": user is not None,
-            "requests_redacted": redacted, "sessions_deleted": sessions}
+    return {**receipt, "member_id": member_id}
 
 
 def carry_out_erasure_request(*, request: DataSubjectRequest, actor) -> dict:
