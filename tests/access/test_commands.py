@@ -22,7 +22,7 @@ def test_create_door_token_then_simulate_a_scan(tablet_a, colin, world):
     door = Door.objects.get(name="Garage door")
     assert DeviceToken.objects.filter(door=door).count() == 1 and token not in str(DeviceToken.objects.values())
     photo = sorted((faces_dir() / "Colin_Powell").iterdir())[1]
-    decision = json.loads(run("door_simulate", "--token", token, "--image", str(photo)))
+    decision = json.loads(run("door_simulate", f"--token={token}", "--image", str(photo)))
     assert (decision["status"], decision["reason"], decision["member"]) == ("granted", "ok", {"first_name": "Colin"})
     assert AccessEvent.objects.get().door == door
     # A second token for the same door reuses the door.
@@ -52,9 +52,9 @@ def test_door_simulate_refuses_bad_tokens_and_files(tablet_a, tmp_path):
     with pytest.raises(CommandError, match="Unknown or revoked"):
         run("door_simulate", "--token", "nope", "--image", str(tmp_path / "x.jpg"))
     with pytest.raises(CommandError, match="Cannot read"):
-        run("door_simulate", "--token", tablet_a.token, "--image", str(tmp_path / "missing.jpg"))
+        run("door_simulate", f"--token={tablet_a.token}", "--image", str(tmp_path / "missing.jpg"))
     text = tmp_path / "notes.txt"
     text.write_text("hello")
     with pytest.raises(CommandError, match="JPEG, PNG or WebP"):
-        run("door_simulate", "--token", tablet_a.token, "--image", str(text))
+        run("door_simulate", f"--token={tablet_a.token}", "--image", str(text))
     assert not AccessEvent.objects.exists()

@@ -1,22 +1,14 @@
 """`manage.py access_report --chain SLUG [--centre SLUG] [--member-number N] --from YYYY-MM-DD
 --to YYYY-MM-DD --format csv|xlsx --output PATH`: the staff page's report, for operators and
 scripts (same service, same header, one audit entry; written whole, whatever its size)."""
-from datetime import date
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from access import reports
 from justface.tenancy import Scope
-from members.management.chains import chains_named
-from members.models import Centre
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD).") from None
+from members.management.chains import centres_named, chain_named, day
 
 
 class Command(BaseCommand):
@@ -32,21 +24,19 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True, help="File to write ('-' for standard output, CSV only).")
 
     def handle(self, *args, **options):
-        chain = chains_named(options["chain"]).get()
-        centres = []
-        for slug in options["centre"]:
-            centre = Centre.objects.filter(chain=chain, slug=slug).first()
-            if centre is None:
-                raise CommandError(f"No centre {slug!r} in chain {chain.slug!r}.")
-            centres.append(centre)
+        chain = chain_named(options["chain"])
+        centres = centres_named(chain, options["centre"])
         scope = Scope(is_platform=True)  # the operator; the chain filter is in the report's filters
         try:
             filters = reports.build_filters(scope=scope, chain=chain, centres=centres, member_number=options["member_number"],
-                                            date_from=_day(options["date_from"]), date_to=_day(options["date_to"]))
+                                            date_from=day(options["date_from"]), date_to=day(options["date_to"]))
         except ValidationError as error:
             raise CommandError(" ".join(m for ms in error.message_dict.values() for m in ms)) from None
         if options["output"] == "-" and options["format"] != "csv":
             raise CommandError("Only CSV can go to standard output.")
+        if options["output"] != "-" and not Path(options["output"]).resolve().parent.is_dir():
+            # Checked before the report runs: a report that cannot be written is not run (nor audited).
+            raise CommandError(f"--output: the folder of {options['output']} does not exist.")
         report = reports.run_report(scope=scope, actor=None, filters=filters, fmt=options["format"], how="command")
         if report.chunks is not None:
             if options["output"] == "-":

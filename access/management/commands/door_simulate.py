@@ -17,7 +17,7 @@ class Command(BaseCommand):
     help = "Send a photo as a door scan with a device token and print the decision."
 
     def add_arguments(self, parser):
-        parser.add_argument("--token", required=True)
+        parser.add_argument("--token", required=True, help="The device token; write --token=T when it starts with a dash.")
         parser.add_argument("--image", required=True, type=Path)
         parser.add_argument("--direction", choices=["in", "out"], default="in")
 

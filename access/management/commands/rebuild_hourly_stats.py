@@ -6,7 +6,7 @@ replaced by the same count the door keeps as events happen. Best run when the do
 (an event arriving during the recount of its own hour may be missed)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,15 +15,8 @@ from tqdm import tqdm
 
 from access import stats
 from access.models import AccessEvent
-from members.management.chains import chains_named
+from members.management.chains import centres_named, chain_named, day
 from members.models import Centre
-
-
-def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{option} {value!r} is not a date (YYYY-MM-DD).") from None
 
 
 class Command(BaseCommand):
@@ -36,21 +29,15 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="date_to", help="Last day, included (YYYY-MM-DD); with --from.")
 
     def handle(self, *args, **options):
-        chain = chains_named(options["chain"]).get()
+        chain = chain_named(options["chain"])
         if (options["date_from"] is None) != (options["date_to"] is None):
             raise CommandError("Give both --from and --to, or neither (everything since the first event).")
         period = None
         if options["date_from"] is not None:
-            period = (_day(options["date_from"], "--from"), _day(options["date_to"], "--to"))
+            period = (day(options["date_from"], "--from"), day(options["date_to"], "--to"))
             if period[1] < period[0]:
                 raise CommandError(f"The period is reversed: --to {period[1]} is before --from {period[0]}.")
-        centres = []
-        for slug in options["centre"]:
-            centre = Centre.objects.filter(chain=chain, slug=slug).first()
-            if centre is None:
-                raise CommandError(f"No centre {slug!r} in chain {chain.slug!r}.")
-            centres.append(centre)
-        centres = centres or list(Centre.objects.filter(chain=chain).order_by("slug"))
+        centres = centres_named(chain, options["centre"]) or list(Centre.objects.filter(chain=chain).order_by("slug"))
 
         plans = []  # (centre, since, until, events)
         for centre in centres:

@@ -1,12 +1,12 @@
 """Publish version 1 of a chain's consent documents (terms, face scan, marketing) in Danish,
 Norwegian and English, where the chain has none of that kind and language yet. Safe to run again."""
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from consent.demo_documents import DOCUMENTS
 from consent.models import ConsentDocument
-from members.models import Chain
+from members.management.chains import chain_named
 
 
 class Command(BaseCommand):
@@ -17,9 +17,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, chain: str, **options):
-        found = Chain.objects.filter(slug=chain).first()
-        if found is None:
-            raise CommandError(f"No chain with the slug {chain!r}.")
+        found = chain_named(chain)
         added = 0
         for (kind, language), (title, body) in DOCUMENTS.items():
             if not ConsentDocument.objects.filter(chain=found, kind=kind, language=language).exists():

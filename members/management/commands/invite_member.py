@@ -2,7 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from members.models import Chain, Member, member_number_hash
+from members.management.chains import chain_named, member_numbered
 from members.services import invite_member
 
 
@@ -14,12 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--member-number", required=True)
 
     def handle(self, *args, chain: str, member_number: str, **options):
-        found = Chain.objects.filter(slug=chain).first()
-        if found is None:
-            raise CommandError(f"No chain with the slug {chain!r}.")
-        member = Member.objects.filter(chain=found, member_number_hash=member_number_hash(member_number)).first()
-        if member is None:
-            raise CommandError(f"No member number {member_number!r} in {found.name}.")
+        member = member_numbered(chain_named(chain), member_number)
         try:
             invitation = invite_member(member=member, actor=None)
         except (ValidationError, RuntimeError) as error:

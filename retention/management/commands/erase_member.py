@@ -5,7 +5,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from members.models import Chain, Member, member_number_hash
+from members.management.chains import chain_named, member_numbered
 from retention.services import erase_member_by_operator
 
 
@@ -21,12 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, chain: str, member_number: str, reason: str, **options):
         if not reason.strip():
             raise CommandError("Give a reason (e.g. the request's or ticket's number).")
-        found = Chain.objects.filter(slug=chain).first()
-        if found is None:
-            raise CommandError(f"No chain with the slug {chain!r}.")
-        member = Member.objects.filter(chain=found, member_number_hash=member_number_hash(member_number)).first()
-        if member is None:
-            raise CommandError(f"No member number {member_number!r} in {found.name}.")
+        member = member_numbered(chain_named(chain), member_number)
         try:
             receipt = erase_member_by_operator(member=member, reason=reason.strip())
         except ValidationError as error:
