@@ -88,3 +88,44 @@ def test_parallel_wrong_pins_for_one_member_number_are_checked_at_most_five_time
     assert len(checked) == 5
     assert tablets[1].pin(colin.member_number, "4711").json()["reason"] == "pin_locked"
     assert PinLockout.objects.get(device=None).locked_until is not None
+
+
+def test_parallel_pins_for_one_grey_zone_scan_are_checked_once(world, tablet_a, monkeypatch):
+    """An attacker who got a grey-zone `confirm` sends ten PINs for it at once: the scan is claimed
+    by one of them (compare-and-set), so one PIN is checked and the scan has one access event."""
+    from access import services
+    from members.services import set_pin
+    from tests.access.conftest import enrolled
+    from tests.access.test_grey_zone import GREY_PERSON, GREY_PHOTO
+
+    john = enrolled(world.chain_a, world.centre_a1, GREY_PERSON, first_name="John")
+    set_pin(member=john, pin="4711", actor=None)
+    body = tablet_a.scan(face_photo(GREY_PERSON, GREY_PHOTO)).json()
+    assert body["status"] == "confirm"
+    real, checked = services.pin_matches, []
+
+    def slow_pin_matches(*, member, pin):
+        checked.append(pin)
+        time.sleep(0.05)
+        return real(member=member, pin=pin)
+
+    monkeypatch.setattr(services, "pin_matches", slow_pin_matches)
+    start = threading.Barrier(10)
+    answers: list[str] = []
+
+    def guess(n: int) -> None:
+        client = Client()
+        start.wait()
+        response = client.post(f"/api/v1/door/scans/{body['id']}/confirm/", {"pin": f"{2000 + n}"},
+                               content_type="application/json", **tablet_a.auth)
+        answers.append(response.json()["status"])
+        connection.close()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 10 and len(checked) == 1
+    assert AccessEvent.objects.filter(scan_id=body["id"]).count() == 1
+    assert AccessEvent.objects.get(scan_id=body["id"]).reason == "wrong_pin"
