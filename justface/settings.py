@@ -1,6 +1,8 @@
 """Justface settings: every value that differs between installations comes from the
 environment (a `.env` file beside manage.py, or the one JUSTFACE_ENV_FILE names, is read when
 present). README lists them all."""
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -270,6 +272,16 @@ FACE_STRANGER_RATE = env.float("FACE_STRANGER_RATE", default=None)
 FACE_CONFIRM_RATE = env.float("FACE_CONFIRM_RATE", default=None)
 # Enrollment photos kept per member as templates (the newest; more photos, fewer refusals).
 FACE_TEMPLATES_PER_MEMBER = env.int("FACE_TEMPLATES_PER_MEMBER", default=3)
+# Galleries (members.gallery): the node-local directory where each machine keeps one shared,
+# read-only snapshot per chain gallery (tmpfs: RAM, never disk; cleared at boot), and when a
+# process folds its recent changes into a new snapshot: after this many changed members, or
+# this many seconds after the oldest change (an erased template also leaves the shared file).
+GALLERY_DIR = env.str("JUSTFACE_GALLERY_DIR", default="/dev/shm/justface-galleries" if os.path.isdir("/dev/shm")
+                      else os.path.join(tempfile.gettempdir(), "justface-galleries"))
+GALLERY_COMPACT_CHANGES = env.int("JUSTFACE_GALLERY_COMPACT_CHANGES", default=2000)
+GALLERY_COMPACT_SECONDS = env.int("JUSTFACE_GALLERY_COMPACT_SECONDS", default=300)
+# How often a process looks for a newer snapshot another process of the machine wrote.
+GALLERY_CHECK_SECONDS = env.int("JUSTFACE_GALLERY_CHECK_SECONDS", default=10)
 # Passive liveness (justface/face/liveness.py): below the threshold a face is taken for a print
 # or a screen; from it up to FACE_LIVENESS_DOUBT the score is in doubt (a centre on the default
 # policy then asks for the head-turn challenge). Unset: the calibrated defaults (docs/face-engine.md).
@@ -282,5 +294,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "faiss.loader": {"level": "WARNING"}},
 }

@@ -26,3 +26,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 
 # Browser tests' live server threads must not keep connections open past the test.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# Gallery snapshots in a directory of this test run (its subprocesses share it), removed at exit.
+if "JUSTFACE_GALLERY_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["JUSTFACE_GALLERY_DIR"] = tempfile.mkdtemp(prefix="justface-galleries-")
+    atexit.register(shutil.rmtree, os.environ["JUSTFACE_GALLERY_DIR"], True)
+GALLERY_DIR = os.environ["JUSTFACE_GALLERY_DIR"]

@@ -52,7 +52,7 @@ def _add_template(member: Member, template: np.ndarray, model_name: str, photo_n
     FaceTemplate.objects.filter(pk__in=[t.pk for t in dropped]).delete()
     created = FaceTemplate.objects.create(member=member, template=encode_template(template),
                                           model_name=model_name, photo_file=photo_name)
-    bump_version(member.chain_id)
+    bump_version(member.chain_id, [member.pk])
     private_files.delete_on_commit([t.photo_file for t in dropped if t.photo_file])
     return created
 
@@ -66,7 +66,7 @@ def erase_retired_templates(*, chain_id: int, keep_models: list[str], actor, rea
         if not retired:
             return 0
         FaceTemplate.objects.filter(pk__in=[t.pk for t in retired]).delete()
-        bump_version(chain_id)
+        bump_version(chain_id, [t.member_id for t in retired])
         for member_id in sorted({t.member_id for t in retired}):
             audit.record(action="face.erase", actor=actor, object_type="members.member", object_id=member_id, chain_id=chain_id,
                          reason=reason)
@@ -84,7 +84,7 @@ def erase_biometrics(*, member: Member, actor, reason: str) -> dict:
         templates = list(FaceTemplate.objects.select_for_update().filter(member=member))
         photos = [t.photo_file for t in templates if t.photo_file]
         FaceTemplate.objects.filter(pk__in=[t.pk for t in templates]).delete()
-        bump_version(member.chain_id)
+        bump_version(member.chain_id, [member.pk])
         responses = biometrics_erased.send(sender=Member, member=member)
         other_photos = sum(r for _, r in responses if isinstance(r, int))
         audit.record(action="face.erase", actor=actor, obj=member, reason=reason)

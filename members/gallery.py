@@ -1,9 +1,17 @@
-"""Each chain's face gallery, in memory in every process, never stale.
+"""Each chain's face gallery: searched in every process, never stale, shared per machine.
 
-Adding or removing a template bumps Chain.gallery_version in the same transaction
-(members.faces). Before every search a process reads that version (one indexed query); if
-it moved, the process patches its gallery from the database first. So a template whose
-removal has committed can never match again, on any worker, from that moment on.
+Adding or removing templates bumps Chain.gallery_version in the same transaction and records a
+GalleryChange step naming the members concerned (``bump_version``). Before every search a process
+reads the version (one indexed query); if it moved, the process replays the steps since its own
+version, re-reading only those members' templates. So a template whose removal has committed can
+never match again, on any worker, from that moment on, and a change costs the same in a gallery
+of 1,000 templates as in one of 900,000.
+
+The bulk of a gallery is a snapshot that every process of the machine maps from one file
+(justface.face.shared_gallery, in GALLERY_DIR); the steps since are kept per process and folded
+into a new snapshot once they are many or old (GALLERY_COMPACT_CHANGES, GALLERY_COMPACT_SECONDS).
+Inside a transaction (tests, a view's atomic block) a process builds a private gallery instead, so
+nothing uncommitted ever lands in a file other processes read.
 
 A gallery holds the templates of one model (FaceTemplate.model_name): scores of two models are
 never compared. While members move from an older model (FACE_MODEL_PREVIOUS), a second gallery
@@ -11,16 +19,27 @@ per chain holds that model's templates of the members who have none of the activ
 from __future__ import annotations
 
 import base64
+import hashlib
+import logging
 import threading
+import time
 from dataclasses import dataclass
+from collections.abc import Iterable
 
 import numpy as np
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, QuerySet
 
-from justface.face.gallery import Gallery
+from justface.face.recognizers import template_width
+from justface.face.shared_gallery import LayeredGallery, Snapshot, SnapshotStore
 from justface.face_runtime import get_engine
-from members.models import Chain, FaceTemplate
+from members.models import Chain, FaceTemplate, GalleryChange
+
+logger = logging.getLogger(__name__)
+
+# Steps further back than this are not replayed: reading the whole gallery is cheaper.
+MAX_STEPS = 20_000
 
 
 @dataclass(frozen=True)
@@ -41,16 +60,27 @@ def decode_template(text: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype=np.float32)
 
 
-def bump_version(chain_id: int) -> None:
-    """Call inside the transaction that adds or removes templates of the chain."""
+def bump_version(chain_id: int, member_ids: Iterable[int] | None = None) -> None:
+    """Call inside the transaction that adds or removes templates of ``member_ids`` (None: of the
+    whole chain). The UPDATE locks the chain's row until commit, so steps commit in version
+    order and a committed version means every step up to it has committed too."""
     Chain.objects.filter(pk=chain_id).update(gallery_version=F("gallery_version") + 1)
+    version = Chain.objects.filter(pk=chain_id).values_list("gallery_version", flat=True).get()
+    members = sorted(set(member_ids or ())) or [None]
+    GalleryChange.objects.bulk_create([GalleryChange(chain_id=chain_id, version=version, member_id=m) for m in members])
 
 
-# A chain's version is (created_at, gallery_version) and a template's identity is (id,
-# created_at): SQLite may hand out a deleted row's id again, and a counter restarts at 0 for a
-# re-created chain, so neither id nor counter alone is enough to know nothing changed.
-Version = tuple
-TemplateKey = tuple
+def purge_changes(*, before) -> int:
+    """Steps older than ``before`` (a process that far behind reloads its gallery whole)."""
+    return GalleryChange.objects.filter(created_at__lt=before).delete()[0]
+
+
+def encode_template(template: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(template, dtype=np.float32).tobytes()).decode()
+
+
+def decode_template(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.float32)
 
 
 def gallery_templates(chain_id: int, model: str, *, unless_model: str = "") -> QuerySet[FaceTemplate]:
@@ -62,47 +92,169 @@ def gallery_templates(chain_id: int, model: str, *, unless_model: str = "") -> Q
     return rows
 
 
+def node_store() -> SnapshotStore:
+    """This machine's snapshots of this database's galleries (two installations or test runs on
+    one machine never share a file)."""
+    db = connection.settings_dict
+    tag = hashlib.sha256(f"{connection.vendor}:{db['HOST']}:{db['PORT']}:{db['NAME']}".encode()).hexdigest()[:12]
+    return SnapshotStore(f"{settings.GALLERY_DIR}/{tag}")
+
+
 class _ChainGallery:
-    def __init__(self, model: str, unless_model: str):
-        self.model, self.unless_model = model, unless_model
-        self.version: Version | None = None
-        self.gallery = Gallery()
-        self.rows: dict[TemplateKey, int] = {}  # template key -> member id
+    """One chain's gallery of one model in this process: ``view`` reflects ``version``."""
+
+    def __init__(self, chain_id: int, created, model: str, unless_model: str):
+        self.chain_id, self.model, self.unless_model = chain_id, model, unless_model
+        self.key = f"chain{chain_id}-{int(created.timestamp() * 1e6)}-{model}" + (f"-unless-{unless_model}" if unless_model else "")
+        self.dim = template_width(model)
+        self.view: LayeredGallery | None = None
+        self.version = -1
+        self.shared = False  # view's snapshot is the machine's file (else private to this process)
+        self.pending_since = 0.0  # monotonic time of the oldest step not in the snapshot
+        self.checked_at = 0.0  # last look for a newer snapshot written by another process
+        self.folded: Snapshot | None = None  # a compaction's result, taken in by the next search
+        self.compacting = False
         self.lock = threading.Lock()
+        self.store = node_store()
 
-    def sync(self, chain_id: int, version: Version) -> None:
-        # The version is read before the rows: a change committing in between leaves the
-        # stored version behind, so the next search syncs again.
-        wanted = gallery_templates(chain_id, self.model, unless_model=self.unless_model)
-        rows = {(pk, created): member for pk, created, member in wanted.values_list("id", "created_at", "member_id")}
-        changed = {self.rows[t] for t in self.rows.keys() - rows.keys()} | {rows[t] for t in rows.keys() - self.rows.keys()}
-        if changed:
-            fresh = wanted.filter(member_id__in=changed).only("member_id", "template")
-            self.gallery.patch(remove=changed, add=[(t.member_id, decode_template(t.template)) for t in fresh.iterator()])
-        self.rows, self.version = rows, version
+    # Reads from the database
+
+    def _steps(self, after: int, upto: int) -> set[int] | None:
+        """Members whose templates changed in versions (after, upto]; None when the log cannot
+        tell (steps purged, a whole-chain step, too far behind): reload whole."""
+        if upto <= after:
+            return set()
+        if upto - after > MAX_STEPS:
+            return None
+        steps = list(GalleryChange.objects.filter(chain_id=self.chain_id, version__gt=after, version__lte=upto)
+                     .values_list("version", "member_id"))
+        if len({v for v, _ in steps}) != upto - after or any(m is None for _, m in steps):
+            return None
+        return {m for _, m in steps}
+
+    def _current(self, members: set[int]) -> dict[int, np.ndarray]:
+        """The members' templates as they are now ({member: empty} for those with none)."""
+        current: dict[int, list[np.ndarray]] = {m: [] for m in members}
+        rows = gallery_templates(self.chain_id, self.model, unless_model=self.unless_model).filter(member_id__in=members)
+        for member_id, text in rows.values_list("member_id", "template"):
+            current[member_id].append(decode_template(text))
+        return {m: np.asarray(t, np.float32).reshape(-1, self.dim) for m, t in current.items()}
+
+    def _from_database(self, version: int) -> Snapshot:
+        # The version was read before the rows: a step committing in between is replayed on
+        # the next search, and replaying a step is idempotent (it re-reads the member).
+        ids, rows = [], []
+        for member_id, text in (gallery_templates(self.chain_id, self.model, unless_model=self.unless_model)
+                                .values_list("member_id", "template").iterator(chunk_size=5000)):
+            ids.append(member_id)
+            rows.append(decode_template(text))
+        matrix = np.vstack(rows) if rows else np.empty((0, self.dim), np.float32)
+        return Snapshot.from_rows(version, np.asarray(ids, np.int64), matrix, self.dim)
+
+    # Keeping the view current (called with self.lock held)
+
+    def refresh(self, version: int) -> None:
+        shared = not connection.in_atomic_block
+        if self.view is None or shared != self.shared:
+            return self._load(version, shared)
+        if self.folded is not None:
+            snapshot, self.folded = self.folded, None
+            if not self._rebase(snapshot):
+                return self._load(version, shared)
+        elif shared and time.monotonic() - self.checked_at > settings.GALLERY_CHECK_SECONDS:
+            self.checked_at = time.monotonic()
+            newer = self.store.latest(self.key) if max(self.store.versions(self.key), default=-1) > self.view.version else None
+            if newer is not None and not self._rebase(newer):
+                return self._load(version, shared)
+        members = self._steps(self.version, version)
+        if members is None:
+            return self._load(version, shared)
+        if members:
+            if not self.view.pending:
+                self.pending_since = time.monotonic()
+            self.view = self.view.apply(self._current(members))
+        self.version = max(self.version, version)
+        self._maybe_compact()
+
+    def _rebase(self, snapshot: Snapshot) -> bool:
+        """Take ``snapshot`` as the base and replay what came after it; False if the log cannot."""
+        members = self._steps(snapshot.version, self.version)
+        if members is None:
+            return False
+        view = LayeredGallery.on(snapshot)
+        self.view = view.apply(self._current(members)) if members else view
+        self.version = max(self.version, snapshot.version)
+        self.pending_since = time.monotonic()
+        return True
+
+    def _load(self, version: int, shared: bool) -> None:
+        members: set[int] | None = set()
+        if shared:
+            store = self.store
+            with store.lock(self.key):
+                snapshot = store.latest(self.key)
+                members = None if snapshot is None else self._steps(snapshot.version, version)
+                if members is None:
+                    snapshot = store.write(self.key, self._from_database(version))
+                    members = set()
+        else:
+            snapshot = self._from_database(version)
+        view = LayeredGallery.on(snapshot)
+        self.view = view.apply(self._current(members)) if members else view
+        self.version, self.shared = max(version, snapshot.version), shared
+        self.pending_since, self.checked_at, self.folded = time.monotonic(), time.monotonic(), None
+
+    def _maybe_compact(self) -> None:
+        view = self.view
+        if not view.pending or self.compacting:
+            return
+        many = view.pending >= settings.GALLERY_COMPACT_CHANGES
+        old = time.monotonic() - self.pending_since >= settings.GALLERY_COMPACT_SECONDS
+        if not (many or old):
+            return
+        if not self.shared:
+            self.view = LayeredGallery.on(view.folded(self.version))
+            return
+        # Folding 900k templates takes about a second: a thread does it while searches go on;
+        # the next search takes the result in.
+        self.compacting = True
+        threading.Thread(target=self._compact, args=(view, self.version), daemon=True,
+                         name=f"gallery-compact-{self.key}").start()
+
+    def _compact(self, view: LayeredGallery, version: int) -> None:
+        try:
+            store = self.store
+            with store.lock(self.key):
+                latest = store.latest(self.key)
+                self.folded = latest if latest is not None and latest.version >= version else store.write(self.key, view.folded(version))
+        except Exception:  # the gallery stays correct, only larger: log it and try on a later search
+            logger.exception("Compacting gallery %s failed", self.key)
+        finally:
+            self.compacting = False
 
 
-_galleries: dict[tuple[int, str, str], _ChainGallery] = {}
+_galleries: dict[tuple, _ChainGallery] = {}
 _galleries_lock = threading.Lock()
 
 
-def gallery_for(chain_id: int, model: str | None = None, *, unless_model: str = "") -> Gallery:
+def gallery_for(chain_id: int, model: str | None = None, *, unless_model: str = "") -> LayeredGallery:
     """The chain's gallery of ``model`` (default: the active one), brought up to date with the
     database first."""
     model = model or settings.FACE_MODEL
+    row = Chain.objects.filter(pk=chain_id).values_list("created_at", "gallery_version").first()
+    if row is None:
+        return LayeredGallery.empty(template_width(model))
+    created, version = row
     with _galleries_lock:
-        entry = _galleries.setdefault((chain_id, model, unless_model), _ChainGallery(model, unless_model))
-    version = Chain.objects.filter(pk=chain_id).values_list("created_at", "gallery_version").first()
-    if version is None:
-        return Gallery()
-    if entry.version != version:
-        with entry.lock:
-            if entry.version != version:
-                entry.sync(chain_id, version)
-    return entry.gallery
+        entry = _galleries.get((chain_id, created, model, unless_model))
+        if entry is None:
+            entry = _galleries[(chain_id, created, model, unless_model)] = _ChainGallery(chain_id, created, model, unless_model)
+    with entry.lock:
+        entry.refresh(version)
+        return entry.view
 
 
-def previous_gallery_for(chain_id: int) -> Gallery | None:
+def previous_gallery_for(chain_id: int) -> LayeredGallery | None:
     """While members move between models: the previous model's gallery of the members who have
     no active-model template yet (None when there is no move, or nobody left to move)."""
     previous = settings.FACE_MODEL_PREVIOUS
@@ -113,7 +265,7 @@ def previous_gallery_for(chain_id: int) -> Gallery | None:
 
 
 def identify(*, chain_id: int, template: np.ndarray, model: str | None = None,
-             gallery: Gallery | None = None) -> Identification:
+             gallery: LayeredGallery | None = None) -> Identification:
     """1:N search over the chain's templates of ``model`` (default: the active one) with that
     model's threshold and margin; ``gallery``: search that one instead (previous_gallery_for)."""
     match = (gallery if gallery is not None else gallery_for(chain_id, model)).search(template)

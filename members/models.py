@@ -353,6 +353,29 @@ class FaceTemplate(models.Model):
         return f"Face template #{self.pk}"
 
 
+class GalleryChange(models.Model):
+    """One step of a chain's gallery: at ``version`` the face templates of ``member_id`` changed
+    (added, replaced or erased). Every process replays the steps since its own version, touching
+    only those members (members.gallery); ids only, deleted after two days (a process further
+    behind reloads whole). ``member_id`` empty: the whole chain changed."""
+
+    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveBigIntegerField(_("gallery version"))
+    member_id = models.BigIntegerField(_("member id"), null=True)  # not a key: the member may be erased
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    tenancy_chain_path = "chain"
+    tenancy_centre_path = None
+
+    class Meta:
+        verbose_name = _("gallery change")
+        verbose_name_plural = _("gallery changes")
+        indexes = [models.Index(fields=["chain", "version"], name="gallery_change_step")]
+
+    def __str__(self) -> str:
+        return f"Gallery change {self.chain_id}/{self.version}"
+
+
 # Self-service: invitations to the portal, verified e-mail changes and data-subject requests.
 
 class Invitation(OneTimeLink):

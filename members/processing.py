@@ -299,6 +299,8 @@ RULES: tuple[Rule, ...] = (
     Rule("members.FaceTemplate", "face templates, kept enrollment photos", "face",
          f"at once on withdrawal; {_key('biometric_retention_days')} days after the membership ends¹",
          "consent.services.withdraw; purge_due → ErasureJob 'biometrics'"),
+    Rule("members.GalleryChange", "which members' face templates changed when (ids only)", "face",
+         "2 days", "purge_due → members.gallery.purge_changes"),
     Rule("members.Invitation", "portal invitation links (hash of the link)", "membership",
          "with the member", _MEMBER_ERASURE),
     Rule("members.EmailChange", "pending e-mail changes (the new address)", "membership", "with the member", _MEMBER_ERASURE),

@@ -20,6 +20,7 @@ from access.selectors import frames_due
 from justface import audit
 from justface.face_runtime import installed_models
 from members.faces import erase_biometrics, erase_retired_templates
+from members.gallery import purge_changes as purge_gallery_changes
 from members.models import Exclusion, FaceTemplate, Member
 from members.services import erase_pin
 from retention import services
@@ -31,6 +32,7 @@ CLAIM_EXPIRES = timedelta(minutes=10)
 BATCH = 500
 # Scans are working data (long-polls, retries, PIN lockout counting); their access events stay.
 SCAN_KEEP = timedelta(days=1)
+GALLERY_STEPS_KEEP = timedelta(days=2)  # members.processing: GalleryChange
 
 
 @dataclass
@@ -46,6 +48,7 @@ class PurgeReport:
     requests_deleted: int = 0
     audit_entries_deleted: int = 0
     erasure_jobs_deleted: int = 0
+    gallery_changes_deleted: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -172,6 +175,7 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.requests_deleted = services.purge_closed_requests(today=today)
     report.audit_entries_deleted = services.purge_audit_trail(today=today)
     report.erasure_jobs_deleted = services.purge_done_jobs(today=today)
+    report.gallery_changes_deleted = purge_gallery_changes(before=at - GALLERY_STEPS_KEEP)
     return asdict(report)
 
 

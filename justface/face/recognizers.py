@@ -19,6 +19,11 @@ MODELS = (SFACE, FACENET_CASIA, FACENET_VGGFACE2)
 FACENET_SIZE = 160  # InceptionResnetV1 input
 
 
+def template_width(model: str) -> int:
+    """The width of ``model``'s templates, without loading the model."""
+    return sface.DIM if model == SFACE else 512
+
+
 class Recognizer(Protocol):
     name: str
     dim: int
