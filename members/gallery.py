@@ -143,13 +143,17 @@ class _ChainGallery:
     def _from_database(self, version: int) -> Snapshot:
         # The version was read before the rows: a step committing in between is replayed on
         # the next search, and replaying a step is idempotent (it re-reads the member).
-        ids, rows = [], []
-        for member_id, text in (gallery_templates(self.chain_id, self.model, unless_model=self.unless_model)
-                                .values_list("member_id", "template").iterator(chunk_size=5000)):
-            ids.append(member_id)
-            rows.append(decode_template(text))
-        matrix = np.vstack(rows) if rows else np.empty((0, self.dim), np.float32)
-        return Snapshot.from_rows(version, np.asarray(ids, np.int64), matrix, self.dim)
+        rows = gallery_templates(self.chain_id, self.model, unless_model=self.unless_model)
+        # Filled in place: 900k small arrays would leave their memory with the process for good.
+        size = rows.count() + 64
+        ids, matrix, n = np.empty(size, np.int64), np.empty((size, self.dim), np.float32), 0
+        for member_id, text in rows.values_list("member_id", "template").iterator(chunk_size=5000):
+            if n == len(ids):  # rows added since the count
+                ids, matrix = np.resize(ids, 2 * n), np.resize(matrix, (2 * n, self.dim))
+            ids[n], matrix[n] = member_id, decode_template(text)
+            n += 1
+        ids, matrix = ids[:n], matrix[:n]
+        return Snapshot.from_rows(version, ids, matrix, self.dim)
 
     # Keeping the view current (called with self.lock held)
 
