@@ -176,6 +176,10 @@ class _ChainGallery:
         if members:
             if not self.view.pending:
                 self.pending_since = time.monotonic()
+                if self.shared:  # folded in time even if no search comes: an erased template leaves the file
+                    timer = threading.Timer(settings.GALLERY_COMPACT_SECONDS + 1, self._on_timer)
+                    timer.daemon = True
+                    timer.start()
             self.view = self.view.apply(self._current(members))
         self.version = max(self.version, version)
         self._maybe_compact()
@@ -208,6 +212,10 @@ class _ChainGallery:
         self.version, self.shared = max(version, snapshot.version), shared
         self.pending_since, self.checked_at, self.folded = time.monotonic(), time.monotonic(), None
 
+    def _on_timer(self) -> None:
+        with self.lock:
+            self._maybe_compact()
+
     def _maybe_compact(self) -> None:
         view = self.view
         if not view.pending or self.compacting:
@@ -230,7 +238,12 @@ class _ChainGallery:
             store = self.store
             with store.lock(self.key):
                 latest = store.latest(self.key)
-                self.folded = latest if latest is not None and latest.version >= version else store.write(self.key, view.folded(version))
+                folded = latest if latest is not None and latest.version >= version else store.write(self.key, view.folded(version))
+            with self.lock:
+                if self.version == folded.version:  # nothing came since: take it now, let go of the old file
+                    self.view = LayeredGallery.on(folded)
+                else:
+                    self.folded = folded
         except Exception:  # the gallery stays correct, only larger: log it and try on a later search
             logger.exception("Compacting gallery %s failed", self.key)
         finally:
