@@ -13,6 +13,9 @@ from members.faces import move_template, store_face_template
 from justface.face.liveness import THRESHOLD
 from members.models import FaceTemplate, Liveness, Member
 
+# Photos larger than this are refused before they reach the face engine (portal and API).
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+
 
 def passive_threshold() -> float:
     value = getattr(settings, "FACE_LIVENESS_THRESHOLD", None)

@@ -75,14 +75,6 @@ def purge_changes(*, before) -> int:
     return GalleryChange.objects.filter(created_at__lt=before).delete()[0]
 
 
-def encode_template(template: np.ndarray) -> str:
-    return base64.b64encode(np.asarray(template, dtype=np.float32).tobytes()).decode()
-
-
-def decode_template(text: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype=np.float32)
-
-
 def gallery_templates(chain_id: int, model: str, *, unless_model: str = "") -> QuerySet[FaceTemplate]:
     """The chain's templates of ``model``; with ``unless_model``, only those of members who have
     no template of that model (the members the older model must still recognise)."""

@@ -128,3 +128,10 @@ def face_models_by_chain(chain_ids) -> dict[int, dict[str, int]]:
     for chain_id, model, n in rows.order_by("member__chain_id", "model_name"):
         counts.setdefault(chain_id, {})[model] = n
     return counts
+
+
+def member_for(user) -> Member | None:
+    """The member a login belongs to (None for staff and anonymous): the portal's and the member API's one look-up."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Member.objects.select_related("chain", "home_centre").filter(user=user).first()

@@ -21,7 +21,7 @@ from consent.api.serializers import (
     FaceSerializer,
     ReceiptSerializer,
 )
-from consent.portal.forms import MAX_PHOTO_BYTES
+from consent.enrollment import MAX_PHOTO_BYTES
 from justface import private_files
 from members.api.base import MemberAPIView
 from members.faces import erase_biometrics

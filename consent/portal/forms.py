@@ -1,8 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-# Photos larger than this are refused before they reach the face engine.
-MAX_PHOTO_BYTES = 8 * 1024 * 1024
+from consent.enrollment import MAX_PHOTO_BYTES
 
 
 class SignForm(forms.Form):

@@ -8,7 +8,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from members.portal.access import member_for
+from members.selectors import member_for
 
 
 class IsMember(permissions.BasePermission):

@@ -7,13 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.urls import reverse
 
-from members.models import Member
-
-
-def member_for(user) -> Member | None:
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return Member.objects.select_related("chain", "home_centre").filter(user=user).first()
+from members.selectors import member_for
 
 
 def member_required(view):
