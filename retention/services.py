@@ -59,7 +59,7 @@ def erasure_request_problem(*, request: DataSubjectRequest) -> str:
     return ""
 
 
-def receipt_counts(receipt: dict) -> dict[str, int | bool]:
+def receipt_counts(*, receipt: dict) -> dict[str, int | bool]:
     """What of a receipt is kept with the request: the count of each category, nothing else (not
     the member's id, which the erasure's audit entry holds, nor the reason's text)."""
     return {key: value for key, value in receipt.items() if isinstance(value, int | bool) and key != "member_id"}
@@ -95,7 +95,7 @@ def carry_out_erasure_request(*, request: DataSubjectRequest, actor) -> dict:
                        "confirmation_sent": sent}
             locked.refresh_from_db()
             DataSubjectRequest.objects.filter(pk=locked.pk).update(
-                email_error="", outcome_sent_at=timezone.now() if sent else None, erasure_receipt=receipt_counts(receipt))
+                email_error="", outcome_sent_at=timezone.now() if sent else None, erasure_receipt=receipt_counts(receipt=receipt))
             resolve_data_subject_request(request=locked, status=DataSubjectRequest.Status.DONE, actor=actor, response=response)
     except member_services.EmailFailed as error:
         # Outside the rolled-back transaction, so the failure stays on the open request.
@@ -118,7 +118,7 @@ def erase_member_by_operator(*, member: Member, reason: str) -> dict:
         receipt = erase_member(member=member, actor=None, reason=f"command line: {reason}")
         for dsr in open_requests:
             dsr.refresh_from_db()
-            dsr.erasure_receipt = receipt_counts(receipt)
+            dsr.erasure_receipt = receipt_counts(receipt=receipt)
             dsr.save(update_fields=["erasure_receipt"])
             resolve_data_subject_request(
                 request=dsr, status=DataSubjectRequest.Status.DONE, actor=None,

@@ -224,7 +224,7 @@ def test_the_receipt_names_every_category_it_counts(world):
     member = make_member(world.chain_a, world.centre_a1)
     dsr = file_data_subject_request(member=member, kind="erasure", actor=None)
     receipt = carry_out_erasure_request(request=dsr, actor=None)
-    kept = receipt_counts(receipt)
+    kept = receipt_counts(receipt=receipt)
     assert set(kept) == set(RECEIPT_LABELS)
     assert [label for label, _value in receipt_lines(kept)] == [str(label) for label in RECEIPT_LABELS.values()]
 
