@@ -1,6 +1,6 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse
 from django.shortcuts import redirect
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -19,8 +19,21 @@ api_docs = csp_update({"script-src": [_SWAGGER_CDN], "style-src": [_SWAGGER_CDN,
                        "img-src": [_SWAGGER_CDN]})(
     SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[]))
 
+
+def old_erasure_queue(request):
+    """The erasure queue had an admin page of its own until an erasure request's own page carried
+    the erasure (issue #14): old bookmarks land on the open erasure requests."""
+    return redirect(reverse("admin:members_datasubjectrequest_changelist") + "?kind__exact=erasure&due=open")
+
+
+def old_erasure_request(request, request_id: int):
+    return redirect("admin:members_datasubjectrequest_change", request_id)
+
+
 urlpatterns = [
     path("", home, name="home"),
+    path("admin/retention/erasurerequest/", old_erasure_queue),
+    path("admin/retention/erasurerequest/<int:request_id>/change/", old_erasure_request),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

@@ -196,8 +196,12 @@ class RecordRequestForm(forms.ModelForm):
 
 
 class HandleRequestForm(forms.ModelForm):
-    """Progress, the outcome (e-mailed to the person), or an extension (its reason e-mailed)."""
+    """The identity check, progress, the outcome (e-mailed to the person), or an extension (its
+    reason e-mailed)."""
 
+    confirm_identity = forms.BooleanField(label=_("The person's identity is now checked"), required=False)
+    identity_note_text = forms.CharField(label=_("How the identity was checked"), required=False,
+                                         help_text=_("E.g. passport seen at the desk (no copies of documents)."))
     extend_by_months = forms.TypedChoiceField(label=_("Extend the deadline by"), required=False, coerce=int, empty_value=0,
                                               choices=[("", "–"), (1, _("1 month")), (2, _("2 months"))])
     extension_reason_text = forms.CharField(label=_("Reason for the extension (sent to the person)"), required=False,
@@ -210,12 +214,15 @@ class HandleRequestForm(forms.ModelForm):
         fields = ["status", "response"]
 
 
-@admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(ScopedAdmin):
     """The requests desk: every request, oldest deadline first, filtered by what is due this week,
-    overdue or closed. Managers and the DPO record requests received by any channel, record
-    progress, extend a deadline (the reason is e-mailed), and close a request (the outcome is
-    e-mailed first; a failed e-mail leaves it open with the failure shown)."""
+    overdue or closed. Managers and the DPO record requests received by any channel; a request's
+    own page shows its life in order (received, deadline, answer and outcome e-mail) and records
+    each step: the identity check, progress, an extension (the reason is e-mailed), the outcome
+    (e-mailed first; a failed e-mail leaves it open with the failure shown).
+
+    Registered by retention.admin, which adds an erasure request's last step, the erasure itself,
+    to the same page: erasing crosses every app, which only the retention layer may import."""
 
     view_perm = Perm.EXPORT_MEMBERS  # the chain-wide roles (manager, DPO), not the front desk
     change_perm = add_perm = Perm.ANSWER_REQUESTS
@@ -225,8 +232,8 @@ class DataSubjectRequestAdmin(ScopedAdmin):
                     "email_problem"]
     list_filter = [DueFilter, "status", "kind", "channel"]
     readonly_fields = ["member_number", "requester_name", "requester_email", "kind", "objection_to", "channel", "message",
-                       "identity_checked", "identity_note", "received_at", "due_at", "extension_reason", "extended_at",
-                       "resolved_at", "outcome_sent_at", "email_error", "handled_by"]
+                       "identity_checked", "identity_note", "received_at", "due_at", "days_left", "deadline_rule",
+                       "extension_reason", "extended_at", "outcome_email", "resolved_at", "handled_by"]
     actions = None
 
     def get_queryset(self, request):
@@ -236,11 +243,25 @@ class DataSubjectRequestAdmin(ScopedAdmin):
         kwargs["form"] = RecordRequestForm if obj is None else HandleRequestForm
         return super().get_form(request, obj, **kwargs)
 
-    def get_fields(self, request, obj=None):
+    def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return RecordRequestForm.Meta.fields
-        handle = ["status", "response", "send_email", "extend_by_months", "extension_reason_text"] if obj.is_open else []
-        return [f for f in self.readonly_fields] + handle + ([] if obj.is_open else ["status", "response"])
+            return [(None, {"fields": RecordRequestForm.Meta.fields})]
+        steps = self.request_steps(obj)
+        return [(title, {"fields": fields}) for title, fields in steps if fields]
+
+    def request_steps(self, obj: DataSubjectRequest) -> list[tuple[str, list[str]]]:
+        """The sections of a request's page, in the order its life runs; each shows what happened
+        and, while the request is open, the fields that record the next step."""
+        open_ = obj.is_open
+        received = ["member_number", "requester_name", "requester_email", "kind", "objection_to", "channel", "received_at",
+                    "message", "identity_checked", "identity_note"]
+        if open_ and not obj.identity_checked:
+            received += ["confirm_identity", "identity_note_text"]
+        deadline = ["due_at", "days_left", "deadline_rule", "extension_reason", "extended_at"]
+        if open_:
+            deadline += ["extend_by_months", "extension_reason_text"]
+        answer = ["status", "response"] + (["send_email"] if open_ else []) + ["outcome_email", "resolved_at", "handled_by"]
+        return [(_("Received"), received), (_("Deadline"), deadline), (_("Answer and outcome e-mail"), answer)]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -253,6 +274,28 @@ class DataSubjectRequestAdmin(ScopedAdmin):
             return str(_("answered"))
         days = (obj.due_at - timezone.now()).days
         return _("OVERDUE by %(days)s day(s)") % {"days": -days} if days < 0 else str(days)
+
+    @admin.display(description=_("deadline rule"))
+    def deadline_rule(self, obj: DataSubjectRequest) -> str:
+        return _("One calendar month after receipt; it can be extended, with a reason sent to the person, "
+                 "to %(latest)s at the latest.") % {"latest": f"{timezone.localtime(obj.latest_allowed_due()):%Y-%m-%d}"}
+
+    @admin.display(description=_("outcome e-mail"))
+    def outcome_email(self, obj: DataSubjectRequest) -> str:
+        """Where the answer goes and whether it got there (the failure keeps the request open)."""
+        if obj.outcome_sent_at:
+            return _("Sent on %(when)s.") % {"when": f"{timezone.localtime(obj.outcome_sent_at):%Y-%m-%d %H:%M}"}
+        if obj.email_error:
+            return _("FAILED: %(error)s. The request stays open: try again, or answer by letter and close it "
+                     "without e-mail.") % {"error": obj.email_error}
+        if not obj.is_open:
+            return str(_("Not e-mailed (answered by letter or at the desk)."))
+        if not obj.answer_to:
+            return str(_("No e-mail address: answer by letter and close the request without e-mail."))
+        if obj.kind == DataSubjectRequest.Kind.ERASURE and obj.member_id:
+            return _("The erasure below e-mails the confirmation to %(address)s before anything is erased.") % {
+                "address": obj.answer_to}
+        return _("Sent to %(address)s when you close the request, before it is closed.") % {"address": obj.answer_to}
 
     @admin.display(description=_("member number"))
     def member_number(self, obj: DataSubjectRequest) -> str:
@@ -279,6 +322,9 @@ class DataSubjectRequestAdmin(ScopedAdmin):
             if not scope.contains(obj):
                 raise PermissionDenied
             fresh = DataSubjectRequest.objects.select_related("member", "chain").get(pk=obj.pk)
+            if data.get("confirm_identity"):
+                services.record_identity_check(request=fresh, note=data.get("identity_note_text", ""), actor=request.user)
+                self.message_user(request, _("The identity check is recorded."), messages.SUCCESS)
             if data.get("extend_by_months"):
                 services.extend_deadline(request=fresh, months=data["extend_by_months"], reason=data.get("extension_reason_text", ""),
                                          actor=request.user)
@@ -286,7 +332,10 @@ class DataSubjectRequestAdmin(ScopedAdmin):
             if data["status"] in DataSubjectRequest.OPEN_STATUSES:
                 services.resolve_data_subject_request(request=fresh, status=data["status"], response=data["response"], actor=request.user)
             elif fresh.kind == DataSubjectRequest.Kind.ERASURE and data["status"] == DataSubjectRequest.Status.DONE and fresh.member_id:
-                self.message_user(request, _("Carry out an erasure under Retention › Erasure requests to carry out."), messages.WARNING)
+                # Completed means erased: only the erasure (its own step, with a confirmation) closes it.
+                self.message_user(request, _("An erasure request is completed by the erasure itself: use "
+                                             "“Erase this account” under Erasure on this page."), messages.WARNING)
+                request.request_step_refused = True
             else:
                 services.close_data_subject_request(request=fresh, status=data["status"], response=data["response"],
                                                     actor=request.user, send_email=data.get("send_email", False))
@@ -294,11 +343,18 @@ class DataSubjectRequestAdmin(ScopedAdmin):
         except ValidationError as error:
             # Nothing half-done: the service changed nothing but the e-mail failure it noted.
             self.message_user(request, " ".join(error.messages), messages.ERROR)
+            request.request_step_refused = True
 
     def response_add(self, request, obj, post_url_continue=None):
         if obj.pk is None:  # the service refused (its message is shown): nothing was recorded
             return HttpResponseRedirect(reverse("admin:members_datasubjectrequest_changelist"))
         return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "request_step_refused", False):
+            # Not "changed successfully" under the refusal: back to the request, the message on top.
+            return HttpResponseRedirect(reverse("admin:members_datasubjectrequest_change", args=[obj.pk]))
+        return super().response_change(request, obj)
 
     def log_addition(self, request, obj, message):
         pass  # services.record_data_subject_request wrote the audit entry

@@ -471,6 +471,9 @@ class DataSubjectRequest(models.Model):
     # The last e-mail to the person that failed (the request then stays open); empty once one got through.
     email_error = models.CharField(_("e-mail error"), max_length=255, blank=True)
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # An erasure's receipt: how many of each category went (counts only, nothing that names the
+    # person), kept with the request so its page shows what the erasure did.
+    erasure_receipt = models.JSONField(_("erasure receipt"), default=dict, blank=True)
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None

@@ -356,6 +356,20 @@ def _request_language(request: DataSubjectRequest) -> str:
     return request.chain.default_language
 
 
+def record_identity_check(*, request: DataSubjectRequest, note: str, actor) -> DataSubjectRequest:
+    """Staff record that the person's identity was checked after the request came in (a letter or
+    an e-mail, then the passport at the desk), and how: no copies of documents, a note."""
+    if not request.is_open:
+        raise ValidationError(_("Only an open request can be changed."), code="closed")
+    if not note.strip():
+        raise ValidationError(_("Say how the identity was checked."), code="note")
+    with transaction.atomic():
+        request.identity_checked, request.identity_note = True, note.strip()
+        request.save(update_fields=["identity_checked", "identity_note"])
+        audit.record(action="dsr.identity", actor=actor, obj=request, reason="identity checked")
+    return request
+
+
 def extend_deadline(*, request: DataSubjectRequest, months: int, reason: str, actor) -> DataSubjectRequest:
     """Extend the deadline by one or two more months (at most three after receipt, Art. 12(3)),
     with the reason sent to the person first. A failed e-mail extends nothing and is shown."""

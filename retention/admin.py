@@ -1,46 +1,113 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from justface import audit
 from justface.admin_scoping import ScopedAdmin
-from justface.tenancy import Perm
+from members.admin import DataSubjectRequestAdmin
 from members.models import DataSubjectRequest
 from retention import services
-from retention.models import ErasureRequest, Processor
+from retention.models import Processor
+
+# What each count of an erasure's receipt is (retention.services.erase_member and
+# carry_out_erasure_request); a test checks a real receipt has no key missing here.
+RECEIPT_LABELS = {
+    "face_templates": _("Face templates"),
+    "member_photos": _("Kept enrollment photos"),
+    "door_photos": _("Door photos"),
+    "check_ins_anonymised": _("Check-ins kept without the member"),
+    "visits_deleted": _("Visits"),
+    "scans_deleted": _("Door scans"),
+    "pin_lockouts_deleted": _("Wrong-PIN counts"),
+    "consent_records_deleted": _("Consent records"),
+    "guardian_links_deleted": _("Guardian confirmations"),
+    "requests_redacted": _("Requests kept without the person's words"),
+    "invitations_deleted": _("Portal invitations"),
+    "email_changes_deleted": _("Pending e-mail changes"),
+    "login_deleted": _("Portal login deleted"),
+    "sessions_deleted": _("Login sessions"),
+    "confirmation_sent": _("Confirmation e-mailed"),
+}
 
 
-@admin.register(ErasureRequest)
-class ErasureRequestAdmin(ScopedAdmin):
-    """Open erasure requests, oldest deadline first, with the one action that carries them out."""
+def receipt_lines(receipt: dict) -> list[tuple[str, str]]:
+    """(label, value) for each count of a stored receipt, in RECEIPT_LABELS' order."""
+    def shown(value) -> str:
+        return str(_("yes") if value else _("no")) if isinstance(value, bool) else str(value)
 
-    view_perm = Perm.ANSWER_REQUESTS
-    change_perm = add_perm = delete_perm = None
-    audit_list_action, audit_view_action = "erasurerequest.list", "erasurerequest.view"
-    list_display = ["id", "received_at", "due_at", "status"]
-    actions = ["erase_now"]
+    known = [(str(label), shown(receipt[key])) for key, label in RECEIPT_LABELS.items() if key in receipt]
+    return known + [(key, shown(value)) for key, value in receipt.items() if key not in RECEIPT_LABELS]
 
-    def get_queryset(self, request):
-        return (super().get_queryset(request)
-                .filter(kind=DataSubjectRequest.Kind.ERASURE, status__in=DataSubjectRequest.OPEN_STATUSES, member__isnull=False)
-                .order_by("due_at"))
 
-    @admin.action(description=_("Erase these members' accounts now (cannot be undone)"))
-    def erase_now(self, request, queryset):
-        chosen = list(queryset.select_related("member"))
-        if request.POST.get("confirmed") != "yes":
-            return TemplateResponse(request, "admin/retention/confirm_erasure.html", {
-                **self.admin_site.each_context(request), "title": _("Erase these accounts?"), "requests": chosen,
-                "opts": self.model._meta, "action": "erase_now"})
-        erased = 0
-        for dsr in chosen:
+@admin.register(DataSubjectRequest)
+class RequestDeskAdmin(DataSubjectRequestAdmin):
+    """The requests desk (members.admin) with an erasure request's last step on the request's own
+    page: one screen from receipt to done. The erase button leads to a confirmation page; its
+    POST runs retention.services.carry_out_erasure_request (the confirmation e-mailed first, the
+    erasure, the answer, the receipt), the one path every erasure request takes. Who may erase:
+    whoever may answer the request (ANSWER_REQUESTS: managers and the DPO of its chain)."""
+
+    change_form_template = "admin/retention/request_change_form.html"
+
+    def get_urls(self):
+        erase = path("<path:object_id>/erase/", self.admin_site.admin_view(self.erase_view),
+                     name="members_datasubjectrequest_erase")
+        return [erase, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and obj.kind == DataSubjectRequest.Kind.ERASURE:
+            extra_context = {**(extra_context or {}), "erasure": self.erasure_step(request, obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def erasure_step(self, request, obj: DataSubjectRequest) -> dict:
+        """What the page's Erasure section shows: done (with the receipt), refused, or why it
+        cannot run, or the button to the confirmation."""
+        step = {"status": obj.status, "receipt": receipt_lines(obj.erasure_receipt)}
+        if obj.status == DataSubjectRequest.Status.DONE:
+            step["erased_on"] = f"{timezone.localtime(obj.resolved_at):%Y-%m-%d %H:%M}" if obj.resolved_at else ""
+            return step
+        if obj.status == DataSubjectRequest.Status.REFUSED:
+            return step
+        step["problem"] = services.erasure_request_problem(request=obj)
+        step["can_erase"] = not step["problem"] and self.has_change_permission(request, obj)
+        step["erase_url"] = reverse("admin:members_datasubjectrequest_erase", args=[obj.pk])
+        return step
+
+    def erase_view(self, request, object_id):
+        """GET: the confirmation page. POST (confirmed): the erasure; then back to the request's
+        page with the outcome on top (never half-done: a failed e-mail erases nothing)."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404  # another chain's request does not exist for this user
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        back = HttpResponseRedirect(reverse("admin:members_datasubjectrequest_change", args=[obj.pk]))
+        if request.method == "POST" and request.POST.get("confirmed") == "yes":
             try:
-                services.carry_out_erasure_request(request=dsr, actor=request.user)
-                erased += 1
+                services.carry_out_erasure_request(request=obj, actor=request.user)
             except ValidationError as error:
-                self.message_user(request, _("Request %(id)s: %(problem)s") % {"id": dsr.pk, "problem": " ".join(error.messages)}, messages.WARNING)
-        self.message_user(request, _("Erased %(count)s account(s); the requests are answered.") % {"count": erased}, messages.SUCCESS)
-        return None
+                self.message_user(request, _("Nothing was erased: %(problem)s") % {"problem": " ".join(error.messages)},
+                                  messages.ERROR)
+            else:
+                self.message_user(request, _("The account is erased and the request is answered; the receipt is "
+                                             "under Erasure."), messages.SUCCESS)
+            return back
+        problem = services.erasure_request_problem(request=obj)
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+            return back
+        # The page names the member and where the e-mail goes: a look at personal data, audited.
+        audit.record(action="dsr.view", actor=request.user, obj=obj, reason="erasure confirmation")
+        return TemplateResponse(request, "admin/retention/confirm_erasure.html", {
+            **self.admin_site.each_context(request), "title": _("Erase this account?"), "dsr": obj,
+            "opts": self.model._meta, "answer_to": obj.answer_to,
+            "identity_unchecked": not obj.identity_checked})
 
 
 @admin.register(Processor)

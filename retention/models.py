@@ -2,7 +2,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Chain, DataSubjectRequest
+from members.models import Chain
 
 
 class ErasureJob(models.Model):
@@ -40,16 +40,6 @@ class ErasureJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} erasure due {self.due_at:%Y-%m-%d %H:%M}"
-
-
-class ErasureRequest(DataSubjectRequest):
-    """The open erasure requests of the data-subject queue, seen from retention, which is the
-    layer that can carry them out (members may not import what an erasure touches)."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("erasure request to carry out")
-        verbose_name_plural = _("erasure requests to carry out")
 
 
 class Processor(models.Model):

@@ -28,7 +28,7 @@ def objection(member):
 
 @pytest.mark.parametrize(("path", "make", "prefix"), [
     ("consent/consentrecord", consent_record, "consentrecord"),
-    ("retention/erasurerequest", erasure_request, "erasurerequest"),
+    ("members/datasubjectrequest", erasure_request, "dsr"),  # an erasure request's page, with its erasure step
     ("members/datasubjectrequest", objection, "dsr"),
 ])
 def test_personal_data_pages_are_audited(world, login, path, make, prefix):
@@ -48,7 +48,9 @@ def test_personal_data_pages_are_audited(world, login, path, make, prefix):
 def test_a_page_refused_is_not_recorded_as_read(world, login):
     dsr = erasure_request(make_member(world.chain_a, world.centre_a1))
     before = AuditEntry.objects.count()
-    assert login("manager_b").get(f"/admin/retention/erasurerequest/{dsr.pk}/change/").status_code in (302, 404)
-    assert login("frontdesk_a").get("/admin/retention/erasurerequest/").status_code == 403
+    assert login("manager_b").get(f"/admin/members/datasubjectrequest/{dsr.pk}/change/").status_code in (302, 404)
+    assert login("manager_b").get(f"/admin/members/datasubjectrequest/{dsr.pk}/erase/").status_code == 404
+    assert login("frontdesk_a").get("/admin/members/datasubjectrequest/").status_code == 403
+    assert login("frontdesk_a").get(f"/admin/members/datasubjectrequest/{dsr.pk}/erase/").status_code == 403
     assert AuditEntry.objects.count() == before
     assert DataSubjectRequest.objects.filter(pk=dsr.pk).exists()

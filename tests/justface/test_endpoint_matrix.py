@@ -132,6 +132,8 @@ def concrete_urls(world, a: ChainA) -> list[str]:
             "export_id": "00000000-0000-4000-8000-000000000000",  # a report file nobody asked for
             "chart": "heatmap",
             "fmt": "json",  # the processing register as JSON
+            # the old erasure queue's address of a request (a redirect to the request's page): chain A's erasure request
+            "request_id": str(DataSubjectRequest.objects.get(member=a.member, kind=DataSubjectRequest.Kind.ERASURE).pk),
         }
 
         def fill(match):

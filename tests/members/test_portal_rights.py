@@ -104,9 +104,12 @@ def test_staff_queue_with_deadline_is_scoped(member, world, login):
     assert login("dpo_a").post(change, {"status": "in_progress", "response": "We are on it."}).status_code == 302
     dsr.refresh_from_db()
     assert dsr.status == "in_progress" and dsr.handled_by == world.user("dpo_a")
-    # An erasure is not "done" by saying so: it is carried out in the retention layer (issue #12).
-    response = login("manager_a").post(change, {"status": "done", "response": "Your account was erased."}, follow=True)
-    assert "Carry out an erasure" in response.content.decode()
+    # An erasure is not "done" by saying so: the erasure on the same page completes it (issue #14).
+    response = login("manager_a").post(change, {"status": "done", "response": "Your account was erased.", "_save": "Save"},
+                                       follow=True)
+    page = response.content.decode()
+    assert "completed by the erasure itself" in page and "changed successfully" not in page
+    assert response.redirect_chain[-1][0] == change  # back on the request's own page
     dsr.refresh_from_db()
     assert dsr.status == "in_progress"
     response = login("manager_a").post(change, {"status": "refused", "response": "We must keep it: unpaid fees.", "send_email": "on"})
