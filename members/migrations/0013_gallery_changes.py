@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0011_request_desk_labels'),
+        ('members', '0012_datasubjectrequest_erasure_receipt'),
     ]
 
     operations = [
