@@ -177,6 +177,10 @@ def seed(chain, members: int, already: int, rng) -> None:
                                               for m, rows in zip(batch, vectors) for v in rows], batch_size=5000)
             bar.update(len(batch))
     bump_version(chain.pk)  # a bulk load: every process reads the chain whole
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # as after any bulk import: fresh statistics, or the planner guesses
+        cursor.execute("ANALYZE members_member, members_facetemplate")
 
 
 class Worker:
