@@ -2,7 +2,11 @@
 
 Due work is first planned as ErasureJob rows (one open job per thing to erase), then each job is
 claimed with a compare-and-set update, so that however many workers run this at once, every
-job runs exactly once. A job whose worker died is claimed again after CLAIM_EXPIRES."""
+job runs exactly once. The claim, the erasure, the done mark and the audit entry are one
+transaction that holds the job's row locked: a second worker skips the row, and a worker killed
+mid-job (a machine lost, an upgrade) leaves nothing half-done; its transaction rolls back,
+PostgreSQL frees the row and the next pass (a minute later, on any cluster) runs the job. A job
+whose erasure failed waits CLAIM_EXPIRES before it is tried again."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -130,8 +135,12 @@ def plan_policy_jobs(*, at: datetime) -> int:
 
 
 def claim(job: ErasureJob, *, at: datetime) -> bool:
-    """Compare-and-set: only the worker whose update still sees the claim it read wins."""
-    won = ErasureJob.objects.filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).update(claimed_at=at) == 1
+    """Compare-and-set: only the worker whose update still sees the claim it read wins. Inside
+    the job's transaction (run_due_jobs) the row stays locked until the erasure commits or rolls
+    back; a row another worker holds is skipped, not waited for."""
+    mine = (ErasureJob.objects.select_for_update(skip_locked=True)
+            .filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).values_list("pk", flat=True))
+    won = bool(mine) and ErasureJob.objects.filter(pk=job.pk, claimed_at=job.claimed_at).update(claimed_at=at) == 1
     if won:
         job.claimed_at = at
     return won
@@ -142,18 +151,22 @@ def run_due_jobs(*, at: datetime) -> tuple[int, int]:
     due = (ErasureJob.objects.filter(done_at=None, due_at__lte=at, kind__in=list(HANDLERS))
            .filter(Q(claimed_at=None) | Q(claimed_at__lt=at - CLAIM_EXPIRES)).order_by("due_at")[:BATCH])
     for job in due:
-        if not claim(job, at=at):
-            continue  # another worker has it
+        read = job.claimed_at
         try:
-            outcome = HANDLERS[job.kind](job)
+            with transaction.atomic():
+                if not claim(job, at=at):
+                    continue  # another worker has it, or has done it
+                outcome = HANDLERS[job.kind](job)
+                ErasureJob.objects.filter(pk=job.pk).update(done_at=timezone.now(), outcome=outcome)
+                audit.record(action=f"{job.kind}.erase", object_type=job.subject_type, object_id=job.subject_id,
+                             chain_id=job.chain_id, reason=f"retention deadline; {outcome}")
         except Exception:
-            # Ids only in the log; the claim stays and expires, so the job is tried again later.
+            # Ids only in the log. The erasure rolled back; the claim is kept so that the job waits
+            # CLAIM_EXPIRES before it is tried again (not every minute).
             logger.exception("Erasure job %s (%s) failed", job.pk, job.kind)
+            ErasureJob.objects.filter(pk=job.pk, done_at=None, claimed_at=read).update(claimed_at=at)
             failed += 1
             continue
-        ErasureJob.objects.filter(pk=job.pk).update(done_at=timezone.now(), outcome=outcome)
-        audit.record(action=f"{job.kind}.erase", object_type=job.subject_type, object_id=job.subject_id,
-                     chain_id=job.chain_id, reason=f"retention deadline; {outcome}")
         done += 1
     return done, failed
 
