@@ -212,10 +212,7 @@ def environment(layout: Layout, base: dict | None = None) -> dict:
         "JUSTFACE_Q_BROKER_URL": "redis://127.0.0.1:6379/2",
         "JUSTFACE_DATA_DIR": str(layout.root / "data"),
     }
-    env = {**defaults, **{k: v for k, v in base.items() if k not in ("DJANGO_SETTINGS_MODULE", "JUSTFACE_ENV_FILE")}}
-    if not env["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
-        raise ValueError("The production topology needs PostgreSQL: set DATABASE_URL=postgres://...")
-    return env
+    return {**defaults, **{k: v for k, v in base.items() if k not in ("DJANGO_SETTINGS_MODULE", "JUSTFACE_ENV_FILE")}}
 
 
 def ensure_database(url: str) -> None:
@@ -298,13 +295,15 @@ class Service:
         return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL to the whole group: a crash, not a stop (nothing gets to clean up)."""
+        """SIGKILL to the whole group: a crash, not a stop (nothing gets to clean up). Returns once
+        every process of the group has exited (their sockets are closed then)."""
         if self.process is not None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.process.wait()
+            wait_until(lambda: not _group_alive(self.process.pid), 10, f"{self.name}'s processes did not exit")
 
     def stop(self, timeout: float = 40) -> None:
         if not self.running:
@@ -367,6 +366,18 @@ class Topology:
         return next((s for s in self.services if not s.running), None)
 
 
+def _group_alive(group: int) -> bool:
+    """Whether a process of the group still runs (zombies, already without their sockets, do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
+
+
 def _get(url: str, verify: str | bool = True) -> bool:
     import requests
 
@@ -405,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     layout = Layout(https_port=args.https_port, http_port=args.http_port,
                     node_ports=tuple(int(p) for p in args.node_ports.split(",")), clusters=args.clusters)
     env = environment(layout)
+    if not env["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
+        sys.exit("prod-local: the production topology runs on PostgreSQL: set DATABASE_URL=postgres://...")
     ensure_certificate(layout)
     prepare(env, demo=args.demo, log=lambda m: print(f"prod-local: {m}", flush=True))
     topology = Topology(layout, env)

@@ -1,12 +1,13 @@
 """Erasure work that is due, run by the django-q schedule every minute (or `manage.py purge_due`).
 
-Due work is first planned as ErasureJob rows (one open job per thing to erase), then each job is
-claimed with a compare-and-set update, so that however many workers run this at once, every
-job runs exactly once. The claim, the erasure, the done mark and the audit entry are one
-transaction that holds the job's row locked: a second worker skips the row, and a worker killed
-mid-job (a machine lost, an upgrade) leaves nothing half-done; its transaction rolls back,
-PostgreSQL frees the row and the next pass (a minute later, on any cluster) runs the job. A job
-whose erasure failed waits CLAIM_EXPIRES before it is tried again."""
+Due work is first planned as ErasureJob rows (one open job per thing to erase). A worker then
+takes each job by locking its row, still undone and as it read it (SELECT ... FOR UPDATE SKIP
+LOCKED), and erases, marks the job done and writes the audit entry in that same transaction. So
+however many workers run this at once, every job runs exactly once: a second worker skips a
+locked row instead of waiting, and a worker killed mid-job (its machine lost, its process killed)
+leaves nothing half-done: its transaction rolls back, PostgreSQL frees the row as the connection
+drops, and the next pass (a minute later, on any cluster) runs the job. A job whose erasure
+failed waits CLAIM_EXPIRES before it is tried again."""
 from __future__ import annotations
 
 import logging
@@ -134,16 +135,14 @@ def plan_policy_jobs(*, at: datetime) -> int:
     )
 
 
-def claim(job: ErasureJob, *, at: datetime) -> bool:
-    """Compare-and-set: only the worker whose update still sees the claim it read wins. Inside
-    the job's transaction (run_due_jobs) the row stays locked until the erasure commits or rolls
-    back; a row another worker holds is skipped, not waited for."""
-    mine = (ErasureJob.objects.select_for_update(skip_locked=True)
-            .filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).values_list("pk", flat=True))
-    won = bool(mine) and ErasureJob.objects.filter(pk=job.pk, claimed_at=job.claimed_at).update(claimed_at=at) == 1
-    if won:
-        job.claimed_at = at
-    return won
+def claim(job: ErasureJob) -> bool:
+    """Compare-and-lock: the job is this worker's if its row, still undone and with the claim this
+    worker read, can be locked now; a row another worker holds is skipped, not waited for. Called
+    inside the job's transaction, whose end (commit, rollback, or the connection dropping with a
+    dead worker) releases it. A lock, not an update: planning's INSERT ... ON CONFLICT never waits
+    on a job under way."""
+    return bool(list(ErasureJob.objects.select_for_update(skip_locked=True)
+                     .filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).values_list("pk", flat=True)))
 
 
 def run_due_jobs(*, at: datetime) -> tuple[int, int]:
@@ -151,20 +150,19 @@ def run_due_jobs(*, at: datetime) -> tuple[int, int]:
     due = (ErasureJob.objects.filter(done_at=None, due_at__lte=at, kind__in=list(HANDLERS))
            .filter(Q(claimed_at=None) | Q(claimed_at__lt=at - CLAIM_EXPIRES)).order_by("due_at")[:BATCH])
     for job in due:
-        read = job.claimed_at
         try:
             with transaction.atomic():
-                if not claim(job, at=at):
+                if not claim(job):
                     continue  # another worker has it, or has done it
                 outcome = HANDLERS[job.kind](job)
-                ErasureJob.objects.filter(pk=job.pk).update(done_at=timezone.now(), outcome=outcome)
+                ErasureJob.objects.filter(pk=job.pk).update(done_at=timezone.now(), claimed_at=at, outcome=outcome)
                 audit.record(action=f"{job.kind}.erase", object_type=job.subject_type, object_id=job.subject_id,
                              chain_id=job.chain_id, reason=f"retention deadline; {outcome}")
         except Exception:
-            # Ids only in the log. The erasure rolled back; the claim is kept so that the job waits
-            # CLAIM_EXPIRES before it is tried again (not every minute).
+            # Ids only in the log. The erasure rolled back; the failed attempt is marked so that the
+            # job waits CLAIM_EXPIRES before it is tried again (not every minute).
             logger.exception("Erasure job %s (%s) failed", job.pk, job.kind)
-            ErasureJob.objects.filter(pk=job.pk, done_at=None, claimed_at=read).update(claimed_at=at)
+            ErasureJob.objects.filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).update(claimed_at=at)
             failed += 1
             continue
         done += 1
