@@ -6,8 +6,9 @@ LOCKED), and erases, marks the job done and writes the audit entry in that same 
 however many workers run this at once, every job runs exactly once: a second worker skips a
 locked row instead of waiting, and a worker killed mid-job (its machine lost, its process killed)
 leaves nothing half-done: its transaction rolls back, PostgreSQL frees the row as the connection
-drops, and the next pass (a minute later, on any cluster) runs the job. A job whose erasure
-failed waits CLAIM_EXPIRES before it is tried again."""
+drops, and the next pass (a minute later, on any cluster) runs the job. Planning waits for the
+jobs under way (PLANNING_LOCK), so it never plans a second job for a subject being erased. A job
+whose erasure failed waits CLAIM_EXPIRES before it is tried again."""
 from __future__ import annotations
 
 import logging
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -115,6 +116,27 @@ def _plan(kind: str, subject_type: str, rows) -> int:
     return len(rows)
 
 
+# Planning reads what is due, then inserts its jobs; a job's transaction erases and marks the job
+# done. Were they to overlap, planning could read a subject as due just before a job erases it and
+# insert a second job just after (the first no longer open): the subject would be erased, and
+# audited, twice. On PostgreSQL planning therefore holds this advisory lock exclusively and every
+# job's transaction holds it shared; SQLite runs one writing transaction at a time anyway.
+PLANNING_LOCK = 0x6A7573_7466  # any number; planning and jobs must use the same
+
+
+def _hold_planning_lock(*, exclusive: bool) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(%s)", [PLANNING_LOCK])
+
+
+def plan_due_jobs(*, at: datetime) -> int:
+    """Every job that is due and not yet planned; waits for the jobs under way to commit."""
+    with transaction.atomic():
+        _hold_planning_lock(exclusive=True)
+        return plan_door_photo_jobs(at=at) + plan_policy_jobs(at=at)
+
+
 def plan_door_photo_jobs(*, at: datetime) -> int:
     return _plan(ErasureJob.Kind.DOOR_PHOTO, "access.scan", frames_due(at=at).values_list("pk", "centre__chain_id", "frame_expires_at"))
 
@@ -152,6 +174,7 @@ def run_due_jobs(*, at: datetime) -> tuple[int, int]:
     for job in due:
         try:
             with transaction.atomic():
+                _hold_planning_lock(exclusive=False)
                 if not claim(job):
                     continue  # another worker has it, or has done it
                 outcome = HANDLERS[job.kind](job)
@@ -173,7 +196,7 @@ def purge_due(*, at: datetime | None = None) -> dict:
     """One pass over everything due; returns counts (never personal data: it lands in task results)."""
     at = at or timezone.now()
     report = PurgeReport(scans_expired=door.expire_stale_scans(at=at))
-    report.jobs_planned = plan_door_photo_jobs(at=at) + plan_policy_jobs(at=at)
+    report.jobs_planned = plan_due_jobs(at=at)
     report.jobs_done, report.jobs_failed = run_due_jobs(at=at)
     report.scans_deleted = door.purge_old_scans(before=at - SCAN_KEEP)
     report.retired_templates_erased = erase_templates_of_retired_models()

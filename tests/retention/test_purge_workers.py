@@ -95,10 +95,8 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_the_next_pass_and_it_runs_onc
     worker = threading.Thread(target=doomed)
     worker.start()
     assert inside.wait(30)
-    # Another worker meanwhile: the job's row is locked, so it skips it at once (no waiting), and
-    # its planning does not wait on it either.
-    report = purge_due(at=at)
-    assert (report["jobs_planned"], report["jobs_done"], report["jobs_failed"]) == (1, 0, 0)
+    # Another worker meanwhile: the job's row is locked, so it skips it at once (no waiting).
+    assert jobs.run_due_jobs(at=at) == (0, 0)
     die.set()
     worker.join(30)
     assert not worker.is_alive()
@@ -109,3 +107,52 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_the_next_pass_and_it_runs_onc
     assert (report["jobs_done"], report["jobs_failed"]) == (1, 0)
     assert ErasureJob.objects.get().outcome == "deleted" and erasures_of(scan) == 1
     assert purge_due(at=at + timedelta(minutes=20))["jobs_done"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                    reason="the planning lock is PostgreSQL's (SQLite runs one writing transaction at a time)")
+def test_planning_never_reads_a_subject_a_job_is_erasing(tablet_a, colin, private_root, monkeypatch):
+    """Without the planning lock, planning that read the door photo as due while a job was erasing
+    it inserted a second job once the first was done: the photo was erased, and audited, twice."""
+    scan, until_due = due_door_photo(tablet_a)
+    at = timezone.now() + until_due
+    jobs.plan_due_jobs(at=at)
+    real_handler, real_plan = jobs.HANDLERS["door_photo"], jobs._plan
+    planning_read, job_committed = threading.Event(), threading.Event()
+
+    def erase_while_planning_reads(job):
+        outcome = real_handler(job)
+        planning_read.wait(2)  # give planning every chance to read before this job commits
+        return outcome
+
+    def plan_after_the_job_commits(kind, subject_type, rows):
+        rows = list(rows)  # planning has read what is due...
+        if kind == "door_photo":
+            planning_read.set()
+            job_committed.wait(10)  # ...and inserts only once the job has committed
+        return real_plan(kind, subject_type, rows)
+
+    monkeypatch.setitem(jobs.HANDLERS, "door_photo", erase_while_planning_reads)
+    monkeypatch.setattr(jobs, "_plan", plan_after_the_job_commits)
+
+    def worker() -> None:
+        try:
+            assert jobs.run_due_jobs(at=at) == (1, 0)
+        finally:
+            job_committed.set()
+            connection.close()
+
+    def planner() -> None:
+        try:
+            jobs.plan_due_jobs(at=at)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker), threading.Thread(target=planner)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert ErasureJob.objects.filter(subject_id=str(scan.pk)).count() == 1 and erasures_of(scan) == 1
+    assert jobs.run_due_jobs(at=at + timedelta(minutes=1)) == (0, 0)
