@@ -175,5 +175,10 @@ def test_two_nodes_behind_nginx_answer_and_one_killed_node_is_not_noticed(tmp_pa
         assert answered_by(2) - before == 12  # node 1 is gone: node 2 answered everything since
         assert session.get(f"http://127.0.0.1:{here.http_port}/kiosk/", allow_redirects=False).headers["Location"] == \
             f"https://127.0.0.1:{here.https_port}/kiosk/"
+        # No node left: nginx answers the API itself, 503 with a JSON detail (the kiosk then offers
+        # the PIN pad), not its own 502 page.
+        topology.nodes[1].kill()
+        response = session.post(url, json={"camera": "ok"}, timeout=10)
+        assert response.status_code == 503 and response.headers["Retry-After"] == "30" and response.json()["detail"]
     finally:
         topology.stop()
