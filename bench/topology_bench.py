@@ -245,9 +245,11 @@ def fault_report(tablets: list[Tablet], events: dict, run_started_at) -> dict:
     answers = [a for t in tablets for a in t.answers]
     decided = [a for a in answers if a.outcome == "decision"]
     latencies = [(a.done - a.started) * 1000 for a in decided]
+    # A tablet has recovered when a scan it sent after the kill is decided (an answer to a request
+    # sent before, from the other node, says nothing about the fault).
     recovery, errors_after, errors_during = {}, 0, 0
     for tablet in tablets:
-        back = next((a.done for a in tablet.answers if a.outcome == "decision" and a.done > kill), None)
+        back = next((a.done for a in tablet.answers if a.outcome == "decision" and a.started >= kill), None)
         recovery[tablet.n] = round(back - kill, 2) if back is not None else None
         for a in tablet.answers:
             if a.outcome != "decision":
