@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test fuzz slow-clients install browser nginx check-deploy clean lint
+.PHONY: run test fuzz slow-clients prod-local topology-bench install browser nginx check-deploy clean lint
 
 install: $(STAMP)
 
@@ -45,6 +45,15 @@ fuzz: $(STAMP)
 # with deploy/nginx/'s settings; needs PostgreSQL (DATABASE_URL's server) and the face photos.
 slow-clients: $(STAMP) nginx
 	$(PY) bench/slow_clients.py $(BENCH_ARGS)
+
+# The production topology on this machine (docs/operations.md): nginx with a self-signed certificate
+# in front of two web nodes, two django-q2 clusters, PostgreSQL (DATABASE_URL) and Redis. Ctrl-C stops all.
+prod-local: $(STAMP) nginx
+	$(PY) deploy/prod_local.py $(PROD_LOCAL_ARGS)
+
+# The same topology under faults (a node killed, a cluster killed mid-purge) and gallery sizes (README).
+topology-bench: $(STAMP) nginx
+	$(PY) bench/topology_bench.py $(BENCH_ARGS)
 
 # Debian's nginx for the bench (run as a foreground process on loopback ports, never as a service).
 nginx:

@@ -226,9 +226,8 @@ def start_nginx(prefix: Path, listen: int, upstream: int) -> subprocess.Popen:
 def start_gunicorn(env: dict, args) -> subprocess.Popen:
     """README's production command, on a loopback port."""
     return subprocess.Popen(
-        [str(Path(door_bench.PYTHON).with_name("gunicorn")), "justface.wsgi", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", "2", "--threads", "4", "--worker-class", "gthread", "--timeout", "60", "--no-control-socket",
-         "--graceful-timeout", "5", "--log-level", "error"],
+        [str(Path(door_bench.PYTHON).with_name("gunicorn")), "justface.wsgi", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{args.port}", "--graceful-timeout", "5", "--log-level", "error"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -1,6 +1,7 @@
 """Justface settings: every value that differs between installations comes from the
 environment (a `.env` file beside manage.py, or the one JUSTFACE_ENV_FILE names, is read when
 present). README lists them all."""
+import ipaddress
 import os
 import tempfile
 from pathlib import Path
@@ -21,6 +22,9 @@ if _env_file:
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+# Older secret keys that still verify sessions and signed links while a new one takes over
+# (key rotation without logging everyone out: docs/operations.md).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -181,11 +185,20 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    # A load balancer or monitor asks the nodes themselves, over plain HTTP on the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
-# Addresses of the reverse proxy whose X-Real-IP is the client's (justface.proxy; deploy/nginx/).
+# Addresses (or networks, 10.0.1.0/24) of the reverse proxy or load balancer whose X-Real-IP is
+# the client's (justface.proxy; deploy/nginx/).
 JUSTFACE_TRUSTED_PROXIES = env.list("JUSTFACE_TRUSTED_PROXIES", default=[])
+for _proxy in JUSTFACE_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=True)
+    except ValueError as _error:
+        # A typo would silently trust nobody (or too many): refuse to start instead.
+        raise ImproperlyConfigured(f"JUSTFACE_TRUSTED_PROXIES: {_error}") from None
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = env.list("DJANGO_SILENCED_SYSTEM_CHECKS", default=[])
@@ -243,6 +256,15 @@ Q_CLUSTER = {
     "catch_up": False,
     "save_limit": 200,
 }
+# Where django-q2's tasks queue: the database by default (nothing else to run); a Redis URL on
+# machines of their own (docs/operations.md). Schedules, results and the erasure jobs stay in the
+# database either way, so every cluster shares them.
+_q_broker = env.str("JUSTFACE_Q_BROKER_URL", default="")
+if _q_broker:
+    if not _q_broker.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("JUSTFACE_Q_BROKER_URL must be a Redis URL (redis://, rediss:// or unix://), or empty.")
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = _q_broker
 
 # Face engine (see README: Face engine).
 _FACE_MODELS = ("sface", "facenet-casia", "facenet-vggface2")

@@ -1,8 +1,14 @@
 """Erasure work that is due, run by the django-q schedule every minute (or `manage.py purge_due`).
 
-Due work is first planned as ErasureJob rows (one open job per thing to erase), then each job is
-claimed with a compare-and-set update, so that however many workers run this at once, every
-job runs exactly once. A job whose worker died is claimed again after CLAIM_EXPIRES."""
+Due work is first planned as ErasureJob rows (one open job per thing to erase). A worker then
+takes each job by locking its row, still undone and as it read it (SELECT ... FOR UPDATE SKIP
+LOCKED), and erases, marks the job done and writes the audit entry in that same transaction. So
+however many workers run this at once, every job runs exactly once: a second worker skips a
+locked row instead of waiting, and a worker killed mid-job (its machine lost, its process killed)
+leaves nothing half-done: its transaction rolls back, PostgreSQL frees the row as the connection
+drops, and the next pass (a minute later, on any cluster) runs the job. Planning waits for the
+jobs under way (PLANNING_LOCK), so it never plans a second job for a subject being erased. A job
+whose erasure failed waits CLAIM_EXPIRES before it is tried again."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -112,6 +119,27 @@ def _plan(kind: str, subject_type: str, rows) -> int:
     return len(rows)
 
 
+# Planning reads what is due, then inserts its jobs; a job's transaction erases and marks the job
+# done. Were they to overlap, planning could read a subject as due just before a job erases it and
+# insert a second job just after (the first no longer open): the subject would be erased, and
+# audited, twice. On PostgreSQL planning therefore holds this advisory lock exclusively and every
+# job's transaction holds it shared; SQLite runs one writing transaction at a time anyway.
+PLANNING_LOCK = 0x6A7573_7466  # any number; planning and jobs must use the same
+
+
+def _hold_planning_lock(*, exclusive: bool) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}(%s)", [PLANNING_LOCK])
+
+
+def plan_due_jobs(*, at: datetime) -> int:
+    """Every job that is due and not yet planned; waits for the jobs under way to commit."""
+    with transaction.atomic():
+        _hold_planning_lock(exclusive=True)
+        return plan_door_photo_jobs(at=at) + plan_policy_jobs(at=at)
+
+
 def plan_door_photo_jobs(*, at: datetime) -> int:
     return _plan(ErasureJob.Kind.DOOR_PHOTO, "access.scan", frames_due(at=at).values_list("pk", "centre__chain_id", "frame_expires_at"))
 
@@ -132,12 +160,14 @@ def plan_policy_jobs(*, at: datetime) -> int:
     )
 
 
-def claim(job: ErasureJob, *, at: datetime) -> bool:
-    """Compare-and-set: only the worker whose update still sees the claim it read wins."""
-    won = ErasureJob.objects.filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).update(claimed_at=at) == 1
-    if won:
-        job.claimed_at = at
-    return won
+def claim(job: ErasureJob) -> bool:
+    """Compare-and-lock: the job is this worker's if its row, still undone and with the claim this
+    worker read, can be locked now; a row another worker holds is skipped, not waited for. Called
+    inside the job's transaction, whose end (commit, rollback, or the connection dropping with a
+    dead worker) releases it. A lock, not an update: planning's INSERT ... ON CONFLICT never waits
+    on a job under way."""
+    return bool(list(ErasureJob.objects.select_for_update(skip_locked=True)
+                     .filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).values_list("pk", flat=True)))
 
 
 def run_due_jobs(*, at: datetime) -> tuple[int, int]:
@@ -145,18 +175,22 @@ def run_due_jobs(*, at: datetime) -> tuple[int, int]:
     due = (ErasureJob.objects.filter(done_at=None, due_at__lte=at, kind__in=list(HANDLERS))
            .filter(Q(claimed_at=None) | Q(claimed_at__lt=at - CLAIM_EXPIRES)).order_by("due_at")[:BATCH])
     for job in due:
-        if not claim(job, at=at):
-            continue  # another worker has it
         try:
-            outcome = HANDLERS[job.kind](job)
+            with transaction.atomic():
+                _hold_planning_lock(exclusive=False)
+                if not claim(job):
+                    continue  # another worker has it, or has done it
+                outcome = HANDLERS[job.kind](job)
+                ErasureJob.objects.filter(pk=job.pk).update(done_at=timezone.now(), claimed_at=at, outcome=outcome)
+                audit.record(action=f"{job.kind}.erase", object_type=job.subject_type, object_id=job.subject_id,
+                             chain_id=job.chain_id, reason=f"retention deadline; {outcome}")
         except Exception:
-            # Ids only in the log; the claim stays and expires, so the job is tried again later.
+            # Ids only in the log. The erasure rolled back; the failed attempt is marked so that the
+            # job waits CLAIM_EXPIRES before it is tried again (not every minute).
             logger.exception("Erasure job %s (%s) failed", job.pk, job.kind)
+            ErasureJob.objects.filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).update(claimed_at=at)
             failed += 1
             continue
-        ErasureJob.objects.filter(pk=job.pk).update(done_at=timezone.now(), outcome=outcome)
-        audit.record(action=f"{job.kind}.erase", object_type=job.subject_type, object_id=job.subject_id,
-                     chain_id=job.chain_id, reason=f"retention deadline; {outcome}")
         done += 1
     return done, failed
 
@@ -165,7 +199,7 @@ def purge_due(*, at: datetime | None = None) -> dict:
     """One pass over everything due; returns counts (never personal data: it lands in task results)."""
     at = at or timezone.now()
     report = PurgeReport(scans_expired=door.expire_stale_scans(at=at))
-    report.jobs_planned = plan_door_photo_jobs(at=at) + plan_policy_jobs(at=at)
+    report.jobs_planned = plan_due_jobs(at=at)
     report.jobs_done, report.jobs_failed = run_due_jobs(at=at)
     report.scans_deleted = door.purge_old_scans(before=at - SCAN_KEEP)
     report.retired_templates_erased = erase_templates_of_retired_models()

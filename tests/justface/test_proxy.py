@@ -20,6 +20,9 @@ def remote_addr(remote: str, header: str | None, trusted: list[str]) -> str:
     ("127.0.0.1", "not-an-address", ["127.0.0.1"], "127.0.0.1"),    # garbage is not an address
     ("127.0.0.1", None, ["127.0.0.1"], "127.0.0.1"),
     ("::1", "2001:db8::1", ["::1"], "2001:db8::1"),
+    ("10.0.1.10", "198.51.100.7", ["10.0.1.0/24"], "198.51.100.7"),  # a load balancer of the private network
+    ("10.0.2.10", "198.51.100.7", ["10.0.1.0/24"], "10.0.2.10"),     # outside it: not trusted
+    ("10.0.1.11", "198.51.100.7", ["10.0.1.10", "10.0.1.11"], "198.51.100.7"),  # two load balancers
 ])
 def test_real_ip_only_from_a_trusted_proxy(remote, header, trusted, expected):
     assert remote_addr(remote, header, trusted) == expected

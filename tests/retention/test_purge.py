@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -39,18 +40,20 @@ def test_a_door_photo_goes_at_its_deadline_once(tablet_a, colin, private_root, w
     assert purge_due(at=later)["jobs_done"] == 0  # nothing runs twice
 
 
-def test_a_claimed_job_is_run_by_one_worker_only(tablet_a, colin, world):
+def test_a_job_is_taken_only_while_undone_and_as_read(tablet_a, colin, world):
     now = timezone.now()
     job = ErasureJob.objects.create(chain=world.chain_a, kind="door_photo", subject_type="access.scan",
                                     subject_id="00000000-0000-0000-0000-000000000000", due_at=now)
-    seen_by_a = ErasureJob.objects.get(pk=job.pk)
-    seen_by_b = ErasureJob.objects.get(pk=job.pk)
-    assert claim(seen_by_a, at=now) is True
-    assert claim(seen_by_b, at=now) is False  # read the same unclaimed row, lost the compare-and-set
-    assert purge_due(at=now + timedelta(minutes=1))["jobs_done"] == 0  # claimed and fresh: left alone
-    # A claim whose worker died expires; the next run takes the job over.
+    seen = ErasureJob.objects.get(pk=job.pk)
+    ErasureJob.objects.filter(pk=job.pk).update(claimed_at=now)  # another worker's failed attempt meanwhile
+    with transaction.atomic():
+        assert claim(seen) is False  # read before that: lost the compare
+    assert purge_due(at=now + timedelta(minutes=1))["jobs_done"] == 0  # a fresh failed attempt: left alone
+    # After CLAIM_EXPIRES the job is tried again (workers that die leave no claim: test_purge_workers).
     report = purge_due(at=now + timedelta(minutes=11))
     assert report["jobs_done"] == 1 and ErasureJob.objects.get().outcome == "already gone"
+    with transaction.atomic():
+        assert claim(ErasureJob.objects.get()) is False  # done
 
 
 def test_orphaned_pending_scans_are_decided_and_old_scans_purged(tablet_a, colin, world):

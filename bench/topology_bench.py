@@ -1,0 +1,568 @@
+"""The production topology under faults (issue #13): nginx in front of two web nodes, PostgreSQL,
+Redis, two django-q2 clusters, started by the same code as `make prod-local` (deploy/prod_local.py).
+
+1. **A node killed**: 8 tablets (threads, each from its own loopback address, as tablets of
+   different centres) send real door frames through nginx over TLS, back to back, for --seconds.
+   At --kill-at one node's gunicorn (master and workers) gets SIGKILL; at --restart-at it is
+   started again. A tablet behaves as the kiosk does: a request that fails on the network is sent
+   once more with the same Idempotency-Key, a pending answer is polled, a 503 is shown and the
+   next person scans (a new scan). Reported: decisions (2xx answers with a decision),
+   errors, `recovery_s` (the longest any tablet waited, from the kill, for its next decision),
+   errors after each tablet's recovery, p95 of the decisions, and `lost_events`: decisions
+   answered whose access event is missing, plus scans of the run left without an access event
+   once the scans orphaned by the kill are swept (as the purge does after 30 s).
+2. **Enrolled on one node, recognised by the other**: a person who is not a member is scanned at
+   node B (not recognised), gets a login, consent and enrolls a selfie through node A's member API
+   (`POST /api/v1/me/face/`), and is scanned at node B again.
+3. **A cluster killed mid-purge**: --purge-jobs door photos are due at once; purge passes are fed
+   to both clusters through the Redis broker; when a quarter is done one cluster (sentinel and
+   workers) gets SIGKILL and is restarted 2 s later. Every job must be done exactly once: one done
+   job, one `door_photo.erase` audit entry and the outcome "deleted" per photo, no file left.
+4. **Gallery sizes**: bench/gallery_scale.py's `measure` (--galleries; --skip-galleries).
+
+    .venv/bin/python bench/topology_bench.py [--seconds 60] [--json] [--skip-galleries]
+
+Needs PostgreSQL (the database --database is dropped and created), Redis (--redis; the two
+databases it uses are flushed), Debian's nginx, the face model and photos (JUSTFACE_FACE_DATA).
+Progress goes to stderr; a table (or with --json one JSON object) to stdout. Targets are in
+TARGETS below, not in timed tests.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(REPO / "deploy"))
+import door_bench  # noqa: E402  (seeding: real faces, synthetic gallery, doors and tokens)
+import prod_local  # noqa: E402  (the topology: the same code as `make prod-local`)
+
+log = door_bench.log
+
+# The issue's targets. p95: the door's own target is 150 ms for one tablet (README); 8 tablets
+# back to back saturate 2 cores (that is what the single-node bench measures as throughput), so
+# here the target is the single-node figure of the same load, README's 8-tablet p95 with passive
+# liveness on every frame: 582 ms.
+TARGETS = {"lost_events": 0, "recovery_s": 5.0, "errors_after_recovery": 0, "p95_ms": 582.0,
+           "cross_node_enrollment_ok": True, "purge_done_twice": 0, "purge_lost": 0}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL.")
+    parser.add_argument("--database", default="justface_topology_bench", help="Database to (re)create for the run.")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379", help="Redis server; databases 11 (cache) and 12 (broker).")
+    parser.add_argument("--synthetic", type=int, default=10_000, help="Synthetic templates in the gallery.")
+    parser.add_argument("--tablets", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60, help="Length of the tablets' run.")
+    parser.add_argument("--kill-at", type=float, default=20, help="Seconds into the run when node 1 is killed.")
+    parser.add_argument("--restart-at", type=float, default=30, help="Seconds into the run when node 1 starts again.")
+    parser.add_argument("--pace", type=float, default=0, help="Seconds a tablet waits between scans (0: back to back).")
+    parser.add_argument("--timeout", type=float, default=30, help="A tablet gives up on a request after this.")
+    parser.add_argument("--purge-jobs", type=int, default=3000, help="Door photos due at once for the purge phase.")
+    parser.add_argument("--https-port", type=int, default=18443)
+    parser.add_argument("--node-ports", default="18001,18002")
+    parser.add_argument("--galleries", default="10000,100000,300000", help="Gallery sizes for gallery_scale.measure.")
+    parser.add_argument("--skip-galleries", action="store_true")
+    parser.add_argument("--skip-purge", action="store_true")
+    parser.add_argument("--keep", type=Path, help="Keep the logs and every tablet's answers in this folder.")
+    parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
+    args = parser.parse_args()
+    args.workers, args.threads, args.torch_threads, args.backend = 2, 4, 1, "onnxruntime"  # deploy/gunicorn.conf.py
+    return args
+
+
+# --- tablets -----------------------------------------------------------------------------------
+
+class SourceAddress(HTTPAdapter):
+    """Requests from a given loopback address (nginx's per-address limits see one tablet each)."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        return super().init_poolmanager(*args, **kwargs)
+
+
+@dataclass
+class Answer:
+    started: float  # seconds since the run began
+    done: float
+    outcome: str  # "decision", "unavailable" (a decision that says so), "http_503", "network", ...
+    scan_id: str | None = None
+    status: str = ""
+
+
+class Tablet(threading.Thread):
+    """A kiosk: POST a frame (Idempotency-Key), once more on a network failure, poll while pending."""
+
+    def __init__(self, n: int, base: str, token: str, frames: list[bytes], t0: float, until: float, args, cert: str):
+        super().__init__(daemon=True)
+        self.n, self.base, self.frames, self.t0, self.until, self.args = n, base, frames, t0, until, args
+        self.session = requests.Session()
+        self.session.trust_env = False  # REQUESTS_CA_BUNDLE would replace the certificate to trust
+        self.session.verify = cert
+        self.session.mount("https://", SourceAddress(f"127.0.1.{n + 1}"))
+        self.session.headers["Authorization"] = f"Device {token}"
+        self.answers: list[Answer] = []
+
+    def _post(self, frame: bytes, key: str) -> requests.Response:
+        return self.session.post(f"{self.base}/api/v1/door/scans/", files={"image": ("f.jpg", frame, "image/jpeg")},
+                                 headers={"Idempotency-Key": key}, timeout=self.args.timeout)
+
+    def run(self) -> None:
+        n = self.n * 7
+        while time.monotonic() < self.until:
+            frame, key = self.frames[n % len(self.frames)], uuid.uuid4().hex
+            n += 1
+            started = time.monotonic()
+            self.answers.append(self._scan(frame, key, started))
+            if self.args.pace:
+                time.sleep(self.args.pace)
+
+    def _scan(self, frame: bytes, key: str, started: float) -> Answer:
+        def answer(outcome: str, body: dict | None = None) -> Answer:
+            body = body or {}
+            return Answer(started - self.t0, time.monotonic() - self.t0, outcome, body.get("id"), body.get("status", ""))
+
+        try:
+            try:
+                response = self._post(frame, key)
+            except requests.ConnectionError:
+                time.sleep(0.5)  # the kiosk's one retry, same key: the server answers with the same scan
+                response = self._post(frame, key)
+            if response.status_code not in (200, 202):
+                return answer(f"http_{response.status_code}")
+            body = response.json()
+            while response.status_code == 202 or body.get("status") == "pending":
+                response = self.session.get(f"{self.base}/api/v1/door/scans/{body['id']}/", params={"wait": 5},
+                                            timeout=self.args.timeout)
+                if response.status_code != 200:
+                    return answer(f"http_{response.status_code}", body)
+                body = response.json()
+        except (requests.RequestException, ValueError):
+            return answer("network")
+        return answer("unavailable" if body.get("reason") == "unavailable" else "decision", body)
+
+
+def quantile(values: list[float], q: int) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 1)
+    return round(statistics.quantiles(sorted(values), n=100, method="inclusive")[q - 1], 1)
+
+
+def analyse(env: dict) -> None:
+    """ANALYZE the freshly seeded tables, as autovacuum does on a live database: without statistics
+    PostgreSQL plans the gallery's first load (a server-side cursor over 10,000 templates) as a
+    nested loop, 20 s instead of 0.4 s. (pg_restore leaves a restored database in that state too:
+    docs/operations.md.)"""
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
+def warm_up(topology: prod_local.Topology, tokens: list[str], probes: list[bytes], args, rounds: int = 6) -> None:
+    """Until every worker of both nodes has loaded the model and the gallery: rounds of 5 s until
+    the slowest answer of a round is under 2 s."""
+    for _ in range(rounds):
+        tablets, _events = tablets_run(topology, tokens, probes, args, 5, faults=False)
+        slowest = max(((a.done - a.started) for t in tablets for a in t.answers), default=99)
+        if slowest < 2:
+            return
+    log(f"  still slow after {rounds} rounds (slowest answer {slowest:.1f} s); measuring anyway")
+
+
+# --- phase 1: a node killed and restarted ------------------------------------------------------
+
+def tablets_run(topology: prod_local.Topology, tokens: list[str], probes: list[bytes], args, seconds: float,
+                faults: bool) -> tuple[list[Tablet], dict]:
+    layout = topology.layout
+    t0 = time.monotonic()
+    until = t0 + seconds
+    tablets = [Tablet(i, layout.base_url, tokens[i], probes, t0, until, args, str(layout.certificate))
+               for i in range(args.tablets)]
+    for tablet in tablets:
+        tablet.start()
+    events: dict = {}
+    if faults:
+        from tqdm import tqdm
+
+        with tqdm(total=int(seconds), desc="tablets", unit="s", file=sys.stderr, leave=False, mininterval=1) as bar:
+            def tick_until(moment: float) -> None:
+                while (now := time.monotonic() - t0) < moment:
+                    time.sleep(min(0.2, moment - now))
+                    bar.n = int(time.monotonic() - t0)
+                    bar.refresh()
+
+            tick_until(args.kill_at)
+            events["kill_at_s"] = round(time.monotonic() - t0, 2)
+            topology.nodes[0].kill()
+            bar.write(f"node1 killed at {events['kill_at_s']} s", file=sys.stderr)
+            tick_until(args.restart_at)
+            events["restart_at_s"] = round(time.monotonic() - t0, 2)
+            topology.nodes[0].start()
+            topology.wait_for_node(0)
+            events["node_back_s"] = round(time.monotonic() - t0, 2)
+            bar.write(f"node1 restarted at {events['restart_at_s']} s, answering at {events['node_back_s']} s",
+                      file=sys.stderr)
+            tick_until(seconds)
+    for tablet in tablets:
+        tablet.join()
+    events["elapsed_s"] = round(time.monotonic() - t0, 2)
+    return tablets, events
+
+
+def fault_report(tablets: list[Tablet], events: dict, run_started_at) -> dict:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from access import services as door
+    from access.models import AccessEvent, Scan
+
+    kill = events["kill_at_s"]
+    answers = [a for t in tablets for a in t.answers]
+    decided = [a for a in answers if a.outcome == "decision"]
+    latencies = [(a.done - a.started) * 1000 for a in decided]
+    # A tablet has recovered when a scan it sent after the kill is decided (an answer to a request
+    # sent before, from the other node, says nothing about the fault).
+    recovery, errors_after, errors_during = {}, 0, 0
+    for tablet in tablets:
+        back = next((a.done for a in tablet.answers if a.outcome == "decision" and a.started >= kill), None)
+        recovery[tablet.n] = round(back - kill, 2) if back is not None else None
+        for a in tablet.answers:
+            if a.outcome != "decision":
+                if back is not None and a.started >= back:
+                    errors_after += 1
+                else:
+                    errors_during += 1
+    # Scans orphaned by the kill (committed, never decided) are decided `unavailable` by the next
+    # poll or the purge after 30 s, and grey-zone scans nobody confirmed `not_confirmed` after
+    # 60 s; the tablets have stopped, so the bench does the purge's sweep now rather than wait.
+    swept = door.expire_stale_scans(at=timezone.now() + max(door.DECISION_TIMEOUT, door.CONFIRM_WINDOW) + timedelta(seconds=1))
+    devices_scans = Scan.objects.filter(created_at__gte=run_started_at, device__door__centre__chain__slug="bench")
+    answered_ids = {a.scan_id for a in decided}
+    with_event = set(str(s) for s in AccessEvent.objects.filter(scan__in=devices_scans).values_list("scan_id", flat=True))
+    scan_ids = set(str(s) for s in devices_scans.values_list("pk", flat=True))
+    answered_missing = len(answered_ids - with_event)
+    scans_without_event = len(scan_ids - with_event)
+    unanswered = AccessEvent.objects.filter(scan__in=devices_scans).exclude(
+        scan_id__in=[uuid.UUID(i) for i in answered_ids if i])
+    outcomes: dict[str, int] = {}
+    for a in answers:
+        outcomes[a.outcome] = outcomes.get(a.outcome, 0) + 1
+    before = [(a.done - a.started) * 1000 for a in decided if a.done < kill]
+    after = [(a.done - a.started) * 1000 for a in decided if a.started > events["node_back_s"]]
+    recoveries = [r for r in recovery.values() if r is not None]
+    return {
+        "decisions": len(decided),
+        "lost_events": answered_missing + scans_without_event,
+        "errors_after_recovery": errors_after,
+        "recovery_s": max(recoveries) if len(recoveries) == len(tablets) else None,
+        "p95_ms": quantile(latencies, 95),
+        "tablets": len(tablets),
+        "seconds": events["elapsed_s"],
+        "decisions_per_s": round(len(decided) / events["elapsed_s"], 2),
+        "p50_ms": quantile(latencies, 50),
+        "p99_ms": quantile(latencies, 99),
+        "p95_before_kill_ms": quantile(before, 95),
+        "p95_after_restart_ms": quantile(after, 95),
+        "errors": len(answers) - len(decided),
+        "errors_during_fault": errors_during,
+        "outcomes": outcomes,
+        "per_tablet_recovery_s": recovery,
+        "answered_without_event": answered_missing,
+        "scans_without_event": scans_without_event,
+        "orphaned_scans_swept": swept,
+        "events_without_an_answer": dict(sorted(_count(unanswered.values_list("reason", flat=True)).items())),
+        **{k: events[k] for k in ("kill_at_s", "restart_at_s", "node_back_s")},
+    }
+
+
+def _count(values) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return counts
+
+
+# --- phase 2: enrolled through node A, recognised by node B ------------------------------------
+
+def node_session(token_header: str) -> requests.Session:
+    """A client of one node directly, as nginx is: the site's host name, the scheme nginx saw."""
+    session = requests.Session()
+    session.trust_env = False
+    session.headers.update({"Authorization": token_header, "Host": prod_local.HOST, "X-Forwarded-Proto": "https"})
+    return session
+
+
+def cross_node_enrollment(topology: prod_local.Topology, door_token: str) -> dict:
+    from rest_framework.authtoken.models import Token
+
+    from consent.models import ConsentDocument, ConsentRecord
+    from justface.models import User
+    from members.models import Centre, Member
+    from members.services import login_username
+
+    person = sorted(p for p in door_bench.faces_dir().iterdir() if p.is_dir())[-3]  # a stranger of the seed
+    photos = sorted(person.iterdir())
+    centre = Centre.objects.get(slug="bench")
+    first_name = person.name.split("_")[0]
+    member = Member.objects.create(chain=centre.chain, home_centre=centre, member_number="X00001",
+                                   first_name=first_name, last_name="Crossnode")
+    member.user = User.objects.create_user(username=login_username(member), password=secrets.token_urlsafe(16))
+    member.save(update_fields=["user"])
+    document = ConsentDocument.objects.get(chain=centre.chain, kind="biometric")
+    import hashlib
+
+    ConsentRecord.objects.create(member=member, document=document, action="sign",
+                                 text_sha256=hashlib.sha256(document.body.encode()).hexdigest())
+    token = Token.objects.create(user=member.user)
+    node_a, node_b = topology.node_url(0), topology.node_url(1)
+    door_b = node_session(f"Device {door_token}")
+
+    def scans_at_b(frames: list[bytes]) -> list[dict]:
+        return [door_b.post(f"{node_b}/api/v1/door/scans/", files={"image": ("f.jpg", f, "image/jpeg")}, timeout=30).json()
+                for f in frames]
+
+    probes = [door_bench.door_frame(p.read_bytes()) for p in photos[4:]]
+    before = scans_at_b(probes)
+    me_a = node_session(f"Token {token.key}")
+    enrolled_with, refusals = None, []
+    for photo in photos[:4]:
+        response = me_a.post(f"{node_a}/api/v1/me/face/", files={"image": (photo.name, photo.read_bytes(), "image/jpeg")},
+                             timeout=30)
+        if response.status_code == 201:
+            enrolled_with = photo.name
+            break
+        refusals.append(response.json().get("code"))
+    after = scans_at_b(probes) if enrolled_with else []
+    granted_before = [s for s in before if s.get("status") == "granted"]
+    granted_after = [s for s in after if s.get("status") == "granted"]
+    wrong = [s for s in granted_after if (s.get("member") or {}).get("first_name") != first_name]
+    return {
+        "ok": bool(enrolled_with) and not granted_before and bool(granted_after) and not wrong,
+        "enrolled_through": "node1 (member API)", "scanned_at": "node2 (door API)",
+        "enrollment_refusals": refusals,
+        "before": _count(s.get("reason") for s in before),
+        "after": _count(s.get("reason") for s in after),
+        "granted_as_another": len(wrong),
+    }
+
+
+# --- phase 3: a cluster killed mid-purge -------------------------------------------------------
+
+def due_door_photos(n: int) -> list[str]:
+    """n granted check-ins whose door photos (real encrypted files) are due now."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from access.models import DeviceToken, Scan
+    from justface import private_files
+
+    device = DeviceToken.objects.select_related("door__centre").filter(door__centre__slug="bench").first()
+    now = timezone.now()
+    scans = [Scan(device=device, door=device.door, centre=device.door.centre, method="face", status="granted",
+                  reason="ok", decided_at=now - timedelta(hours=5), created_at=now - timedelta(hours=5),
+                  frame_file=private_files.save("door_photo", secrets.token_bytes(2048)),
+                  frame_expires_at=now - timedelta(minutes=1))
+             for _ in range(n)]
+    Scan.objects.bulk_create(scans, batch_size=1000)
+    return [str(s.pk) for s in scans]
+
+
+def purge_with_a_cluster_killed(topology: prod_local.Topology, n: int, redis_url: str) -> dict:
+    import redis
+    from django.db import close_old_connections
+    from django_q.tasks import async_task
+
+    from access.models import Scan
+    from justface import private_files
+    from justface.models import AuditEntry
+    from retention.models import ErasureJob
+
+    subjects = due_door_photos(n)
+    queue = redis.from_url(redis_url)
+
+    def done() -> int:
+        close_old_connections()
+        return ErasureJob.objects.filter(kind="door_photo", subject_id__in=subjects, done_at__isnull=False).count()
+
+    from tqdm import tqdm
+
+    started = time.monotonic()
+    killed_at_done = killed = None
+    deadline = started + 300
+    with tqdm(total=n, desc="purge", unit="job", file=sys.stderr, leave=False, mininterval=1) as bar:
+        while time.monotonic() < deadline:
+            if queue.llen("django_q:justface:q") < 2:
+                async_task("retention.jobs.purge_due")  # a pass, as the schedule sends every minute
+            count = done()
+            bar.n = count
+            bar.refresh()
+            if killed is None and count >= n // 4:
+                killed_at_done = count
+                topology.clusters[0].kill()
+                killed = time.monotonic()
+                bar.write(f"qcluster1 killed with {count} of {n} jobs done", file=sys.stderr)
+            if killed is not None and not topology.clusters[0].running and time.monotonic() - killed > 2:
+                topology.clusters[0].start()
+                bar.write("qcluster1 restarted", file=sys.stderr)
+            if count == n:
+                break
+            time.sleep(0.2)
+    seconds = round(time.monotonic() - started, 1)
+    jobs = ErasureJob.objects.filter(kind="door_photo", subject_id__in=subjects)
+    per_subject = _count(jobs.values_list("subject_id", flat=True))
+    audits = _count(AuditEntry.objects.filter(action="door_photo.erase", object_id__in=subjects).values_list("object_id", flat=True))
+    outcomes = _count(jobs.values_list("outcome", flat=True))
+    files_left = sum(1 for name in Scan.objects.filter(pk__in=subjects).exclude(frame_file="").values_list("frame_file", flat=True)
+                     if private_files.exists(name))
+    frames_kept = Scan.objects.filter(pk__in=subjects).exclude(frame_file="").count()
+    twice = sum(1 for s in subjects if audits.get(s, 0) > 1 or per_subject.get(s, 0) > 1) + outcomes.get("already gone", 0)
+    return {
+        "jobs": n,
+        "done": jobs.filter(done_at__isnull=False).count(),
+        "done_when_killed": killed_at_done,
+        "done_twice": twice,
+        "lost": sum(1 for s in subjects if audits.get(s, 0) == 0) + frames_kept,
+        "files_left": files_left,
+        "outcomes": outcomes,
+        "seconds": seconds,
+    }
+
+
+# --- main --------------------------------------------------------------------------------------
+
+def main() -> None:
+    args = parse_args()
+    if not args.skip_galleries:
+        try:
+            from gallery_scale import measure  # the lead's bench/gallery_scale.py
+        except ImportError as exc:
+            sys.exit(f"bench/gallery_scale.py is not there ({exc}); run with --skip-galleries.")
+    workdir = Path(tempfile.mkdtemp(prefix="topology-bench-"))
+    layout = prod_local.Layout(root=workdir, https_port=args.https_port, http_port=args.https_port + 1,
+                               node_ports=tuple(int(p) for p in args.node_ports.split(",")), clusters=2)
+    from cryptography.fernet import Fernet
+
+    cache_url, broker_url = f"{args.redis}/11", f"{args.redis}/12"
+    base = {**os.environ, "DJANGO_SECRET_KEY": secrets.token_urlsafe(40), "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "FIELD_HASH_KEY": secrets.token_urlsafe(32), "DATABASE_URL": f"{args.server}/{args.database}",
+            "CACHE_URL": cache_url, "JUSTFACE_Q_BROKER_URL": broker_url, "DJANGO_LOG_LEVEL": "WARNING",
+            "JUSTFACE_DATA_DIR": str(workdir / "data")}
+    env = prod_local.environment(layout, base)
+    env.pop("FACE_TORCH_THREADS", None)  # the nodes take deploy/gunicorn.conf.py's, the clusters the default
+    os.environ.update(env)
+    sys.path.insert(0, str(REPO))
+    import redis
+
+    for url in (cache_url, broker_url):
+        redis.from_url(url).flushdb()  # a previous run's queue must not feed this one
+    topology = None
+    result: dict = {}
+    try:
+        log(f"Database {args.database}: recreating, migrating, face model, static files")
+        door_bench.recreate_database(args)
+        prod_local.ensure_certificate(layout)
+        prod_local.prepare(env, log=lambda m: log(f"  {m}"))
+        log(f"Seeding: real faces and {args.synthetic} synthetic templates")
+        tokens, probes = door_bench.seed(args)
+        analyse(env)
+        topology = prod_local.Topology(layout, env, log_to_files=True)
+        log("Starting nginx, 2 nodes, 2 clusters")
+        topology.start()
+        log("Warming up (every worker loads the model and the gallery)")
+        warm_up(topology, tokens, probes, args)
+        from django.utils import timezone
+
+        run_started_at = timezone.now()
+        log(f"{args.tablets} tablets for {args.seconds:.0f} s; node1 killed at {args.kill_at:.0f} s, "
+            f"restarted at {args.restart_at:.0f} s")
+        tablets, events = tablets_run(topology, tokens, probes, args, args.seconds, faults=True)
+        topology_result = fault_report(tablets, events, run_started_at)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            (args.keep / "answers.json").write_text(json.dumps({"events": events, "tablets": [
+                [a.__dict__ for a in t.answers] for t in tablets]}))
+        log("Enrolling through node1, scanning at node2")
+        cross = cross_node_enrollment(topology, tokens[0])
+        topology_result["cross_node_enrollment_ok"] = cross["ok"]
+        topology_result["cross_node"] = cross
+        if not args.skip_purge:
+            log(f"Purge of {args.purge_jobs} door photos, qcluster1 killed a quarter of the way")
+            topology_result["purge"] = purge_with_a_cluster_killed(topology, args.purge_jobs, broker_url)
+        result["topology"] = topology_result
+    finally:
+        if topology is not None:
+            topology.stop()
+        if args.keep:
+            shutil.copytree(layout.logs, args.keep / "logs", dirs_exist_ok=True)
+            shutil.copy(layout.nginx_dir / "error.log", args.keep / "logs" / "nginx-error.log")
+        shutil.rmtree(workdir, ignore_errors=True)
+    result["galleries"] = {}
+    if not args.skip_galleries:
+        log(f"Galleries: {args.galleries}")
+        result["galleries"] = measure([int(n) for n in args.galleries.split(",")])
+    top = result["topology"]
+    purge = top.get("purge", {})
+    top["targets"] = {key: {"target": target, "met": _met(key, target, top, purge)} for key, target in TARGETS.items()}
+    if args.json:
+        print(json.dumps(result))
+        return
+    print_table(result)
+
+
+def _met(key: str, target, top: dict, purge: dict) -> bool | None:
+    value = purge.get(key.removeprefix("purge_")) if key.startswith("purge_") else top.get(key)
+    if value is None:
+        return None
+    if isinstance(target, bool):
+        return value is target
+    return value <= target
+
+
+def print_table(result: dict) -> None:
+    top = result["topology"]
+    rows = [("decisions", top["decisions"]), ("decisions/s", top["decisions_per_s"]), ("errors", top["errors"]),
+            ("errors during the fault", top["errors_during_fault"]), ("errors after recovery", top["errors_after_recovery"]),
+            ("recovery (s, worst tablet)", top["recovery_s"]), ("p50 / p95 / p99 (ms)", f"{top['p50_ms']} / {top['p95_ms']} / {top['p99_ms']}"),
+            ("p95 before the kill / after the restart (ms)", f"{top['p95_before_kill_ms']} / {top['p95_after_restart_ms']}"),
+            ("lost events", top["lost_events"]), ("events without an answer", top["events_without_an_answer"]),
+            ("enrolled on node1, recognised on node2", top["cross_node_enrollment_ok"])]
+    if "purge" in top:
+        purge = top["purge"]
+        rows += [("purge: jobs / done / done when killed", f"{purge['jobs']} / {purge['done']} / {purge['done_when_killed']}"),
+                 ("purge: done twice / lost / files left", f"{purge['done_twice']} / {purge['lost']} / {purge['files_left']}")]
+    for name, value in rows:
+        print(f"{name:48} {value}")
+    for key, check in top["targets"].items():
+        print(f"target {key:41} {check['target']!s:>8}  {'met' if check['met'] else 'MISSED' if check['met'] is False else '-'}")
+    for size, figures in result["galleries"].items():
+        print(f"gallery {size:>40} " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""gunicorn settings of a Justface web node (README, "The door": production command; docs/operations.md).
+
+    gunicorn justface.wsgi -c deploy/gunicorn.conf.py --bind 10.0.1.11:8000
+
+Used by the systemd unit (deploy/systemd/justface-web@.service), `make prod-local` and the benches.
+nginx (deploy/nginx/) is always in front: never expose a node itself (README, Hardening)."""
+import os
+
+# Two processes for two cores, four threads each (docs/door.md: measured layouts); WEB_CONCURRENCY
+# for a machine with more cores.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = 4
+worker_class = "gthread"
+# One inference thread per process (more made the door slower, docs/door.md); a background
+# cluster keeps the setting's own default.
+os.environ.setdefault("FACE_TORCH_THREADS", "1")
+os.environ.setdefault("FACE_BACKEND", "onnxruntime")
+
+# A request never legitimately takes a minute: the door waits at most 10 s for the engine, a poll
+# 10 s, a statement 15 s.
+timeout = 60
+# On SIGTERM (a stop, an upgrade) requests under way get this long to finish.
+graceful_timeout = 30
+# Longer than nginx's keepalive_timeout towards the nodes (60 s, deploy/nginx/justface.conf): nginx
+# closes an idle connection first, so it never sends a request on one that gunicorn is closing (a
+# POST lost that way is not passed to the other node, and the tablet would get a 503).
+keepalive = 75
+# The control socket (gunicorn 25+) is for interactive use; a service has systemctl.
+control_socket_disable = True
