@@ -325,8 +325,10 @@ class Topology:
     def __init__(self, layout: Layout, env: dict, *, log_to_files: bool = False):
         self.layout, self.env = layout, env
         logs = layout.logs if log_to_files else None
+        # Each node its own gallery folder, as on two machines (each keeps one shared copy per machine).
         self.nodes = [Service(f"node{n + 1}", [str(VENV_BIN / "gunicorn"), "justface.wsgi", "-c", str(GUNICORN_CONF),
-                                               "--bind", f"127.0.0.1:{port}"], env,
+                                               "--bind", f"127.0.0.1:{port}"],
+                              {"JUSTFACE_GALLERY_DIR": str(layout.root / f"galleries-node{n + 1}"), **env},
                               log_file=logs / f"node{n + 1}.log" if logs else None)
                       for n, port in enumerate(layout.node_ports)]
         self.clusters = [Service(f"qcluster{n + 1}", [sys.executable, "manage.py", "qcluster"], env,
