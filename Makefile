@@ -63,8 +63,9 @@ nginx:
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { echo "Install Debian's chromium (apt-get install chromium) for the browser tests."; exit 1; }
 
-# Pyflakes checks, and the apps' layers and the plain face library as import contracts (pyproject.toml).
+# ruff's layout, pyflakes checks, line length and import order; the apps' layers and the plain face library as import contracts (pyproject.toml).
 lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 

@@ -52,9 +52,16 @@ class DoorAdmin(ScopedAdmin):
 
     def _show_tokens(self, request, doors):
         issued = [(door, services.issue_device_token(door=door, actor=request.user)[1]) for door in doors]
-        response = TemplateResponse(request, "admin/access/door/token_issued.html", {
-            **self.admin_site.each_context(request), "title": _("Device token issued"), "issued": issued, "opts": self.model._meta,
-        })
+        response = TemplateResponse(
+            request,
+            "admin/access/door/token_issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Device token issued"),
+                "issued": issued,
+                "opts": self.model._meta,
+            },
+        )
         add_never_cache_headers(response)  # the token must not linger in any cache
         return response
 
@@ -76,12 +83,24 @@ class DeviceTokenAdmin(ScopedAdmin):
 
     @admin.action(description=_("Revoke selected tokens (immediately)"), permissions=["change"])
     def revoke(self, request, queryset):
-        revoked = sum(services.revoke_device_token(token=token, actor=request.user) for token in queryset.select_related("door__centre"))
-        self.message_user(request, _("%(count)s token(s) revoked; their tablets are refused from now on.") % {"count": revoked}, messages.SUCCESS)
+        revoked = sum(
+            services.revoke_device_token(token=token, actor=request.user)
+            for token in queryset.select_related("door__centre")
+        )
+        self.message_user(
+            request,
+            _("%(count)s token(s) revoked; their tablets are refused from now on.") % {"count": revoked},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description=_("Unlock the PIN pad of selected tablets (after too many wrong PINs)"), permissions=["change"])
+    @admin.action(
+        description=_("Unlock the PIN pad of selected tablets (after too many wrong PINs)"), permissions=["change"]
+    )
     def unlock_pin_pad(self, request, queryset):
-        unlocked = sum(services.unlock_pin_pad(device=token, actor=request.user) for token in queryset.select_related("door__centre"))
+        unlocked = sum(
+            services.unlock_pin_pad(device=token, actor=request.user)
+            for token in queryset.select_related("door__centre")
+        )
         self.message_user(request, _("%(count)s PIN pad(s) unlocked.") % {"count": unlocked}, messages.SUCCESS)
 
 
@@ -94,8 +113,20 @@ class ReadOnlyAdmin(ScopedAdmin):
 
 @admin.register(AccessEvent)
 class AccessEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "centre", "door", "member_id", "method", "direction", "decision", "reason", "score", "margin",
-                    "liveness_layer", "liveness_score"]
+    list_display = [
+        "at",
+        "centre",
+        "door",
+        "member_id",
+        "method",
+        "direction",
+        "decision",
+        "reason",
+        "score",
+        "margin",
+        "liveness_layer",
+        "liveness_score",
+    ]
     list_select_related = ["centre", "door__centre"]  # door may be empty: not joined by default
     list_filter = ["decision", "method", "direction", "reason", "liveness_layer", "centre", "door"]
     date_hierarchy = "at"
@@ -105,9 +136,12 @@ class AccessEventAdmin(ReadOnlyAdmin):
     def changelist_view(self, request, extra_context=None):
         # A burst of failed liveness checks at one door is flagged on the events list.
         for row in selectors.liveness_bursts(self.get_queryset(request)):
-            messages.warning(request, f"{row['centre']} – {row['door']}: {row['failures']} failed liveness checks "
-                                      f"between {timezone.localtime(row['hour']):%Y-%m-%d %H:%M} and the next hour. "
-                                      "Someone may be trying photos or screens (see Failed liveness per door and hour).")
+            messages.warning(
+                request,
+                f"{row['centre']} – {row['door']}: {row['failures']} failed liveness checks "
+                f"between {timezone.localtime(row['hour']):%Y-%m-%d %H:%M} and the next hour. "
+                "Someone may be trying photos or screens (see Failed liveness per door and hour).",
+            )
         return super().changelist_view(request, {**(extra_context or {}), "liveness_report_url": "liveness/"})
 
     def liveness_report_view(self, request):
@@ -116,22 +150,37 @@ class AccessEventAdmin(ReadOnlyAdmin):
             raise Http404
         since = timezone.now() - timedelta(days=self.LIVENESS_REPORT_DAYS)
         rows = selectors.liveness_failures(self.get_queryset(request), since=since)
-        return TemplateResponse(request, "admin/access/accessevent/liveness_report.html", {
-            **self.admin_site.each_context(request), "title": "Failed liveness checks per door and hour", "rows": rows,
-            "days": self.LIVENESS_REPORT_DAYS, "burst": selectors.LIVENESS_BURST, "opts": self.model._meta,
-        })
+        return TemplateResponse(
+            request,
+            "admin/access/accessevent/liveness_report.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Failed liveness checks per door and hour",
+                "rows": rows,
+                "days": self.LIVENESS_REPORT_DAYS,
+                "burst": selectors.LIVENESS_BURST,
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.display(description=_("Door photo"))
     def door_photo(self, event):
         if not (event.scan and event.scan.frame_file):
             return _("None kept (deleted at check-out or at its deadline, or never kept).")
         until = timezone.localtime(event.scan.frame_expires_at)
-        return format_html('<img src="frame/" alt="{}" style="max-width:320px"><br>{}', _("Door photo"),
-                           _("Deleted at the latest %(when)s.") % {"when": f"{until:%Y-%m-%d %H:%M}"})
+        return format_html(
+            '<img src="frame/" alt="{}" style="max-width:320px"><br>{}',
+            _("Door photo"),
+            _("Deleted at the latest %(when)s.") % {"when": f"{until:%Y-%m-%d %H:%M}"},
+        )
 
     def get_urls(self):
-        frame = path("<path:object_id>/frame/", self.admin_site.admin_view(self.frame_view), name="access_accessevent_frame")
-        report = path("liveness/", self.admin_site.admin_view(self.liveness_report_view), name="access_accessevent_liveness")
+        frame = path(
+            "<path:object_id>/frame/", self.admin_site.admin_view(self.frame_view), name="access_accessevent_frame"
+        )
+        report = path(
+            "liveness/", self.admin_site.admin_view(self.liveness_report_view), name="access_accessevent_liveness"
+        )
         return [report, frame, *super().get_urls()]
 
     def frame_view(self, request, object_id):
@@ -139,7 +188,9 @@ class AccessEventAdmin(ReadOnlyAdmin):
         event = self.get_object(request, object_id)
         if event is None or not self.has_view_permission(request, event) or not (event.scan and event.scan.frame_file):
             raise Http404("No door photo.")
-        audit.record(action="door_photo.view", actor=request.user, obj=event, chain_id=event.centre.chain_id, reason="admin")
+        audit.record(
+            action="door_photo.view", actor=request.user, obj=event, chain_id=event.centre.chain_id, reason="admin"
+        )
         response = private_files.image_response(event.scan.frame_file)
         add_never_cache_headers(response)
         return response

@@ -1,4 +1,5 @@
 """Door tablets authenticate with `Authorization: Device <token>` (DRF and the OpenAPI schema)."""
+
 from __future__ import annotations
 
 from django.utils import timezone
@@ -56,5 +57,5 @@ class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": "`Device <token>`: the door tablet's token, issued by a manager in the admin or with "
-                           "`manage.py create_door_token`. Revoked tokens get 401 at once.",
+            "`manage.py create_door_token`. Revoked tokens get 401 at once.",
         }

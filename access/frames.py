@@ -1,4 +1,5 @@
 """Camera frames from the door tablet: untrusted bytes checked before any pixel is decoded."""
+
 from __future__ import annotations
 
 import io
@@ -43,7 +44,9 @@ def read_frame(data: bytes, content_type: str) -> Frame:
             if image.format not in CONTENT_TYPES.values():
                 raise FrameRejected(415, f"The file is {image.format}; send a JPEG, PNG or WebP image.")
             if max(image.size) > MAX_SIDE:
-                raise FrameRejected(413, f"The image is {image.width}×{image.height} pixels; at most {MAX_SIDE} a side.")
+                raise FrameRejected(
+                    413, f"The image is {image.width}×{image.height} pixels; at most {MAX_SIDE} a side."
+                )
             image.load()
     except FrameRejected:
         raise
@@ -55,4 +58,3 @@ def read_frame(data: bytes, content_type: str) -> Frame:
         # Truncated or corrupt data surfaces as any of these, depending on the codec.
         raise FrameRejected(400, "The image is truncated or corrupt.") from None
     return Frame(data, ImageOps.exif_transpose(image).convert("RGB"))
-

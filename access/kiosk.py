@@ -1,5 +1,6 @@
 """The kiosk page a door tablet's browser shows. It holds no data: the tablet pairs with its
 device token (kept in the browser's localStorage) and then talks to the door API only."""
+
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _

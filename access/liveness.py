@@ -15,6 +15,7 @@ Policy per centre (``Centre.liveness``):
 
 Leaving (direction ``out``) is never refused, so it is never checked either.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Challenge, Scan
@@ -120,8 +120,15 @@ def issue_challenge(*, scan: Scan, check: LivenessCheck) -> tuple[Challenge, str
     now = timezone.now()
     with transaction.atomic():
         challenge = Challenge.objects.create(
-            scan=scan, device_id=scan.device_id, instruction=secrets.choice(lib.INSTRUCTIONS), nonce_hash=_hash(nonce),
-            trigger=check.trigger, passive_score=check.passive, created_at=now, expires_at=now + CHALLENGE_TTL)
+            scan=scan,
+            device_id=scan.device_id,
+            instruction=secrets.choice(lib.INSTRUCTIONS),
+            nonce_hash=_hash(nonce),
+            trigger=check.trigger,
+            passive_score=check.passive,
+            created_at=now,
+            expires_at=now + CHALLENGE_TTL,
+        )
         Scan.objects.filter(pk=scan.pk, status=Scan.Status.PENDING).update(status=Scan.Status.CHALLENGE)
         scan.status = Scan.Status.CHALLENGE
     scan.issued_nonce = nonce  # for this answer only; never stored
@@ -172,5 +179,6 @@ def instruction_message(*, instruction: str, language: str) -> str:
 
 
 def check_from_challenge(challenge: Challenge, centre: Centre) -> LivenessCheck:
-    return LivenessCheck(mode=centre.liveness, passive=challenge.passive_score, layer="challenge",
-                         trigger=challenge.trigger)
+    return LivenessCheck(
+        mode=centre.liveness, passive=challenge.passive_score, layer="challenge", trigger=challenge.trigger
+    )

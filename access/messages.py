@@ -1,10 +1,12 @@
 """What the door tablet shows, by decision reason, in the centre's language (da, nb, en)."""
+
 from __future__ import annotations
 
 from enum import StrEnum
 
 from django.utils import translation
-from django.utils.translation import gettext_lazy as _, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Reason(StrEnum):
@@ -40,8 +42,12 @@ DENIED = {
     Reason.POOR_QUALITY: _("Please stand still in front of the camera and try again."),
     Reason.NOT_RECOGNISED: _("We did not recognise you. Please use your PIN."),
     Reason.NO_CONSENT: _("Face scan is not switched on for you. Please use your PIN."),
-    Reason.RECONSENT_NEEDED: _("Face entry is paused until you accept the new face-scan terms in the member portal. Please use your PIN."),
-    Reason.FACE_PAUSED: _("Face entry is paused for you while your data-protection request is handled. Please use your PIN."),
+    Reason.RECONSENT_NEEDED: _(
+        "Face entry is paused until you accept the new face-scan terms in the member portal. Please use your PIN."
+    ),
+    Reason.FACE_PAUSED: _(
+        "Face entry is paused for you while your data-protection request is handled. Please use your PIN."
+    ),
     Reason.MEMBERSHIP_INACTIVE: _("Your membership is not active. Please contact the front desk."),
     Reason.EXCLUDED: _("Entry is not possible. Please contact the front desk."),
     Reason.OUTSIDE_OPENING_HOURS: _("The centre is closed right now."),

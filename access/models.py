@@ -1,5 +1,6 @@
 """Doors, the tablets that guard them, what the tablets ask (scans and PIN entries), the access
 events they produce, and the visits (check-in to check-out) that give live occupancy."""
+
 import uuid
 
 from django.db import models
@@ -32,7 +33,9 @@ class DeviceToken(models.Model):
     """A door tablet's credential: only a hash of the token is stored; revocation is immediate."""
 
     door = models.ForeignKey(Door, verbose_name=_("door"), on_delete=models.CASCADE, related_name="tokens")
-    label = models.CharField(_("label"), max_length=100, blank=True, help_text=_("Which tablet holds it, e.g. 'Entrance iPad'."))
+    label = models.CharField(
+        _("label"), max_length=100, blank=True, help_text=_("Which tablet holds it, e.g. 'Entrance iPad'.")
+    )
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
@@ -90,7 +93,9 @@ class Scan(models.Model):
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.IN)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     reason = models.CharField(_("reason"), max_length=32, blank=True)
-    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, null=True, blank=True, related_name="scans")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, null=True, blank=True, related_name="scans"
+    )
     idempotency_key = models.CharField(_("idempotency key"), max_length=128, blank=True)
     # PIN entries only: keyed hash of the member number typed, to count failures for lockouts.
     member_number_hash = models.CharField(_("member number hash"), max_length=64, blank=True)
@@ -112,8 +117,11 @@ class Scan(models.Model):
         verbose_name_plural = _("scans")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["device", "idempotency_key"], condition=~Q(idempotency_key=""),
-                                    name="scan_idempotency_key_unique_per_device"),
+            models.UniqueConstraint(
+                fields=["device", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="scan_idempotency_key_unique_per_device",
+            ),
         ]
         indexes = [
             models.Index(fields=["member_number_hash", "created_at"], name="scan_pin_failures"),
@@ -160,10 +168,16 @@ class AccessEvent(models.Model):
         DENIED = "denied", _("Denied")
 
     centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.PROTECT, related_name="access_events")
-    door = models.ForeignKey(Door, verbose_name=_("door"), on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events")
-    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, null=True, blank=True, related_name="access_events")
+    door = models.ForeignKey(
+        Door, verbose_name=_("door"), on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, null=True, blank=True, related_name="access_events"
+    )
     # The request this event decided; scans are purged long before events (see docs/door.md).
-    scan = models.OneToOneField(Scan, verbose_name=_("scan"), on_delete=models.SET_NULL, null=True, blank=True, related_name="event")
+    scan = models.OneToOneField(
+        Scan, verbose_name=_("scan"), on_delete=models.SET_NULL, null=True, blank=True, related_name="event"
+    )
     method = models.CharField(_("method"), max_length=8, choices=Method.choices)
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.IN)
     decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices)
@@ -196,7 +210,9 @@ class Visit(models.Model):
 
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="visits")
     centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.PROTECT, related_name="visits")
-    check_in_scan = models.OneToOneField(Scan, verbose_name=_("check-in scan"), on_delete=models.SET_NULL, null=True, blank=True, related_name="visit")
+    check_in_scan = models.OneToOneField(
+        Scan, verbose_name=_("check-in scan"), on_delete=models.SET_NULL, null=True, blank=True, related_name="visit"
+    )
     checked_in_at = models.DateTimeField(_("checked in at"), default=timezone.now)
     ends_at = models.DateTimeField(_("ends at"))
     checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
@@ -220,7 +236,14 @@ class PinLockout(models.Model):
     (access.services.reserve_pin_attempt), so parallel entries cannot pass the limits."""
 
     chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="pin_lockouts")
-    device = models.ForeignKey(DeviceToken, verbose_name=_("device"), on_delete=models.CASCADE, null=True, blank=True, related_name="pin_lockouts")
+    device = models.ForeignKey(
+        DeviceToken,
+        verbose_name=_("device"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="pin_lockouts",
+    )
     member_number_hash = models.CharField(_("member number hash"), max_length=64, blank=True)
     # Wrong PINs, and entries being checked right now, since the window started.
     failures = models.PositiveIntegerField(_("failures"), default=0)
@@ -239,11 +262,17 @@ class PinLockout(models.Model):
         verbose_name_plural = _("PIN lockouts")
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(device__isnull=False) | ~Q(member_number_hash=""),
-                                   name="pin_lockout_names_device_or_number"),
-            models.UniqueConstraint(fields=["chain", "member_number_hash"], condition=Q(device__isnull=True),
-                                    name="pin_lockout_one_row_per_number"),
-            models.UniqueConstraint(fields=["device"], condition=Q(device__isnull=False), name="pin_lockout_one_row_per_device"),
+            models.CheckConstraint(
+                condition=Q(device__isnull=False) | ~Q(member_number_hash=""), name="pin_lockout_names_device_or_number"
+            ),
+            models.UniqueConstraint(
+                fields=["chain", "member_number_hash"],
+                condition=Q(device__isnull=True),
+                name="pin_lockout_one_row_per_number",
+            ),
+            models.UniqueConstraint(
+                fields=["device"], condition=Q(device__isnull=False), name="pin_lockout_one_row_per_device"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -265,7 +294,9 @@ class ReportExport(models.Model):
 
     id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
     chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="report_exports")
-    requested_by = models.ForeignKey("justface.User", verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="report_exports")
+    requested_by = models.ForeignKey(
+        "justface.User", verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="report_exports"
+    )
     # The report's filters as ids and codes (access.reports.ReportFilters.as_dict): no names.
     filters = models.JSONField(_("filters"), default=dict)
     file_format = models.CharField(_("file format"), max_length=4)

@@ -1,4 +1,5 @@
 """Reactions to events of the apps below access."""
+
 from members.signals import biometrics_erased
 
 

@@ -1,4 +1,5 @@
 """The access report's form: every choice offered comes from the user's scope."""
+
 from __future__ import annotations
 
 from django import forms
@@ -14,18 +15,29 @@ from members.models import Centre, Chain
 
 class ReportForm(forms.Form):
     chain = forms.ModelChoiceField(Chain.objects.none(), label=_("Chain"), required=False)
-    centres = forms.ModelMultipleChoiceField(Centre.objects.none(), label=_("Centres"), required=False,
-                                             help_text=_("None chosen: every centre you may see."))
-    doors = forms.ModelMultipleChoiceField(Door.objects.none(), label=_("Doors"), required=False,
-                                           help_text=_("None chosen: every door."))
+    centres = forms.ModelMultipleChoiceField(
+        Centre.objects.none(), label=_("Centres"), required=False, help_text=_("None chosen: every centre you may see.")
+    )
+    doors = forms.ModelMultipleChoiceField(
+        Door.objects.none(), label=_("Doors"), required=False, help_text=_("None chosen: every door.")
+    )
     date_from = forms.DateField(label=_("From (first day)"), widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To (last day)"), widget=forms.DateInput(attrs={"type": "date"}))
-    member_number = forms.CharField(label=_("Member number"), required=False, max_length=32,
-                                    help_text=_("Empty: all members."))
-    decision = forms.ChoiceField(label=_("Decision"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Decision.choices))
-    reason = forms.ChoiceField(label=_("Reason"), required=False, choices=[("", _("Any"))] + [(r.value, r.value) for r in Reason])
-    method = forms.ChoiceField(label=_("Method"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Method.choices))
-    direction = forms.ChoiceField(label=_("Direction"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Direction.choices))
+    member_number = forms.CharField(
+        label=_("Member number"), required=False, max_length=32, help_text=_("Empty: all members.")
+    )
+    decision = forms.ChoiceField(
+        label=_("Decision"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Decision.choices)
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason"), required=False, choices=[("", _("Any"))] + [(r.value, r.value) for r in Reason]
+    )
+    method = forms.ChoiceField(
+        label=_("Method"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Method.choices)
+    )
+    direction = forms.ChoiceField(
+        label=_("Direction"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Direction.choices)
+    )
     file_format = forms.ChoiceField(label=_("File"), choices=[("csv", "CSV"), ("xlsx", "XLSX (Excel)")], initial="csv")
 
     def __init__(self, *args, scope, **kwargs):
@@ -44,15 +56,25 @@ class ReportForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        chain = data.get("chain") or (Chain.objects.filter(pk=self.scope.chain_id).first() if not self.scope.is_platform else None)
+        chain = data.get("chain") or (
+            Chain.objects.filter(pk=self.scope.chain_id).first() if not self.scope.is_platform else None
+        )
         if chain is None:
             raise ValidationError({"chain": _("Choose the chain.")})
         try:
             self.filters = reports.build_filters(
-                scope=self.scope, chain=chain, date_from=data.get("date_from"), date_to=data.get("date_to"),
-                centres=data.get("centres") or (), doors=data.get("doors") or (), member_number=data.get("member_number", ""),
-                decision=data.get("decision", ""), reason=data.get("reason", ""), method=data.get("method", ""),
-                direction=data.get("direction", ""))
+                scope=self.scope,
+                chain=chain,
+                date_from=data.get("date_from"),
+                date_to=data.get("date_to"),
+                centres=data.get("centres") or (),
+                doors=data.get("doors") or (),
+                member_number=data.get("member_number", ""),
+                decision=data.get("decision", ""),
+                reason=data.get("reason", ""),
+                method=data.get("method", ""),
+                direction=data.get("direction", ""),
+            )
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 self.add_error(name if name in self.fields else None, messages)

@@ -5,6 +5,7 @@ Every report is read through the caller's Scope (justface.tenancy), starts with 
 ran it, when, the filters, the chain's retention note), and is one audit entry (filters as ids
 and codes, the row count; never a name). Reports over JUSTFACE_REPORT_INLINE_ROWS are written by a django-q
 task into an encrypted file that its requester may download once before it expires."""
+
 from __future__ import annotations
 
 import csv
@@ -34,9 +35,14 @@ CONTENT_TYPES = {
 PROGRESS_EVERY = 2_000
 
 COLUMNS = [
-    ("at", gettext_lazy("Time")), ("centre", gettext_lazy("Centre")), ("door", gettext_lazy("Door")),
-    ("member_number", gettext_lazy("Member number")), ("method", gettext_lazy("Method")),
-    ("direction", gettext_lazy("Direction")), ("decision", gettext_lazy("Decision")), ("reason", gettext_lazy("Reason")),
+    ("at", gettext_lazy("Time")),
+    ("centre", gettext_lazy("Centre")),
+    ("door", gettext_lazy("Door")),
+    ("member_number", gettext_lazy("Member number")),
+    ("method", gettext_lazy("Method")),
+    ("direction", gettext_lazy("Direction")),
+    ("decision", gettext_lazy("Decision")),
+    ("reason", gettext_lazy("Reason")),
     ("score", gettext_lazy("Score")),
 ]
 
@@ -58,29 +64,57 @@ class ReportFilters:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        data.update(date_from=self.date_from.isoformat(), date_to=self.date_to.isoformat(),
-                    centre_ids=list(self.centre_ids), door_ids=list(self.door_ids))
+        data.update(
+            date_from=self.date_from.isoformat(),
+            date_to=self.date_to.isoformat(),
+            centre_ids=list(self.centre_ids),
+            door_ids=list(self.door_ids),
+        )
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> ReportFilters:
-        return cls(**{**data, "date_from": date.fromisoformat(data["date_from"]), "date_to": date.fromisoformat(data["date_to"]),
-                      "centre_ids": tuple(data["centre_ids"]), "door_ids": tuple(data["door_ids"])})
+        return cls(
+            **{
+                **data,
+                "date_from": date.fromisoformat(data["date_from"]),
+                "date_to": date.fromisoformat(data["date_to"]),
+                "centre_ids": tuple(data["centre_ids"]),
+                "door_ids": tuple(data["door_ids"]),
+            }
+        )
 
     def describe(self) -> str:
         """One line, ids and codes only (audit reason, file header)."""
-        parts = [f"{self.date_from}..{self.date_to}",
-                 "centres=" + (",".join(map(str, self.centre_ids)) or "all"),
-                 "doors=" + (",".join(map(str, self.door_ids)) or "all"),
-                 f"member={self.member_id or 'all'}"]
-        parts += [f"{name}={getattr(self, name)}" for name in ("decision", "reason", "method", "direction") if getattr(self, name)]
+        parts = [
+            f"{self.date_from}..{self.date_to}",
+            "centres=" + (",".join(map(str, self.centre_ids)) or "all"),
+            "doors=" + (",".join(map(str, self.door_ids)) or "all"),
+            f"member={self.member_id or 'all'}",
+        ]
+        parts += [
+            f"{name}={getattr(self, name)}"
+            for name in ("decision", "reason", "method", "direction")
+            if getattr(self, name)
+        ]
         return "; ".join(parts)
 
 
-def build_filters(*, scope: Scope, chain: Chain, date_from: date | None, date_to: date | None,
-                  centres: Iterable[Centre] = (), doors: Iterable[Door] = (), member_number: str = "",
-                  member: Member | None = None, decision: str = "", reason: str = "", method: str = "",
-                  direction: str = "") -> ReportFilters:
+def build_filters(
+    *,
+    scope: Scope,
+    chain: Chain,
+    date_from: date | None,
+    date_to: date | None,
+    centres: Iterable[Centre] = (),
+    doors: Iterable[Door] = (),
+    member_number: str = "",
+    member: Member | None = None,
+    decision: str = "",
+    reason: str = "",
+    method: str = "",
+    direction: str = "",
+) -> ReportFilters:
     """Check what was asked against the scope; a ValidationError (per field) says what is wrong."""
     errors: dict[str, str] = {}
     if date_from is None or date_to is None:
@@ -95,21 +129,34 @@ def build_filters(*, scope: Scope, chain: Chain, date_from: date | None, date_to
     if any(d.centre.chain_id != chain.pk or not scope.contains(d) for d in doors):
         errors["doors"] = _("A door you chose is not one of this chain's doors you may see.")
     if member is None and member_number.strip():
-        member = scope.filter(Member.objects.filter(chain=chain, member_number_hash=member_number_hash(member_number))).first()
+        member = scope.filter(
+            Member.objects.filter(chain=chain, member_number_hash=member_number_hash(member_number))
+        ).first()
         if member is None:
             errors["member_number"] = _("No member of this chain has that member number.")
     elif member is not None and (member.chain_id != chain.pk or not scope.contains(member)):
         errors["member_number"] = _("No member of this chain has that member number.")
-    for name, value, choices in (("decision", decision, AccessEvent.Decision), ("method", method, AccessEvent.Method),
-                                 ("direction", direction, AccessEvent.Direction)):
+    for name, value, choices in (
+        ("decision", decision, AccessEvent.Decision),
+        ("method", method, AccessEvent.Method),
+        ("direction", direction, AccessEvent.Direction),
+    ):
         if value and value not in choices.values:
             errors[name] = _("Unknown value.")
     if errors:
         raise ValidationError(errors)
-    return ReportFilters(chain_id=chain.pk, date_from=date_from, date_to=date_to,
-                         centre_ids=tuple(sorted(c.pk for c in centres)), door_ids=tuple(sorted(d.pk for d in doors)),
-                         member_id=member.pk if member else None, decision=decision, reason=reason.strip(),
-                         method=method, direction=direction)
+    return ReportFilters(
+        chain_id=chain.pk,
+        date_from=date_from,
+        date_to=date_to,
+        centre_ids=tuple(sorted(c.pk for c in centres)),
+        door_ids=tuple(sorted(d.pk for d in doors)),
+        member_id=member.pk if member else None,
+        decision=decision,
+        reason=reason.strip(),
+        method=method,
+        direction=direction,
+    )
 
 
 def events(*, scope: Scope, filters: ReportFilters):
@@ -132,12 +179,16 @@ def events(*, scope: Scope, filters: ReportFilters):
 
 def retention_note(chain: Chain) -> str:
     days = chain.policy.checkins_retention_days
-    return _("Check-ins are kept until %(days)d days after the membership ends (the chain's policy), then kept "
-             "only without the member. This file holds personal data: keep it safe and delete it when it has "
-             "served its purpose.") % {"days": days}
+    return _(
+        "Check-ins are kept until %(days)d days after the membership ends (the chain's policy), then kept "
+        "only without the member. This file holds personal data: keep it safe and delete it when it has "
+        "served its purpose."
+    ) % {"days": days}
 
 
-def header_lines(*, chain: Chain, filters: ReportFilters, actor_label: str, rows: int, at: datetime) -> list[tuple[str, str]]:
+def header_lines(
+    *, chain: Chain, filters: ReportFilters, actor_label: str, rows: int, at: datetime
+) -> list[tuple[str, str]]:
     return [
         (_("Justface access report"), chain.name),
         (_("Run by"), actor_label),
@@ -162,9 +213,17 @@ def _rows(queryset, chain_id: int) -> Iterator[list]:
                 member = Member.objects.only("member_number").filter(pk=event.member_id).first()
                 numbers[event.member_id] = member.member_number if member else ""
             number = numbers[event.member_id]
-        yield [timezone.localtime(event.at).isoformat(timespec="seconds"), centres.get(event.centre_id, ""),
-               doors.get(event.door_id, ""), number, event.method, event.direction, event.decision, event.reason,
-               "" if event.score is None else round(event.score, 3)]
+        yield [
+            timezone.localtime(event.at).isoformat(timespec="seconds"),
+            centres.get(event.centre_id, ""),
+            doors.get(event.door_id, ""),
+            number,
+            event.method,
+            event.direction,
+            event.decision,
+            event.reason,
+            "" if event.score is None else round(event.score, 3),
+        ]
 
 
 class _Echo:
@@ -216,8 +275,13 @@ def actor_label(user) -> str:
 
 
 def _audit(*, actor, filters: ReportFilters, fmt: str, rows: int, how: str) -> None:
-    audit.record(action="access.report", actor=actor, object_type="access.accessevent", chain_id=filters.chain_id,
-                 reason=f"{how}; {fmt}; rows={rows}; {filters.describe()}")
+    audit.record(
+        action="access.report",
+        actor=actor,
+        object_type="access.accessevent",
+        chain_id=filters.chain_id,
+        reason=f"{how}; {fmt}; rows={rows}; {filters.describe()}",
+    )
 
 
 @dataclass
@@ -234,8 +298,9 @@ class Report:
     header: list = field(default_factory=list)
 
 
-def run_report(*, scope: Scope, actor, filters: ReportFilters, fmt: str, how: str = "staff page",
-               inline_max: int | None = None) -> Report:
+def run_report(
+    *, scope: Scope, actor, filters: ReportFilters, fmt: str, how: str = "staff page", inline_max: int | None = None
+) -> Report:
     """One report: audited once, inline when small, as a background export when large."""
     if fmt not in FORMATS:
         raise ValidationError({"file_format": _("Choose CSV or XLSX.")})
@@ -246,43 +311,76 @@ def run_report(*, scope: Scope, actor, filters: ReportFilters, fmt: str, how: st
     _audit(actor=actor, filters=filters, fmt=fmt, rows=rows, how=how)
     if actor is not None and rows > limit:
         export = ReportExport.objects.create(
-            chain=chain, requested_by=actor, filters=filters.as_dict(), file_format=fmt, rows_total=rows,
-            expires_at=timezone.now() + timedelta(hours=settings.JUSTFACE_REPORT_FILE_HOURS))
+            chain=chain,
+            requested_by=actor,
+            filters=filters.as_dict(),
+            file_format=fmt,
+            rows_total=rows,
+            expires_at=timezone.now() + timedelta(hours=settings.JUSTFACE_REPORT_FILE_HOURS),
+        )
         from django_q.tasks import async_task  # the task payload is the export's id only
 
         transaction.on_commit(lambda: async_task("access.reports.build_export", str(export.pk)))
         return Report(filters, fmt, rows, file_name(filters, fmt), export=export)
     header = header_lines(chain=chain, filters=filters, actor_label=actor_label(actor), rows=rows, at=timezone.now())
     if fmt == "csv":
-        return Report(filters, fmt, rows, file_name(filters, fmt), chunks=csv_chunks(header=header, queryset=queryset, chain_id=chain.pk), header=header)
-    return Report(filters, fmt, rows, file_name(filters, fmt), content=xlsx_bytes(header=header, queryset=queryset, chain_id=chain.pk), header=header)
+        return Report(
+            filters,
+            fmt,
+            rows,
+            file_name(filters, fmt),
+            chunks=csv_chunks(header=header, queryset=queryset, chain_id=chain.pk),
+            header=header,
+        )
+    return Report(
+        filters,
+        fmt,
+        rows,
+        file_name(filters, fmt),
+        content=xlsx_bytes(header=header, queryset=queryset, chain_id=chain.pk),
+        header=header,
+    )
 
 
 def build_export(export_id: str) -> str:
     """The django-q task: write the export's file, with progress, as its requester's scope sees it."""
     from justface.tenancy import scope_for
 
-    if ReportExport.objects.filter(pk=export_id, status=ReportExport.Status.QUEUED).update(status=ReportExport.Status.RUNNING) != 1:
+    if (
+        ReportExport.objects.filter(pk=export_id, status=ReportExport.Status.QUEUED).update(
+            status=ReportExport.Status.RUNNING
+        )
+        != 1
+    ):
         return "not queued"  # claimed by another worker, or gone
     export = ReportExport.objects.select_related("chain", "requested_by").get(pk=export_id)
     try:
         filters = ReportFilters.from_dict(export.filters)
         queryset = events(scope=scope_for(export.requested_by), filters=filters)
-        header = header_lines(chain=export.chain, filters=filters, actor_label=actor_label(export.requested_by),
-                              rows=export.rows_total, at=export.created_at)
+        header = header_lines(
+            chain=export.chain,
+            filters=filters,
+            actor_label=actor_label(export.requested_by),
+            rows=export.rows_total,
+            at=export.created_at,
+        )
 
         def progress(n: int) -> None:
             ReportExport.objects.filter(pk=export.pk).update(rows_done=n)
 
         if export.file_format == "csv":
-            content = "".join(csv_chunks(header=header, queryset=queryset, chain_id=export.chain_id, progress=progress)).encode("utf-8")
+            content = "".join(
+                csv_chunks(header=header, queryset=queryset, chain_id=export.chain_id, progress=progress)
+            ).encode("utf-8")
         else:
             content = xlsx_bytes(header=header, queryset=queryset, chain_id=export.chain_id, progress=progress)
         name = private_files.save("report", content)
     except Exception:
         ReportExport.objects.filter(pk=export.pk).update(status=ReportExport.Status.FAILED)
         raise
-    ReportExport.objects.filter(pk=export.pk).update(status=ReportExport.Status.READY, file_name=name, rows_done=export.rows_total)
+    ReportExport.objects.filter(pk=export.pk).update(
+        status=ReportExport.Status.READY, file_name=name, rows_done=export.rows_total
+    )
     return "ready"
 
 
@@ -291,23 +389,32 @@ def take_export_file(*, export_id, user) -> tuple[ReportExport, bytes] | None:
     is handed over. None when it is not (or no longer) theirs to take."""
     now = timezone.now()
     with transaction.atomic():
-        won = ReportExport.objects.filter(pk=export_id, requested_by=user, status=ReportExport.Status.READY,
-                                          expires_at__gt=now).update(status=ReportExport.Status.DOWNLOADED, downloaded_at=now)
+        won = ReportExport.objects.filter(
+            pk=export_id, requested_by=user, status=ReportExport.Status.READY, expires_at__gt=now
+        ).update(status=ReportExport.Status.DOWNLOADED, downloaded_at=now)
         if won != 1:
             return None
         export = ReportExport.objects.get(pk=export_id)
         content = private_files.read(export.file_name)
         ReportExport.objects.filter(pk=export.pk).update(file_name="")
         private_files.delete_on_commit([export.file_name])
-    audit.record(action="access.report_download", actor=user, obj=export, chain_id=export.chain_id,
-                 reason=f"rows={export.rows_total}")
+    audit.record(
+        action="access.report_download",
+        actor=user,
+        obj=export,
+        chain_id=export.chain_id,
+        reason=f"rows={export.rows_total}",
+    )
     return export, content
 
 
 def erase_expired_exports(*, at: datetime) -> int:
     """Files nobody downloaded in time (and rows older than a week) go; run by retention's purge."""
-    expired = list(ReportExport.objects.filter(expires_at__lte=at).exclude(
-        status__in=[ReportExport.Status.DOWNLOADED, ReportExport.Status.EXPIRED]).values_list("pk", "file_name"))
+    expired = list(
+        ReportExport.objects.filter(expires_at__lte=at)
+        .exclude(status__in=[ReportExport.Status.DOWNLOADED, ReportExport.Status.EXPIRED])
+        .values_list("pk", "file_name")
+    )
     for pk, name in expired:
         private_files.delete(name)
         ReportExport.objects.filter(pk=pk).update(status=ReportExport.Status.EXPIRED, file_name="")

@@ -1,5 +1,6 @@
 """The door's rules about time and membership: opening hours in the centre's own time zone,
 whether a membership is running today, and how long a visit (and its door photo) may last."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta

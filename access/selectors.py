@@ -1,9 +1,8 @@
 """Reads the door API, the admin, the commands and the retention job share."""
+
 from __future__ import annotations
 
-from datetime import datetime
-
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncHour
@@ -12,8 +11,8 @@ from django.utils import timezone
 from access.models import DeviceToken, Scan, Visit
 from access.rules import is_open
 from justface.tenancy import Scope
-from members.models import Centre
 from justface.tokens import token_hash
+from members.models import Centre
 
 # Tablets poll for a pending decision this often (ms); told to them in the heartbeat.
 POLL_INTERVAL_MS = 250
@@ -35,7 +34,12 @@ def open_visits(*, at: datetime | None = None) -> QuerySet[Visit]:
 
 def occupancy(scope: Scope) -> list[dict]:
     """Members inside each centre the scope may see, right now."""
-    counts = dict(scope.filter(open_visits()).values("centre").annotate(n=Count("member", distinct=True)).values_list("centre", "n"))
+    counts = dict(
+        scope.filter(open_visits())
+        .values("centre")
+        .annotate(n=Count("member", distinct=True))
+        .values_list("centre", "n")
+    )
     return [{"centre": c, "inside": counts.get(c.pk, 0)} for c in scope.filter(Centre.objects.select_related("chain"))]
 
 
@@ -67,14 +71,27 @@ def liveness_failures(events: QuerySet, *, since: datetime) -> list[dict]:
     """Failed liveness checks per door and hour (newest first) among ``events`` (an already
     scoped queryset of access events): door, centre, hour, count, which layer, and whether it
     is a burst (``LIVENESS_BURST`` or more)."""
-    rows = (events.filter(reason="liveness_failed", at__gte=since).annotate(hour=TruncHour("at"))
-            .values("door_id", "door__name", "centre__name", "hour", "liveness_layer")
-            .annotate(n=Count("id")).order_by("-hour", "centre__name", "door__name"))
+    rows = (
+        events.filter(reason="liveness_failed", at__gte=since)
+        .annotate(hour=TruncHour("at"))
+        .values("door_id", "door__name", "centre__name", "hour", "liveness_layer")
+        .annotate(n=Count("id"))
+        .order_by("-hour", "centre__name", "door__name")
+    )
     merged: dict[tuple, dict] = {}
     for row in rows:
         key = (row["door_id"], row["hour"])
-        entry = merged.setdefault(key, {"door": row["door__name"] or "(door removed)", "centre": row["centre__name"],
-                                        "hour": row["hour"], "failures": 0, "passive": 0, "challenge": 0})
+        entry = merged.setdefault(
+            key,
+            {
+                "door": row["door__name"] or "(door removed)",
+                "centre": row["centre__name"],
+                "hour": row["hour"],
+                "failures": 0,
+                "passive": 0,
+                "challenge": 0,
+            },
+        )
         entry["failures"] += row["n"]
         if row["liveness_layer"] in ("passive", "challenge"):
             entry[row["liveness_layer"]] += row["n"]

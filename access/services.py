@@ -1,5 +1,6 @@
 """The door's writes: device tokens, deciding scans and PIN entries, visits and door photos.
 Views, the admin, commands, the retention job and signal receivers all come through here."""
+
 from __future__ import annotations
 
 import logging
@@ -25,11 +26,11 @@ from justface.face.engine import Reason as FaceReason
 from justface.face.liveness import check_burst
 from justface.face_runtime import get_engine
 from justface.models import AuditEntry
+from justface.tokens import new_token
 from members.faces import store_face_template
 from members.gallery import Identification, identify, previous_gallery_for
 from members.models import Centre, Member, member_number_hash
 from members.policy import ChainPolicy
-from justface.tokens import new_token
 from members.selectors import exclusion_in_force, face_entry_paused
 from members.services import pin_matches
 
@@ -69,6 +70,7 @@ class Verdict:
 
 # --- doors and device tokens -------------------------------------------------------------
 
+
 def ensure_door(*, centre: Centre, name: str, actor) -> Door:
     door, created = Door.objects.get_or_create(centre=centre, name=name)
     if created:
@@ -105,25 +107,36 @@ def record_heartbeat(*, device: DeviceToken, status: dict) -> None:
 
 # --- scans ---------------------------------------------------------------------------------
 
-def open_scan(*, device: DeviceToken, method: str, direction: str, idempotency_key: str = "",
-              member_number_hash: str = "") -> tuple[Scan, bool]:
+
+def open_scan(
+    *, device: DeviceToken, method: str, direction: str, idempotency_key: str = "", member_number_hash: str = ""
+) -> tuple[Scan, bool]:
     """A new pending scan, committed at once so that a retry finds it; or, with a known
     idempotency key, the scan that key already names (created is then False). Inserting first
     costs a first request no look-up; the unique constraint catches retries, racing or not."""
     try:
         with transaction.atomic():
-            scan = Scan.objects.create(device=device, door=device.door, centre=device.door.centre, method=method,
-                                       direction=direction, idempotency_key=idempotency_key,
-                                       member_number_hash=member_number_hash)
+            scan = Scan.objects.create(
+                device=device,
+                door=device.door,
+                centre=device.door.centre,
+                method=method,
+                direction=direction,
+                idempotency_key=idempotency_key,
+                member_number_hash=member_number_hash,
+            )
     except IntegrityError:
         if not idempotency_key:
             raise
-        return Scan.objects.select_related("centre__chain", "member").get(device=device, idempotency_key=idempotency_key), False
+        return Scan.objects.select_related("centre__chain", "member").get(
+            device=device, idempotency_key=idempotency_key
+        ), False
     return scan, True
 
 
-def decide_face_scan(*, scan: Scan, frame: Frame, burst: Sequence[Frame] = (),
-                     liveness: door_liveness.LivenessCheck | None = None) -> Scan:
+def decide_face_scan(
+    *, scan: Scan, frame: Frame, burst: Sequence[Frame] = (), liveness: door_liveness.LivenessCheck | None = None
+) -> Scan:
     """Decide a face scan from one frame, or a burst of frames of the same visit (fused into one
     template: FaceEngine.analyse_door_burst), under the centre's liveness policy. The frame kept
     as door photo is the one whose face was found first."""
@@ -149,9 +162,16 @@ def _await_pin(scan: Scan, verdict: Verdict, *, frame: bytes) -> Scan:
     now = timezone.now()
     keep = bool(scan.centre.chain.policy.door_photo_max_hours)
     photo = private_files.save("door_photo", frame) if keep else ""
-    fields = {"status": Scan.Status.CONFIRM, "reason": verdict.reason.value, "member": verdict.member,
-              "member_number_hash": verdict.member.member_number_hash, "score": verdict.score,
-              "margin": verdict.margin, "frame_file": photo, "frame_expires_at": now + CONFIRM_WINDOW if keep else None}
+    fields = {
+        "status": Scan.Status.CONFIRM,
+        "reason": verdict.reason.value,
+        "member": verdict.member,
+        "member_number_hash": verdict.member.member_number_hash,
+        "score": verdict.score,
+        "margin": verdict.margin,
+        "frame_file": photo,
+        "frame_expires_at": now + CONFIRM_WINDOW if keep else None,
+    }
     if Scan.objects.filter(pk=scan.pk, status=Scan.Status.PENDING).update(**fields) != 1:
         private_files.delete(photo)
         return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
@@ -168,8 +188,12 @@ def confirm_scan(*, device: DeviceToken, scan: Scan, pin: str) -> Scan:
         return scan
     scan = expire_scan_if_stale(scan)
     # Claim the scan (compare-and-set): a second PIN for the same scan is never checked.
-    if Scan.objects.filter(pk=scan.pk, status=Scan.Status.CONFIRM).update(
-            status=Scan.Status.PENDING, method=Method.FACE_PIN) != 1:
+    if (
+        Scan.objects.filter(pk=scan.pk, status=Scan.Status.CONFIRM).update(
+            status=Scan.Status.PENDING, method=Method.FACE_PIN
+        )
+        != 1
+    ):
         return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
     scan.status, scan.method = Scan.Status.PENDING, Method.FACE_PIN
     now, member = timezone.now(), scan.member
@@ -178,13 +202,17 @@ def confirm_scan(*, device: DeviceToken, scan: Scan, pin: str) -> Scan:
     else:
         right = pin_matches(member=member, pin=pin)
         settle_pin_attempt(scan=scan, right=right, at=timezone.now())
-        verdict = (Verdict(_entry_refusal(member, scan, now) or Reason.OK, member, scan.score, scan.margin) if right
-                   else Verdict(Reason.WRONG_PIN, score=scan.score, margin=scan.margin))
+        verdict = (
+            Verdict(_entry_refusal(member, scan, now) or Reason.OK, member, scan.score, scan.margin)
+            if right
+            else Verdict(Reason.WRONG_PIN, score=scan.score, margin=scan.margin)
+        )
     return _decide(scan, verdict)
 
 
-def _face_verdict(scan: Scan, frames: list[Frame],
-                  check: door_liveness.LivenessCheck | None = None) -> tuple[Verdict, Frame]:
+def _face_verdict(
+    scan: Scan, frames: list[Frame], check: door_liveness.LivenessCheck | None = None
+) -> tuple[Verdict, Frame]:
     """The verdict, and the frame that showed the face (the first frame when none did)."""
     centre, now = scan.centre, timezone.now()
     check = check or door_liveness.LivenessCheck()
@@ -194,8 +222,11 @@ def _face_verdict(scan: Scan, frames: list[Frame],
         return Verdict(Reason.UNAVAILABLE), frames[0]
     try:
         engine = get_engine()
-        result = (engine.analyse_door_frame(frames[0].image, liveness_threshold=check.threshold) if len(frames) == 1
-                  else engine.analyse_door_burst([f.image for f in frames], liveness_threshold=check.threshold))
+        result = (
+            engine.analyse_door_frame(frames[0].image, liveness_threshold=check.threshold)
+            if len(frames) == 1
+            else engine.analyse_door_burst([f.image for f in frames], liveness_threshold=check.threshold)
+        )
     finally:
         _engine_slot.release()
     frame = frames[result.frame]
@@ -230,8 +261,14 @@ def _identified_verdict(scan: Scan, frame: Frame, result: DoorResult, now: datet
     if previous and verdict.granted and get_engine().fit_for_enrollment(result):
         # Consent covers templates, whatever the model: this member moves to the active model
         # with this frame, and the previous model stops being asked about them.
-        store_face_template(member=member, template=result.template, model_name=get_engine().model, photo=None,
-                            actor=None, reason=f"door frame, recognised by {settings.FACE_MODEL_PREVIOUS}")
+        store_face_template(
+            member=member,
+            template=result.template,
+            model_name=get_engine().model,
+            photo=None,
+            actor=None,
+            reason=f"door frame, recognised by {settings.FACE_MODEL_PREVIOUS}",
+        )
     return verdict
 
 
@@ -288,8 +325,13 @@ def answer_challenge(*, scan: Scan, nonce: str, frames: list[Frame]) -> Scan:
             return _decide(scan, Verdict(Reason.UNAVAILABLE), liveness=check)
         try:
             engine = get_engine()
-            burst = check_burst(engine, [f.image for f in frames], challenge.instruction, passive=engine.passive,
-                                passive_threshold=door_liveness.passive_threshold())
+            burst = check_burst(
+                engine,
+                [f.image for f in frames],
+                challenge.instruction,
+                passive=engine.passive,
+                passive_threshold=door_liveness.passive_threshold(),
+            )
         finally:
             _engine_slot.release()
         check.challenge = burst.as_record()
@@ -315,7 +357,9 @@ def expire_challenge(scan: Scan) -> Scan:
 
 def expire_stale_challenges(*, at: datetime | None = None) -> int:
     at = at or timezone.now()
-    stale = Scan.objects.select_related("centre__chain").filter(status=Scan.Status.CHALLENGE, challenge__expires_at__lte=at)
+    stale = Scan.objects.select_related("centre__chain").filter(
+        status=Scan.Status.CHALLENGE, challenge__expires_at__lte=at
+    )
     return sum(1 for scan in stale if expire_challenge(scan).reason == Reason.LIVENESS_FAILED)
 
 
@@ -347,8 +391,13 @@ def _entry_refusal(member: Member, scan: Scan, now: datetime) -> Reason | None:
 
 def decide_pin(*, device: DeviceToken, member_number: str, pin: str, direction: str, idempotency_key: str = "") -> Scan:
     """A PIN entry: the alternative to face scan, whatever the member's face consent."""
-    scan, created = open_scan(device=device, method="pin", direction=direction, idempotency_key=idempotency_key,
-                              member_number_hash=member_number_hash(member_number))
+    scan, created = open_scan(
+        device=device,
+        method="pin",
+        direction=direction,
+        idempotency_key=idempotency_key,
+        member_number_hash=member_number_hash(member_number),
+    )
     if not created:
         return scan
     verdict = _pin_verdict(scan, pin)
@@ -361,7 +410,11 @@ def _pin_verdict(scan: Scan, pin: str) -> Verdict:
         return Verdict(Reason.OUTSIDE_OPENING_HOURS)
     if not reserve_pin_attempt(scan=scan, at=now):
         return Verdict(Reason.PIN_LOCKED)
-    member = Member.objects.select_related("chain").filter(chain=centre.chain_id, member_number_hash=scan.member_number_hash).first()
+    member = (
+        Member.objects.select_related("chain")
+        .filter(chain=centre.chain_id, member_number_hash=scan.member_number_hash)
+        .first()
+    )
     # An unknown number or a member without a PIN takes as long as a wrong PIN and gets the same
     # answer: the PIN pad tells nobody which member numbers exist.
     right = pin_matches(member=member, pin=pin)
@@ -377,6 +430,7 @@ def _pin_verdict(scan: Scan, pin: str) -> Verdict:
 # hasher runs outside the lock). Parallel entries queue on the rows: once the allowance is
 # taken, by failures or by entries still being checked, the next entry is refused unchecked.
 # So at most PIN_FAILURES_PER_NUMBER PINs are ever checked per member number and window.
+
 
 def _lockout_keys(scan: Scan) -> list[tuple[str, int, dict]]:
     # Always the member number's row first, then the device's: one lock order, no deadlocks.
@@ -415,7 +469,8 @@ def reserve_pin_attempt(*, scan: Scan, at: datetime) -> bool:
         for _, _, row in rows:
             _roll(row, now=at, today=today)
         locked = any(row.locked_until is not None or row.failures >= limit for _, limit, row in rows) or (
-            rows[1][2].day_failures >= policy.pin_device_daily_failures)
+            rows[1][2].day_failures >= policy.pin_device_daily_failures
+        )
         for _, _, row in rows:
             if not locked:
                 row.failures += 1
@@ -439,36 +494,54 @@ def settle_pin_attempt(*, scan: Scan, right: bool, at: datetime) -> None:
             until = None
             if row.device_id and row.day_failures >= policy.pin_device_daily_failures:
                 local = rules.local(scan.centre, at)
-                until, why = (local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1),
-                              f"device: {row.day_failures} wrong PINs today (daily cap)")
+                until, why = (
+                    local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1),
+                    f"device: {row.day_failures} wrong PINs today (daily cap)",
+                )
             elif row.failures >= limit:
                 until, why = at + PIN_LOCKOUT, f"{what}: {row.failures} wrong PINs in 15 minutes"
             if until is not None and (row.locked_until is None or row.locked_until < until):
                 row.locked_until = until
                 row.save()
-                audit.record(action="door.pin_lockout", actor_kind=DEVICE, actor_id=scan.device_id, obj=row,
-                             chain_id=chain_id, reason=why)
+                audit.record(
+                    action="door.pin_lockout",
+                    actor_kind=DEVICE,
+                    actor_id=scan.device_id,
+                    obj=row,
+                    chain_id=chain_id,
+                    reason=why,
+                )
 
 
 def unlock_pin_pad(*, device: DeviceToken, actor) -> bool:
     """Staff lift a device's PIN lock (after the daily cap, or a 15-minute lock) and clear its
     counts. False if the pad was not locked."""
     with transaction.atomic():
-        unlocked = PinLockout.objects.filter(device=device).exclude(locked_until=None).update(
-            locked_until=None, failures=0, day_failures=0)
+        unlocked = (
+            PinLockout.objects.filter(device=device)
+            .exclude(locked_until=None)
+            .update(locked_until=None, failures=0, day_failures=0)
+        )
         PinLockout.objects.filter(device=device).update(failures=0, day_failures=0)
     if unlocked:
-        audit.record(action="door.pin_unlock", actor=actor, object_type="access.devicetoken", object_id=device.pk,
-                     chain_id=device.door.centre.chain_id)
+        audit.record(
+            action="door.pin_unlock",
+            actor=actor,
+            object_type="access.devicetoken",
+            object_id=device.pk,
+            chain_id=device.door.centre.chain_id,
+        )
     return bool(unlocked)
 
 
 def purge_pin_lockouts(*, at: datetime) -> int:
     """Rows whose window, lock and day are over hold nothing worth keeping (and a member
     number's keyed hash is personal data): delete them."""
-    stale = (PinLockout.objects.filter(window_started_at__lt=at - PIN_WINDOW)
-             .filter(Q(locked_until=None) | Q(locked_until__lte=at))
-             .filter(Q(device=None) | Q(window_started_at__lt=at - timedelta(days=2))))
+    stale = (
+        PinLockout.objects.filter(window_started_at__lt=at - PIN_WINDOW)
+        .filter(Q(locked_until=None) | Q(locked_until__lte=at))
+        .filter(Q(device=None) | Q(window_started_at__lt=at - timedelta(days=2)))
+    )
     return stale.delete()[1].get("access.PinLockout", 0)
 
 
@@ -495,21 +568,26 @@ def expire_stale_scans(*, at: datetime | None = None) -> int:
     at = at or timezone.now()
     stale = Scan.objects.select_related("centre__chain", "member").filter(
         Q(status=Scan.Status.PENDING, created_at__lte=at - DECISION_TIMEOUT)
-        | Q(status=Scan.Status.CONFIRM, created_at__lte=at - CONFIRM_WINDOW))
-    expired = sum(1 for scan in stale
-                  if expire_scan_if_stale(scan, at=at).reason in (Reason.UNAVAILABLE, Reason.NOT_CONFIRMED))
+        | Q(status=Scan.Status.CONFIRM, created_at__lte=at - CONFIRM_WINDOW)
+    )
+    expired = sum(
+        1 for scan in stale if expire_scan_if_stale(scan, at=at).reason in (Reason.UNAVAILABLE, Reason.NOT_CONFIRMED)
+    )
     return expired + expire_stale_challenges(at=at)  # challenges nobody answered: liveness_failed
 
 
-def _frame_deadline(policy: ChainPolicy, verdict: Verdict, visit_ends: datetime | None, now: datetime) -> datetime | None:
+def _frame_deadline(
+    policy: ChainPolicy, verdict: Verdict, visit_ends: datetime | None, now: datetime
+) -> datetime | None:
     """Until when the frame may be kept; None: not at all."""
     if verdict.granted:
         return visit_ends if policy.door_photo_max_hours else None
     return now + timedelta(hours=policy.denied_frame_hours) if policy.denied_frame_hours else None
 
 
-def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None,
-            liveness: door_liveness.LivenessCheck | None = None) -> Scan:
+def _decide(
+    scan: Scan, verdict: Verdict, *, frame: bytes | None = None, liveness: door_liveness.LivenessCheck | None = None
+) -> Scan:
     """Record the decision once: scan, access event and visit in one transaction. If the scan
     was decided meanwhile (expired by a sweeper), that decision stands and is returned."""
     now = timezone.now()
@@ -521,13 +599,20 @@ def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None,
     keep_until = _frame_deadline(policy, verdict, visit_ends, now) if frame or held else None
     photo = (held or private_files.save("door_photo", frame)) if keep_until else ""
     fields = {
-        "status": Scan.Status.GRANTED if verdict.granted else Scan.Status.DENIED, "reason": verdict.reason.value,
-        "member": verdict.member, "decided_at": now, "frame_file": photo, "frame_expires_at": keep_until,
+        "status": Scan.Status.GRANTED if verdict.granted else Scan.Status.DENIED,
+        "reason": verdict.reason.value,
+        "member": verdict.member,
+        "decided_at": now,
+        "frame_file": photo,
+        "frame_expires_at": keep_until,
         "method": scan.method,
     }
     try:
         with transaction.atomic():
-            if Scan.objects.filter(pk=scan.pk, status__in=[Scan.Status.PENDING, Scan.Status.CONFIRM]).update(**fields) != 1:
+            if (
+                Scan.objects.filter(pk=scan.pk, status__in=[Scan.Status.PENDING, Scan.Status.CONFIRM]).update(**fields)
+                != 1
+            ):
                 if photo != held:
                     private_files.delete(photo)
                 return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
@@ -536,9 +621,17 @@ def _decide(scan: Scan, verdict: Verdict, *, frame: bytes | None = None,
             for name, value in fields.items():
                 setattr(scan, name, value)
             event = AccessEvent.objects.create(
-                centre_id=scan.centre_id, door_id=scan.door_id, member=verdict.member, scan=scan, method=scan.method,
-                direction=scan.direction, decision=scan.status, reason=scan.reason, score=verdict.score,
-                margin=verdict.margin, **(liveness.record() if liveness else {}),
+                centre_id=scan.centre_id,
+                door_id=scan.door_id,
+                member=verdict.member,
+                scan=scan,
+                method=scan.method,
+                direction=scan.direction,
+                decision=scan.status,
+                reason=scan.reason,
+                score=verdict.score,
+                margin=verdict.margin,
+                **(liveness.record() if liveness else {}),
             )
             if verdict.granted:
                 _record_presence(scan, now, visit_ends)
@@ -554,13 +647,18 @@ def _record_presence(scan: Scan, now: datetime, visit_ends: datetime | None) -> 
     """A check-in opens a visit, a check-out closes it. Either way the member's earlier open
     visits end now and their door photos go: a member is inside one centre at a time."""
     member = scan.member
-    earlier = list(Visit.objects.select_for_update().filter(member=member, checked_out_at=None, ends_at__gt=now).values_list("pk", flat=True))
+    earlier = list(
+        Visit.objects.select_for_update()
+        .filter(member=member, checked_out_at=None, ends_at__gt=now)
+        .values_list("pk", flat=True)
+    )
     if earlier:
         _drop_frames(Scan.objects.filter(visit__in=earlier))
         Visit.objects.filter(pk__in=earlier).update(checked_out_at=now)
     if scan.direction == "in":
-        Visit.objects.create(member=member, centre_id=scan.centre_id, check_in_scan=scan, checked_in_at=now,
-                             ends_at=visit_ends)
+        Visit.objects.create(
+            member=member, centre_id=scan.centre_id, check_in_scan=scan, checked_in_at=now, ends_at=visit_ends
+        )
 
 
 def _drop_frames(scans: QuerySet[Scan]) -> int:
@@ -600,5 +698,9 @@ def erase_member_access_data(*, member: Member) -> dict[str, int]:
     visits = Visit.objects.filter(member=member).delete()[1].get("access.Visit", 0)
     scans = Scan.objects.filter(member=member).delete()[1].get("access.Scan", 0)
     lockouts = forget_member_number(chain_id=member.chain_id, member_number_hash=member.member_number_hash)
-    return {"check_ins_anonymised": anonymised, "visits_deleted": visits, "scans_deleted": scans,
-            "pin_lockouts_deleted": lockouts}
+    return {
+        "check_ins_anonymised": anonymised,
+        "visits_deleted": visits,
+        "scans_deleted": scans,
+        "pin_lockouts_deleted": lockouts,
+    }

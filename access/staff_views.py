@@ -1,5 +1,6 @@
 """Staff pages of the access app: access reports (and their background files) and the hourly
 statistics. Thin: the work is in access.reports and access.stats."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -33,13 +34,17 @@ def _send(report: reports.Report):
 def access_report(request):
     form = ReportForm(request.POST or None, scope=request.scope)
     if request.method == "POST" and form.is_valid():
-        report = reports.run_report(scope=request.scope, actor=request.user, filters=form.filters,
-                                    fmt=form.cleaned_data["file_format"])
+        report = reports.run_report(
+            scope=request.scope, actor=request.user, filters=form.filters, fmt=form.cleaned_data["file_format"]
+        )
         return _send(report)
     exports = request.scope.filter(ReportExport.objects.filter(requested_by=request.user))[:10]
-    return render_staff(request, "access/staff/report_form.html", {"form": form, "exports": exports,
-                                                                      "inline_rows": settings.JUSTFACE_REPORT_INLINE_ROWS},
-                        title=_("Access report"))
+    return render_staff(
+        request,
+        "access/staff/report_form.html",
+        {"form": form, "exports": exports, "inline_rows": settings.JUSTFACE_REPORT_INLINE_ROWS},
+        title=_("Access report"),
+    )
 
 
 @staff_page(Perm.RUN_REPORTS)
@@ -49,12 +54,22 @@ def member_report(request, member_id: int):
     member = get_object_or_404(request.scope.filter(Member.objects.select_related("chain")), pk=member_id)
     fmt = request.GET.get("format")
     if fmt in reports.FORMATS:
-        filters = reports.build_filters(scope=request.scope, chain=member.chain, member=member,
-                                        date_from=min(member.start_date, date(2000, 1, 1)), date_to=timezone.localdate())
-        return _send(reports.run_report(scope=request.scope, actor=request.user, filters=filters, fmt=fmt,
-                                        how="member page"))
-    return render_staff(request, "access/staff/member_report.html", {"member_id": member.pk},
-                        title=_("Access report for member #%(id)d") % {"id": member.pk})
+        filters = reports.build_filters(
+            scope=request.scope,
+            chain=member.chain,
+            member=member,
+            date_from=min(member.start_date, date(2000, 1, 1)),
+            date_to=timezone.localdate(),
+        )
+        return _send(
+            reports.run_report(scope=request.scope, actor=request.user, filters=filters, fmt=fmt, how="member page")
+        )
+    return render_staff(
+        request,
+        "access/staff/member_report.html",
+        {"member_id": member.pk},
+        title=_("Access report for member #%(id)d") % {"id": member.pk},
+    )
 
 
 def _own_export(request, export_id) -> ReportExport:
@@ -67,9 +82,15 @@ def _own_export(request, export_id) -> ReportExport:
 @staff_page(Perm.RUN_REPORTS)
 def report_export(request, export_id):
     export = _own_export(request, export_id)
-    return render_staff(request, "access/staff/report_export.html", {
-        "export": export, "working": export.status in (ReportExport.Status.QUEUED, ReportExport.Status.RUNNING),
-    }, title=_("Access report file"))
+    return render_staff(
+        request,
+        "access/staff/report_export.html",
+        {
+            "export": export,
+            "working": export.status in (ReportExport.Status.QUEUED, ReportExport.Status.RUNNING),
+        },
+        title=_("Access report file"),
+    )
 
 
 @staff_page(Perm.RUN_REPORTS)

@@ -5,6 +5,7 @@ member leaves them as they are (the member notice promises these anonymous count
 Kept up to date in the same transaction as each access event (count_event, called by
 access.services._decide) and, for hours with people inside but no event at all, by the hourly
 django-q job sample_hour_starts (schedule: migration access 0006)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -29,8 +30,13 @@ def hour_of(at: datetime) -> datetime:
 
 def _inside(centre_id: int, at: datetime) -> int:
     """Members inside the centre at `at` (one indexed query: visit_open)."""
-    return (Visit.objects.filter(centre_id=centre_id, checked_in_at__lte=at, ends_at__gt=at)
-            .filter(Q(checked_out_at=None) | Q(checked_out_at__gt=at)).values("member").distinct().count())
+    return (
+        Visit.objects.filter(centre_id=centre_id, checked_in_at__lte=at, ends_at__gt=at)
+        .filter(Q(checked_out_at=None) | Q(checked_out_at__gt=at))
+        .values("member")
+        .distinct()
+        .count()
+    )
 
 
 def _bump(centre_id: int, hour: datetime, **changes) -> None:
@@ -48,8 +54,12 @@ def count_event(event: AccessEvent) -> None:
     if event.decision != AccessEvent.Decision.GRANTED:
         _bump(event.centre_id, hour_of(at), denied=F("denied") + 1)
     elif event.direction == AccessEvent.Direction.IN:
-        _bump(event.centre_id, hour_of(at), check_ins=F("check_ins") + 1,
-              peak_inside=Greatest(F("peak_inside"), _inside(event.centre_id, at)))
+        _bump(
+            event.centre_id,
+            hour_of(at),
+            check_ins=F("check_ins") + 1,
+            peak_inside=Greatest(F("peak_inside"), _inside(event.centre_id, at)),
+        )
     else:
         _bump(event.centre_id, hour_of(at), check_outs=F("check_outs") + 1)
 
@@ -60,17 +70,22 @@ def sample_hour_starts(*, at: datetime | None = None) -> int:
     at = at or timezone.now()
     touched = 0
     for hour in (hour_of(at) - timedelta(hours=1), hour_of(at)):
-        inside = (Visit.objects.filter(checked_in_at__lte=hour, ends_at__gt=hour)
-                  .filter(Q(checked_out_at=None) | Q(checked_out_at__gt=hour))
-                  .values("centre").annotate(n=Count("member", distinct=True)).values_list("centre", "n"))
+        inside = (
+            Visit.objects.filter(checked_in_at__lte=hour, ends_at__gt=hour)
+            .filter(Q(checked_out_at=None) | Q(checked_out_at__gt=hour))
+            .values("centre")
+            .annotate(n=Count("member", distinct=True))
+            .values_list("centre", "n")
+        )
         for centre_id, n in inside:
             _bump(centre_id, hour, peak_inside=Greatest(F("peak_inside"), n))
             touched += 1
     return touched
 
 
-def rebuild(*, centre: Centre, since: datetime, until: datetime | None = None,
-            on_event: Callable[[], None] | None = None) -> int:
+def rebuild(
+    *, centre: Centre, since: datetime, until: datetime | None = None, on_event: Callable[[], None] | None = None
+) -> int:
     """Recount a centre's hours from its access events (installations that had events before
     the statistics existed), from the hour of `since` up to `until` (exclusive; None: now). Peaks
     come from the visits still held; an hour without any event keeps no row (the hourly sampling
@@ -114,9 +129,16 @@ def hourly(*, scope: Scope, centre: Centre, period: Period) -> QuerySet[HourlySt
 def hourly_rows(*, scope: Scope, centre: Centre, period: Period) -> list[dict]:
     """One dict per hour with data, in the centre's local time."""
     tz = ZoneInfo(centre.time_zone)
-    return [{"hour": row.hour.astimezone(tz).isoformat(), "check_ins": row.check_ins, "check_outs": row.check_outs,
-             "denied": row.denied, "peak_inside": row.peak_inside}
-            for row in hourly(scope=scope, centre=centre, period=period)]
+    return [
+        {
+            "hour": row.hour.astimezone(tz).isoformat(),
+            "check_ins": row.check_ins,
+            "check_outs": row.check_outs,
+            "denied": row.denied,
+            "peak_inside": row.peak_inside,
+        }
+        for row in hourly(scope=scope, centre=centre, period=period)
+    ]
 
 
 def week_heatmap(*, scope: Scope, centre: Centre, period: Period) -> list[dict]:
@@ -131,16 +153,25 @@ def week_heatmap(*, scope: Scope, centre: Centre, period: Period) -> list[dict]:
     while day <= period.end:
         days_of[day.weekday()] += 1
         day += timedelta(days=1)
-    return [{"weekday": WEEKDAYS[wd], "hour": h, "check_ins": round(totals[(wd, h)] / max(days_of[wd], 1), 2)}
-            for wd in range(7) for h in range(24)]
+    return [
+        {"weekday": WEEKDAYS[wd], "hour": h, "check_ins": round(totals[(wd, h)] / max(days_of[wd], 1), 2)}
+        for wd in range(7)
+        for h in range(24)
+    ]
 
 
 def day_curve(*, scope: Scope, centre: Centre, day: date) -> list[dict]:
     """One local day, hour by hour: check-ins, check-outs and the peak inside."""
     rows = {r["hour"][11:13]: r for r in hourly_rows(scope=scope, centre=centre, period=Period(day, day))}
-    return [{"hour": h, "check_ins": rows.get(f"{h:02d}", {}).get("check_ins", 0),
-             "check_outs": rows.get(f"{h:02d}", {}).get("check_outs", 0),
-             "peak_inside": rows.get(f"{h:02d}", {}).get("peak_inside", 0)} for h in range(24)]
+    return [
+        {
+            "hour": h,
+            "check_ins": rows.get(f"{h:02d}", {}).get("check_ins", 0),
+            "check_outs": rows.get(f"{h:02d}", {}).get("check_outs", 0),
+            "peak_inside": rows.get(f"{h:02d}", {}).get("peak_inside", 0),
+        }
+        for h in range(24)
+    ]
 
 
 def month_trend(*, scope: Scope, centre: Centre, period: Period) -> list[dict]:

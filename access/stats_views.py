@@ -1,5 +1,6 @@
 """The statistics pages (per centre, with charts and their numbers as CSV) and the same figures
 over the API for a chain's BI tools. Reads go through access.stats with the user's scope."""
+
 from __future__ import annotations
 
 import csv
@@ -23,8 +24,15 @@ from access.stats import Period
 from justface.staff_pages import render_staff, staff_page
 from justface.tenancy import Perm, scope_for
 
-WEEKDAY_LABELS = [gettext_lazy("Mon"), gettext_lazy("Tue"), gettext_lazy("Wed"), gettext_lazy("Thu"),
-                  gettext_lazy("Fri"), gettext_lazy("Sat"), gettext_lazy("Sun")]
+WEEKDAY_LABELS = [
+    gettext_lazy("Mon"),
+    gettext_lazy("Tue"),
+    gettext_lazy("Wed"),
+    gettext_lazy("Thu"),
+    gettext_lazy("Fri"),
+    gettext_lazy("Sat"),
+    gettext_lazy("Sun"),
+]
 MAX_DAYS = 366
 
 
@@ -52,8 +60,12 @@ def _series(scope, centre, period, day) -> dict[str, list[dict]]:
 
 @staff_page(Perm.VIEW_STATISTICS)
 def centres(request):
-    return render_staff(request, "access/staff/statistics_index.html", {"centres": stats.centres_for(request.scope)},
-                        title=_("Statistics"))
+    return render_staff(
+        request,
+        "access/staff/statistics_index.html",
+        {"centres": stats.centres_for(request.scope)},
+        title=_("Statistics"),
+    )
 
 
 @staff_page(Perm.VIEW_STATISTICS)
@@ -66,15 +78,40 @@ def centre_statistics(request, centre_id: int):
         (period, day), error = _period({}), str(exc)
     data = _series(request.scope, centre, period, day)
     has_data = any(r["check_ins"] or r["peak_inside"] for r in data["hourly"])
-    return render_staff(request, "access/staff/statistics.html", {
-        "centre": centre, "period": period, "day": day, "error": error, "has_data": has_data,
-        "query": f"from={period.start}&to={period.end}&day={day}",
-        "heatmap": charts.heatmap(data["heatmap"], weekday_labels=[str(w) for w in WEEKDAY_LABELS], title=_("Check-ins by weekday and hour")),
-        "day_chart": charts.lines(data["day"], keys=[("check_ins", _("Check-ins"), "#2f6f9f"), ("check_outs", _("Check-outs"), "#999999"),
-                                                     ("peak_inside", _("Most inside"), "#c0392b")], x_key="hour", title=_("The day, hour by hour")),
-        "month_chart": charts.lines(data["month"], keys=[("check_ins", _("Check-ins"), "#2f6f9f"), ("peak_inside", _("Most inside"), "#c0392b")],
-                                    x_key="day", title=_("Day by day")),
-    }, title=_("Statistics: %(centre)s") % {"centre": centre.name})
+    return render_staff(
+        request,
+        "access/staff/statistics.html",
+        {
+            "centre": centre,
+            "period": period,
+            "day": day,
+            "error": error,
+            "has_data": has_data,
+            "query": f"from={period.start}&to={period.end}&day={day}",
+            "heatmap": charts.heatmap(
+                data["heatmap"],
+                weekday_labels=[str(w) for w in WEEKDAY_LABELS],
+                title=_("Check-ins by weekday and hour"),
+            ),
+            "day_chart": charts.lines(
+                data["day"],
+                keys=[
+                    ("check_ins", _("Check-ins"), "#2f6f9f"),
+                    ("check_outs", _("Check-outs"), "#999999"),
+                    ("peak_inside", _("Most inside"), "#c0392b"),
+                ],
+                x_key="hour",
+                title=_("The day, hour by hour"),
+            ),
+            "month_chart": charts.lines(
+                data["month"],
+                keys=[("check_ins", _("Check-ins"), "#2f6f9f"), ("peak_inside", _("Most inside"), "#c0392b")],
+                x_key="day",
+                title=_("Day by day"),
+            ),
+        },
+        title=_("Statistics: %(centre)s") % {"centre": centre.name},
+    )
 
 
 @staff_page(Perm.VIEW_STATISTICS)
@@ -88,7 +125,9 @@ def centre_statistics_csv(request, centre_id: int, chart: str):
     if rows is None:
         raise Http404
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="statistics-{centre.slug}-{chart}-{period.start}-{period.end}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="statistics-{centre.slug}-{chart}-{period.start}-{period.end}.csv"'
+    )
     writer = csv.writer(response)
     writer.writerow(list(rows[0]) if rows else ["hour", "check_ins", "check_outs", "denied", "peak_inside"])
     writer.writerows([list(r.values()) for r in rows])
@@ -97,19 +136,37 @@ def centre_statistics_csv(request, centre_id: int, chart: str):
 
 # --- API -------------------------------------------------------------------------------------
 
+
 class StaffStatistics(BasePermission):
     def has_permission(self, request, view):
         return scope_for(request.user).can(Perm.VIEW_STATISTICS)
 
 
-CentreSerializer = inline_serializer("StatisticsCentre", many=True, fields={"id": serializers.IntegerField(), "name": serializers.CharField(),
-                                                          "slug": serializers.CharField(), "time_zone": serializers.CharField()})
-HourSerializer = inline_serializer("StatisticsHour", many=True, fields={
-    "hour": serializers.DateTimeField(help_text="Start of the hour, the centre's local time."),
-    "check_ins": serializers.IntegerField(), "check_outs": serializers.IntegerField(),
-    "denied": serializers.IntegerField(), "peak_inside": serializers.IntegerField(help_text="Most members inside at once in the hour.")})
+CentreSerializer = inline_serializer(
+    "StatisticsCentre",
+    many=True,
+    fields={
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "slug": serializers.CharField(),
+        "time_zone": serializers.CharField(),
+    },
+)
+HourSerializer = inline_serializer(
+    "StatisticsHour",
+    many=True,
+    fields={
+        "hour": serializers.DateTimeField(help_text="Start of the hour, the centre's local time."),
+        "check_ins": serializers.IntegerField(),
+        "check_outs": serializers.IntegerField(),
+        "denied": serializers.IntegerField(),
+        "peak_inside": serializers.IntegerField(help_text="Most members inside at once in the hour."),
+    },
+)
 PERIOD_PARAMETERS = [
-    OpenApiParameter("from", str, description="First day (YYYY-MM-DD, the centre's local date); default: 27 days before `to`."),
+    OpenApiParameter(
+        "from", str, description="First day (YYYY-MM-DD, the centre's local date); default: 27 days before `to`."
+    ),
     OpenApiParameter("to", str, description="Last day (YYYY-MM-DD); default: today. At most a year in all."),
 ]
 
@@ -126,13 +183,21 @@ class StatisticsAPIView(APIView):
 class StatisticsCentresView(StatisticsAPIView):
     @extend_schema(tags=["statistics"], responses=CentreSerializer, summary="The centres whose statistics you may read")
     def get(self, request):
-        return Response([{"id": c.pk, "name": c.name, "slug": c.slug, "time_zone": c.time_zone}
-                         for c in stats.centres_for(scope_for(request.user))])
+        return Response(
+            [
+                {"id": c.pk, "name": c.name, "slug": c.slug, "time_zone": c.time_zone}
+                for c in stats.centres_for(scope_for(request.user))
+            ]
+        )
 
 
 class StatisticsHourlyView(StatisticsAPIView):
-    @extend_schema(tags=["statistics"], parameters=PERIOD_PARAMETERS, responses=HourSerializer,
-                   summary="Check-ins, check-outs, refusals and the peak inside, per hour of one centre (hours with data)")
+    @extend_schema(
+        tags=["statistics"],
+        parameters=PERIOD_PARAMETERS,
+        responses=HourSerializer,
+        summary="Check-ins, check-outs, refusals and the peak inside, per hour of one centre (hours with data)",
+    )
     def get(self, request, centre_id: int):
         scope = scope_for(request.user)
         centre = stats.centres_for(scope).filter(pk=centre_id).first()

@@ -1,4 +1,5 @@
 """Check-ins held about a member, for the member's access page and export (members.subject_data)."""
+
 from access.models import AccessEvent
 from members.models import Member
 from members.processing import activity
@@ -9,7 +10,19 @@ from members.subject_data import CHECKIN_TEXTS, Category, provider
 def checkins(member: Member) -> Category:
     events = AccessEvent.objects.filter(member=member).select_related("centre", "door").order_by("at")
     return Category(
-        key="checkins", **activity("checkins").notice(member.chain.policy), **CHECKIN_TEXTS,
-        data=[{"at": e.at.isoformat(), "centre": e.centre.name, "door": e.door.name if e.door else None,
-               "method": e.method, "direction": e.direction, "decision": e.decision, "reason": e.reason} for e in events],
+        key="checkins",
+        **activity("checkins").notice(member.chain.policy),
+        **CHECKIN_TEXTS,
+        data=[
+            {
+                "at": e.at.isoformat(),
+                "centre": e.centre.name,
+                "door": e.door.name if e.door else None,
+                "method": e.method,
+                "direction": e.direction,
+                "decision": e.decision,
+                "reason": e.reason,
+            }
+            for e in events
+        ],
     )

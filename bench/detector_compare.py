@@ -19,6 +19,7 @@ genuine pairs one detector accepts and the other refuses. Speed: door frames (fa
 320 px copy and on the full 640x480 frame, calls interleaved so that the machine's drift hits
 all three alike; face_bench's yardstick before and after.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -103,8 +104,12 @@ def verify(templates: np.ndarray, labels: list[str]) -> tuple[dict, dict[str, np
     for key, target in FMRS.items():
         thr = threshold_at_fmr(impostor, target)
         misses = int((genuine < thr).sum())
-        res[key] = {"threshold": thr, "fnmr": fnmr(genuine, thr), "refused": misses,
-                    "ci95": wilson(misses, len(genuine))}
+        res[key] = {
+            "threshold": thr,
+            "fnmr": fnmr(genuine, thr),
+            "refused": misses,
+            "ci95": wilson(misses, len(genuine)),
+        }
         accepted[key] = genuine >= thr
     return res, accepted
 
@@ -239,8 +244,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folder", action="append", help="labelled photo folder (repeatable)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--score", type=float, default=yunet.SCORE_THRESHOLD,
-                        help="YuNet score threshold (default %(default)s, OpenCV's)")
+    parser.add_argument(
+        "--score",
+        type=float,
+        default=yunet.SCORE_THRESHOLD,
+        help="YuNet score threshold (default %(default)s, OpenCV's)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="inference threads (default 2)")
     parser.add_argument("--frames", type=int, default=30, help="door frames (default 30)")
     parser.add_argument("--runs", type=int, default=150, help="timed rounds of the three detectors (default 150)")
@@ -251,7 +260,9 @@ def main() -> None:
         if not folder.is_dir():
             sys.exit(f"No face photos at {folder}: pass --folder or set JUSTFACE_FACE_DATA.")
     cv2.setNumThreads(args.threads)
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # OpenCV 5's "targets are not supported by the new graph engine" warning
+    cv2.utils.logging.setLogLevel(
+        cv2.utils.logging.LOG_LEVEL_ERROR
+    )  # OpenCV 5's "targets are not supported by the new graph engine" warning
     models = Path(os.environ.get("JUSTFACE_DATA_DIR", REPO / "var")) / "models"
     engine = get_engine(EngineConfig(model_path=str(install(models, SFACE)), model=SFACE, num_threads=args.threads))
     # Built with the lowest reported score so that counts at higher scores come from one run;
@@ -259,8 +270,12 @@ def main() -> None:
     yn_all = yunet.YuNetDetector(yunet.install(models), score_threshold=min(SCORE_LEVELS + (args.score,)))
     yn = yunet.YuNetDetector(yunet.install(models), score_threshold=args.score)
 
-    report: dict = {"yunet_score_threshold": args.score, "threads": args.threads,
-                    "reference_ms": {"before": reference_ms()}, "load_average_1min": {"before": os.getloadavg()[0]}}
+    report: dict = {
+        "yunet_score_threshold": args.score,
+        "threads": args.threads,
+        "reference_ms": {"before": reference_ms()},
+        "load_average_1min": {"before": os.getloadavg()[0]},
+    }
     report["folders"] = [compare_folder(f, engine, yn_all, args.score) for f in folders]
     report["speed"] = speed(engine, yn, folders[0], args.frames, args.runs)
     report["reference_ms"]["after"] = reference_ms()
@@ -273,13 +288,17 @@ def main() -> None:
 
 
 def table(r: dict) -> str:
-    lines = [f"YuNet score threshold {r['yunet_score_threshold']}, {r['threads']} threads, OpenCV {r['versions']['opencv']}"]
+    lines = [
+        f"YuNet score threshold {r['yunet_score_threshold']}, {r['threads']} threads, OpenCV {r['versions']['opencv']}"
+    ]
     for f in r["folders"]:
         lines += ["", f"== {f['folder']}: {f['photos']} photos, {f['identities']} people"]
         lines.append(f"{'':34}{'MTCNN':>22}{'YuNet':>22}")
         lines.append(f"{'face covering the centre found':34}{f['detected']['mtcnn']:>22}{f['detected']['yunet']:>22}")
-        lines.append(f"{'  failures with only another face':34}{f['not_covering_centre']['mtcnn']:>22}"
-                     f"{f['not_covering_centre']['yunet']:>22}")
+        lines.append(
+            f"{'  failures with only another face':34}{f['not_covering_centre']['mtcnn']:>22}"
+            f"{f['not_covering_centre']['yunet']:>22}"
+        )
         v = f["verification_common"]
         for key in FMRS:
             cells = []
@@ -289,22 +308,32 @@ def table(r: dict) -> str:
             lines.append(f"{'FNMR @FMR ' + key + ' (common photos)':34}{cells[0]:>22}{cells[1]:>22}")
         own = f["verification_own_detections"]
         for key in FMRS:
-            lines.append(f"{'FNMR @FMR ' + key + ' (own detections)':34}"
-                         f"{own['mtcnn'][key]['fnmr']:>22.2%}{own['yunet'][key]['fnmr']:>22.2%}")
-        lines.append(f"  {v['photos']} photos found by both: {v['mtcnn']['genuine_pairs']} genuine / "
-                     f"{v['mtcnn']['impostor_pairs']} impostor pairs")
+            lines.append(
+                f"{'FNMR @FMR ' + key + ' (own detections)':34}"
+                f"{own['mtcnn'][key]['fnmr']:>22.2%}{own['yunet'][key]['fnmr']:>22.2%}"
+            )
+        lines.append(
+            f"  {v['photos']} photos found by both: {v['mtcnn']['genuine_pairs']} genuine / "
+            f"{v['mtcnn']['impostor_pairs']} impostor pairs"
+        )
         for key in FMRS:
             d = v["discordant"][key]
-            lines.append(f"  genuine pairs at FMR {key}: only MTCNN accepts {d['only_mtcnn_accepts']}, "
-                         f"only YuNet accepts {d['only_yunet_accepts']} (sign test p = {d['sign_test_p']:.3f})")
+            lines.append(
+                f"  genuine pairs at FMR {key}: only MTCNN accepts {d['only_mtcnn_accepts']}, "
+                f"only YuNet accepts {d['only_yunet_accepts']} (sign test p = {d['sign_test_p']:.3f})"
+            )
         lm = f["landmarks"]
         if lm["photos"]:
-            lines.append(f"  landmarks, YuNet vs MTCNN / inter-ocular distance: mean {lm['mean']:.3f}, max {lm['max']:.3f} "
-                         f"(per point {', '.join(f'{p:.3f}' for p in lm['per_point_mean'])}; "
-                         f"{lm['photos_over_0.25']} photos over 0.25; worst {lm['worst_photo']})")
-        lines.append(f"  YuNet central face score: median {f['yunet_central_score']['median']:.3f}, "
-                     f"min {f['yunet_central_score']['min']:.3f}; found at score >= "
-                     + ", ".join(f"{k}: {n}" for k, n in f["yunet_detected_at_score"].items()))
+            lines.append(
+                f"  landmarks, YuNet vs MTCNN / inter-ocular distance: mean {lm['mean']:.3f}, max {lm['max']:.3f} "
+                f"(per point {', '.join(f'{p:.3f}' for p in lm['per_point_mean'])}; "
+                f"{lm['photos_over_0.25']} photos over 0.25; worst {lm['worst_photo']})"
+            )
+        lines.append(
+            f"  YuNet central face score: median {f['yunet_central_score']['median']:.3f}, "
+            f"min {f['yunet_central_score']['min']:.3f}; found at score >= "
+            + ", ".join(f"{k}: {n}" for k, n in f["yunet_detected_at_score"].items())
+        )
         lines.append(f"  YuNet box / MTCNN box (shorter side, median): {f['yunet_box_over_mtcnn_box']:.2f}")
         for d in DETECTORS:
             if f["failed"][d]:
@@ -312,9 +341,13 @@ def table(r: dict) -> str:
     s = r["speed"]
     lines += ["", f"== speed, {s['frames']} door frames 640x480 (ms per frame; frames with a face of 80 px+)"]
     for k, t in s["ms"].items():
-        lines.append(f"  {k:16} median {t['median']:6.1f}  p95 {t['p95']:6.1f}   ({s['frames_with_face'][k]}/{s['frames']})")
-    lines.append(f"machine yardstick: {r['reference_ms']['before']:.1f} ms before, {r['reference_ms']['after']:.1f} ms after; "
-                 f"load average {r['load_average_1min']['before']:.2f} / {r['load_average_1min']['after']:.2f}")
+        lines.append(
+            f"  {k:16} median {t['median']:6.1f}  p95 {t['p95']:6.1f}   ({s['frames_with_face'][k]}/{s['frames']})"
+        )
+    lines.append(
+        f"machine yardstick: {r['reference_ms']['before']:.1f} ms before, {r['reference_ms']['after']:.1f} ms after; "
+        f"load average {r['load_average_1min']['before']:.2f} / {r['load_average_1min']['after']:.2f}"
+    )
     return "\n".join(lines)
 
 

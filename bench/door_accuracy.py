@@ -9,6 +9,7 @@ frames of the others; open-set, each person is then removed from the gallery in 
 probes must all be refused. Printed for k = 1 and 3 and thresholds around the model's default,
 with its default margin. Enrollment templates are made as the engine makes them (mirror-averaged).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,13 +26,14 @@ from PIL import Image, ImageEnhance
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from face_bench import door_frame  # noqa: E402  (bench/ is on sys.path: this script's folder)
+
 from justface.face.config import MODEL_POLICIES, EngineConfig  # noqa: E402
-from justface.face.install import install  # noqa: E402
-from justface.face.recognizers import FACENET_CASIA, SFACE  # noqa: E402
 from justface.face.engine import FaceEngine, get_engine  # noqa: E402
 from justface.face.evaluate import FMR_TARGETS, fnmr, image_files, score_stats, threshold_at_fmr  # noqa: E402
 from justface.face.gallery import Gallery, MatchPolicy  # noqa: E402
-from face_bench import door_frame  # noqa: E402  (bench/ is on sys.path: this script's folder)
+from justface.face.install import install  # noqa: E402
+from justface.face.recognizers import FACENET_CASIA, SFACE  # noqa: E402
 
 STEPS = (-0.10, -0.05, 0.0, 0.05)  # thresholds around the model's default
 
@@ -63,8 +65,11 @@ def templates(engine: FaceEngine, folder: Path, burst: int = 1) -> tuple[dict, d
             crop = engine.photo_crop(path.read_bytes())
             enrolled.setdefault(identity, []).append(None if crop is None else engine.enrollment_template(crop))
             frame = door_frame(path)
-            result = (engine.analyse_door_frame(frame) if burst == 1
-                      else engine.analyse_door_burst(synthetic_burst(frame, burst, seed=n)))
+            result = (
+                engine.analyse_door_frame(frame)
+                if burst == 1
+                else engine.analyse_door_burst(synthetic_burst(frame, burst, seed=n))
+            )
             door.setdefault(identity, []).append(result.template)
             if not result.ok:
                 refused.append(f"{identity}/{path.name}: {result.reason}")
@@ -98,9 +103,17 @@ def rounds(enrolled: dict, door: dict, k: int, policy: MatchPolicy) -> dict:
                 as_stranger = policy.decide(without.search(probe))
                 impostors += as_stranger.accepted
                 stranger_confirm += as_stranger.confirm
-    return {"k": k, "threshold": policy.threshold, "margin": policy.margin, "probes": probes,
-            "accepted_correct": accepted / probes, "confirm_correct": confirmed / probes,
-            "impostors_accepted": impostors, "open_set_probes": open_set, "strangers_to_confirm": stranger_confirm}
+    return {
+        "k": k,
+        "threshold": policy.threshold,
+        "margin": policy.margin,
+        "probes": probes,
+        "accepted_correct": accepted / probes,
+        "confirm_correct": confirmed / probes,
+        "impostors_accepted": impostors,
+        "open_set_probes": open_set,
+        "strangers_to_confirm": stranger_confirm,
+    }
 
 
 def cross_scores(enrolled: dict, door: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -116,17 +129,28 @@ def cross_scores(enrolled: dict, door: dict) -> tuple[np.ndarray, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--folder", type=Path,
-                        default=Path(os.environ.get("JUSTFACE_FACE_DATA", REPO.parent / "shared" / "faces" / "dev")))
-    parser.add_argument("--model", choices=(SFACE, FACENET_CASIA), default=SFACE, help="face model (default %(default)s)")
-    parser.add_argument("--burst", type=int, default=1, choices=(1, 2, 3),
-                        help="frames per door attempt, a synthetic burst made from each door frame (default 1)")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=Path(os.environ.get("JUSTFACE_FACE_DATA", REPO.parent / "shared" / "faces" / "dev")),
+    )
+    parser.add_argument(
+        "--model", choices=(SFACE, FACENET_CASIA), default=SFACE, help="face model (default %(default)s)"
+    )
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=1,
+        choices=(1, 2, 3),
+        help="frames per door attempt, a synthetic burst made from each door frame (default 1)",
+    )
     args = parser.parse_args()
     if not args.folder.is_dir():
         sys.exit(f"No face photos at {args.folder}: set JUSTFACE_FACE_DATA or pass --folder.")
     models_dir = Path(os.environ.get("JUSTFACE_DATA_DIR", REPO / "var")) / "models"
-    engine = get_engine(EngineConfig(model_path=str(install(models_dir, args.model)), model=args.model,
-                                     onnx_dir=str(models_dir)))
+    engine = get_engine(
+        EngineConfig(model_path=str(install(models_dir, args.model)), model=args.model, onnx_dir=str(models_dir))
+    )
     default = MODEL_POLICIES[args.model]
     enrolled, door, refused = templates(engine, args.folder, args.burst)
     genuine, impostor = cross_scores(enrolled, door)
@@ -139,8 +163,11 @@ def main() -> None:
         "thresholds": thresholds,
         "model": args.model,
         "burst": args.burst,
-        "identification": [rounds(enrolled, door, k, replace(default, threshold=round(default.threshold + step, 3)))
-                           for k in (1, 3) for step in STEPS],
+        "identification": [
+            rounds(enrolled, door, k, replace(default, threshold=round(default.threshold + step, 3)))
+            for k in (1, 3)
+            for step in STEPS
+        ],
     }
     if args.json:
         print(json.dumps(report))
@@ -155,9 +182,11 @@ def main() -> None:
         print(f"FMR {name}: threshold {t:.3f}, FNMR {report['fnmr_at_fmr'][name]:.2%}")
     print("k  threshold  margin  accepted  + PIN confirm  impostors accepted (open-set probes)  strangers to confirm")
     for row in report["identification"]:
-        print(f"{row['k']}  {row['threshold']:.2f}       {row['margin']:.2f}    {row['accepted_correct']:.1%}"
-              f"     {row['accepted_correct'] + row['confirm_correct']:.1%}         {row['impostors_accepted']} / "
-              f"{row['open_set_probes']}                          {row['strangers_to_confirm']}")
+        print(
+            f"{row['k']}  {row['threshold']:.2f}       {row['margin']:.2f}    {row['accepted_correct']:.1%}"
+            f"     {row['accepted_correct'] + row['confirm_correct']:.1%}         {row['impostors_accepted']} / "
+            f"{row['open_set_probes']}                          {row['strangers_to_confirm']}"
+        )
 
 
 if __name__ == "__main__":

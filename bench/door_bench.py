@@ -12,6 +12,7 @@ Needs PostgreSQL (DATABASE_URL's server; the database named by --database is dro
 created), the face model (installed if missing) and the labelled photos (JUSTFACE_FACE_DATA,
 default ../shared/faces/dev).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="Length of each run.")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker.")
-    parser.add_argument("--torch-threads", type=int, default=1,
-                        help="FACE_TORCH_THREADS: inference threads per worker, for either backend.")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="FACE_TORCH_THREADS: inference threads per worker, for either backend.",
+    )
     parser.add_argument("--backend", choices=["onnxruntime", "torch"], default="onnxruntime", help="FACE_BACKEND.")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
@@ -131,26 +136,47 @@ def seed(args) -> tuple[list[str], list[bytes]]:
     from members.gallery import bump_version, encode_template
     from members.models import Centre, Chain, FaceTemplate, Member
 
-    chain = Chain.objects.create(name="Bench Fitness", slug="bench", organisation_number="DK00000000", country="DK",
-                                 default_language="da", dpo_email="dpo@bench.example")
+    chain = Chain.objects.create(
+        name="Bench Fitness",
+        slug="bench",
+        organisation_number="DK00000000",
+        country="DK",
+        default_language="da",
+        dpo_email="dpo@bench.example",
+    )
     # No hours: always open. The passive liveness check runs on every frame (its cost is part of the
     # door's); a bench cannot turn its head, so no challenge is asked.
     centre = Centre.objects.create(chain=chain, name="Bench Centre", slug="bench", liveness="passive")
-    tokens = [issue_device_token(door=Door.objects.create(centre=centre, name=f"Door {n}"), actor=None)[1]
-              for n in range(max(args.tablets, 1))]
+    tokens = [
+        issue_device_token(door=Door.objects.create(centre=centre, name=f"Door {n}"), actor=None)[1]
+        for n in range(max(args.tablets, 1))
+    ]
     body = "Face scan consent (bench)."
-    document = ConsentDocument.objects.create(chain=chain, kind="biometric", language="en", version=1, title="Face scan",
-                                              body=body, published_at=timezone.now())
+    document = ConsentDocument.objects.create(
+        chain=chain,
+        kind="biometric",
+        language="en",
+        version=1,
+        title="Face scan",
+        body=body,
+        published_at=timezone.now(),
+    )
 
     people = sorted(p for p in faces_dir().iterdir() if p.is_dir())
     members, strangers = people[:-3], people[-3:]
     probes: list[bytes] = []
     for n, person in enumerate(members):
         photos = sorted(person.iterdir())
-        member = Member.objects.create(chain=chain, home_centre=centre, member_number=f"R{n:05d}", first_name=person.name.split("_")[0],
-                                       last_name="Bench")
-        ConsentRecord.objects.create(member=member, document=document, action="sign",
-                                     text_sha256=hashlib.sha256(body.encode()).hexdigest())
+        member = Member.objects.create(
+            chain=chain,
+            home_centre=centre,
+            member_number=f"R{n:05d}",
+            first_name=person.name.split("_")[0],
+            last_name="Bench",
+        )
+        ConsentRecord.objects.create(
+            member=member, document=document, action="sign", text_sha256=hashlib.sha256(body.encode()).hexdigest()
+        )
         if not enroll_face(member=member, image=photos[0].read_bytes(), actor=None).ok:
             log(f"  {person.name}: enrollment photo refused, skipped")
             continue
@@ -160,16 +186,23 @@ def seed(args) -> tuple[list[str], list[bytes]]:
     rng = np.random.default_rng(7)
     synthetic = []
     for start in range(0, args.synthetic, 2000):
-        batch = [Member(chain=chain, home_centre=centre, member_number=f"S{i:06d}", first_name="Synthetic", last_name=f"{i}")
-                 for i in range(start, min(start + 2000, args.synthetic))]
+        batch = [
+            Member(chain=chain, home_centre=centre, member_number=f"S{i:06d}", first_name="Synthetic", last_name=f"{i}")
+            for i in range(start, min(start + 2000, args.synthetic))
+        ]
         for member in batch:
             member.refresh_lookup_hashes()
         synthetic += Member.objects.bulk_create(batch)
     engine = get_engine()  # synthetic templates of the active model, or the door would not search them
     vectors = rng.standard_normal((len(synthetic), engine.dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    FaceTemplate.objects.bulk_create([FaceTemplate(member=m, template=encode_template(v), model_name=engine.model)
-                                      for m, v in zip(synthetic, vectors)], batch_size=2000)
+    FaceTemplate.objects.bulk_create(
+        [
+            FaceTemplate(member=m, template=encode_template(v), model_name=engine.model)
+            for m, v in zip(synthetic, vectors)
+        ],
+        batch_size=2000,
+    )
     bump_version(chain.pk)
     log(f"  {FaceTemplate.objects.count()} templates ({len(members)} real people), {len(probes)} probe frames")
     return tokens, probes
@@ -194,11 +227,17 @@ class Tablet(threading.Thread):
             n += 1
             started = time.perf_counter()
             try:
-                response = self.session.post(f"{self.base}/api/v1/door/scans/", files={"image": ("f.jpg", frame, "image/jpeg")},
-                                             headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=self.timeout)
+                response = self.session.post(
+                    f"{self.base}/api/v1/door/scans/",
+                    files={"image": ("f.jpg", frame, "image/jpeg")},
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                    timeout=self.timeout,
+                )
                 body = response.json()
                 while response.status_code == 202 or body.get("status") == "pending":
-                    response = self.session.get(f"{self.base}/api/v1/door/scans/{body['id']}/", params={"wait": 5}, timeout=self.timeout)
+                    response = self.session.get(
+                        f"{self.base}/api/v1/door/scans/{body['id']}/", params={"wait": 5}, timeout=self.timeout
+                    )
                     body = response.json()
             except (requests.RequestException, ValueError):
                 self.errors += 1
@@ -269,15 +308,33 @@ def main() -> None:
 
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
-        [str(Path(PYTHON).with_name("gunicorn")), "justface.wsgi", "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
-         "--threads", str(args.threads), "--worker-class", "gthread", "--timeout", "120", "--no-control-socket",
-         "--log-level", "warning"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+        [
+            str(Path(PYTHON).with_name("gunicorn")),
+            "justface.wsgi",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--worker-class",
+            "gthread",
+            "--timeout",
+            "120",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     try:
         wait_until_up(base, server)
-        log(f"gunicorn: {args.workers} workers x {args.threads} threads, {args.backend} on {args.torch_threads} "
-            "thread(s) per worker; warming up")
+        log(
+            f"gunicorn: {args.workers} workers x {args.threads} threads, {args.backend} on {args.torch_threads} "
+            "thread(s) per worker; warming up"
+        )
         run_phase(base, tokens, probes, args.workers * args.threads, 10)  # every worker loads the model and gallery
         log(f"1 tablet for {args.seconds:.0f} s")
         single = run_phase(base, tokens, probes, 1, args.seconds)

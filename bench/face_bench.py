@@ -10,6 +10,7 @@ search runs on random templates of each model's width. Environment: JUSTFACE_FAC
 (labelled photos; default ../shared/faces/dev beside the repo) and JUSTFACE_DATA_DIR (default
 <repo>/var; the model cache is its "models" folder).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -114,8 +115,15 @@ def raw_library(model: str, models_dir: Path, threads: int) -> Callable[[Image.I
 
 
 def bench_model(model: str, backend: str, threads: int, frames: list[Image.Image], models_dir: Path) -> dict:
-    engine: FaceEngine = get_engine(EngineConfig(model_path=str(install(models_dir, model)), model=model,
-                                                 backend=backend, num_threads=threads, onnx_dir=str(models_dir)))
+    engine: FaceEngine = get_engine(
+        EngineConfig(
+            model_path=str(install(models_dir, model)),
+            model=model,
+            backend=backend,
+            num_threads=threads,
+            onnx_dir=str(models_dir),
+        )
+    )
     frame_iter = iter(frames * 100)
     door = timed(lambda: engine.analyse_door_frame(next(frame_iter)), runs=100, warmup=5)
     # The same with the passive liveness check (issue #17); threshold 0 so that every frame also
@@ -163,9 +171,15 @@ def bench_model(model: str, backend: str, threads: int, frames: list[Image.Image
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--model", action="append", choices=(SFACE, FACENET_CASIA),
-                        help="face model to measure (repeat for several; default both)")
-    parser.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0], help="inference backend (default %(default)s)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        choices=(SFACE, FACENET_CASIA),
+        help="face model to measure (repeat for several; default both)",
+    )
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default=BACKENDS[0], help="inference backend (default %(default)s)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="inference threads (default 2)")
     args = parser.parse_args()
 
@@ -175,7 +189,9 @@ def main() -> None:
     models_dir = Path(os.environ.get("JUSTFACE_DATA_DIR", REPO / "var")) / "models"
     reference_before = reference_ms()
     frames = door_frames(folder, 30)
-    models = {m: bench_model(m, args.backend, args.threads, frames, models_dir) for m in args.model or (SFACE, FACENET_CASIA)}
+    models = {
+        m: bench_model(m, args.backend, args.threads, frames, models_dir) for m in args.model or (SFACE, FACENET_CASIA)
+    }
     report = {
         "models": models,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -191,20 +207,35 @@ def main() -> None:
         return
     for model, r in models.items():
         print(f"== {model} ({r['dim']}-d)")
-        print(f"door frame 640x480 -> template: {_ms(r['door_frame_ms'])} ({r['door_frame_failures']} of {r['frames']} frames refused)")
-        print(f"  with passive liveness:        {_ms(r['door_frame_liveness_ms'])} (adds {r['liveness_added_ms']:.1f} ms to "
-              f"the median; without, again: {_ms(r['door_frame_again_ms'])})")
+        print(
+            f"door frame 640x480 -> template: {_ms(r['door_frame_ms'])} "
+            f"({r['door_frame_failures']} of {r['frames']} frames refused)"
+        )
+        print(
+            f"  with passive liveness:        {_ms(r['door_frame_liveness_ms'])} "
+            f"(adds {r['liveness_added_ms']:.1f} ms to "
+            f"the median; without, again: {_ms(r['door_frame_again_ms'])})"
+        )
         print(f"  passive liveness alone:       {_ms(r['passive_liveness_ms'])}")
         print(f"  the raw libraries, same work: {_ms(r['raw_library_door_frame_ms'])}")
         print(f"  of which detection (MTCNN):   {_ms(r['detect_ms'])}")
         print(f"one template:                   {_ms(r['embed_ms'])}")
-        print(f"batch of 16 templates:          {_ms(r['batch16_ms'])} ({r['batch16_ms']['median'] / 16:.1f} ms per face)")
+        print(
+            f"batch of 16 templates:          {_ms(r['batch16_ms'])} ({r['batch16_ms']['median'] / 16:.1f} ms per face)"
+        )
         for n in GALLERY_SIZES:
-            print(f"1:N top-2 search, {n:>7,} templates: {_ms(r['search_ms'][str(n)])}, gallery {r['gallery_mb'][str(n)]:.0f} MB")
-    print(f"peak RSS: {report['peak_rss_mb']:.0f} MB (backend {args.backend}, {args.threads} threads, "
-          f"load average {report['load_average_1min']:.2f})")
-    print(f"machine yardstick (fixed Python loop): {report['reference_ms']['before']:.1f} ms before, "
-          f"{report['reference_ms']['after']:.1f} ms after")
+            print(
+                f"1:N top-2 search, {n:>7,} templates: {_ms(r['search_ms'][str(n)])}, "
+                f"gallery {r['gallery_mb'][str(n)]:.0f} MB"
+            )
+    print(
+        f"peak RSS: {report['peak_rss_mb']:.0f} MB (backend {args.backend}, {args.threads} threads, "
+        f"load average {report['load_average_1min']:.2f})"
+    )
+    print(
+        f"machine yardstick (fixed Python loop): {report['reference_ms']['before']:.1f} ms before, "
+        f"{report['reference_ms']['after']:.1f} ms after"
+    )
 
 
 def _ms(t: dict[str, float]) -> str:

@@ -21,6 +21,7 @@ It also reports how far half precision moves real SFace scores (dev photos, ever
 Needs PostgreSQL (the database named by --database is dropped and created), the face model and
 the dev photos (JUSTFACE_FACE_DATA). 300k members take ~10 minutes to seed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,7 +59,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def environment(args, data_dir: str, gallery_dir: str, keys: dict) -> dict:
     return {
-        **os.environ, **keys,
+        **os.environ,
+        **keys,
         "DJANGO_SETTINGS_MODULE": "justface.settings",
         "DJANGO_DEBUG": "0",
         "DATABASE_URL": f"{args.server}/{args.database}",
@@ -92,11 +94,15 @@ def dev_photos(people: int = 1, each: int = 1) -> list[Path]:
     folder = Path(os.environ.get("JUSTFACE_FACE_DATA", REPO.parent / "shared" / "faces" / "dev"))
     if not folder.is_dir():
         sys.exit(f"Face photos not found at {folder}: set JUSTFACE_FACE_DATA.")
-    return [photo for person in sorted(p for p in folder.iterdir() if p.is_dir())[:people]
-            for photo in sorted(person.iterdir())[:each]]
+    return [
+        photo
+        for person in sorted(p for p in folder.iterdir() if p.is_dir())[:people]
+        for photo in sorted(person.iterdir())[:each]
+    ]
 
 
 # --- the worker: one gunicorn-like process of the node ---------------------------------------
+
 
 def worker(args) -> None:
     import django
@@ -107,6 +113,7 @@ def worker(args) -> None:
 
     from justface.face_runtime import get_engine
     from members.gallery import gallery_for, identify
+
     engine = get_engine()
     assert engine.analyse_enrollment(dev_photos()[0].read_bytes()).ok  # the model's arenas are allocated
     started = time.perf_counter()
@@ -152,6 +159,7 @@ def reply(message: dict) -> None:
 
 # --- the bench --------------------------------------------------------------------------------
 
+
 def seed(chain, members: int, already: int, rng) -> None:
     """Members ``already`` .. ``members`` of the chain, three clustered templates each."""
     import numpy as np
@@ -165,16 +173,26 @@ def seed(chain, members: int, already: int, rng) -> None:
     centre = chain.centres.first()
     with tqdm(total=members - already, desc=f"seeding to {members:,} members", unit="member", file=sys.stderr) as bar:
         for start in range(already, members, 5000):
-            batch = [Member(chain=chain, home_centre=centre, member_number=f"S{i:07d}", first_name="Synthetic",
-                            last_name=f"{i}") for i in range(start, min(start + 5000, members))]
+            batch = [
+                Member(
+                    chain=chain, home_centre=centre, member_number=f"S{i:07d}", first_name="Synthetic", last_name=f"{i}"
+                )
+                for i in range(start, min(start + 5000, members))
+            ]
             for member in batch:
                 member.refresh_lookup_hashes()
             batch = Member.objects.bulk_create(batch)
             centres = rng.standard_normal((len(batch), 1, dim)).astype(np.float32)
             vectors = centres + 0.6 * rng.standard_normal((len(batch), TEMPLATES_PER_MEMBER, dim)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=2, keepdims=True)
-            FaceTemplate.objects.bulk_create([FaceTemplate(member=m, template=encode_template(v), model_name=model)
-                                              for m, rows in zip(batch, vectors) for v in rows], batch_size=5000)
+            FaceTemplate.objects.bulk_create(
+                [
+                    FaceTemplate(member=m, template=encode_template(v), model_name=model)
+                    for m, rows in zip(batch, vectors)
+                    for v in rows
+                ],
+                batch_size=5000,
+            )
             bar.update(len(batch))
     bump_version(chain.pk)  # a bulk load: every process reads the chain whole
     from django.db import connection
@@ -185,8 +203,14 @@ def seed(chain, members: int, already: int, rng) -> None:
 
 class Worker:
     def __init__(self, args, env: dict, chain_id: int):
-        self.process = subprocess.Popen([sys.executable, __file__, "--worker", "--chain", str(chain_id)], cwd=REPO,
-                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", "--chain", str(chain_id)],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.ready = self.read()
 
     def read(self) -> dict:
@@ -219,8 +243,10 @@ def measure_size(args, env: dict, chain, members: int) -> dict:
     second = Worker(args, env, chain.pk)  # maps it
     for w in (first, second):
         w.ask("search 20")  # every page of the snapshot is touched in both, as after a few door scans
-    node = {"pss_mb": [pss_mb(w.process.pid) for w in (first, second)],
-            "rss_mb": [rss_mb(w.process.pid) for w in (first, second)]}
+    node = {
+        "pss_mb": [pss_mb(w.process.pid) for w in (first, second)],
+        "rss_mb": [rss_mb(w.process.pid) for w in (first, second)],
+    }
     snapshot_mb = sum(p.stat().st_size for p in Path(env["JUSTFACE_GALLERY_DIR"]).rglob("*") if p.is_file()) / 2**20
 
     rng = np.random.default_rng(members)
@@ -230,8 +256,9 @@ def measure_size(args, env: dict, chain, members: int) -> dict:
     for _ in range(args.changes):
         member = Member.objects.get(pk=int(rng.choice(ids)))
         vector = rng.standard_normal(engine.dim).astype(np.float32)
-        store_face_template(member=member, template=vector / np.linalg.norm(vector), model_name=engine.model,
-                            photo=None, actor=None)
+        store_face_template(
+            member=member, template=vector / np.linalg.norm(vector), model_name=engine.model, photo=None, actor=None
+        )
         answer = first.ask("sync")
         sync.append(answer["ms"])
         sync_db.append(answer["db_ms"])
@@ -269,15 +296,23 @@ def half_precision_error() -> dict:
     half = exact.astype(np.float16).astype(np.float32)
     upper = np.triu_indices(len(exact), 1)
     error = np.abs((exact @ exact.T)[upper] - (half @ exact.T)[upper])
-    return {"templates": len(exact), "pairs": int(len(error)), "max_score_error": float(error.max()),
-            "p999_score_error": float(np.quantile(error, 0.999))}
+    return {
+        "templates": len(exact),
+        "pairs": int(len(error)),
+        "max_score_error": float(error.max()),
+        "p999_score_error": float(np.quantile(error, 0.999)),
+    }
 
 
 def measure(sizes: list[int]) -> dict[str, dict]:
     """{"<members>": {...}} for each size, as bench/topology_bench.py prints: run in a process of
     its own (it sets up Django on its own database)."""
-    done = subprocess.run([sys.executable, __file__, "--json", "--sizes", ",".join(map(str, sizes))], cwd=REPO,
-                          stdout=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--json", "--sizes", ",".join(map(str, sizes))],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     if done.returncode:
         sys.exit(f"bench/gallery_scale.py failed (exit {done.returncode})")
     return json.loads(done.stdout)
@@ -290,14 +325,19 @@ def run(args: argparse.Namespace) -> dict[str, dict]:
     with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
         conn.execute(f'CREATE DATABASE "{args.database}"')
-    keys = {"DJANGO_SECRET_KEY": secrets.token_urlsafe(40), "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "FIELD_HASH_KEY": secrets.token_urlsafe(32)}
+    keys = {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+    }
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="justface-gallery-bench-") as tmp:
         env = environment(args, f"{tmp}/data", f"{tmp}/galleries", keys)
         os.environ.update(env)
         for command in (["install_face_model"], ["migrate", "--noinput"]):
-            done = subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=env, capture_output=True, text=True)
+            done = subprocess.run(
+                [sys.executable, "manage.py", *command], cwd=REPO, env=env, capture_output=True, text=True
+            )
             if done.returncode:
                 sys.exit(f"manage.py {command[0]} failed:\n{done.stderr[-2000:]}")
         import django
@@ -307,8 +347,13 @@ def run(args: argparse.Namespace) -> dict[str, dict]:
 
         from members.models import Centre, Chain
 
-        chain = Chain.objects.create(name="Gallery Bench", slug="gallery-bench", organisation_number="DK00000000",
-                                     country="DK", dpo_email="dpo@bench.example")
+        chain = Chain.objects.create(
+            name="Gallery Bench",
+            slug="gallery-bench",
+            organisation_number="DK00000000",
+            country="DK",
+            dpo_email="dpo@bench.example",
+        )
         Centre.objects.create(chain=chain, name="Bench Centre", slug="bench")
         rng, seeded = np.random.default_rng(13), 0
         for members in sorted(args.sizes):
@@ -332,15 +377,21 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"{'members':>9} {'templates':>10} {'node MB':>8} {'snapshot MB':>11} {'fp32/proc MB':>12} "
-          f"{'sync ms':>8} {'search p50':>10} {'search p95':>10} {'identify p95':>12}")
+    print(
+        f"{'members':>9} {'templates':>10} {'node MB':>8} {'snapshot MB':>11} {'fp32/proc MB':>12} "
+        f"{'sync ms':>8} {'search p50':>10} {'search p95':>10} {'identify p95':>12}"
+    )
     for key, r in results.items():
         if key.isdigit():
-            print(f"{r['members']:>9,} {r['templates']:>10,} {r['node_rss_mb']:>8} {r['snapshot_mb']:>11} "
-                  f"{r['float32_per_process_mb']:>12} {r['sync_ms_per_change']:>8} {r['search_p50_ms']:>10} "
-                  f"{r['search_p95_ms']:>10} {r['identify_p95_ms']:>12}")
+            print(
+                f"{r['members']:>9,} {r['templates']:>10,} {r['node_rss_mb']:>8} {r['snapshot_mb']:>11} "
+                f"{r['float32_per_process_mb']:>12} {r['sync_ms_per_change']:>8} {r['search_p50_ms']:>10} "
+                f"{r['search_p95_ms']:>10} {r['identify_p95_ms']:>12}"
+            )
     h = results["half_precision"]
-    print(f"half precision: max score change {h['max_score_error']:.5f} over {h['pairs']:,} pairs of real SFace templates")
+    print(
+        f"half precision: max score change {h['max_score_error']:.5f} over {h['pairs']:,} pairs of real SFace templates"
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ Traffic goes to loopback addresses only: the tablets from 127.0.1.x, the slow cl
 from an attacker). Every loop ends with its phase; the bench stops everything it started.
 Needs nginx (apt-get install nginx-light; `make nginx`), PostgreSQL, the face model and photos.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,7 +93,9 @@ class Heartbeats(threading.Thread):
         while time.monotonic() < self.until:
             started = time.perf_counter()
             try:
-                ok = self.session.post(f"{self.base}/api/v1/door/heartbeat/", json={"camera": "ok"}, timeout=self.timeout).ok
+                ok = self.session.post(
+                    f"{self.base}/api/v1/door/heartbeat/", json={"camera": "ok"}, timeout=self.timeout
+                ).ok
             except requests.RequestException:
                 ok = False
             if ok:
@@ -112,11 +115,15 @@ class SlowClient(threading.Thread):
         self.connections = self.closed_by_server = 0
 
     def run(self) -> None:
-        head = (f"POST /api/v1/door/heartbeat/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Device {self.token}\r\n"
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n").encode()
+        head = (
+            f"POST /api/v1/door/heartbeat/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Device {self.token}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+        ).encode()
         while time.monotonic() < self.until and not self.stop.is_set():
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=5, source_address=(ATTACKER, 0)) as sock:
+                with socket.create_connection(
+                    ("127.0.0.1", self.port), timeout=5, source_address=(ATTACKER, 0)
+                ) as sock:
                     self.connections += 1
                     sock.sendall(head)
                     sock.settimeout(0.01)
@@ -145,7 +152,9 @@ def phase(base: str, port: int, tokens: list[str], probes: list[bytes], args, sl
         attacker.start()
     if slow:
         time.sleep(1)  # the slow clients are in before the tablets measure
-    tablets = [door_bench.Tablet(base, tokens[i], probes, i * 7, until, timeout=args.timeout) for i in range(args.tablets)]
+    tablets = [
+        door_bench.Tablet(base, tokens[i], probes, i * 7, until, timeout=args.timeout) for i in range(args.tablets)
+    ]
     for i, tablet in enumerate(tablets):
         tablet.session.mount("http://", SourceAddress(f"127.0.1.{i + 1}"))
     heartbeats = Heartbeats(base, tokens[args.tablets], until, args.timeout, f"127.0.1.{args.tablets + 1}")
@@ -215,20 +224,40 @@ def start_nginx(prefix: Path, listen: int, upstream: int) -> subprocess.Popen:
     if not Path(nginx).exists():
         sys.exit("nginx not found: apt-get install nginx-light (or `make nginx`).")
     conf = nginx_config(prefix, listen, upstream)
-    check = subprocess.run([nginx, "-t", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [nginx, "-t", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+    )
     if check.returncode:
         sys.exit(f"nginx refused the configuration:\n{check.stderr}")
-    return subprocess.Popen([nginx, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf),
-                             "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [nginx, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def start_gunicorn(env: dict, args) -> subprocess.Popen:
     """README's production command, on a loopback port."""
     return subprocess.Popen(
-        [str(Path(door_bench.PYTHON).with_name("gunicorn")), "justface.wsgi", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{args.port}", "--graceful-timeout", "5", "--log-level", "error"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(Path(door_bench.PYTHON).with_name("gunicorn")),
+            "justface.wsgi",
+            "-c",
+            str(REPO / "deploy" / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "error",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def stop(process: subprocess.Popen | None, name: str) -> None:
@@ -293,8 +322,17 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    keys = ["slow_clients", "scans", "scan_p50_ms", "scan_p95_ms", "scan_errors", "heartbeats", "heartbeat_p50_ms",
-            "heartbeat_p95_ms", "heartbeat_errors"]
+    keys = [
+        "slow_clients",
+        "scans",
+        "scan_p50_ms",
+        "scan_p95_ms",
+        "scan_errors",
+        "heartbeats",
+        "heartbeat_p50_ms",
+        "heartbeat_p95_ms",
+        "heartbeat_errors",
+    ]
     print(f"{'':18}" + "".join(f"{k:>17}" for k in keys))
     for layout, phases in result.items():
         for name, row in phases.items():

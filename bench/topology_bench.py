@@ -27,6 +27,7 @@ databases it uses are flushed), Debian's nginx, the face model and photos (JUSTF
 Progress goes to stderr; a table (or with --json one JSON object) to stdout. Targets are in
 TARGETS below, not in timed tests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,15 +60,24 @@ log = door_bench.log
 # back to back saturate 2 cores (that is what the single-node bench measures as throughput), so
 # here the target is the single-node figure of the same load, README's 8-tablet p95 with passive
 # liveness on every frame: 582 ms.
-TARGETS = {"lost_events": 0, "recovery_s": 5.0, "errors_after_recovery": 0, "p95_ms": 582.0,
-           "cross_node_enrollment_ok": True, "purge_done_twice": 0, "purge_lost": 0}
+TARGETS = {
+    "lost_events": 0,
+    "recovery_s": 5.0,
+    "errors_after_recovery": 0,
+    "p95_ms": 582.0,
+    "cross_node_enrollment_ok": True,
+    "purge_done_twice": 0,
+    "purge_lost": 0,
+}
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL.")
     parser.add_argument("--database", default="justface_topology_bench", help="Database to (re)create for the run.")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379", help="Redis server; databases 11 (cache) and 12 (broker).")
+    parser.add_argument(
+        "--redis", default="redis://127.0.0.1:6379", help="Redis server; databases 11 (cache) and 12 (broker)."
+    )
     parser.add_argument("--synthetic", type=int, default=10_000, help="Synthetic templates in the gallery.")
     parser.add_argument("--tablets", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60, help="Length of the tablets' run.")
@@ -89,6 +99,7 @@ def parse_args() -> argparse.Namespace:
 
 
 # --- tablets -----------------------------------------------------------------------------------
+
 
 class SourceAddress(HTTPAdapter):
     """Requests from a given loopback address (nginx's per-address limits see one tablet each)."""
@@ -125,8 +136,12 @@ class Tablet(threading.Thread):
         self.answers: list[Answer] = []
 
     def _post(self, frame: bytes, key: str) -> requests.Response:
-        return self.session.post(f"{self.base}/api/v1/door/scans/", files={"image": ("f.jpg", frame, "image/jpeg")},
-                                 headers={"Idempotency-Key": key}, timeout=self.args.timeout)
+        return self.session.post(
+            f"{self.base}/api/v1/door/scans/",
+            files={"image": ("f.jpg", frame, "image/jpeg")},
+            headers={"Idempotency-Key": key},
+            timeout=self.args.timeout,
+        )
 
     def run(self) -> None:
         n = self.n * 7
@@ -141,7 +156,9 @@ class Tablet(threading.Thread):
     def _scan(self, frame: bytes, key: str, started: float) -> Answer:
         def answer(outcome: str, body: dict | None = None) -> Answer:
             body = body or {}
-            return Answer(started - self.t0, time.monotonic() - self.t0, outcome, body.get("id"), body.get("status", ""))
+            return Answer(
+                started - self.t0, time.monotonic() - self.t0, outcome, body.get("id"), body.get("status", "")
+            )
 
         try:
             try:
@@ -153,8 +170,9 @@ class Tablet(threading.Thread):
                 return answer(f"http_{response.status_code}")
             body = response.json()
             while response.status_code == 202 or body.get("status") == "pending":
-                response = self.session.get(f"{self.base}/api/v1/door/scans/{body['id']}/", params={"wait": 5},
-                                            timeout=self.args.timeout)
+                response = self.session.get(
+                    f"{self.base}/api/v1/door/scans/{body['id']}/", params={"wait": 5}, timeout=self.args.timeout
+                )
                 if response.status_code != 200:
                     return answer(f"http_{response.status_code}", body)
                 body = response.json()
@@ -195,13 +213,17 @@ def warm_up(topology: prod_local.Topology, tokens: list[str], probes: list[bytes
 
 # --- phase 1: a node killed and restarted ------------------------------------------------------
 
-def tablets_run(topology: prod_local.Topology, tokens: list[str], probes: list[bytes], args, seconds: float,
-                faults: bool) -> tuple[list[Tablet], dict]:
+
+def tablets_run(
+    topology: prod_local.Topology, tokens: list[str], probes: list[bytes], args, seconds: float, faults: bool
+) -> tuple[list[Tablet], dict]:
     layout = topology.layout
     t0 = time.monotonic()
     until = t0 + seconds
-    tablets = [Tablet(i, layout.base_url, tokens[i], probes, t0, until, args, str(layout.certificate))
-               for i in range(args.tablets)]
+    tablets = [
+        Tablet(i, layout.base_url, tokens[i], probes, t0, until, args, str(layout.certificate))
+        for i in range(args.tablets)
+    ]
     for tablet in tablets:
         tablet.start()
     events: dict = {}
@@ -209,6 +231,7 @@ def tablets_run(topology: prod_local.Topology, tokens: list[str], probes: list[b
         from tqdm import tqdm
 
         with tqdm(total=int(seconds), desc="tablets", unit="s", file=sys.stderr, leave=False, mininterval=1) as bar:
+
             def tick_until(moment: float) -> None:
                 while (now := time.monotonic() - t0) < moment:
                     time.sleep(min(0.2, moment - now))
@@ -224,8 +247,10 @@ def tablets_run(topology: prod_local.Topology, tokens: list[str], probes: list[b
             topology.nodes[0].start()
             topology.wait_for_node(0)
             events["node_back_s"] = round(time.monotonic() - t0, 2)
-            bar.write(f"node1 restarted at {events['restart_at_s']} s, answering at {events['node_back_s']} s",
-                      file=sys.stderr)
+            bar.write(
+                f"node1 restarted at {events['restart_at_s']} s, answering at {events['node_back_s']} s",
+                file=sys.stderr,
+            )
             tick_until(seconds)
     for tablet in tablets:
         tablet.join()
@@ -260,15 +285,20 @@ def fault_report(tablets: list[Tablet], events: dict, run_started_at) -> dict:
     # Scans orphaned by the kill (committed, never decided) are decided `unavailable` by the next
     # poll or the purge after 30 s, and grey-zone scans nobody confirmed `not_confirmed` after
     # 60 s; the tablets have stopped, so the bench does the purge's sweep now rather than wait.
-    swept = door.expire_stale_scans(at=timezone.now() + max(door.DECISION_TIMEOUT, door.CONFIRM_WINDOW) + timedelta(seconds=1))
+    swept = door.expire_stale_scans(
+        at=timezone.now() + max(door.DECISION_TIMEOUT, door.CONFIRM_WINDOW) + timedelta(seconds=1)
+    )
     devices_scans = Scan.objects.filter(created_at__gte=run_started_at, device__door__centre__chain__slug="bench")
     answered_ids = {a.scan_id for a in decided}
-    with_event = set(str(s) for s in AccessEvent.objects.filter(scan__in=devices_scans).values_list("scan_id", flat=True))
+    with_event = set(
+        str(s) for s in AccessEvent.objects.filter(scan__in=devices_scans).values_list("scan_id", flat=True)
+    )
     scan_ids = set(str(s) for s in devices_scans.values_list("pk", flat=True))
     answered_missing = len(answered_ids - with_event)
     scans_without_event = len(scan_ids - with_event)
     unanswered = AccessEvent.objects.filter(scan__in=devices_scans).exclude(
-        scan_id__in=[uuid.UUID(i) for i in answered_ids if i])
+        scan_id__in=[uuid.UUID(i) for i in answered_ids if i]
+    )
     outcomes: dict[str, int] = {}
     for a in answers:
         outcomes[a.outcome] = outcomes.get(a.outcome, 0) + 1
@@ -309,6 +339,7 @@ def _count(values) -> dict[str, int]:
 
 # --- phase 2: enrolled through node A, recognised by node B ------------------------------------
 
+
 def node_session(token_header: str) -> requests.Session:
     """A client of one node directly, as nginx is: the site's host name, the scheme nginx saw."""
     session = requests.Session()
@@ -329,30 +360,35 @@ def cross_node_enrollment(topology: prod_local.Topology, door_token: str) -> dic
     photos = sorted(person.iterdir())
     centre = Centre.objects.get(slug="bench")
     first_name = person.name.split("_")[0]
-    member = Member.objects.create(chain=centre.chain, home_centre=centre, member_number="X00001",
-                                   first_name=first_name, last_name="Crossnode")
+    member = Member.objects.create(
+        chain=centre.chain, home_centre=centre, member_number="X00001", first_name=first_name, last_name="Crossnode"
+    )
     member.user = User.objects.create_user(username=login_username(member), password=secrets.token_urlsafe(16))
     member.save(update_fields=["user"])
     document = ConsentDocument.objects.get(chain=centre.chain, kind="biometric")
     import hashlib
 
-    ConsentRecord.objects.create(member=member, document=document, action="sign",
-                                 text_sha256=hashlib.sha256(document.body.encode()).hexdigest())
+    ConsentRecord.objects.create(
+        member=member, document=document, action="sign", text_sha256=hashlib.sha256(document.body.encode()).hexdigest()
+    )
     token = Token.objects.create(user=member.user)
     node_a, node_b = topology.node_url(0), topology.node_url(1)
     door_b = node_session(f"Device {door_token}")
 
     def scans_at_b(frames: list[bytes]) -> list[dict]:
-        return [door_b.post(f"{node_b}/api/v1/door/scans/", files={"image": ("f.jpg", f, "image/jpeg")}, timeout=30).json()
-                for f in frames]
+        return [
+            door_b.post(f"{node_b}/api/v1/door/scans/", files={"image": ("f.jpg", f, "image/jpeg")}, timeout=30).json()
+            for f in frames
+        ]
 
     probes = [door_bench.door_frame(p.read_bytes()) for p in photos[4:]]
     before = scans_at_b(probes)
     me_a = node_session(f"Token {token.key}")
     enrolled_with, refusals = None, []
     for photo in photos[:4]:
-        response = me_a.post(f"{node_a}/api/v1/me/face/", files={"image": (photo.name, photo.read_bytes(), "image/jpeg")},
-                             timeout=30)
+        response = me_a.post(
+            f"{node_a}/api/v1/me/face/", files={"image": (photo.name, photo.read_bytes(), "image/jpeg")}, timeout=30
+        )
         if response.status_code == 201:
             enrolled_with = photo.name
             break
@@ -363,7 +399,8 @@ def cross_node_enrollment(topology: prod_local.Topology, door_token: str) -> dic
     wrong = [s for s in granted_after if (s.get("member") or {}).get("first_name") != first_name]
     return {
         "ok": bool(enrolled_with) and not granted_before and bool(granted_after) and not wrong,
-        "enrolled_through": "node1 (member API)", "scanned_at": "node2 (door API)",
+        "enrolled_through": "node1 (member API)",
+        "scanned_at": "node2 (door API)",
         "enrollment_refusals": refusals,
         "before": _count(s.get("reason") for s in before),
         "after": _count(s.get("reason") for s in after),
@@ -372,6 +409,7 @@ def cross_node_enrollment(topology: prod_local.Topology, door_token: str) -> dic
 
 
 # --- phase 3: a cluster killed mid-purge -------------------------------------------------------
+
 
 def due_door_photos(n: int) -> list[str]:
     """n granted check-ins whose door photos (real encrypted files) are due now."""
@@ -384,11 +422,21 @@ def due_door_photos(n: int) -> list[str]:
 
     device = DeviceToken.objects.select_related("door__centre").filter(door__centre__slug="bench").first()
     now = timezone.now()
-    scans = [Scan(device=device, door=device.door, centre=device.door.centre, method="face", status="granted",
-                  reason="ok", decided_at=now - timedelta(hours=5), created_at=now - timedelta(hours=5),
-                  frame_file=private_files.save("door_photo", secrets.token_bytes(2048)),
-                  frame_expires_at=now - timedelta(minutes=1))
-             for _ in range(n)]
+    scans = [
+        Scan(
+            device=device,
+            door=device.door,
+            centre=device.door.centre,
+            method="face",
+            status="granted",
+            reason="ok",
+            decided_at=now - timedelta(hours=5),
+            created_at=now - timedelta(hours=5),
+            frame_file=private_files.save("door_photo", secrets.token_bytes(2048)),
+            frame_expires_at=now - timedelta(minutes=1),
+        )
+        for _ in range(n)
+    ]
     Scan.objects.bulk_create(scans, batch_size=1000)
     return [str(s.pk) for s in scans]
 
@@ -436,12 +484,19 @@ def purge_with_a_cluster_killed(topology: prod_local.Topology, n: int, redis_url
     seconds = round(time.monotonic() - started, 1)
     jobs = ErasureJob.objects.filter(kind="door_photo", subject_id__in=subjects)
     per_subject = _count(jobs.values_list("subject_id", flat=True))
-    audits = _count(AuditEntry.objects.filter(action="door_photo.erase", object_id__in=subjects).values_list("object_id", flat=True))
+    audits = _count(
+        AuditEntry.objects.filter(action="door_photo.erase", object_id__in=subjects).values_list("object_id", flat=True)
+    )
     outcomes = _count(jobs.values_list("outcome", flat=True))
-    files_left = sum(1 for name in Scan.objects.filter(pk__in=subjects).exclude(frame_file="").values_list("frame_file", flat=True)
-                     if private_files.exists(name))
+    files_left = sum(
+        1
+        for name in Scan.objects.filter(pk__in=subjects).exclude(frame_file="").values_list("frame_file", flat=True)
+        if private_files.exists(name)
+    )
     frames_kept = Scan.objects.filter(pk__in=subjects).exclude(frame_file="").count()
-    twice = sum(1 for s in subjects if audits.get(s, 0) > 1 or per_subject.get(s, 0) > 1) + outcomes.get("already gone", 0)
+    twice = sum(1 for s in subjects if audits.get(s, 0) > 1 or per_subject.get(s, 0) > 1) + outcomes.get(
+        "already gone", 0
+    )
     return {
         "jobs": n,
         "done": jobs.filter(done_at__isnull=False).count(),
@@ -456,6 +511,7 @@ def purge_with_a_cluster_killed(topology: prod_local.Topology, n: int, redis_url
 
 # --- main --------------------------------------------------------------------------------------
 
+
 def main() -> None:
     args = parse_args()
     if not args.skip_galleries:
@@ -464,15 +520,27 @@ def main() -> None:
         except ImportError as exc:
             sys.exit(f"bench/gallery_scale.py is not there ({exc}); run with --skip-galleries.")
     workdir = Path(tempfile.mkdtemp(prefix="topology-bench-"))
-    layout = prod_local.Layout(root=workdir, https_port=args.https_port, http_port=args.https_port + 1,
-                               node_ports=tuple(int(p) for p in args.node_ports.split(",")), clusters=2)
+    layout = prod_local.Layout(
+        root=workdir,
+        https_port=args.https_port,
+        http_port=args.https_port + 1,
+        node_ports=tuple(int(p) for p in args.node_ports.split(",")),
+        clusters=2,
+    )
     from cryptography.fernet import Fernet
 
     cache_url, broker_url = f"{args.redis}/11", f"{args.redis}/12"
-    base = {**os.environ, "DJANGO_SECRET_KEY": secrets.token_urlsafe(40), "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "FIELD_HASH_KEY": secrets.token_urlsafe(32), "DATABASE_URL": f"{args.server}/{args.database}",
-            "CACHE_URL": cache_url, "JUSTFACE_Q_BROKER_URL": broker_url, "DJANGO_LOG_LEVEL": "WARNING",
-            "JUSTFACE_DATA_DIR": str(workdir / "data")}
+    base = {
+        **os.environ,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"{args.server}/{args.database}",
+        "CACHE_URL": cache_url,
+        "JUSTFACE_Q_BROKER_URL": broker_url,
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "JUSTFACE_DATA_DIR": str(workdir / "data"),
+    }
     env = prod_local.environment(layout, base)
     env.pop("FACE_TORCH_THREADS", None)  # the nodes take deploy/gunicorn.conf.py's, the clusters the default
     os.environ.update(env)
@@ -499,14 +567,17 @@ def main() -> None:
         from django.utils import timezone
 
         run_started_at = timezone.now()
-        log(f"{args.tablets} tablets for {args.seconds:.0f} s; node1 killed at {args.kill_at:.0f} s, "
-            f"restarted at {args.restart_at:.0f} s")
+        log(
+            f"{args.tablets} tablets for {args.seconds:.0f} s; node1 killed at {args.kill_at:.0f} s, "
+            f"restarted at {args.restart_at:.0f} s"
+        )
         tablets, events = tablets_run(topology, tokens, probes, args, args.seconds, faults=True)
         topology_result = fault_report(tablets, events, run_started_at)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
-            (args.keep / "answers.json").write_text(json.dumps({"events": events, "tablets": [
-                [a.__dict__ for a in t.answers] for t in tablets]}))
+            (args.keep / "answers.json").write_text(
+                json.dumps({"events": events, "tablets": [[a.__dict__ for a in t.answers] for t in tablets]})
+            )
         log("Enrolling through node1, scanning at node2")
         cross = cross_node_enrollment(topology, tokens[0])
         topology_result["cross_node_enrollment_ok"] = cross["ok"]
@@ -546,20 +617,41 @@ def _met(key: str, target, top: dict, purge: dict) -> bool | None:
 
 def print_table(result: dict) -> None:
     top = result["topology"]
-    rows = [("decisions", top["decisions"]), ("decisions/s", top["decisions_per_s"]), ("errors", top["errors"]),
-            ("errors during the fault", top["errors_during_fault"]), ("errors after recovery", top["errors_after_recovery"]),
-            ("recovery (s, worst tablet)", top["recovery_s"]), ("p50 / p95 / p99 (ms)", f"{top['p50_ms']} / {top['p95_ms']} / {top['p99_ms']}"),
-            ("p95 before the kill / after the restart (ms)", f"{top['p95_before_kill_ms']} / {top['p95_after_restart_ms']}"),
-            ("lost events", top["lost_events"]), ("events without an answer", top["events_without_an_answer"]),
-            ("enrolled on node1, recognised on node2", top["cross_node_enrollment_ok"])]
+    rows = [
+        ("decisions", top["decisions"]),
+        ("decisions/s", top["decisions_per_s"]),
+        ("errors", top["errors"]),
+        ("errors during the fault", top["errors_during_fault"]),
+        ("errors after recovery", top["errors_after_recovery"]),
+        ("recovery (s, worst tablet)", top["recovery_s"]),
+        ("p50 / p95 / p99 (ms)", f"{top['p50_ms']} / {top['p95_ms']} / {top['p99_ms']}"),
+        (
+            "p95 before the kill / after the restart (ms)",
+            f"{top['p95_before_kill_ms']} / {top['p95_after_restart_ms']}",
+        ),
+        ("lost events", top["lost_events"]),
+        ("events without an answer", top["events_without_an_answer"]),
+        ("enrolled on node1, recognised on node2", top["cross_node_enrollment_ok"]),
+    ]
     if "purge" in top:
         purge = top["purge"]
-        rows += [("purge: jobs / done / done when killed", f"{purge['jobs']} / {purge['done']} / {purge['done_when_killed']}"),
-                 ("purge: done twice / lost / files left", f"{purge['done_twice']} / {purge['lost']} / {purge['files_left']}")]
+        rows += [
+            (
+                "purge: jobs / done / done when killed",
+                f"{purge['jobs']} / {purge['done']} / {purge['done_when_killed']}",
+            ),
+            (
+                "purge: done twice / lost / files left",
+                f"{purge['done_twice']} / {purge['lost']} / {purge['files_left']}",
+            ),
+        ]
     for name, value in rows:
         print(f"{name:48} {value}")
     for key, check in top["targets"].items():
-        print(f"target {key:41} {check['target']!s:>8}  {'met' if check['met'] else 'MISSED' if check['met'] is False else '-'}")
+        print(
+            f"target {key:41} {check['target']!s:>8}  "
+            f"{'met' if check['met'] else 'MISSED' if check['met'] is False else '-'}"
+        )
     for size, figures in result["galleries"].items():
         print(f"gallery {size:>40} " + ", ".join(f"{k} {v}" for k, v in figures.items()))
 

@@ -1,6 +1,7 @@
 """Consent documents, edited by the chain's manager per language: a draft can change; a
 published version cannot (a new version is a new draft, which may ask members to re-consent).
 Signed records are evidence: read-only for everyone."""
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -67,12 +68,24 @@ class ConsentDocumentAdmin(ScopedAdmin):
 
     @admin.action(description=_("Publish the selected drafts (their text is then frozen)"))
     def publish(self, request, queryset):
-        self._each(request, queryset, lambda **kw: services.publish_document(request=request, **kw),
-                   _("Published %(document)s."))
+        self._each(
+            request,
+            queryset,
+            lambda **kw: services.publish_document(request=request, **kw),
+            _("Published %(document)s."),
+        )
 
     @admin.action(description=_("Start a new version of the selected documents (a draft to edit)"))
     def make_new_version(self, request, queryset):
-        self._each(request, queryset, services.new_version, _("Created draft %(document)s; edit it, tick “requires re-consent” if members must sign again, then publish."))
+        self._each(
+            request,
+            queryset,
+            services.new_version,
+            _(
+                "Created draft %(document)s; edit it, tick “requires re-consent” if members must sign again, "
+                "then publish."
+            ),
+        )
 
 
 @admin.register(ConsentRecord)
@@ -84,7 +97,18 @@ class ConsentRecordAdmin(ScopedAdmin):
     audit_list_action, audit_view_action = "consentrecord.list", "consentrecord.view"
     list_display = ["at", "member_id", "document", "action", "channel"]
     list_filter = ["action", "channel", "document__kind"]
-    fields = ["member", "document", "action", "at", "text_sha256", "channel", "typed_name", "ip_address", "user_agent", "receipt"]
+    fields = [
+        "member",
+        "document",
+        "action",
+        "at",
+        "text_sha256",
+        "channel",
+        "typed_name",
+        "ip_address",
+        "user_agent",
+        "receipt",
+    ]
     readonly_fields = fields
     actions = None
 

@@ -1,4 +1,5 @@
 """Consent and face endpoints of the member API; mounted by members/api_urls.py."""
+
 from django.urls import path
 
 from consent.api import views as api

@@ -1,4 +1,5 @@
 """Enrolling a member's face: only with active explicit consent, only through the engine's gate."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,10 +8,10 @@ from django.conf import settings
 
 from consent.selectors import biometric_consent_active
 from justface import private_files
+from justface.face.liveness import THRESHOLD
 from justface.face_messages import enrollment_message
 from justface.face_runtime import get_engine
 from members.faces import move_template, store_face_template
-from justface.face.liveness import THRESHOLD
 from members.models import FaceTemplate, Liveness, Member
 
 # Photos larger than this are refused before they reach the face engine (portal and API).
@@ -76,7 +77,9 @@ def reenroll_member(*, member: Member, actor) -> ReenrollmentOutcome:
 
 def pending_reenrollment(*, model: str, member_id: int | None = None, chain_id: int | None = None):
     """Templates of other models that still hold a kept photo: the work of a move to ``model``."""
-    rows = FaceTemplate.objects.exclude(model_name=model).exclude(photo_file="").order_by("member_id", "created_at", "pk")
+    rows = (
+        FaceTemplate.objects.exclude(model_name=model).exclude(photo_file="").order_by("member_id", "created_at", "pk")
+    )
     if member_id is not None:
         rows = rows.filter(member_id=member_id)
     if chain_id is not None:

@@ -1,4 +1,5 @@
 """Consent documents (what members are asked to agree to) and the signed records proving it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,8 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
 
-from members.models import Chain, Language, Member
 from justface.tokens import OneTimeLink
+from members.models import Chain, Language, Member
 
 
 class ImmutableError(Exception):
@@ -24,14 +25,20 @@ class ConsentDocument(models.Model):
     # Fields a published version freezes (the row may still gain nothing else either).
     FROZEN_FIELDS = ("chain_id", "kind", "language", "version", "title", "body", "requires_reconsent", "published_at")
 
-    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="consent_documents")
+    chain = models.ForeignKey(
+        Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="consent_documents"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     language = models.CharField(_("language"), max_length=2, choices=Language.choices)
     version = models.PositiveIntegerField(_("version"))
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"))
-    requires_reconsent = models.BooleanField(_("requires reconsent"), default=False, help_text=_("Members who signed an earlier version must sign this one."))
-    published_at = models.DateTimeField(_("published at"), null=True, blank=True, help_text=_("Once published, the text can no longer change."))
+    requires_reconsent = models.BooleanField(
+        _("requires reconsent"), default=False, help_text=_("Members who signed an earlier version must sign this one.")
+    )
+    published_at = models.DateTimeField(
+        _("published at"), null=True, blank=True, help_text=_("Once published, the text can no longer change.")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     tenancy_chain_path = "chain"
@@ -42,7 +49,9 @@ class ConsentDocument(models.Model):
         verbose_name_plural = _("consent documents")
         ordering = ["chain", "kind", "language", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["chain", "kind", "language", "version"], name="consent_document_version_unique"),
+            models.UniqueConstraint(
+                fields=["chain", "kind", "language", "version"], name="consent_document_version_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -97,8 +106,12 @@ class ConsentRecord(models.Model):
         GUARDIAN_LINK = "guardian_link", _("Guardian's link")
         OTHER = "other", _("Other")
 
-    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="consent_records")
-    document = models.ForeignKey(ConsentDocument, verbose_name=_("document"), on_delete=models.PROTECT, related_name="records")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="consent_records"
+    )
+    document = models.ForeignKey(
+        ConsentDocument, verbose_name=_("document"), on_delete=models.PROTECT, related_name="records"
+    )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     text_sha256 = models.CharField(_("text sha256"), max_length=64)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
@@ -133,8 +146,12 @@ class GuardianConfirmation(OneTimeLink):
 
     LIFETIME_DAYS = 14
 
-    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="guardian_confirmations")
-    signature = models.ForeignKey(ConsentRecord, verbose_name=_("signature"), on_delete=models.CASCADE, related_name="guardian_requests")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="guardian_confirmations"
+    )
+    signature = models.ForeignKey(
+        ConsentRecord, verbose_name=_("signature"), on_delete=models.CASCADE, related_name="guardian_requests"
+    )
     guardian_name = EncryptedCharField(_("guardian name"), max_length=200)
     guardian_email = EncryptedEmailField(_("guardian email"))
 

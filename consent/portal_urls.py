@@ -1,4 +1,5 @@
 """Consent, face and front-desk pages; mounted by members/portal_urls.py (namespace "portal")."""
+
 from django.urls import path
 
 from consent.portal import desk, views

@@ -1,4 +1,5 @@
 """Reads about consent that the door, the gallery and the portal all need."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,12 @@ STANDING = (ConsentRecord.Action.SIGN, ConsentRecord.Action.WITHDRAW)
 
 def latest_signature(member: Member, kind: str) -> ConsentRecord | None:
     """The member's standing signature of this kind: the newest signature unless a withdrawal came after it."""
-    latest = (ConsentRecord.objects.filter(member=member, document__kind=kind, action__in=STANDING)
-              .select_related("document").order_by("-at", "-id").first())
+    latest = (
+        ConsentRecord.objects.filter(member=member, document__kind=kind, action__in=STANDING)
+        .select_related("document")
+        .order_by("-at", "-id")
+        .first()
+    )
     return latest if latest is not None and latest.action == ConsentRecord.Action.SIGN else None
 
 
@@ -25,8 +30,12 @@ def reconsent_needed(signature: ConsentRecord) -> bool:
     """A newer published version of the signed document asks everyone to sign again."""
     document = signature.document
     return ConsentDocument.objects.filter(
-        chain_id=document.chain_id, kind=document.kind, language=document.language,
-        version__gt=document.version, requires_reconsent=True, published_at__isnull=False,
+        chain_id=document.chain_id,
+        kind=document.kind,
+        language=document.language,
+        version__gt=document.version,
+        requires_reconsent=True,
+        published_at__isnull=False,
     ).exists()
 
 
@@ -36,8 +45,12 @@ def is_minor(member: Member) -> bool:
 
 
 def guardian_confirmed(signature: ConsentRecord) -> bool:
-    return ConsentRecord.objects.filter(member_id=signature.member_id, action=ConsentRecord.Action.GUARDIAN_CONFIRM,
-                                        document__kind=signature.document.kind, at__gte=signature.at).exists()
+    return ConsentRecord.objects.filter(
+        member_id=signature.member_id,
+        action=ConsentRecord.Action.GUARDIAN_CONFIRM,
+        document__kind=signature.document.kind,
+        at__gte=signature.at,
+    ).exists()
 
 
 def _standing(member: Member, kind: str) -> tuple[ConsentRecord | None, bool, bool]:
@@ -46,7 +59,9 @@ def _standing(member: Member, kind: str) -> tuple[ConsentRecord | None, bool, bo
     guardian. Active = signed, no re-consent due, not waiting."""
     signature = latest_signature(member, kind)
     renew = signature is not None and reconsent_needed(signature)
-    awaiting = signature is not None and kind == Kind.BIOMETRIC and is_minor(member) and not guardian_confirmed(signature)
+    awaiting = (
+        signature is not None and kind == Kind.BIOMETRIC and is_minor(member) and not guardian_confirmed(signature)
+    )
     return signature, renew, awaiting
 
 
@@ -66,27 +81,40 @@ def biometric_reconsent_pending(member: Member) -> bool:
 def members_to_reconsent(document: ConsentDocument) -> QuerySet[Member]:
     """Members whose standing signature of the document's kind and language is of an older
     version (not withdrawn since): the ones a re-consent version asks to sign again."""
-    latest = (ConsentRecord.objects.filter(member=OuterRef("pk"), document__kind=document.kind, action__in=STANDING)
-              .order_by("-at", "-id"))
-    return (Member.objects.filter(chain_id=document.chain_id)
-            .annotate(last_action=Subquery(latest.values("action")[:1]),
-                      last_document=Subquery(latest.values("document__language")[:1]),
-                      last_version=Subquery(latest.values("document__version")[:1]))
-            .filter(last_action=ConsentRecord.Action.SIGN, last_document=document.language, last_version__lt=document.version))
+    latest = ConsentRecord.objects.filter(
+        member=OuterRef("pk"), document__kind=document.kind, action__in=STANDING
+    ).order_by("-at", "-id")
+    return (
+        Member.objects.filter(chain_id=document.chain_id)
+        .annotate(
+            last_action=Subquery(latest.values("action")[:1]),
+            last_document=Subquery(latest.values("document__language")[:1]),
+            last_version=Subquery(latest.values("document__version")[:1]),
+        )
+        .filter(
+            last_action=ConsentRecord.Action.SIGN, last_document=document.language, last_version__lt=document.version
+        )
+    )
 
 
 def reconsent_progress(document: ConsentDocument) -> tuple[int, int]:
     """(signed, asked) for staff: how far a re-consent has come. signed: members who have signed
     this version; asked: those plus the members still standing on an older version."""
-    signed = (ConsentRecord.objects.filter(document=document, action=ConsentRecord.Action.SIGN)
-              .values("member_id").distinct().count())
+    signed = (
+        ConsentRecord.objects.filter(document=document, action=ConsentRecord.Action.SIGN)
+        .values("member_id")
+        .distinct()
+        .count()
+    )
     return signed, signed + members_to_reconsent(document).count()
 
 
 def current_document(chain: Chain, kind: str, language: str) -> ConsentDocument | None:
     """The newest published version of a kind, in the language asked for, else the chain's own
     language, else any language the chain has."""
-    published = ConsentDocument.objects.filter(chain=chain, kind=kind, published_at__isnull=False).order_by("-version", "-id")
+    published = ConsentDocument.objects.filter(chain=chain, kind=kind, published_at__isnull=False).order_by(
+        "-version", "-id"
+    )
     for candidate in (language, chain.default_language):
         document = published.filter(language=candidate).first()
         if document is not None:
@@ -95,7 +123,9 @@ def current_document(chain: Chain, kind: str, language: str) -> ConsentDocument 
 
 
 def next_version(*, chain_id: int, kind: str, language: str) -> int:
-    top = ConsentDocument.objects.filter(chain_id=chain_id, kind=kind, language=language).aggregate(v=Max("version"))["v"]
+    top = ConsentDocument.objects.filter(chain_id=chain_id, kind=kind, language=language).aggregate(v=Max("version"))[
+        "v"
+    ]
     return (top or 0) + 1
 
 
@@ -112,14 +142,21 @@ class ConsentState:
 
     @property
     def signed_current(self) -> bool:
-        return self.signature is not None and self.document is not None and self.signature.document_id == self.document.pk
+        return (
+            self.signature is not None and self.document is not None and self.signature.document_id == self.document.pk
+        )
 
 
 def consent_state(member: Member, kind: str, language: str) -> ConsentState:
     signature, renew, awaiting = _standing(member, kind)
-    return ConsentState(kind=kind, document=current_document(member.chain, kind, language), signature=signature,
-                        active=signature is not None and not renew and not awaiting,
-                        awaiting_guardian=awaiting, reconsent_needed=renew)
+    return ConsentState(
+        kind=kind,
+        document=current_document(member.chain, kind, language),
+        signature=signature,
+        active=signature is not None and not renew and not awaiting,
+        awaiting_guardian=awaiting,
+        reconsent_needed=renew,
+    )
 
 
 def consent_states(member: Member, language: str) -> list[ConsentState]:

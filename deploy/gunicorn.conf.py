@@ -4,6 +4,7 @@
 
 Used by the systemd unit (deploy/systemd/justface-web@.service), `make prod-local` and the benches.
 nginx (deploy/nginx/) is always in front: never expose a node itself (README, Hardening)."""
+
 import os
 
 # Two processes for two cores, four threads each (docs/door.md: measured layouts); WEB_CONCURRENCY

@@ -19,6 +19,7 @@ drop to an unprivileged user: its temporary folders are made writable for them).
 bench/topology_bench.py and tests/justface/test_deploy.py import this module: the bench kills and
 restarts nodes and clusters through `Topology`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,6 +80,7 @@ class Layout:
 
 # --- TLS ---------------------------------------------------------------------------------------
 
+
 def ensure_certificate(layout: Layout) -> None:
     """A self-signed certificate for localhost and 127.0.0.1 (made once; a client verifies it by
     passing the file as its trust anchor)."""
@@ -86,14 +88,32 @@ def ensure_certificate(layout: Layout) -> None:
         return
     layout.certificate.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365", "-subj", f"/CN={HOST}",
-         "-addext", f"subjectAltName=DNS:{HOST},IP:127.0.0.1",
-         "-keyout", str(layout.private_key), "-out", str(layout.certificate)],
-        check=True, capture_output=True)
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "365",
+            "-subj",
+            f"/CN={HOST}",
+            "-addext",
+            f"subjectAltName=DNS:{HOST},IP:127.0.0.1",
+            "-keyout",
+            str(layout.private_key),
+            "-out",
+            str(layout.certificate),
+        ],
+        check=True,
+        capture_output=True,
+    )
     layout.private_key.chmod(0o600)
 
 
 # --- nginx -------------------------------------------------------------------------------------
+
 
 class SiteFileChanged(RuntimeError):
     """The site file no longer has a line this generator replaces: fix one or the other."""
@@ -116,17 +136,28 @@ def nginx_site(layout: Layout) -> str:
     upstream = r"^(\s*)server [^\s;]+:\d+((?: [^;]*)?);"
     lines = re.findall(upstream, site, flags=re.MULTILINE)
     if len(lines) != len(layout.node_ports):
-        raise SiteFileChanged(f"{SITE_FILE.name}: {len(lines)} upstream server line(s) for {len(layout.node_ports)} nodes")
+        raise SiteFileChanged(
+            f"{SITE_FILE.name}: {len(lines)} upstream server line(s) for {len(layout.node_ports)} nodes"
+        )
     site = _replace(site, upstream, lambda m: f"{m.group(1)}server 127.0.0.1:{next(nodes)}{m.group(2)};", len(lines))
     site = _replace(site, r"^\s*listen \[::\]:\d+.*\n", "", 2)
     site = _replace(site, r"^(\s*)listen 80;", lambda m: f"{m.group(1)}listen 127.0.0.1:{layout.http_port};", 1)
     site = _replace(site, r"^(\s*)listen 443 ", lambda m: f"{m.group(1)}listen 127.0.0.1:{layout.https_port} ", 1)
-    site = _replace(site, r"^(\s*)return 301 https://\$host\$request_uri;",
-                    lambda m: f"{m.group(1)}return 301 https://$host:{layout.https_port}$request_uri;", 1)
-    site = _replace(site, r"^(\s*)server_name gym\.example\.com;", lambda m: f"{m.group(1)}server_name {HOST} 127.0.0.1;", 2)
-    site = _replace(site, r"^(\s*)ssl_certificate\s+\S+;", lambda m: f"{m.group(1)}ssl_certificate     {layout.certificate};", 1)
-    site = _replace(site, r"^(\s*)ssl_certificate_key\s+\S+;",
-                    lambda m: f"{m.group(1)}ssl_certificate_key {layout.private_key};", 1)
+    site = _replace(
+        site,
+        r"^(\s*)return 301 https://\$host\$request_uri;",
+        lambda m: f"{m.group(1)}return 301 https://$host:{layout.https_port}$request_uri;",
+        1,
+    )
+    site = _replace(
+        site, r"^(\s*)server_name gym\.example\.com;", lambda m: f"{m.group(1)}server_name {HOST} 127.0.0.1;", 2
+    )
+    site = _replace(
+        site, r"^(\s*)ssl_certificate\s+\S+;", lambda m: f"{m.group(1)}ssl_certificate     {layout.certificate};", 1
+    )
+    site = _replace(
+        site, r"^(\s*)ssl_certificate_key\s+\S+;", lambda m: f"{m.group(1)}ssl_certificate_key {layout.private_key};", 1
+    )
     return site
 
 
@@ -167,11 +198,15 @@ def nginx_binary() -> str:
 
 def nginx_test(layout: Layout, conf: Path) -> subprocess.CompletedProcess:
     """`nginx -t` on the generated configuration."""
-    return subprocess.run([nginx_binary(), "-t", "-p", str(layout.nginx_dir), "-e", str(layout.nginx_dir / "error.log"),
-                           "-c", str(conf)], capture_output=True, text=True)
+    return subprocess.run(
+        [nginx_binary(), "-t", "-p", str(layout.nginx_dir), "-e", str(layout.nginx_dir / "error.log"), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+    )
 
 
 # --- settings ----------------------------------------------------------------------------------
+
 
 def ensure_env_file(layout: Layout) -> Path:
     """This installation's keys, made once and kept (like /etc/justface/justface.env on a server)."""
@@ -179,14 +214,18 @@ def ensure_env_file(layout: Layout) -> Path:
         from cryptography.fernet import Fernet
 
         layout.env_file.parent.mkdir(parents=True, exist_ok=True)
-        layout.env_file.write_text("\n".join([
-            "# Written once by deploy/prod_local.py: the keys of the local production topology. Keep it:",
-            "# the database's encrypted columns and files need FIELD_ENCRYPTION_KEY and FIELD_HASH_KEY.",
-            f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}",
-            f"FIELD_ENCRYPTION_KEY={Fernet.generate_key().decode()}",
-            f"FIELD_HASH_KEY={secrets.token_urlsafe(32)}",
-            "",
-        ]))
+        layout.env_file.write_text(
+            "\n".join(
+                [
+                    "# Written once by deploy/prod_local.py: the keys of the local production topology. Keep it:",
+                    "# the database's encrypted columns and files need FIELD_ENCRYPTION_KEY and FIELD_HASH_KEY.",
+                    f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}",
+                    f"FIELD_ENCRYPTION_KEY={Fernet.generate_key().decode()}",
+                    f"FIELD_HASH_KEY={secrets.token_urlsafe(32)}",
+                    "",
+                ]
+            )
+        )
         layout.env_file.chmod(0o600)
     return layout.env_file
 
@@ -258,6 +297,7 @@ def prepare(env: dict, *, demo: bool = False, log=print) -> None:
 
 # --- processes ---------------------------------------------------------------------------------
 
+
 @dataclass
 class Service:
     """One supervised process, in a process group of its own: `kill` takes the whole group (a
@@ -276,12 +316,26 @@ class Service:
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             out = open(self.log_file, "ab")
-            self.process = subprocess.Popen(self.argv, cwd=REPO, env=self.env, stdin=subprocess.DEVNULL, stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=REPO,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             out.close()
         else:
-            self.process = subprocess.Popen(self.argv, cwd=REPO, env=self.env, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=REPO,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             self._pump = threading.Thread(target=self._prefix_output, daemon=True)
             self._pump.start()
 
@@ -326,18 +380,42 @@ class Topology:
         self.layout, self.env = layout, env
         logs = layout.logs if log_to_files else None
         # Each node its own gallery folder, as on two machines (each keeps one shared copy per machine).
-        self.nodes = [Service(f"node{n + 1}", [str(VENV_BIN / "gunicorn"), "justface.wsgi", "-c", str(GUNICORN_CONF),
-                                               "--bind", f"127.0.0.1:{port}"],
-                              {"JUSTFACE_GALLERY_DIR": str(layout.root / f"galleries-node{n + 1}"), **env},
-                              log_file=logs / f"node{n + 1}.log" if logs else None)
-                      for n, port in enumerate(layout.node_ports)]
-        self.clusters = [Service(f"qcluster{n + 1}", [sys.executable, "manage.py", "qcluster"], env,
-                                 log_file=logs / f"qcluster{n + 1}.log" if logs else None)
-                         for n in range(layout.clusters)]
+        self.nodes = [
+            Service(
+                f"node{n + 1}",
+                [str(VENV_BIN / "gunicorn"), "justface.wsgi", "-c", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}"],
+                {"JUSTFACE_GALLERY_DIR": str(layout.root / f"galleries-node{n + 1}"), **env},
+                log_file=logs / f"node{n + 1}.log" if logs else None,
+            )
+            for n, port in enumerate(layout.node_ports)
+        ]
+        self.clusters = [
+            Service(
+                f"qcluster{n + 1}",
+                [sys.executable, "manage.py", "qcluster"],
+                env,
+                log_file=logs / f"qcluster{n + 1}.log" if logs else None,
+            )
+            for n in range(layout.clusters)
+        ]
         self.nginx_conf = write_nginx_config(layout)
-        self.nginx = Service("nginx", [nginx_binary(), "-p", str(layout.nginx_dir), "-e", str(layout.nginx_dir / "error.log"),
-                                       "-c", str(self.nginx_conf), "-g", "daemon off;"], env, stop_signal=signal.SIGQUIT,
-                             log_file=logs / "nginx.log" if logs else None)
+        self.nginx = Service(
+            "nginx",
+            [
+                nginx_binary(),
+                "-p",
+                str(layout.nginx_dir),
+                "-e",
+                str(layout.nginx_dir / "error.log"),
+                "-c",
+                str(self.nginx_conf),
+                "-g",
+                "daemon off;",
+            ],
+            env,
+            stop_signal=signal.SIGQUIT,
+            log_file=logs / "nginx.log" if logs else None,
+        )
 
     @property
     def services(self) -> list[Service]:
@@ -354,8 +432,12 @@ class Topology:
             service.start()
         for n in range(len(self.nodes)):
             self.wait_for_node(n, timeout=timeout)
-        wait_until(lambda: _get(f"{self.layout.base_url}/healthz", verify=str(self.layout.certificate)),
-                   timeout, "nginx did not answer", self.nginx)
+        wait_until(
+            lambda: _get(f"{self.layout.base_url}/healthz", verify=str(self.layout.certificate)),
+            timeout,
+            "nginx did not answer",
+            self.nginx,
+        )
 
     def wait_for_node(self, n: int, *, timeout: float = 120) -> None:
         wait_until(lambda: _get(f"{self.node_url(n)}/healthz"), timeout, f"node{n + 1} did not answer", self.nodes[n])
@@ -403,6 +485,7 @@ def wait_until(ready, timeout: float, message: str, service: Service | None = No
 
 # --- make prod-local ---------------------------------------------------------------------------
 
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--https-port", type=int, default=8443)
@@ -415,8 +498,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    layout = Layout(https_port=args.https_port, http_port=args.http_port,
-                    node_ports=tuple(int(p) for p in args.node_ports.split(",")), clusters=args.clusters)
+    layout = Layout(
+        https_port=args.https_port,
+        http_port=args.http_port,
+        node_ports=tuple(int(p) for p in args.node_ports.split(",")),
+        clusters=args.clusters,
+    )
     env = environment(layout)
     if not env["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
         sys.exit("prod-local: the production topology runs on PostgreSQL: set DATABASE_URL=postgres://...")
@@ -428,9 +515,12 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stopping.set())
     try:
         topology.start()
-        print(f"prod-local: {layout.base_url}/ (certificate: {layout.certificate}); nodes "
-              f"{', '.join(topology.node_url(n) for n in range(len(topology.nodes)))}; {len(topology.clusters)} "
-              "clusters. Ctrl-C stops everything.", flush=True)
+        print(
+            f"prod-local: {layout.base_url}/ (certificate: {layout.certificate}); nodes "
+            f"{', '.join(topology.node_url(n) for n in range(len(topology.nodes)))}; {len(topology.clusters)} "
+            "clusters. Ctrl-C stops everything.",
+            flush=True,
+        )
         while not stopping.wait(1):
             if (gone := topology.first_exited()) is not None:
                 # As honcho does: one process down takes the rest down, loudly.

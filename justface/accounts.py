@@ -1,5 +1,6 @@
 """Ending a login for good (member erasure): the account, every session it holds, its API
 tokens (deleted with it) and what the guessing limiter counted for it."""
+
 from __future__ import annotations
 
 from django.contrib.sessions.models import Session

@@ -15,7 +15,17 @@ class AuditEntryAdmin(ScopedAdmin):
 
     view_perm = Perm.VIEW_AUDIT
     change_perm = add_perm = delete_perm = None
-    list_display = ["at", "action", "actor_kind", "actor_id", "object_type", "object_id", "chain_id", "reason", "request_id"]
+    list_display = [
+        "at",
+        "action",
+        "actor_kind",
+        "actor_id",
+        "object_type",
+        "object_id",
+        "chain_id",
+        "reason",
+        "request_id",
+    ]
     list_filter = ["action", "actor_kind"]
     date_hierarchy = "at"
     search_fields = ["=object_id", "=request_id", "=action"]

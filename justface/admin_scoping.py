@@ -2,6 +2,7 @@
 which asks justface.tenancy for lists, detail pages, search, autocomplete, filters, foreign-key
 choices and writes, and writes to the audit trail instead of Django's LogEntry (whose
 object_repr would keep names in clear)."""
+
 from django.contrib import admin
 from django.contrib.admin.filters import AllValuesFieldListFilter, RelatedFieldListFilter, RelatedOnlyFieldListFilter
 from django.contrib.admin.utils import get_fields_from_path
@@ -18,8 +19,9 @@ class ScopedAllValuesFieldListFilter(AllValuesFieldListFilter):
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
-        self.lookup_choices = (model_admin.get_queryset(request).distinct().order_by(field_path)
-                               .values_list(field_path, flat=True))
+        self.lookup_choices = (
+            model_admin.get_queryset(request).distinct().order_by(field_path).values_list(field_path, flat=True)
+        )
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -85,7 +87,11 @@ class ScopedAdmin(admin.ModelAdmin):
         if field.is_relation:
             if chosen is None or chosen is RelatedFieldListFilter:
                 return (path, RelatedOnlyFieldListFilter)
-        elif chosen is None and "__" in path and not (field.choices or isinstance(field, models.BooleanField | models.DateField)):
+        elif (
+            chosen is None
+            and "__" in path
+            and not (field.choices or isinstance(field, models.BooleanField | models.DateField))
+        ):
             return (path, ScopedAllValuesFieldListFilter)
         return spec
 
@@ -106,8 +112,13 @@ class ScopedAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         if self.audit_list_action and getattr(response, "status_code", None) == 200:
-            audit.record(action=self.audit_list_action, actor=request.user, object_type=self.model._meta.label_lower,
-                         chain_id=self.scope(request).chain_id, reason=self.audit_list_reason(request))
+            audit.record(
+                action=self.audit_list_action,
+                actor=request.user,
+                object_type=self.model._meta.label_lower,
+                chain_id=self.scope(request).chain_id,
+                reason=self.audit_list_reason(request),
+            )
         return response
 
     def audit_list_reason(self, request) -> str:
@@ -119,8 +130,13 @@ class ScopedAdmin(admin.ModelAdmin):
         if self.audit_view_action and request.method == "GET" and getattr(response, "status_code", None) == 200:
             obj = self.get_object(request, object_id)
             # Rows held through the member (consent records) have no chain column of their own.
-            audit.record(action=self.audit_view_action, actor=request.user, obj=obj,
-                         chain_id=getattr(obj, "chain_id", None) or self.scope(request).chain_id, reason="admin detail")
+            audit.record(
+                action=self.audit_view_action,
+                actor=request.user,
+                obj=obj,
+                chain_id=getattr(obj, "chain_id", None) or self.scope(request).chain_id,
+                reason="admin detail",
+            )
         return response
 
     # Our audit trail replaces django_admin_log for scoped models.
@@ -128,8 +144,17 @@ class ScopedAdmin(admin.ModelAdmin):
         audit.record(action=f"{obj._meta.model_name}.add", actor=request.user, obj=obj, reason="admin")
 
     def log_change(self, request, obj, message):
-        changed = sorted({f for entry in message if "changed" in entry for f in entry["changed"].get("fields", [])}) if isinstance(message, list) else []
-        audit.record(action=f"{obj._meta.model_name}.change", actor=request.user, obj=obj, reason=("fields: " + ", ".join(changed))[:255] if changed else "admin")
+        changed = (
+            sorted({f for entry in message if "changed" in entry for f in entry["changed"].get("fields", [])})
+            if isinstance(message, list)
+            else []
+        )
+        audit.record(
+            action=f"{obj._meta.model_name}.change",
+            actor=request.user,
+            obj=obj,
+            reason=("fields: " + ", ".join(changed))[:255] if changed else "admin",
+        )
 
     def log_deletions(self, request, queryset):
         for obj in queryset:

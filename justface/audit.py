@@ -1,4 +1,5 @@
 """The one way to write to the audit trail, and the one way to delete from it (purge)."""
+
 from datetime import datetime, timedelta
 
 from django.db import connection, models, transaction
@@ -56,9 +57,16 @@ def record_many(*, action: str, actor, objs, reason: str = "") -> None:
     request_id = current_request_id()
     kind = actor_kind_of(actor)
     AuditEntry.objects.bulk_create(
-        AuditEntry(action=action, actor_kind=kind, actor_id=getattr(actor, "pk", None),
-                   object_type=o._meta.label_lower, object_id=str(o.pk), chain_id=getattr(o, "chain_id", None),
-                   reason=reason[:255], request_id=request_id)
+        AuditEntry(
+            action=action,
+            actor_kind=kind,
+            actor_id=getattr(actor, "pk", None),
+            object_type=o._meta.label_lower,
+            object_id=str(o.pk),
+            chain_id=getattr(o, "chain_id", None),
+            reason=reason[:255],
+            request_id=request_id,
+        )
         for o in objs
     )
 

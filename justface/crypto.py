@@ -1,5 +1,6 @@
 """Keys for personal data: Fernet encryption (through django-encrypted-model-fields for columns,
 directly for files) and keyed hashes (HMAC) for exact look-ups of encrypted values."""
+
 from __future__ import annotations
 
 import hashlib

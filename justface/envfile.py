@@ -1,7 +1,8 @@
 """Writes a local `.env` with fresh secrets (used by `make run`); never overwrites one.
 
-    python -m justface.envfile .env
+python -m justface.envfile .env
 """
+
 import secrets
 import sys
 from pathlib import Path
@@ -10,14 +11,16 @@ from cryptography.fernet import Fernet
 
 
 def render() -> str:
-    return "\n".join([
-        "# Written by `make run` for local development. Keep it out of git; see README for every setting.",
-        "DJANGO_DEBUG=1",
-        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}",
-        f"FIELD_ENCRYPTION_KEY={Fernet.generate_key().decode()}",
-        f"FIELD_HASH_KEY={secrets.token_urlsafe(32)}",
-        "",
-    ])
+    return "\n".join(
+        [
+            "# Written by `make run` for local development. Keep it out of git; see README for every setting.",
+            "DJANGO_DEBUG=1",
+            f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}",
+            f"FIELD_ENCRYPTION_KEY={Fernet.generate_key().decode()}",
+            f"FIELD_HASH_KEY={secrets.token_urlsafe(32)}",
+            "",
+        ]
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -3,6 +3,7 @@ the APIs and none is a traceback anywhere.
 
 The APIs (/api/...) answer JSON with a `detail`; the pages a short plain-text page. Used by the
 DRF exception handler (justface.rest), the request guard middleware and handler500."""
+
 from __future__ import annotations
 
 import logging

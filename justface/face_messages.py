@@ -1,4 +1,5 @@
 """What a member is told when a photo is refused, by the face engine's reason code."""
+
 from django.utils.translation import gettext_lazy as _
 
 ENROLLMENT_MESSAGES = {

@@ -1,6 +1,7 @@
 """The face engine as a Django process uses it: built once per process and model from settings,
 lazily (a model loads on the first scan or enrollment that needs it, not at import) and
 thread-safely (the library's get_engine locks)."""
+
 from __future__ import annotations
 
 from pathlib import Path

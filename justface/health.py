@@ -1,6 +1,7 @@
 """Health checks for a load balancer or orchestrator: /livez says the process answers (it never
 touches the database, so a database outage does not get healthy web processes restarted);
 /healthz says it can serve, database included (503 while the database is unreachable)."""
+
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache

@@ -1,5 +1,6 @@
 """E-mails to members and guardians: rendered in the reader's language, sent only once the
 transaction that made them commits (a rolled-back invitation sends nothing)."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -1,6 +1,7 @@
 """Request-wide middleware: the request id, the guard against requests the database cannot take
 (and the JSON/plain answers to faults the views leave), and the response headers that no view
 should have to remember."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -124,7 +125,11 @@ class StaffLanguageMiddleware:
         user = getattr(request, "user", None)
         # Only staff pages look at the login (others must not touch the session: /healthz).
         staff_path = request.path.startswith(("/admin/", "/staff/"))
-        language = getattr(user, "language", "") if staff_path and user is not None and user.is_authenticated and user.is_staff else ""
+        language = (
+            getattr(user, "language", "")
+            if staff_path and user is not None and user.is_authenticated and user.is_staff
+            else ""
+        )
         if language:
             translation.activate(language)
             request.LANGUAGE_CODE = language

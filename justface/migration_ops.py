@@ -1,4 +1,5 @@
 """Migration operations shared by several apps."""
+
 from __future__ import annotations
 
 from django.db import migrations

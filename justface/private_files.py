@@ -3,6 +3,7 @@ DATA_DIR/private (never a public media folder), read back only through views tha
 
 Files are named by random ids; a database row holds the name. Deleting the row's file is the
 caller's job (services do it in the same place they delete the row)."""
+
 from __future__ import annotations
 
 import os
@@ -68,7 +69,7 @@ def delete_on_commit(names: list[str]) -> None:
 
 
 def image_type(data: bytes) -> str | None:
-    """"jpeg", "png" or "webp" from an image's first bytes; None for anything else."""
+    """ "jpeg", "png" or "webp" from an image's first bytes; None for anything else."""
     if data.startswith(b"\xff\xd8"):
         return "jpeg"
     if data.startswith(b"\x89PNG"):

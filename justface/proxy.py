@@ -5,6 +5,7 @@ The proxy's X-Real-IP is taken only when the request comes from an address liste
 JUSTFACE_TRUSTED_PROXIES (the proxy overwrites the header; a client's own copy never reaches the
 app through it). Requests from anywhere else keep their REMOTE_ADDR: the header is forgeable.
 Entries are addresses or networks (10.0.1.0/24: load balancers on a private subnet)."""
+
 from __future__ import annotations
 
 import ipaddress

@@ -1,4 +1,5 @@
 """The id of the request being served, so that audit entries can name it without a request."""
+
 import contextvars
 import re
 import uuid

@@ -1,6 +1,7 @@
 """The project's DRF pieces, set for every API view in settings.REST_FRAMEWORK: a JSON parser
 that refuses what would crash or poison the database, and the exception handler that answers
 database and request-level faults as JSON (justface.errors)."""
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """OpenAPI post-processing (drf-spectacular): the error answers every API operation can give,
 written once instead of on each view. Views still describe their own special cases (413, 415,
 429, ...); this fills in what they leave out, with the shared `Error` shape ({"detail": ...})."""
+
 from __future__ import annotations
 
 ERROR_SCHEMA = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}

@@ -1,14 +1,15 @@
 """Justface settings: every value that differs between installations comes from the
 environment (a `.env` file beside manage.py, or the one JUSTFACE_ENV_FILE names, is read when
 present). README lists them all."""
+
 import ipaddress
 import os
 import tempfile
 from pathlib import Path
 
 import environ
-from csp.constants import NONE, SELF
 from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -262,7 +263,9 @@ Q_CLUSTER = {
 _q_broker = env.str("JUSTFACE_Q_BROKER_URL", default="")
 if _q_broker:
     if not _q_broker.startswith(("redis://", "rediss://", "unix://")):
-        raise ImproperlyConfigured("JUSTFACE_Q_BROKER_URL must be a Redis URL (redis://, rediss:// or unix://), or empty.")
+        raise ImproperlyConfigured(
+            "JUSTFACE_Q_BROKER_URL must be a Redis URL (redis://, rediss:// or unix://), or empty."
+        )
     del Q_CLUSTER["orm"]
     Q_CLUSTER["redis"] = _q_broker
 
@@ -298,8 +301,12 @@ FACE_TEMPLATES_PER_MEMBER = env.int("FACE_TEMPLATES_PER_MEMBER", default=3)
 # read-only snapshot per chain gallery (tmpfs: RAM, never disk; cleared at boot), and when a
 # process folds its recent changes into a new snapshot: after this many changed members, or
 # this many seconds after the oldest change (an erased template also leaves the shared file).
-GALLERY_DIR = env.str("JUSTFACE_GALLERY_DIR", default="/dev/shm/justface-galleries" if os.path.isdir("/dev/shm")
-                      else os.path.join(tempfile.gettempdir(), "justface-galleries"))
+GALLERY_DIR = env.str(
+    "JUSTFACE_GALLERY_DIR",
+    default="/dev/shm/justface-galleries"
+    if os.path.isdir("/dev/shm")
+    else os.path.join(tempfile.gettempdir(), "justface-galleries"),
+)
 GALLERY_COMPACT_CHANGES = env.int("JUSTFACE_GALLERY_COMPACT_CHANGES", default=2000)
 GALLERY_COMPACT_SECONDS = env.int("JUSTFACE_GALLERY_COMPACT_SECONDS", default=300)
 # How often a process looks for a newer snapshot another process of the machine wrote.

@@ -1,5 +1,6 @@
 """Settings for the test suite: throwaway keys, fast hashing; the database still comes from
 DATABASE_URL (PostgreSQL in CI), else SQLite."""
+
 import os
 
 from cryptography.fernet import Fernet

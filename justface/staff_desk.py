@@ -1,4 +1,5 @@
 """The staff member's own language for the admin and the desk pages."""
+
 from __future__ import annotations
 
 from django import forms
@@ -14,8 +15,11 @@ from justface.staff_pages import render_staff
 
 
 class LanguageForm(forms.Form):
-    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False,
-                                 choices=[("", gettext_lazy("The browser's language"))] + list(settings.LANGUAGES))
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"),
+        required=False,
+        choices=[("", gettext_lazy("The browser's language"))] + list(settings.LANGUAGES),
+    )
 
 
 def language(request):

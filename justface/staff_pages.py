@@ -1,5 +1,6 @@
 """Staff pages outside the model admin (reports, statistics, the register): the admin's look,
 login and language, and one permission check through justface.tenancy."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -29,7 +30,9 @@ def staff_page(perm: Perm):
             response = view(request, *args, **kwargs)
             add_never_cache_headers(response)  # reports and lists of personal data: never cached
             return response
+
         return wrapped
+
     return decorate
 
 

@@ -1,4 +1,5 @@
 """The staff desk's pages outside the model admin, under /staff/ (namespace "staff")."""
+
 from django.urls import include, path
 
 from justface import staff_desk

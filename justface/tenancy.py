@@ -8,6 +8,7 @@ declares:
     tenancy_centre_path  the lookup to the centre that limits front-desk staff, or None when
                          the data belongs to the chain as a whole
 """
+
 from __future__ import annotations
 
 import enum
@@ -39,13 +40,32 @@ class Perm(enum.Enum):
 _GRANTS: dict[str, frozenset[Perm]] = {
     Role.FRONT_DESK: frozenset({Perm.VIEW_MEMBERS, Perm.EDIT_MEMBERS, Perm.VIEW_CHAIN_SETUP, Perm.VIEW_STATISTICS}),
     Role.MANAGER: frozenset(
-        {Perm.VIEW_MEMBERS, Perm.EDIT_MEMBERS, Perm.EXPORT_MEMBERS, Perm.VIEW_CHAIN_SETUP, Perm.EDIT_CHAIN_SETUP,
-         Perm.ANSWER_REQUESTS, Perm.RUN_REPORTS, Perm.VIEW_STATISTICS, Perm.VIEW_REGISTER}
+        {
+            Perm.VIEW_MEMBERS,
+            Perm.EDIT_MEMBERS,
+            Perm.EXPORT_MEMBERS,
+            Perm.VIEW_CHAIN_SETUP,
+            Perm.EDIT_CHAIN_SETUP,
+            Perm.ANSWER_REQUESTS,
+            Perm.RUN_REPORTS,
+            Perm.VIEW_STATISTICS,
+            Perm.VIEW_REGISTER,
+        }
     ),
     # The DPO reads everything of the chain, the trail included, and changes nothing but the
     # answers to data-subject requests, which are theirs to give.
-    Role.DPO: frozenset({Perm.VIEW_MEMBERS, Perm.EXPORT_MEMBERS, Perm.VIEW_AUDIT, Perm.VIEW_CHAIN_SETUP,
-                         Perm.ANSWER_REQUESTS, Perm.RUN_REPORTS, Perm.VIEW_STATISTICS, Perm.VIEW_REGISTER}),
+    Role.DPO: frozenset(
+        {
+            Perm.VIEW_MEMBERS,
+            Perm.EXPORT_MEMBERS,
+            Perm.VIEW_AUDIT,
+            Perm.VIEW_CHAIN_SETUP,
+            Perm.ANSWER_REQUESTS,
+            Perm.RUN_REPORTS,
+            Perm.VIEW_STATISTICS,
+            Perm.VIEW_REGISTER,
+        }
+    ),
 }
 
 

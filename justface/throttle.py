@@ -5,6 +5,7 @@ Failures are counted in Django's cache per account identifier and per client add
 fixed window that starts with the first failure. With several web processes the cache must be
 shared (CACHES pointing at Redis or the database); with the default per-process cache each
 process counts on its own."""
+
 from __future__ import annotations
 
 import math
@@ -40,10 +41,17 @@ def client_address(request) -> str:
 
 def _keys(limit: Limit, identifier: str, address: str) -> list[tuple[str, str, int]]:
     # Keyed hashes: the cache never holds an e-mail address, a username or an IP address in clear.
-    keys = [("identifier", f"throttle:{limit.scope}:id:{crypto.keyed_hash('throttle', identifier.strip().lower())}",
-             limit.per_identifier)]
+    keys = [
+        (
+            "identifier",
+            f"throttle:{limit.scope}:id:{crypto.keyed_hash('throttle', identifier.strip().lower())}",
+            limit.per_identifier,
+        )
+    ]
     if address:
-        keys.append(("address", f"throttle:{limit.scope}:ip:{crypto.keyed_hash('throttle', address)}", limit.per_address))
+        keys.append(
+            ("address", f"throttle:{limit.scope}:ip:{crypto.keyed_hash('throttle', address)}", limit.per_address)
+        )
     return keys
 
 

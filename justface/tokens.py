@@ -1,5 +1,6 @@
 """One-time links (invitations, e-mail changes, guardian confirmations): the link carries 256
 random bits; the database keeps only their SHA-256, so a leaked table opens nothing."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,7 +39,9 @@ class OneTimeLink(models.Model):
         of this kind stop working. Returns the raw token, for the e-mail only, and the row."""
         cls.revoke_open(member)
         raw, hashed = new_token()
-        link = cls._default_manager.create(member=member, token_hash=hashed, expires_at=timezone.now() + lifetime, **fields)
+        link = cls._default_manager.create(
+            member=member, token_hash=hashed, expires_at=timezone.now() + lifetime, **fields
+        )
         return raw, link
 
     @classmethod
@@ -52,4 +55,6 @@ class OneTimeLink(models.Model):
     @classmethod
     def usable(cls, raw: str) -> models.QuerySet:
         """The row behind a raw token if it is unused and unexpired (lock it before using it)."""
-        return cls._default_manager.filter(token_hash=token_hash(raw or ""), used_at=None, expires_at__gt=timezone.now())
+        return cls._default_manager.filter(
+            token_hash=token_hash(raw or ""), used_at=None, expires_at__gt=timezone.now()
+        )

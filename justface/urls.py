@@ -1,7 +1,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path, reverse
 from django.shortcuts import redirect
+from django.urls import include, path, reverse
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from justface import errors, health
@@ -15,9 +15,9 @@ def home(request):
 # The Swagger UI comes from its CDN and has an inline <style>: the one page allowed them. Its
 # start-up script is served as a separate file (the "split" view), so no inline script is needed.
 _SWAGGER_CDN = "https://cdn.jsdelivr.net"
-api_docs = csp_update({"script-src": [_SWAGGER_CDN], "style-src": [_SWAGGER_CDN, "'unsafe-inline'"],
-                       "img-src": [_SWAGGER_CDN]})(
-    SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[]))
+api_docs = csp_update(
+    {"script-src": [_SWAGGER_CDN], "style-src": [_SWAGGER_CDN, "'unsafe-inline'"], "img-src": [_SWAGGER_CDN]}
+)(SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[]))
 
 
 def old_erasure_queue(request):

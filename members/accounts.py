@@ -2,6 +2,7 @@
 
 Member logins hold no personal data (username member-<id>, no e-mail): the e-mail typed is
 looked up through the member's keyed e-mail hash."""
+
 from __future__ import annotations
 
 from enum import Enum
@@ -21,8 +22,11 @@ class LoginResult(Enum):
 def members_for_email(email: str) -> list[Member]:
     # The same address can be a member of several chains on one installation; newest first.
     # Former members keep their login: access and portability outlive the membership.
-    return list(Member.objects.filter(email_hash=email_hash(email), user__isnull=False)
-                .select_related("user").order_by("-created_at"))
+    return list(
+        Member.objects.filter(email_hash=email_hash(email), user__isnull=False)
+        .select_related("user")
+        .order_by("-created_at")
+    )
 
 
 def authenticate_member(request, *, email: str, password: str) -> tuple[LoginResult, Member | None]:

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from justface import audit
 from justface.admin_scoping import ScopedAdmin
-from justface.models import User
 from justface.exports import spreadsheet_safe
+from justface.models import User
 from justface.tenancy import Perm
 from members import selectors, services
 from members.models import Centre, Chain, DataSubjectRequest, Exclusion, Invitation, Member, StaffRole
@@ -38,8 +38,7 @@ class ChainAdmin(ScopedAdmin):
         if not counts:
             return "–"
         active = " (%s)" % _("active")
-        return ", ".join(f"{model}{active if model == settings.FACE_MODEL else ''}: {n}"
-                         for model, n in counts.items())
+        return ", ".join(f"{model}{active if model == settings.FACE_MODEL else ''}: {n}" for model, n in counts.items())
 
     def has_add_permission(self, request):
         return self.scope(request).is_platform
@@ -72,21 +71,49 @@ class MemberAdmin(ScopedAdmin):
     search_help_text = _("Exact e-mail, phone or member number, or whole words of the name.")
     actions = ["export_csv", "send_invitation"]
     fieldsets = [
-        (None, {"fields": ["chain", "home_centre", "member_number", "status", "membership_type", ("start_date", "end_date")]}),
-        (_("Personal data (encrypted at rest)"), {"fields": ["first_name", "last_name", "birth_date", "gender", "email", "phone", "address"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "chain",
+                    "home_centre",
+                    "member_number",
+                    "status",
+                    "membership_type",
+                    ("start_date", "end_date"),
+                ]
+            },
+        ),
+        (
+            _("Personal data (encrypted at rest)"),
+            {"fields": ["first_name", "last_name", "birth_date", "gender", "email", "phone", "address"]},
+        ),
         (_("Guardian (members under the chain's minor age)"), {"fields": ["guardian_name", "guardian_email"]}),
         (_("Access report"), {"fields": ["access_report"]}),
     ]
     readonly_fields = ["access_report"]
-    export_fields = ["member_number", "first_name", "last_name", "email", "phone", "birth_date", "status", "start_date", "end_date"]
+    export_fields = [
+        "member_number",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "birth_date",
+        "status",
+        "start_date",
+        "end_date",
+    ]
 
     @admin.display(description=_("Access report"))
     def access_report(self, obj: Member) -> str:
         """One click to every access event of the member (for an access request): the staff desk's page."""
         if obj is None or obj.pk is None:
             return "–"
-        return format_html('<a href="{}" id="member-access-report">{}</a>', reverse("staff:member-report", args=[obj.pk]),
-                           _("Download this member's access events (CSV, XLSX)"))
+        return format_html(
+            '<a href="{}" id="member-access-report">{}</a>',
+            reverse("staff:member-report", args=[obj.pk]),
+            _("Download this member's access events (CSV, XLSX)"),
+        )
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.search_members(queryset, search_term), False
@@ -108,8 +135,11 @@ class MemberAdmin(ScopedAdmin):
                 chain = data.get("chain") if scope.is_platform else Chain.objects.filter(pk=scope.chain_id).first()
                 if chain is None or self.errors:
                     return data
-                probe = Member(chain=chain, **{f: data.get(f) or "" for f in ("member_number", "email", "phone", "first_name", "last_name")},
-                               birth_date=data.get("birth_date"))
+                probe = Member(
+                    chain=chain,
+                    **{f: data.get(f) or "" for f in ("member_number", "email", "phone", "first_name", "last_name")},
+                    birth_date=data.get("birth_date"),
+                )
                 try:
                     self.exclusion_matches = services.check_exclusions(member=probe, actor=request.user, when="create")
                 except ValidationError as error:
@@ -144,7 +174,6 @@ class MemberAdmin(ScopedAdmin):
         audit.record_many(action="member.export", actor=request.user, objs=members, reason="admin CSV export")
         return response
 
-
     @admin.action(description=_("Invite the selected members to the member portal (e-mail)"))
     def send_invitation(self, request, queryset):
         if not self.scope(request).can(Perm.EDIT_MEMBERS):
@@ -156,12 +185,20 @@ class MemberAdmin(ScopedAdmin):
                 invitation = services.invite_member(member=member, actor=request.user, request=request)
                 sent += 1
                 if invitation.exclusion_matches:
-                    self.message_user(request, f"{member.member_number}: {services.exclusion_warning(invitation.exclusion_matches)}",
-                                      messages.WARNING)
+                    self.message_user(
+                        request,
+                        f"{member.member_number}: {services.exclusion_warning(invitation.exclusion_matches)}",
+                        messages.WARNING,
+                    )
             except ValidationError as error:
                 skipped.append(f"{member.member_number}: {' '.join(error.messages)}")
         if sent:
-            self.message_user(request, _("Sent %(sent)s invitation(s); each link works once, for %(days)s days.") % {"sent": sent, "days": Invitation.LIFETIME_DAYS}, messages.SUCCESS)
+            self.message_user(
+                request,
+                _("Sent %(sent)s invitation(s); each link works once, for %(days)s days.")
+                % {"sent": sent, "days": Invitation.LIFETIME_DAYS},
+                messages.SUCCESS,
+            )
         for line in skipped:
             self.message_user(request, _("Not invited – %(reason)s") % {"reason": line}, messages.WARNING)
 
@@ -173,7 +210,12 @@ class DueFilter(admin.SimpleListFilter):
     parameter_name = "due"
 
     def lookups(self, request, model_admin):
-        return [("week", _("Due within 7 days")), ("overdue", _("Overdue")), ("open", _("Open")), ("closed", _("Closed"))]
+        return [
+            ("week", _("Due within 7 days")),
+            ("overdue", _("Overdue")),
+            ("open", _("Open")),
+            ("closed", _("Closed")),
+        ]
 
     def queryset(self, request, queryset):
         now, open_ = timezone.now(), {"status__in": DataSubjectRequest.OPEN_STATUSES}
@@ -191,8 +233,18 @@ class RecordRequestForm(forms.ModelForm):
 
     class Meta:
         model = DataSubjectRequest
-        fields = ["member", "requester_name", "requester_email", "kind", "objection_to", "channel", "received_at",
-                  "identity_checked", "identity_note", "message"]
+        fields = [
+            "member",
+            "requester_name",
+            "requester_email",
+            "kind",
+            "objection_to",
+            "channel",
+            "received_at",
+            "identity_checked",
+            "identity_note",
+            "message",
+        ]
 
 
 class HandleRequestForm(forms.ModelForm):
@@ -200,14 +252,29 @@ class HandleRequestForm(forms.ModelForm):
     reason e-mailed)."""
 
     confirm_identity = forms.BooleanField(label=_("The person's identity is now checked"), required=False)
-    identity_note_text = forms.CharField(label=_("How the identity was checked"), required=False,
-                                         help_text=_("E.g. passport seen at the desk (no copies of documents)."))
-    extend_by_months = forms.TypedChoiceField(label=_("Extend the deadline by"), required=False, coerce=int, empty_value=0,
-                                              choices=[("", "–"), (1, _("1 month")), (2, _("2 months"))])
-    extension_reason_text = forms.CharField(label=_("Reason for the extension (sent to the person)"), required=False,
-                                            widget=forms.Textarea(attrs={"rows": 2}))
-    send_email = forms.BooleanField(label=_("E-mail the outcome to the person"), required=False, initial=True,
-                                    help_text=_("Untick only if the answer went by letter or at the desk."))
+    identity_note_text = forms.CharField(
+        label=_("How the identity was checked"),
+        required=False,
+        help_text=_("E.g. passport seen at the desk (no copies of documents)."),
+    )
+    extend_by_months = forms.TypedChoiceField(
+        label=_("Extend the deadline by"),
+        required=False,
+        coerce=int,
+        empty_value=0,
+        choices=[("", "–"), (1, _("1 month")), (2, _("2 months"))],
+    )
+    extension_reason_text = forms.CharField(
+        label=_("Reason for the extension (sent to the person)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    send_email = forms.BooleanField(
+        label=_("E-mail the outcome to the person"),
+        required=False,
+        initial=True,
+        help_text=_("Untick only if the answer went by letter or at the desk."),
+    )
 
     class Meta:
         model = DataSubjectRequest
@@ -228,12 +295,39 @@ class DataSubjectRequestAdmin(ScopedAdmin):
     change_perm = add_perm = Perm.ANSWER_REQUESTS
     delete_perm = None
     audit_list_action, audit_view_action = "dsr.list", "dsr.view"
-    list_display = ["id", "kind", "objection_to", "channel", "status", "received_at", "due_at", "days_left", "member_number",
-                    "email_problem"]
+    list_display = [
+        "id",
+        "kind",
+        "objection_to",
+        "channel",
+        "status",
+        "received_at",
+        "due_at",
+        "days_left",
+        "member_number",
+        "email_problem",
+    ]
     list_filter = [DueFilter, "status", "kind", "channel"]
-    readonly_fields = ["member_number", "requester_name", "requester_email", "kind", "objection_to", "channel", "message",
-                       "identity_checked", "identity_note", "received_at", "due_at", "days_left", "deadline_rule",
-                       "extension_reason", "extended_at", "outcome_email", "resolved_at", "handled_by"]
+    readonly_fields = [
+        "member_number",
+        "requester_name",
+        "requester_email",
+        "kind",
+        "objection_to",
+        "channel",
+        "message",
+        "identity_checked",
+        "identity_note",
+        "received_at",
+        "due_at",
+        "days_left",
+        "deadline_rule",
+        "extension_reason",
+        "extended_at",
+        "outcome_email",
+        "resolved_at",
+        "handled_by",
+    ]
     actions = None
 
     def get_queryset(self, request):
@@ -253,14 +347,26 @@ class DataSubjectRequestAdmin(ScopedAdmin):
         """The sections of a request's page, in the order its life runs; each shows what happened
         and, while the request is open, the fields that record the next step."""
         open_ = obj.is_open
-        received = ["member_number", "requester_name", "requester_email", "kind", "objection_to", "channel", "received_at",
-                    "message", "identity_checked", "identity_note"]
+        received = [
+            "member_number",
+            "requester_name",
+            "requester_email",
+            "kind",
+            "objection_to",
+            "channel",
+            "received_at",
+            "message",
+            "identity_checked",
+            "identity_note",
+        ]
         if open_ and not obj.identity_checked:
             received += ["confirm_identity", "identity_note_text"]
         deadline = ["due_at", "days_left", "deadline_rule", "extension_reason", "extended_at"]
         if open_:
             deadline += ["extend_by_months", "extension_reason_text"]
-        answer = ["status", "response"] + (["send_email"] if open_ else []) + ["outcome_email", "resolved_at", "handled_by"]
+        answer = (
+            ["status", "response"] + (["send_email"] if open_ else []) + ["outcome_email", "resolved_at", "handled_by"]
+        )
         return [(_("Received"), received), (_("Deadline"), deadline), (_("Answer and outcome e-mail"), answer)]
 
     def get_readonly_fields(self, request, obj=None):
@@ -277,8 +383,10 @@ class DataSubjectRequestAdmin(ScopedAdmin):
 
     @admin.display(description=_("deadline rule"))
     def deadline_rule(self, obj: DataSubjectRequest) -> str:
-        return _("One calendar month after receipt; it can be extended, with a reason sent to the person, "
-                 "to %(latest)s at the latest.") % {"latest": f"{timezone.localtime(obj.latest_allowed_due()):%Y-%m-%d}"}
+        return _(
+            "One calendar month after receipt; it can be extended, with a reason sent to the person, "
+            "to %(latest)s at the latest."
+        ) % {"latest": f"{timezone.localtime(obj.latest_allowed_due()):%Y-%m-%d}"}
 
     @admin.display(description=_("outcome e-mail"))
     def outcome_email(self, obj: DataSubjectRequest) -> str:
@@ -286,22 +394,28 @@ class DataSubjectRequestAdmin(ScopedAdmin):
         if obj.outcome_sent_at:
             return _("Sent on %(when)s.") % {"when": f"{timezone.localtime(obj.outcome_sent_at):%Y-%m-%d %H:%M}"}
         if obj.email_error:
-            return _("FAILED: %(error)s. The request stays open: try again, or answer by letter and close it "
-                     "without e-mail.") % {"error": obj.email_error}
+            return _(
+                "FAILED: %(error)s. The request stays open: try again, or answer by letter and close it without e-mail."
+            ) % {"error": obj.email_error}
         if not obj.is_open:
             return str(_("Not e-mailed (answered by letter or at the desk)."))
         if not obj.answer_to:
             return str(_("No e-mail address: answer by letter and close the request without e-mail."))
         if obj.kind == DataSubjectRequest.Kind.ERASURE and obj.member_id:
             return _("The erasure below e-mails the confirmation to %(address)s before anything is erased.") % {
-                "address": obj.answer_to}
+                "address": obj.answer_to
+            }
         return _("Sent to %(address)s when you close the request, before it is closed.") % {"address": obj.answer_to}
 
     @admin.display(description=_("member number"))
     def member_number(self, obj: DataSubjectRequest) -> str:
         if obj.member:
             return obj.member.member_number
-        return _("(erased)") if obj.kind == DataSubjectRequest.Kind.ERASURE and not obj.is_open else _("(not a known member)")
+        return (
+            _("(erased)")
+            if obj.kind == DataSubjectRequest.Kind.ERASURE and not obj.is_open
+            else _("(not a known member)")
+        )
 
     @admin.display(description=_("e-mail"))
     def email_problem(self, obj: DataSubjectRequest) -> str:
@@ -316,29 +430,55 @@ class DataSubjectRequestAdmin(ScopedAdmin):
                 if not scope.is_platform and chain.pk != scope.chain_id:
                     raise PermissionDenied
                 saved = services.record_data_subject_request(
-                    chain=chain, actor=request.user, **{f: data.get(f) for f in RecordRequestForm.Meta.fields if f in data})
+                    chain=chain,
+                    actor=request.user,
+                    **{f: data.get(f) for f in RecordRequestForm.Meta.fields if f in data},
+                )
                 obj.pk = saved.pk
                 return
             if not scope.contains(obj):
                 raise PermissionDenied
             fresh = DataSubjectRequest.objects.select_related("member", "chain").get(pk=obj.pk)
             if data.get("confirm_identity"):
-                services.record_identity_check(request=fresh, note=data.get("identity_note_text", ""), actor=request.user)
+                services.record_identity_check(
+                    request=fresh, note=data.get("identity_note_text", ""), actor=request.user
+                )
                 self.message_user(request, _("The identity check is recorded."), messages.SUCCESS)
             if data.get("extend_by_months"):
-                services.extend_deadline(request=fresh, months=data["extend_by_months"], reason=data.get("extension_reason_text", ""),
-                                         actor=request.user)
+                services.extend_deadline(
+                    request=fresh,
+                    months=data["extend_by_months"],
+                    reason=data.get("extension_reason_text", ""),
+                    actor=request.user,
+                )
                 self.message_user(request, _("Deadline extended; the reason was e-mailed."), messages.SUCCESS)
             if data["status"] in DataSubjectRequest.OPEN_STATUSES:
-                services.resolve_data_subject_request(request=fresh, status=data["status"], response=data["response"], actor=request.user)
-            elif fresh.kind == DataSubjectRequest.Kind.ERASURE and data["status"] == DataSubjectRequest.Status.DONE and fresh.member_id:
+                services.resolve_data_subject_request(
+                    request=fresh, status=data["status"], response=data["response"], actor=request.user
+                )
+            elif (
+                fresh.kind == DataSubjectRequest.Kind.ERASURE
+                and data["status"] == DataSubjectRequest.Status.DONE
+                and fresh.member_id
+            ):
                 # Completed means erased: only the erasure (its own step, with a confirmation) closes it.
-                self.message_user(request, _("An erasure request is completed by the erasure itself: use "
-                                             "“Erase this account” under Erasure on this page."), messages.WARNING)
+                self.message_user(
+                    request,
+                    _(
+                        "An erasure request is completed by the erasure itself: use "
+                        "“Erase this account” under Erasure on this page."
+                    ),
+                    messages.WARNING,
+                )
                 request.request_step_refused = True
             else:
-                services.close_data_subject_request(request=fresh, status=data["status"], response=data["response"],
-                                                    actor=request.user, send_email=data.get("send_email", False))
+                services.close_data_subject_request(
+                    request=fresh,
+                    status=data["status"],
+                    response=data["response"],
+                    actor=request.user,
+                    send_email=data.get("send_email", False),
+                )
                 self.message_user(request, _("The request is closed."), messages.SUCCESS)
         except ValidationError as error:
             # Nothing half-done: the service changed nothing but the e-mail failure it noted.
@@ -367,8 +507,6 @@ class StaffRoleInline(admin.StackedInline):
     model = StaffRole
     can_delete = True
     filter_horizontal = ["centres"]
-
-
 
 
 @admin.register(User)
@@ -436,19 +574,39 @@ class ExclusionAdmin(ScopedAdmin):
         return ScopedExclusionForm
 
     def get_fields(self, request, obj=None):
-        fields = ["member", "member_number", "full_name", "email", "phone", "birth_date", "category", "reason",
-                  "starts_on", "ends_on", "letter"]
+        fields = [
+            "member",
+            "member_number",
+            "full_name",
+            "email",
+            "phone",
+            "birth_date",
+            "category",
+            "reason",
+            "starts_on",
+            "ends_on",
+            "letter",
+        ]
         return (["chain"] if self.scope(request).is_platform and obj is None else []) + fields
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         member = data.get("member")
         if member is not None:
-            obj.set_identity(email=member.email, phone=member.phone, first_name=member.first_name,
-                             last_name=member.last_name, birth_date=member.birth_date)
+            obj.set_identity(
+                email=member.email,
+                phone=member.phone,
+                first_name=member.first_name,
+                last_name=member.last_name,
+                birth_date=member.birth_date,
+            )
         elif any(data.get(f) for f in ("email", "phone", "birth_date")) or not change:
-            obj.set_identity(email=data.get("email") or "", phone=data.get("phone") or "", first_name=obj.full_name,
-                             birth_date=data.get("birth_date"))
+            obj.set_identity(
+                email=data.get("email") or "",
+                phone=data.get("phone") or "",
+                first_name=obj.full_name,
+                birth_date=data.get("birth_date"),
+            )
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)

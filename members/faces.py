@@ -1,4 +1,5 @@
 """Services for face templates and the enrollment photo: the only code that writes or erases them."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,9 @@ from members.models import FaceTemplate, Member
 from members.signals import biometrics_erased
 
 
-def store_face_template(*, member: Member, template: np.ndarray, model_name: str, photo: bytes | None, actor,
-                        reason: str = "") -> FaceTemplate:
+def store_face_template(
+    *, member: Member, template: np.ndarray, model_name: str, photo: bytes | None, actor, reason: str = ""
+) -> FaceTemplate:
     """Add a template (and, where the chain keeps member photos, the photo, encrypted). A member
     keeps their FACE_TEMPLATES_PER_MEMBER newest of each model; older ones go. Two or three
     photos raise the door's acceptance markedly (docs/face-engine.md). Recognisable the moment
@@ -23,8 +25,12 @@ def store_face_template(*, member: Member, template: np.ndarray, model_name: str
     try:
         with transaction.atomic():
             created = _add_template(member, template, model_name, photo_name)
-            audit.record(action="face.enroll", actor=actor, obj=member,
-                         reason=reason or ("photo kept" if keep_photo else "template only"))
+            audit.record(
+                action="face.enroll",
+                actor=actor,
+                obj=member,
+                reason=reason or ("photo kept" if keep_photo else "template only"),
+            )
     except BaseException:
         private_files.delete(photo_name)  # nothing half-written: no orphan photo
         raise
@@ -40,18 +46,24 @@ def move_template(*, source: FaceTemplate, template: np.ndarray, model_name: str
         photo_name = source.photo_file
         FaceTemplate.objects.filter(pk=source.pk).update(photo_file="")
         created = _add_template(source.member, template, model_name, photo_name)
-        audit.record(action="face.reenroll", actor=actor, obj=source.member, reason=f"template #{source.pk} -> {model_name}")
+        audit.record(
+            action="face.reenroll", actor=actor, obj=source.member, reason=f"template #{source.pk} -> {model_name}"
+        )
     return created
 
 
 def _add_template(member: Member, template: np.ndarray, model_name: str, photo_name: str) -> FaceTemplate:
     """Inside a transaction: the member's newest templates of the model stay, up to the cap."""
-    existing = list(FaceTemplate.objects.select_for_update()
-                    .filter(member=member, model_name=model_name).order_by("-created_at", "-pk"))
-    dropped = existing[max(settings.FACE_TEMPLATES_PER_MEMBER - 1, 0):]
+    existing = list(
+        FaceTemplate.objects.select_for_update()
+        .filter(member=member, model_name=model_name)
+        .order_by("-created_at", "-pk")
+    )
+    dropped = existing[max(settings.FACE_TEMPLATES_PER_MEMBER - 1, 0) :]
     FaceTemplate.objects.filter(pk__in=[t.pk for t in dropped]).delete()
-    created = FaceTemplate.objects.create(member=member, template=encode_template(template),
-                                          model_name=model_name, photo_file=photo_name)
+    created = FaceTemplate.objects.create(
+        member=member, template=encode_template(template), model_name=model_name, photo_file=photo_name
+    )
     bump_version(member.chain_id, [member.pk])
     private_files.delete_on_commit([t.photo_file for t in dropped if t.photo_file])
     return created
@@ -61,15 +73,24 @@ def erase_retired_templates(*, chain_id: int, keep_models: list[str], actor, rea
     """Erase the chain's templates of every model not in ``keep_models`` (a move between models
     has ended), with their photos, like any other template; one audit entry per member."""
     with transaction.atomic():
-        retired = list(FaceTemplate.objects.select_for_update()
-                       .filter(member__chain_id=chain_id).exclude(model_name__in=keep_models))
+        retired = list(
+            FaceTemplate.objects.select_for_update()
+            .filter(member__chain_id=chain_id)
+            .exclude(model_name__in=keep_models)
+        )
         if not retired:
             return 0
         FaceTemplate.objects.filter(pk__in=[t.pk for t in retired]).delete()
         bump_version(chain_id, [t.member_id for t in retired])
         for member_id in sorted({t.member_id for t in retired}):
-            audit.record(action="face.erase", actor=actor, object_type="members.member", object_id=member_id, chain_id=chain_id,
-                         reason=reason)
+            audit.record(
+                action="face.erase",
+                actor=actor,
+                object_type="members.member",
+                object_id=member_id,
+                chain_id=chain_id,
+                reason=reason,
+            )
         private_files.delete_on_commit([t.photo_file for t in retired if t.photo_file])
     return len(retired)
 

@@ -16,6 +16,7 @@ nothing uncommitted ever lands in a file other processes read.
 A gallery holds the templates of one model (FaceTemplate.model_name): scores of two models are
 never compared. While members move from an older model (FACE_MODEL_PREVIOUS), a second gallery
 per chain holds that model's templates of the members who have none of the active model yet."""
+
 from __future__ import annotations
 
 import base64
@@ -23,8 +24,8 @@ import hashlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -97,7 +98,9 @@ class _ChainGallery:
 
     def __init__(self, chain_id: int, created, model: str, unless_model: str):
         self.chain_id, self.model, self.unless_model = chain_id, model, unless_model
-        self.key = f"chain{chain_id}-{int(created.timestamp() * 1e6)}-{model}" + (f"-unless-{unless_model}" if unless_model else "")
+        self.key = f"chain{chain_id}-{int(created.timestamp() * 1e6)}-{model}" + (
+            f"-unless-{unless_model}" if unless_model else ""
+        )
         self.dim = template_width(model)
         self.view: LayeredGallery | None = None
         self.version = -1
@@ -118,8 +121,11 @@ class _ChainGallery:
             return set()
         if upto - after > MAX_STEPS:
             return None
-        steps = list(GalleryChange.objects.filter(chain_id=self.chain_id, version__gt=after, version__lte=upto)
-                     .values_list("version", "member_id"))
+        steps = list(
+            GalleryChange.objects.filter(chain_id=self.chain_id, version__gt=after, version__lte=upto).values_list(
+                "version", "member_id"
+            )
+        )
         if len({v for v, _ in steps}) != upto - after or any(m is None for _, m in steps):
             return None
         return {m for _, m in steps}
@@ -127,7 +133,9 @@ class _ChainGallery:
     def _current(self, members: set[int]) -> dict[int, np.ndarray]:
         """The members' templates as they are now ({member: empty} for those with none)."""
         current: dict[int, list[np.ndarray]] = {m: [] for m in members}
-        rows = gallery_templates(self.chain_id, self.model, unless_model=self.unless_model).filter(member_id__in=members)
+        rows = gallery_templates(self.chain_id, self.model, unless_model=self.unless_model).filter(
+            member_id__in=members
+        )
         for member_id, text in rows.values_list("member_id", "template"):
             current[member_id].append(decode_template(text))
         return {m: np.asarray(t, np.float32).reshape(-1, self.dim) for m, t in current.items()}
@@ -159,7 +167,11 @@ class _ChainGallery:
                 return self._load(version, shared)
         elif shared and time.monotonic() - self.checked_at > settings.GALLERY_CHECK_SECONDS:
             self.checked_at = time.monotonic()
-            newer = self.store.latest(self.key) if max(self.store.versions(self.key), default=-1) > self.view.version else None
+            newer = (
+                self.store.latest(self.key)
+                if max(self.store.versions(self.key), default=-1) > self.view.version
+                else None
+            )
             if newer is not None and not self._rebase(newer):
                 return self._load(version, shared)
         members = self._steps(self.version, version)
@@ -222,15 +234,20 @@ class _ChainGallery:
         # Folding 900k templates takes about a second: a thread does it while searches go on;
         # the next search takes the result in.
         self.compacting = True
-        threading.Thread(target=self._compact, args=(view, self.version), daemon=True,
-                         name=f"gallery-compact-{self.key}").start()
+        threading.Thread(
+            target=self._compact, args=(view, self.version), daemon=True, name=f"gallery-compact-{self.key}"
+        ).start()
 
     def _compact(self, view: LayeredGallery, version: int) -> None:
         try:
             store = self.store
             with store.lock(self.key):
                 latest = store.latest(self.key)
-                folded = latest if latest is not None and latest.version >= version else store.write(self.key, view.folded(version))
+                folded = (
+                    latest
+                    if latest is not None and latest.version >= version
+                    else store.write(self.key, view.folded(version))
+                )
             with self.lock:
                 if self.version == folded.version:  # nothing came since: take it now, let go of the old file
                     self.view = LayeredGallery.on(folded)
@@ -257,7 +274,9 @@ def gallery_for(chain_id: int, model: str | None = None, *, unless_model: str = 
     with _galleries_lock:
         entry = _galleries.get((chain_id, created, model, unless_model))
         if entry is None:
-            entry = _galleries[(chain_id, created, model, unless_model)] = _ChainGallery(chain_id, created, model, unless_model)
+            entry = _galleries[(chain_id, created, model, unless_model)] = _ChainGallery(
+                chain_id, created, model, unless_model
+            )
     with entry.lock:
         entry.refresh(version)
         return entry.view
@@ -273,8 +292,9 @@ def previous_gallery_for(chain_id: int) -> LayeredGallery | None:
     return gallery if len(gallery) else None
 
 
-def identify(*, chain_id: int, template: np.ndarray, model: str | None = None,
-             gallery: LayeredGallery | None = None) -> Identification:
+def identify(
+    *, chain_id: int, template: np.ndarray, model: str | None = None, gallery: LayeredGallery | None = None
+) -> Identification:
     """1:N search over the chain's templates of ``model`` (default: the active one) with that
     model's threshold and margin; ``gallery``: search that one instead (previous_gallery_for)."""
     match = (gallery if gallery is not None else gallery_for(chain_id, model)).search(template)

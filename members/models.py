@@ -1,4 +1,5 @@
 """Chains (the data controllers), their centres, staff roles, members and face templates."""
+
 from __future__ import annotations
 
 import calendar
@@ -19,8 +20,8 @@ from encrypted_model_fields.fields import (
 
 from justface import crypto
 from justface.tenancy import Role
-from members.policy import ChainPolicy, validate_policy
 from justface.tokens import OneTimeLink
+from members.policy import ChainPolicy, validate_policy
 from members.validators import validate_opening_hours, validate_time_zone
 
 
@@ -35,12 +36,26 @@ class Chain(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), unique=True)
-    organisation_number = models.CharField(_("organisation number"), max_length=32, help_text=_("CVR or organisasjonsnummer."))
-    country = models.CharField(_("country"), max_length=2, choices=[("DK", _("Denmark")), ("NO", _("Norway")), ("SE", _("Sweden")), ("FI", _("Finland"))])
-    default_language = models.CharField(_("default language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    organisation_number = models.CharField(
+        _("organisation number"), max_length=32, help_text=_("CVR or organisasjonsnummer.")
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        choices=[("DK", _("Denmark")), ("NO", _("Norway")), ("SE", _("Sweden")), ("FI", _("Finland"))],
+    )
+    default_language = models.CharField(
+        _("default language"), max_length=2, choices=Language.choices, default=Language.ENGLISH
+    )
     dpo_name = models.CharField(_("DPO name"), max_length=200, blank=True)
     dpo_email = models.EmailField(_("DPO e-mail"))
-    settings = models.JSONField(_("settings"), default=dict, blank=True, validators=[validate_policy], help_text=_("Per-chain policy; see README."))
+    settings = models.JSONField(
+        _("settings"),
+        default=dict,
+        blank=True,
+        validators=[validate_policy],
+        help_text=_("Per-chain policy; see README."),
+    )
     # Bumped whenever a template of the chain is added or removed, so every worker's in-memory
     # gallery knows it is stale (see members.gallery).
     gallery_version = models.PositiveBigIntegerField(_("gallery version"), default=0, editable=False)
@@ -78,17 +93,40 @@ class Centre(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"))
     address = models.TextField(_("address"), blank=True)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Copenhagen", validators=[validate_time_zone])
-    language = models.CharField(_("language"), max_length=2, choices=Language.choices, blank=True, help_text=_("Door language; blank: the chain's."))
-    opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True, validators=[validate_opening_hours], help_text=_('{"mon": [["06:00", "22:00"]], ...}; a day left out is closed.'))
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Copenhagen", validators=[validate_time_zone]
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=2,
+        choices=Language.choices,
+        blank=True,
+        help_text=_("Door language; blank: the chain's."),
+    )
+    opening_hours = models.JSONField(
+        _("opening hours"),
+        default=dict,
+        blank=True,
+        validators=[validate_opening_hours],
+        help_text=_('{"mon": [["06:00", "22:00"]], ...}; a day left out is closed.'),
+    )
     liveness = models.CharField(
-        _("liveness check"), max_length=24, choices=Liveness.choices, default=Liveness.CHALLENGE_IN_DOUBT,
-        help_text=_("Checks that a face at the door (and in an enrollment photo of a member of this centre) is a live "
-                    "person, not a print or a screen. 'When in doubt': a passive score in the grey band, or a random "
-                    "share of entries, get the head-turn challenge."))
+        _("liveness check"),
+        max_length=24,
+        choices=Liveness.choices,
+        default=Liveness.CHALLENGE_IN_DOUBT,
+        help_text=_(
+            "Checks that a face at the door (and in an enrollment photo of a member of this centre) is a live "
+            "person, not a print or a screen. 'When in doubt': a passive score in the grey band, or a random "
+            "share of entries, get the head-turn challenge."
+        ),
+    )
     liveness_challenge_percent = models.PositiveSmallIntegerField(
-        _("random challenges (%)"), default=5, validators=[MinValueValidator(0), MaxValueValidator(100)],
-        help_text=_("'When in doubt' only: this percentage of face entries also gets the challenge, at random."))
+        _("random challenges (%)"),
+        default=5,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("'When in doubt' only: this percentage of face entries also gets the challenge, at random."),
+    )
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = "id"
@@ -110,10 +148,18 @@ class Centre(models.Model):
 class StaffRole(models.Model):
     """Makes a login a member of a chain's staff. Front-desk staff see only their centres."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff_role")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff_role"
+    )
     chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="staff")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
-    centres = models.ManyToManyField(Centre, verbose_name=_("centres"), blank=True, related_name="staff", help_text=_("Front desk: the centres they work at."))
+    centres = models.ManyToManyField(
+        Centre,
+        verbose_name=_("centres"),
+        blank=True,
+        related_name="staff",
+        help_text=_("Front desk: the centres they work at."),
+    )
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None
@@ -142,7 +188,9 @@ class Member(models.Model):
         UNSPECIFIED = "unspecified", _("Prefers not to say")
 
     chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="members")
-    home_centre = models.ForeignKey(Centre, verbose_name=_("home centre"), on_delete=models.PROTECT, related_name="members")
+    home_centre = models.ForeignKey(
+        Centre, verbose_name=_("home centre"), on_delete=models.PROTECT, related_name="members"
+    )
     member_number = EncryptedCharField(_("member number"), max_length=32)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     membership_type = models.CharField(_("membership type"), max_length=64, blank=True)
@@ -155,8 +203,12 @@ class Member(models.Model):
     # restriction (Art. 18): face entry paused and no statistics or marketing use, until lifted;
     # objections (Art. 21) to statistics or to direct marketing, in effect from the moment recorded.
     restricted_since = models.DateTimeField(_("restricted since"), null=True, blank=True, editable=False)
-    objects_to_statistics_since = models.DateTimeField(_("objects to statistics since"), null=True, blank=True, editable=False)
-    objects_to_marketing_since = models.DateTimeField(_("objects to marketing since"), null=True, blank=True, editable=False)
+    objects_to_statistics_since = models.DateTimeField(
+        _("objects to statistics since"), null=True, blank=True, editable=False
+    )
+    objects_to_marketing_since = models.DateTimeField(
+        _("objects to marketing since"), null=True, blank=True, editable=False
+    )
 
     first_name = EncryptedCharField(_("first name"), max_length=100)
     last_name = EncryptedCharField(_("last name"), max_length=100)
@@ -165,12 +217,21 @@ class Member(models.Model):
     email = EncryptedEmailField(_("email"), blank=True)
     birth_date = EncryptedDateField(_("birth date"), null=True, blank=True)
     gender = EncryptedCharField(_("gender"), max_length=16, choices=Gender.choices, default=Gender.UNSPECIFIED)
-    guardian_name = EncryptedCharField(_("guardian name"), max_length=200, blank=True, help_text=_("For members under the chain's minor age."))
+    guardian_name = EncryptedCharField(
+        _("guardian name"), max_length=200, blank=True, help_text=_("For members under the chain's minor age.")
+    )
     guardian_email = EncryptedEmailField(_("guardian email"), blank=True)
 
     # The member's own login for the self-service portal and API (set when they accept an invitation).
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="member", editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member",
+        editable=False,
+    )
     # The door PIN, hashed like a password (members.services.set_pin); the alternative to face scan.
     pin_hash = models.CharField(_("pin hash"), max_length=128, blank=True, editable=False)
     pin_set_at = models.DateTimeField(_("pin set at"), null=True, blank=True, editable=False)
@@ -214,7 +275,9 @@ class Member(models.Model):
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The membership cannot end before it starts."})
         if self.member_number and self.chain_id:
-            clash = Member.objects.filter(chain_id=self.chain_id, member_number_hash=member_number_hash(self.member_number))
+            clash = Member.objects.filter(
+                chain_id=self.chain_id, member_number_hash=member_number_hash(self.member_number)
+            )
             if clash.exclude(pk=self.pk).exists():
                 raise ValidationError({"member_number": "Another member of this chain has that number."})
 
@@ -222,8 +285,13 @@ class Member(models.Model):
         self.refresh_lookup_hashes()
         self.refresh_ended_at()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"member_number_hash", "email_hash", "phone_hash", "name_index",
-                                                                      "ended_at"}
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {
+                "member_number_hash",
+                "email_hash",
+                "phone_hash",
+                "name_index",
+                "ended_at",
+            }
         super().save(*args, **kwargs)
 
     def refresh_ended_at(self) -> None:
@@ -243,7 +311,9 @@ class Member(models.Model):
         self.member_number_hash = member_number_hash(self.member_number)
         self.email_hash = email_hash(self.email) if self.email else ""
         self.phone_hash = phone_hash(self.phone) if self.phone else ""
-        self.name_index = " ".join(sorted({crypto.name_token_hash(t) for t in crypto.name_tokens(self.first_name, self.last_name)}))
+        self.name_index = " ".join(
+            sorted({crypto.name_token_hash(t) for t in crypto.name_tokens(self.first_name, self.last_name)})
+        )
 
 
 class Exclusion(models.Model):
@@ -262,20 +332,33 @@ class Exclusion(models.Model):
         OTHER = "other", _("Other (say why in the text)")
 
     chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="exclusions")
-    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.SET_NULL, null=True, blank=True, related_name="exclusions")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.SET_NULL, null=True, blank=True, related_name="exclusions"
+    )
     member_number = EncryptedCharField(_("member number"), max_length=32, blank=True)
     member_number_hash = models.CharField(_("member number hash"), max_length=64, editable=False, db_index=True)
     full_name = EncryptedCharField(_("full name"), max_length=200)
     email_hash = models.CharField(_("e-mail hash"), max_length=64, blank=True, editable=False, db_index=True)
     phone_hash = models.CharField(_("phone hash"), max_length=64, blank=True, editable=False, db_index=True)
-    name_birth_hash = models.CharField(_("name and birth date hash"), max_length=64, blank=True, editable=False, db_index=True)
+    name_birth_hash = models.CharField(
+        _("name and birth date hash"), max_length=64, blank=True, editable=False, db_index=True
+    )
     category = models.CharField(_("reason"), max_length=16, choices=Category.choices, default=Category.OTHER)
     starts_on = models.DateField(_("starts on"), default=date.today)
-    ends_on = models.DateField(_("ends on"), null=True, blank=True, help_text=_("Blank: permanent (only where the chain allows it)."))
+    ends_on = models.DateField(
+        _("ends on"), null=True, blank=True, help_text=_("Blank: permanent (only where the chain allows it).")
+    )
     reason = EncryptedTextField(_("what happened"), blank=True, help_text=_("Encrypted. Facts only, as few as needed."))
     letter = EncryptedTextField(_("letter"), blank=True, help_text=_("The letter sent to the person."))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     tenancy_chain_path = "chain"
@@ -301,16 +384,29 @@ class Exclusion(models.Model):
         policy = self.chain.policy
         if self.ends_on is None:
             if not policy.exclusion_permanent_allowed:
-                raise ValidationError({"ends_on": _("Give an end date: this chain does not allow permanent exclusions.")})
+                raise ValidationError(
+                    {"ends_on": _("Give an end date: this chain does not allow permanent exclusions.")}
+                )
             return
         if self.starts_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("The exclusion cannot end before it starts.")})
         if self.starts_on and (self.ends_on - self.starts_on).days > policy.exclusion_max_days:
-            raise ValidationError({"ends_on": _("An exclusion may last at most %(days)d days in this chain.")
-                                   % {"days": policy.exclusion_max_days}})
+            raise ValidationError(
+                {
+                    "ends_on": _("An exclusion may last at most %(days)d days in this chain.")
+                    % {"days": policy.exclusion_max_days}
+                }
+            )
 
-    def set_identity(self, *, email: str = "", phone: str = "", first_name: str = "", last_name: str = "",
-                     birth_date: date | None = None) -> None:
+    def set_identity(
+        self,
+        *,
+        email: str = "",
+        phone: str = "",
+        first_name: str = "",
+        last_name: str = "",
+        birth_date: date | None = None,
+    ) -> None:
         """Keep the keyed hashes the membership check matches on (never the values)."""
         self.email_hash = email_hash(email) if email else ""
         self.phone_hash = phone_hash(phone) if phone else ""
@@ -319,7 +415,9 @@ class Exclusion(models.Model):
 
 def name_birth_hash(first_name: str, last_name: str, birth_date: date) -> str:
     """Name words (any order, case and accents ignored) with the birth date."""
-    return crypto.keyed_hash("name_birth", " ".join(sorted(crypto.name_tokens(first_name, last_name))) + "|" + birth_date.isoformat())
+    return crypto.keyed_hash(
+        "name_birth", " ".join(sorted(crypto.name_tokens(first_name, last_name))) + "|" + birth_date.isoformat()
+    )
 
 
 def member_number_hash(value: str) -> str:
@@ -337,7 +435,9 @@ def phone_hash(value: str) -> str:
 class FaceTemplate(models.Model):
     """A member's face template (biometric data, GDPR Art. 9): only with valid consent, encrypted."""
 
-    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="face_templates")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="face_templates"
+    )
     # Base64 of the float32 vector, then encrypted.
     template = EncryptedTextField(_("template"))
     model_name = models.CharField(_("model name"), max_length=64)
@@ -378,13 +478,21 @@ class GalleryChange(models.Model):
 
 # Self-service: invitations to the portal, verified e-mail changes and data-subject requests.
 
+
 class Invitation(OneTimeLink):
     """A one-time link that lets a member choose a password and reach the portal."""
 
     LIFETIME_DAYS = 7
 
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="invitations")
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("invited by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     tenancy_chain_path = "member__chain"
     tenancy_centre_path = "member__home_centre"
@@ -448,9 +556,18 @@ class DataSubjectRequest(models.Model):
 
     OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS)
 
-    chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="data_subject_requests")
+    chain = models.ForeignKey(
+        Chain, verbose_name=_("chain"), on_delete=models.PROTECT, related_name="data_subject_requests"
+    )
     # Kept (without the member) after an erasure, as proof that the request was answered.
-    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.SET_NULL, null=True, blank=True, related_name="data_subject_requests")
+    member = models.ForeignKey(
+        Member,
+        verbose_name=_("member"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="data_subject_requests",
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     objection_to = models.CharField(_("objection to"), max_length=16, choices=Objection.choices, blank=True)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.PORTAL)
@@ -458,19 +575,32 @@ class DataSubjectRequest(models.Model):
     requester_name = EncryptedCharField(_("requester's name"), max_length=200, blank=True)
     requester_email = EncryptedEmailField(_("requester's e-mail"), blank=True)
     identity_checked = models.BooleanField(_("identity checked"), default=False)
-    identity_note = EncryptedTextField(_("identity note"), blank=True, help_text=_("How the identity was checked (no copies of documents)."))
+    identity_note = EncryptedTextField(
+        _("identity note"), blank=True, help_text=_("How the identity was checked (no copies of documents).")
+    )
     message = EncryptedTextField(_("message"), blank=True, help_text=_("The member's own words, if any."))
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     due_at = models.DateTimeField(_("due at"), db_index=True)
-    extension_reason = EncryptedTextField(_("extension reason"), blank=True, help_text=_("Sent to the person with the new deadline."))
+    extension_reason = EncryptedTextField(
+        _("extension reason"), blank=True, help_text=_("Sent to the person with the new deadline.")
+    )
     extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     response = EncryptedTextField(_("response"), blank=True, help_text=_("Shown to the member."))
     outcome_sent_at = models.DateTimeField(_("outcome sent at"), null=True, blank=True)
     # The last e-mail to the person that failed (the request then stays open); empty once one got through.
     email_error = models.CharField(_("e-mail error"), max_length=255, blank=True)
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     # An erasure's receipt: how many of each category went (counts only, nothing that names the
     # person), kept with the request so its page shows what the erasure did.
     erasure_receipt = models.JSONField(_("erasure receipt"), default=dict, blank=True)

@@ -1,5 +1,6 @@
 """A chain's own settings (retention periods, photo keeping, minor age): configuration per
 chain, never code. Stored as JSON on Chain.settings; unknown keys are refused."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -65,7 +66,9 @@ def validate_policy(data: dict) -> dict:
     for name, value in data.items():
         expected = bool if known[name].type == "bool" else int
         if type(value) is not expected:
-            raise ValidationError(f"Chain setting {name} must be {'true or false' if expected is bool else 'a whole number'}.")
+            raise ValidationError(
+                f"Chain setting {name} must be {'true or false' if expected is bool else 'a whole number'}."
+            )
         if expected is int and value < 0:
             raise ValidationError(f"Chain setting {name} cannot be negative.")
     if "pin_min_length" in data and not 4 <= data["pin_min_length"] <= 8:

@@ -3,6 +3,7 @@
 The member's own pages are members.portal's; the consent, face and front-desk pages are
 consent.portal's, mounted here by name (a URL conf wires layers together, as justface/urls.py
 does: no module of members imports consent)."""
+
 from django.urls import include, path
 from django.views.generic import TemplateView
 
@@ -14,11 +15,17 @@ urlpatterns = [
     path("accounts/login/", views.login_view, name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),
     path("accounts/password-reset/", views.password_reset, name="password-reset"),
-    path("accounts/password-reset/sent/", TemplateView.as_view(template_name="members/portal/password_reset_sent.html"),
-         name="password-reset-sent"),
+    path(
+        "accounts/password-reset/sent/",
+        TemplateView.as_view(template_name="members/portal/password_reset_sent.html"),
+        name="password-reset-sent",
+    ),
     path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirm.as_view(), name="password-reset-confirm"),
-    path("accounts/reset/done/", TemplateView.as_view(template_name="members/portal/password_reset_complete.html"),
-         name="password-reset-complete"),
+    path(
+        "accounts/reset/done/",
+        TemplateView.as_view(template_name="members/portal/password_reset_complete.html"),
+        name="password-reset-complete",
+    ),
     path("invitation/<str:token>/", views.accept_invitation, name="accept-invitation"),
     path("email/confirm/<str:token>/", views.confirm_email, name="confirm-email"),
     path("i18n/", include("django.conf.urls.i18n")),

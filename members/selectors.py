@@ -1,4 +1,5 @@
 """Reads of member data used in several places. Always start from a Scope (justface.tenancy)."""
+
 from __future__ import annotations
 
 import re
@@ -62,14 +63,26 @@ def search_members(queryset: QuerySet[Member], term: str) -> QuerySet[Member]:
 def exclusion_in_force(member: Member, *, on: date | None = None) -> Exclusion | None:
     """The quarantine that bars this member (by record or by member number) on the given day."""
     day = on or timezone.localdate()
-    candidates = Exclusion.objects.filter(chain_id=member.chain_id).filter(
-        Q(member=member) | Q(member_number_hash=member.member_number_hash)
-    ).filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+    candidates = (
+        Exclusion.objects.filter(chain_id=member.chain_id)
+        .filter(Q(member=member) | Q(member_number_hash=member.member_number_hash))
+        .filter(starts_on__lte=day)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+    )
     return candidates.first()
 
 
-def exclusions_matching(*, chain_id: int, member_number: str = "", email: str = "", phone: str = "", first_name: str = "",
-                        last_name: str = "", birth_date: date | None = None, on: date | None = None) -> QuerySet[Exclusion]:
+def exclusions_matching(
+    *,
+    chain_id: int,
+    member_number: str = "",
+    email: str = "",
+    phone: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    birth_date: date | None = None,
+    on: date | None = None,
+) -> QuerySet[Exclusion]:
     """Exclusions of the chain in force on the day whose keyed hashes match the person: member
     number, e-mail, phone, or name with birth date (checked when a member is created or invited)."""
     day = on or timezone.localdate()
@@ -82,15 +95,27 @@ def exclusions_matching(*, chain_id: int, member_number: str = "", email: str = 
         match |= Q(phone_hash=phone_hash(phone))
     if birth_date and (first_name or last_name):
         match |= Q(name_birth_hash=name_birth_hash(first_name, last_name, birth_date))
-    return (Exclusion.objects.filter(chain_id=chain_id).filter(match).filter(starts_on__lte=day)
-            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day)).order_by("pk"))
+    return (
+        Exclusion.objects.filter(chain_id=chain_id)
+        .filter(match)
+        .filter(starts_on__lte=day)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        .order_by("pk")
+    )
 
 
 def exclusions_matching_member(member: Member, *, on: date | None = None) -> QuerySet[Exclusion]:
     """The exclusions in force that match a member (saved or about to be created)."""
-    return exclusions_matching(chain_id=member.chain_id, member_number=member.member_number, email=member.email,
-                               phone=member.phone, first_name=member.first_name, last_name=member.last_name,
-                               birth_date=member.birth_date, on=on)
+    return exclusions_matching(
+        chain_id=member.chain_id,
+        member_number=member.member_number,
+        email=member.email,
+        phone=member.phone,
+        first_name=member.first_name,
+        last_name=member.last_name,
+        birth_date=member.birth_date,
+        on=on,
+    )
 
 
 # The effects of data-subject requests (members.services.apply_request_effect). One rule each,
@@ -123,8 +148,11 @@ def face_models_by_chain(chain_ids) -> dict[int, dict[str, int]]:
     """{chain id: {model name: members with at least one template of it}}: how far a move
     between face models has come (staff see it on the chain; `reenroll_faces --status`)."""
     counts: dict[int, dict[str, int]] = {}
-    rows = (FaceTemplate.objects.filter(member__chain_id__in=list(chain_ids))
-            .values_list("member__chain_id", "model_name").annotate(n=Count("member_id", distinct=True)))
+    rows = (
+        FaceTemplate.objects.filter(member__chain_id__in=list(chain_ids))
+        .values_list("member__chain_id", "model_name")
+        .annotate(n=Count("member_id", distinct=True))
+    )
     for chain_id, model, n in rows.order_by("member__chain_id", "model_name"):
         counts.setdefault(chain_id, {})[model] = n
     return counts

@@ -1,5 +1,6 @@
 """Writes that matter for members: each is one auditable entry point used by views, API, admin
 actions, commands and jobs alike."""
+
 from __future__ import annotations
 
 import io
@@ -22,10 +23,10 @@ from django.utils.translation import gettext as _
 
 from justface import audit, private_files
 from justface.accounts import delete_login
-from members import subject_data
 from justface.mail import public_url, send_on_commit
-from members.selectors import exclusions_matching_member
+from members import subject_data
 from members.models import DataSubjectRequest, EmailChange, Exclusion, Invitation, Member, add_months, email_hash
+from members.selectors import exclusions_matching_member
 
 # ASCII digits only: \d would also take "١٢٣٤" (Arabic-Indic) and other scripts' digits, which
 # no PIN pad can type. \Z, not $: "1234\n" is not a PIN. The door's serializer uses this too.
@@ -40,7 +41,9 @@ def validate_pin(pin: str, *, min_length: int = 4) -> None:
         # The chain's policy (pin_min_length): longer PINs are what bounds guessing at the door.
         raise ValidationError(_("The PIN must be at least %(n)d digits.") % {"n": min_length}, code="pin_too_short")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
-        raise ValidationError(_("That PIN is too easy to guess; avoid repeated or consecutive digits."), code="pin_weak")
+        raise ValidationError(
+            _("That PIN is too easy to guess; avoid repeated or consecutive digits."), code="pin_weak"
+        )
 
 
 def set_pin(*, member: Member, pin: str, actor=None) -> None:
@@ -70,6 +73,7 @@ def pin_matches(*, member: Member | None, pin: str) -> bool:
 
 # Invitation and login ----------------------------------------------------------------------
 
+
 def login_username(member: Member) -> str:
     """Member logins carry no personal data: members sign in with their e-mail, which is looked
     up through its keyed hash (members.selectors.member_for_login)."""
@@ -83,35 +87,78 @@ def check_exclusions(*, member: Member, actor, when: str) -> list[Exclusion]:
     audit entry (ids only)."""
     found = list(exclusions_matching_member(member))
     for exclusion in found:
-        audit.record(action="exclusion.match", actor=actor, obj=exclusion, reason=f"{when}; member {member.pk or 'new'}")
+        audit.record(
+            action="exclusion.match", actor=actor, obj=exclusion, reason=f"{when}; member {member.pk or 'new'}"
+        )
     if found and member.chain.policy.exclusion_refuses_membership:
         raise ValidationError(exclusion_warning(found, refused=True), code="excluded")
     return found
 
 
 def exclusion_warning(found: list[Exclusion], *, refused: bool = False) -> str:
-    ids = ", ".join(f"#{e.pk} ({_('permanent') if e.ends_on is None else _('until %(day)s') % {'day': e.ends_on.isoformat()}})"
-                    for e in found)
+    ids = ", ".join(
+        f"#{e.pk} ({_('permanent') if e.ends_on is None else _('until %(day)s') % {'day': e.ends_on.isoformat()}})"
+        for e in found
+    )
     if refused:
-        return _("This person matches the exclusion list (%(ids)s): this chain refuses a membership while it lasts.") % {"ids": ids}
-    return _("Warning: this person matches the exclusion list (%(ids)s). Check with a manager before going on.") % {"ids": ids}
+        return _(
+            "This person matches the exclusion list (%(ids)s): this chain refuses a membership while it lasts."
+        ) % {"ids": ids}
+    return _("Warning: this person matches the exclusion list (%(ids)s). Check with a manager before going on.") % {
+        "ids": ids
+    }
 
 
-def create_exclusion(*, chain, actor, full_name: str, category: str, starts_on, ends_on, reason: str = "",
-                     letter: str = "", member: Member | None = None, member_number: str = "", email: str = "",
-                     phone: str = "", first_name: str = "", last_name: str = "", birth_date=None) -> Exclusion:
+def create_exclusion(
+    *,
+    chain,
+    actor,
+    full_name: str,
+    category: str,
+    starts_on,
+    ends_on,
+    reason: str = "",
+    letter: str = "",
+    member: Member | None = None,
+    member_number: str = "",
+    email: str = "",
+    phone: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    birth_date=None,
+) -> Exclusion:
     """Put a person on the chain's exclusion list, within the chain's limits (Exclusion.clean).
     From a member: their number, name and the hashes of their e-mail, phone, name and birth date."""
     if member is not None:
         if member.chain_id != chain.pk:
             raise ValidationError(_("The member belongs to another chain."))
         member_number, full_name = member.member_number, member.full_name
-        email, phone, first_name, last_name, birth_date = member.email, member.phone, member.first_name, member.last_name, member.birth_date
-    exclusion = Exclusion(chain=chain, member=member, member_number=member_number, full_name=full_name, category=category,
-                          starts_on=starts_on, ends_on=ends_on, reason=reason, letter=letter,
-                          created_by=actor if getattr(actor, "pk", None) else None)
-    exclusion.set_identity(email=email, phone=phone, first_name=first_name or full_name, last_name=last_name if first_name else "",
-                           birth_date=birth_date)
+        email, phone, first_name, last_name, birth_date = (
+            member.email,
+            member.phone,
+            member.first_name,
+            member.last_name,
+            member.birth_date,
+        )
+    exclusion = Exclusion(
+        chain=chain,
+        member=member,
+        member_number=member_number,
+        full_name=full_name,
+        category=category,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        reason=reason,
+        letter=letter,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    exclusion.set_identity(
+        email=email,
+        phone=phone,
+        first_name=first_name or full_name,
+        last_name=last_name if first_name else "",
+        birth_date=birth_date,
+    )
     exclusion.full_clean(exclude=["member", "created_by"])
     with transaction.atomic():
         exclusion.save()
@@ -131,11 +178,22 @@ def invite_member(*, member: Member, actor, request=None) -> Invitation:
     matches = check_exclusions(member=member, actor=actor, when="invite")
     with transaction.atomic():
         # One live invitation at a time: an older link stops working when a new one is sent.
-        raw, invitation = Invitation.issue(member=member, lifetime=timedelta(days=Invitation.LIFETIME_DAYS),
-                                           invited_by=actor if getattr(actor, "pk", None) else None)
-        send_on_commit(to=member.email, template="members/email/invitation", language=member.chain.default_language,
-                       context={"member": member, "chain": member.chain, "days": Invitation.LIFETIME_DAYS,
-                                "link": public_url(reverse("portal:accept-invitation", args=[raw]), request)})
+        raw, invitation = Invitation.issue(
+            member=member,
+            lifetime=timedelta(days=Invitation.LIFETIME_DAYS),
+            invited_by=actor if getattr(actor, "pk", None) else None,
+        )
+        send_on_commit(
+            to=member.email,
+            template="members/email/invitation",
+            language=member.chain.default_language,
+            context={
+                "member": member,
+                "chain": member.chain,
+                "days": Invitation.LIFETIME_DAYS,
+                "link": public_url(reverse("portal:accept-invitation", args=[raw]), request),
+            },
+        )
         audit.record(action="member.invite", actor=actor, obj=member)
     invitation.exclusion_matches = matches  # for the caller's warning to staff
     return invitation
@@ -146,8 +204,10 @@ def accept_invitation(*, token: str, password: str) -> Member:
     with transaction.atomic():
         invitation = Invitation.usable(token).select_for_update().select_related("member").first()
         if invitation is None:
-            raise ValidationError(_("This invitation link has expired or was already used. Ask your centre for a new one."),
-                                  code="invalid_link")
+            raise ValidationError(
+                _("This invitation link has expired or was already used. Ask your centre for a new one."),
+                code="invalid_link",
+            )
         member = invitation.member
         if member.user_id:
             raise ValidationError(_("You already have a login. Sign in, or reset your password."), code="has_login")
@@ -172,7 +232,9 @@ def rectify_profile(*, member: Member, changes: dict, actor) -> list[str]:
     The e-mail address changes only through request_email_change (it must be verified)."""
     unknown = set(changes) - set(RECTIFIABLE_FIELDS)
     if unknown:
-        raise ValidationError(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     changed = sorted(f for f, value in changes.items() if getattr(member, f) != value)
     if not changed:
         return []
@@ -191,10 +253,20 @@ def request_email_change(*, member: Member, new_email: str, actor, request=None)
     if email_hash(new_email) == member.email_hash:
         raise ValidationError(_("That is already your e-mail address."), code="same_email")
     with transaction.atomic():
-        raw, change = EmailChange.issue(member=member, lifetime=timedelta(hours=EmailChange.LIFETIME_HOURS), new_email=new_email)
-        send_on_commit(to=new_email, template="members/email/email_change", language=translation.get_language(),
-                       context={"member": member, "chain": member.chain, "hours": EmailChange.LIFETIME_HOURS,
-                                "link": public_url(reverse("portal:confirm-email", args=[raw]), request)})
+        raw, change = EmailChange.issue(
+            member=member, lifetime=timedelta(hours=EmailChange.LIFETIME_HOURS), new_email=new_email
+        )
+        send_on_commit(
+            to=new_email,
+            template="members/email/email_change",
+            language=translation.get_language(),
+            context={
+                "member": member,
+                "chain": member.chain,
+                "hours": EmailChange.LIFETIME_HOURS,
+                "link": public_url(reverse("portal:confirm-email", args=[raw]), request),
+            },
+        )
         audit.record(action="member.email_change_requested", actor=actor, obj=member)
     return change
 
@@ -214,6 +286,7 @@ def confirm_email_change(*, token: str) -> Member:
 
 # Portability -----------------------------------------------------------------------------
 
+
 def _image_suffix(data: bytes) -> str:
     return {"jpeg": "jpg", "png": "png", "webp": "webp"}.get(private_files.image_type(data), "bin")
 
@@ -224,8 +297,12 @@ def export_member_data(*, member: Member, actor) -> bytes:
     categories = subject_data.held_about(member)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        index = {"exported_at": timezone.now().isoformat(), "controller": member.chain.name,
-                 "dpo_email": member.chain.dpo_email, "categories": []}
+        index = {
+            "exported_at": timezone.now().isoformat(),
+            "controller": member.chain.name,
+            "dpo_email": member.chain.dpo_email,
+            "categories": [],
+        }
         for category in categories:
             archive.writestr(f"{category.key}.json", json.dumps(category.data, ensure_ascii=False, indent=2))
             photos = []
@@ -233,15 +310,23 @@ def export_member_data(*, member: Member, actor) -> bytes:
                 content = private_files.read(name)
                 photos.append(f"photos/{category.key}-{n}.{_image_suffix(content)}")
                 archive.writestr(photos[-1], content)
-            index["categories"].append({"file": f"{category.key}.json", "title": str(category.title),
-                                        "purpose": str(category.purpose), "legal_basis": str(category.legal_basis),
-                                        "retention": str(category.retention), "photos": photos})
+            index["categories"].append(
+                {
+                    "file": f"{category.key}.json",
+                    "title": str(category.title),
+                    "purpose": str(category.purpose),
+                    "legal_basis": str(category.legal_basis),
+                    "retention": str(category.retention),
+                    "photos": photos,
+                }
+            )
         archive.writestr("index.json", json.dumps(index, ensure_ascii=False, indent=2))
     audit.record(action="member.export_self", actor=actor, obj=member, reason="portability")
     return buffer.getvalue()
 
 
 # Data-subject requests -------------------------------------------------------------------
+
 
 def _validate_request(kind: str, objection_to: str) -> str:
     if kind not in DataSubjectRequest.Kind.values:
@@ -253,17 +338,38 @@ def _validate_request(kind: str, objection_to: str) -> str:
     return ""
 
 
-def file_data_subject_request(*, member: Member, kind: str, objection_to: str = "", message: str = "", actor) -> DataSubjectRequest:
+def file_data_subject_request(
+    *, member: Member, kind: str, objection_to: str = "", message: str = "", actor
+) -> DataSubjectRequest:
     """A member files a request in the portal or the app (identified by their login)."""
-    return record_data_subject_request(chain=member.chain, member=member, kind=kind, objection_to=objection_to,
-                                       message=message, channel=DataSubjectRequest.Channel.PORTAL, identity_checked=True,
-                                       identity_note="signed in to the member portal", actor=actor)
+    return record_data_subject_request(
+        chain=member.chain,
+        member=member,
+        kind=kind,
+        objection_to=objection_to,
+        message=message,
+        channel=DataSubjectRequest.Channel.PORTAL,
+        identity_checked=True,
+        identity_note="signed in to the member portal",
+        actor=actor,
+    )
 
 
-def record_data_subject_request(*, chain, kind: str, channel: str, actor, member: Member | None = None,
-                                requester_name: str = "", requester_email: str = "", objection_to: str = "",
-                                message: str = "", received_at=None, identity_checked: bool = False,
-                                identity_note: str = "") -> DataSubjectRequest:
+def record_data_subject_request(
+    *,
+    chain,
+    kind: str,
+    channel: str,
+    actor,
+    member: Member | None = None,
+    requester_name: str = "",
+    requester_email: str = "",
+    objection_to: str = "",
+    message: str = "",
+    received_at=None,
+    identity_checked: bool = False,
+    identity_note: str = "",
+) -> DataSubjectRequest:
     """Record a request received by any channel, for a member or a person not (yet) identified.
     Due one calendar month after receipt. A restriction or an objection of a known member takes
     effect at once (apply_request_effect). The DPO is told by e-mail (the request's id and due
@@ -279,19 +385,33 @@ def record_data_subject_request(*, chain, kind: str, channel: str, actor, member
     received_at = received_at or now
     if received_at > now + timedelta(minutes=5):
         raise ValidationError(_("A request cannot be received in the future."), code="received_at")
-    open_ones = DataSubjectRequest.objects.filter(member=member, kind=kind, objection_to=objection_to,
-                                                  status__in=DataSubjectRequest.OPEN_STATUSES)
+    open_ones = DataSubjectRequest.objects.filter(
+        member=member, kind=kind, objection_to=objection_to, status__in=DataSubjectRequest.OPEN_STATUSES
+    )
     with transaction.atomic():
         if member is not None and open_ones.select_for_update().exists():
             raise ValidationError(_("You already have an open request of this kind."), code="duplicate")
         dsr = DataSubjectRequest.objects.create(
-            chain=chain, member=member, kind=kind, objection_to=objection_to, message=message.strip(), channel=channel,
-            requester_name=requester_name.strip(), requester_email=requester_email.strip(), identity_checked=identity_checked,
-            identity_note=identity_note.strip(), received_at=received_at,
-            due_at=add_months(received_at, DataSubjectRequest.RESPONSE_MONTHS))
+            chain=chain,
+            member=member,
+            kind=kind,
+            objection_to=objection_to,
+            message=message.strip(),
+            channel=channel,
+            requester_name=requester_name.strip(),
+            requester_email=requester_email.strip(),
+            identity_checked=identity_checked,
+            identity_note=identity_note.strip(),
+            received_at=received_at,
+            due_at=add_months(received_at, DataSubjectRequest.RESPONSE_MONTHS),
+        )
         # The DPO hears of it at once; the e-mail names the request, not the member.
-        send_on_commit(to=chain.dpo_email, template="members/email/request_filed",
-                       language=chain.default_language, context={"request": dsr, "chain": chain})
+        send_on_commit(
+            to=chain.dpo_email,
+            template="members/email/request_filed",
+            language=chain.default_language,
+            context={"request": dsr, "chain": chain},
+        )
         audit.record(action="dsr.file", actor=actor, obj=dsr, reason=f"{kind} {objection_to} via {channel}".strip())
         if member is not None:
             apply_request_effect(request=dsr, actor=actor)
@@ -324,8 +444,12 @@ def lift_restriction(*, member: Member, actor) -> None:
     if member.restricted_since is None:
         raise ValidationError(_("The member's data is not restricted."), code="not_restricted")
     if member.email:
-        _send_now(to=member.email, template="members/email/restriction_lifted", language=member.chain.default_language,
-                  context={"member": member, "chain": member.chain})
+        _send_now(
+            to=member.email,
+            template="members/email/restriction_lifted",
+            language=member.chain.default_language,
+            context={"member": member, "chain": member.chain},
+        )
     Member.objects.filter(pk=member.pk).update(restricted_since=None)
     member.restricted_since = None
     audit.record(action="member.restriction_lifted", actor=actor, obj=member)
@@ -343,8 +467,9 @@ def _send_now(*, to: str, template: str, context: dict, language: str) -> None:
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=False)
     except Exception as error:  # noqa: BLE001 (SMTP, network, backend: all mean "not sent")
-        raise EmailFailed(_("The e-mail could not be sent (%(error)s).") % {"error": type(error).__name__},
-                          code="email_failed") from error
+        raise EmailFailed(
+            _("The e-mail could not be sent (%(error)s).") % {"error": type(error).__name__}, code="email_failed"
+        ) from error
 
 
 def _note_email_error(request: DataSubjectRequest, error: ValidationError) -> None:
@@ -384,20 +509,30 @@ def extend_deadline(*, request: DataSubjectRequest, months: int, reason: str, ac
     if not to:
         raise ValidationError(_("There is no e-mail address to send the reason to."), code="no_address")
     try:
-        _send_now(to=to, template="members/email/request_extended", language=_request_language(request),
-                  context={"request": request, "chain": request.chain, "new_due": new_due, "reason": reason.strip()})
+        _send_now(
+            to=to,
+            template="members/email/request_extended",
+            language=_request_language(request),
+            context={"request": request, "chain": request.chain, "new_due": new_due, "reason": reason.strip()},
+        )
     except EmailFailed as error:
         _note_email_error(request, error)
         raise
     with transaction.atomic():
-        request.due_at, request.extension_reason, request.extended_at, request.email_error = new_due, reason.strip(), timezone.now(), ""
+        request.due_at, request.extension_reason, request.extended_at, request.email_error = (
+            new_due,
+            reason.strip(),
+            timezone.now(),
+            "",
+        )
         request.save(update_fields=["due_at", "extension_reason", "extended_at", "email_error"])
         audit.record(action="dsr.extend", actor=actor, obj=request, reason=f"+{months} month(s)")
     return request
 
 
-def close_data_subject_request(*, request: DataSubjectRequest, status: str, response: str, actor,
-                               send_email: bool = True) -> DataSubjectRequest:
+def close_data_subject_request(
+    *, request: DataSubjectRequest, status: str, response: str, actor, send_email: bool = True
+) -> DataSubjectRequest:
     """Record the outcome (completed or refused) and send it to the person by e-mail first; a
     failed e-mail leaves the request open with the failure on it. send_email=False: the answer
     went by letter or at the desk (no e-mail address)."""
@@ -407,8 +542,10 @@ def close_data_subject_request(*, request: DataSubjectRequest, status: str, resp
         raise ValidationError(_("Write the answer: it is sent to the person."), code="response")
     if send_email:
         if not request.answer_to:
-            raise ValidationError(_("There is no e-mail address: send the answer by letter and record it without e-mail."),
-                                  code="no_address")
+            raise ValidationError(
+                _("There is no e-mail address: send the answer by letter and record it without e-mail."),
+                code="no_address",
+            )
         try:
             send_request_outcome(request=request, status=status, response=response)
         except EmailFailed as error:
@@ -421,9 +558,17 @@ def close_data_subject_request(*, request: DataSubjectRequest, status: str, resp
 
 
 def send_request_outcome(*, request: DataSubjectRequest, status: str, response: str) -> None:
-    _send_now(to=request.answer_to, template="members/email/request_outcome", language=_request_language(request),
-              context={"request": request, "chain": request.chain, "refused": status == DataSubjectRequest.Status.REFUSED,
-                       "response": response.strip()})
+    _send_now(
+        to=request.answer_to,
+        template="members/email/request_outcome",
+        language=_request_language(request),
+        context={
+            "request": request,
+            "chain": request.chain,
+            "refused": status == DataSubjectRequest.Status.REFUSED,
+            "response": response.strip(),
+        },
+    )
 
 
 def redact_data_subject_requests(*, member: Member) -> int:
@@ -432,10 +577,13 @@ def redact_data_subject_requests(*, member: Member) -> int:
     written to them, which may name them. The member link goes with the member (SET_NULL); the
     audit entry of the erasure ties request ids to the erased member's id."""
     return DataSubjectRequest.objects.filter(member=member).update(
-        message="", response="", requester_name="", requester_email="", identity_note="", extension_reason="")
+        message="", response="", requester_name="", requester_email="", identity_note="", extension_reason=""
+    )
 
 
-def resolve_data_subject_request(*, request: DataSubjectRequest, status: str, response: str, actor) -> DataSubjectRequest:
+def resolve_data_subject_request(
+    *, request: DataSubjectRequest, status: str, response: str, actor
+) -> DataSubjectRequest:
     """Staff record progress or the outcome; the member sees the status and the response."""
     if status not in DataSubjectRequest.Status.values:
         raise ValidationError("Unknown status.")
@@ -443,7 +591,9 @@ def resolve_data_subject_request(*, request: DataSubjectRequest, status: str, re
         request.status = status
         request.response = response
         request.handled_by = actor
-        request.resolved_at = None if status in DataSubjectRequest.OPEN_STATUSES else (request.resolved_at or timezone.now())
+        request.resolved_at = (
+            None if status in DataSubjectRequest.OPEN_STATUSES else (request.resolved_at or timezone.now())
+        )
         request.save(update_fields=["status", "response", "handled_by", "resolved_at"])
         audit.record(action="dsr.update", actor=actor, obj=request, reason=status)
     return request
@@ -461,5 +611,10 @@ def erase_member_record(*, member: Member) -> dict:
     identifiers = [member.email] if member.email else []
     member.delete()
     sessions = delete_login(user=user, identifiers=[*identifiers, user.username]) if user is not None else 0
-    return {"requests_redacted": redacted, "invitations_deleted": invitations, "email_changes_deleted": email_changes,
-            "login_deleted": user is not None, "sessions_deleted": sessions}
+    return {
+        "requests_redacted": redacted,
+        "invitations_deleted": invitations,
+        "email_changes_deleted": email_changes,
+        "login_deleted": user is not None,
+        "sessions_deleted": sessions,
+    }

@@ -1,4 +1,5 @@
 """Signals for apps above members (which members may not import) to act on member events."""
+
 from django.dispatch import Signal
 
 # Sent by members.faces.erase_biometrics inside its transaction, with `member`. Receivers

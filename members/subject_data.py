@@ -4,6 +4,7 @@ Each app contributes what it holds through a provider registered here, in a `sub
 module of its own (found like admin.py modules: django's autodiscover_modules). So members,
 the lowest of these apps, lists consent records and check-ins without importing consent or
 access: the imports keep pointing downwards."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -40,6 +41,7 @@ def provider(key: str, *, order: int) -> Callable[[Provider], Provider]:
     def register(fn: Provider) -> Provider:
         _providers[key] = (order, fn)
         return fn
+
     return register
 
 
@@ -57,8 +59,15 @@ def held_about(member: Member) -> list[Category]:
 # members.processing with the others, the headings live here in members' catalogue.
 CHECKIN_TEXTS = dict(
     title=_("Your check-ins"),
-    labels={"at": _("When"), "centre": _("Centre"), "door": _("Door"), "method": _("How"), "direction": _("In or out"),
-            "decision": _("Result"), "reason": _("Reason")},
+    labels={
+        "at": _("When"),
+        "centre": _("Centre"),
+        "door": _("Door"),
+        "method": _("How"),
+        "direction": _("In or out"),
+        "decision": _("Result"),
+        "reason": _("Reason"),
+    },
 )
 
 
@@ -69,23 +78,49 @@ def _iso(value) -> str | None:
 @provider("profile", order=10)
 def profile(member: Member) -> Category:
     return Category(
-        key="profile", title=_("Your profile and membership"), **activity("membership").notice(member.chain.policy),
+        key="profile",
+        title=_("Your profile and membership"),
+        **activity("membership").notice(member.chain.policy),
         data={
-            "member_number": member.member_number, "first_name": member.first_name, "last_name": member.last_name,
-            "email": member.email, "phone": member.phone, "address": member.address,
-            "birth_date": _iso(member.birth_date), "gender": member.gender,
-            "guardian_name": member.guardian_name, "guardian_email": member.guardian_email,
-            "chain": member.chain.name, "home_centre": member.home_centre.name, "status": member.status,
-            "membership_type": member.membership_type, "start_date": _iso(member.start_date), "end_date": _iso(member.end_date),
+            "member_number": member.member_number,
+            "first_name": member.first_name,
+            "last_name": member.last_name,
+            "email": member.email,
+            "phone": member.phone,
+            "address": member.address,
+            "birth_date": _iso(member.birth_date),
+            "gender": member.gender,
+            "guardian_name": member.guardian_name,
+            "guardian_email": member.guardian_email,
+            "chain": member.chain.name,
+            "home_centre": member.home_centre.name,
+            "status": member.status,
+            "membership_type": member.membership_type,
+            "start_date": _iso(member.start_date),
+            "end_date": _iso(member.end_date),
             "login_created_at": _iso(member.user.date_joined) if member.user else None,
             "last_login_at": _iso(member.user.last_login) if member.user else None,
         },
-        labels={"member_number": _("Member number"), "first_name": _("First name"), "last_name": _("Last name"),
-                "email": _("E-mail"), "phone": _("Phone"), "address": _("Address"), "birth_date": _("Birth date"),
-                "gender": _("Gender"), "guardian_name": _("Guardian"), "guardian_email": _("Guardian's e-mail"),
-                "chain": _("Chain"), "home_centre": _("Home centre"), "status": _("Membership status"),
-                "membership_type": _("Membership type"), "start_date": _("Start date"), "end_date": _("End date"),
-                "login_created_at": _("Login created"), "last_login_at": _("Last login")},
+        labels={
+            "member_number": _("Member number"),
+            "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "email": _("E-mail"),
+            "phone": _("Phone"),
+            "address": _("Address"),
+            "birth_date": _("Birth date"),
+            "gender": _("Gender"),
+            "guardian_name": _("Guardian"),
+            "guardian_email": _("Guardian's e-mail"),
+            "chain": _("Chain"),
+            "home_centre": _("Home centre"),
+            "status": _("Membership status"),
+            "membership_type": _("Membership type"),
+            "start_date": _("Start date"),
+            "end_date": _("End date"),
+            "login_created_at": _("Login created"),
+            "last_login_at": _("Last login"),
+        },
     )
 
 
@@ -93,9 +128,14 @@ def profile(member: Member) -> Category:
 def face(member: Member) -> Category:
     templates = list(FaceTemplate.objects.filter(member=member).order_by("created_at"))
     return Category(
-        key="face", title=_("Face template and photo"), **activity("face").notice(member.chain.policy),
+        key="face",
+        title=_("Face template and photo"),
+        **activity("face").notice(member.chain.policy),
         # The template itself is a vector of numbers only our face engine can use; its presence is what matters here.
-        data=[{"enrolled_at": _iso(t.created_at), "face_model": t.model_name, "photo_kept": bool(t.photo_file)} for t in templates],
+        data=[
+            {"enrolled_at": _iso(t.created_at), "face_model": t.model_name, "photo_kept": bool(t.photo_file)}
+            for t in templates
+        ],
         labels={"enrolled_at": _("Enrolled"), "face_model": _("Face model"), "photo_kept": _("Photo kept")},
         photos=tuple(t.photo_file for t in templates if t.photo_file),
     )
@@ -104,7 +144,9 @@ def face(member: Member) -> Category:
 @provider("pin", order=40)
 def pin(member: Member) -> Category:
     return Category(
-        key="pin", title=_("Door PIN"), **activity("pin").notice(member.chain.policy),
+        key="pin",
+        title=_("Door PIN"),
+        **activity("pin").notice(member.chain.policy),
         # Only a one-way hash of the PIN is stored: nobody can read the PIN itself.
         data={"pin_set": bool(member.pin_hash), "pin_set_at": _iso(member.pin_set_at)},
         labels={"pin_set": _("PIN set"), "pin_set_at": _("Set on")},
@@ -115,10 +157,30 @@ def pin(member: Member) -> Category:
 def requests(member: Member) -> Category:
     rows = DataSubjectRequest.objects.filter(member=member).order_by("received_at")
     return Category(
-        key="requests", title=_("Your data-protection requests"), **activity("requests").notice(member.chain.policy),
-        data=[{"kind": r.kind, "objection_to": r.objection_to, "message": r.message, "status": r.status,
-               "received_at": _iso(r.received_at), "due_at": _iso(r.due_at), "resolved_at": _iso(r.resolved_at),
-               "response": r.response} for r in rows],
-        labels={"kind": _("Request"), "objection_to": _("Objection to"), "message": _("Your message"), "status": _("Status"),
-                "received_at": _("Received"), "due_at": _("Due"), "resolved_at": _("Resolved"), "response": _("Answer")},
+        key="requests",
+        title=_("Your data-protection requests"),
+        **activity("requests").notice(member.chain.policy),
+        data=[
+            {
+                "kind": r.kind,
+                "objection_to": r.objection_to,
+                "message": r.message,
+                "status": r.status,
+                "received_at": _iso(r.received_at),
+                "due_at": _iso(r.due_at),
+                "resolved_at": _iso(r.resolved_at),
+                "response": r.response,
+            }
+            for r in rows
+        ],
+        labels={
+            "kind": _("Request"),
+            "objection_to": _("Objection to"),
+            "message": _("Your message"),
+            "status": _("Status"),
+            "received_at": _("Received"),
+            "due_at": _("Due"),
+            "resolved_at": _("Resolved"),
+            "response": _("Answer"),
+        },
     )

@@ -22,7 +22,11 @@ def validate_opening_hours(value) -> None:
         if not isinstance(intervals, list):
             raise ValidationError(f"Opening hours for {day} must be a list of [open, close] pairs.")
         for interval in intervals:
-            if not (isinstance(interval, list) and len(interval) == 2 and all(isinstance(t, str) and _TIME.match(t) for t in interval)):
-                raise ValidationError(f"Opening hours for {day}: {interval!r} is not an [\"HH:MM\", \"HH:MM\"] pair.")
+            if not (
+                isinstance(interval, list)
+                and len(interval) == 2
+                and all(isinstance(t, str) and _TIME.match(t) for t in interval)
+            ):
+                raise ValidationError(f'Opening hours for {day}: {interval!r} is not an ["HH:MM", "HH:MM"] pair.')
             if interval[0] >= interval[1]:
                 raise ValidationError(f"Opening hours for {day}: {interval[0]} is not before {interval[1]}.")

@@ -37,6 +37,7 @@ RECEIPT_LABELS = {
 
 def receipt_lines(receipt: dict) -> list[tuple[str, str]]:
     """(label, value) for each count of a stored receipt, in RECEIPT_LABELS' order."""
+
     def shown(value) -> str:
         return str(_("yes") if value else _("no")) if isinstance(value, bool) else str(value)
 
@@ -55,8 +56,11 @@ class RequestDeskAdmin(DataSubjectRequestAdmin):
     change_form_template = "admin/retention/request_change_form.html"
 
     def get_urls(self):
-        erase = path("<path:object_id>/erase/", self.admin_site.admin_view(self.erase_view),
-                     name="members_datasubjectrequest_erase")
+        erase = path(
+            "<path:object_id>/erase/",
+            self.admin_site.admin_view(self.erase_view),
+            name="members_datasubjectrequest_erase",
+        )
         return [erase, *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -92,11 +96,17 @@ class RequestDeskAdmin(DataSubjectRequestAdmin):
             try:
                 services.carry_out_erasure_request(request=obj, actor=request.user)
             except ValidationError as error:
-                self.message_user(request, _("Nothing was erased: %(problem)s") % {"problem": " ".join(error.messages)},
-                                  messages.ERROR)
+                self.message_user(
+                    request,
+                    _("Nothing was erased: %(problem)s") % {"problem": " ".join(error.messages)},
+                    messages.ERROR,
+                )
             else:
-                self.message_user(request, _("The account is erased and the request is answered; the receipt is "
-                                             "under Erasure."), messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("The account is erased and the request is answered; the receipt is under Erasure."),
+                    messages.SUCCESS,
+                )
             return back
         problem = services.erasure_request_problem(request=obj)
         if problem:
@@ -104,10 +114,18 @@ class RequestDeskAdmin(DataSubjectRequestAdmin):
             return back
         # The page names the member and where the e-mail goes: a look at personal data, audited.
         audit.record(action="dsr.view", actor=request.user, obj=obj, reason="erasure confirmation")
-        return TemplateResponse(request, "admin/retention/confirm_erasure.html", {
-            **self.admin_site.each_context(request), "title": _("Erase this account?"), "dsr": obj,
-            "opts": self.model._meta, "answer_to": obj.answer_to,
-            "identity_unchecked": not obj.identity_checked})
+        return TemplateResponse(
+            request,
+            "admin/retention/confirm_erasure.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Erase this account?"),
+                "dsr": obj,
+                "opts": self.model._meta,
+                "answer_to": obj.answer_to,
+                "identity_unchecked": not obj.identity_checked,
+            },
+        )
 
 
 @admin.register(Processor)

@@ -9,6 +9,7 @@ leaves nothing half-done: its transaction rolls back, PostgreSQL frees the row a
 drops, and the next pass (a minute later, on any cluster) runs the job. Planning waits for the
 jobs under way (PLANNING_LOCK), so it never plans a second job for a subject being erased. A job
 whose erasure failed waits CLAIM_EXPIRES before it is tried again."""
+
 from __future__ import annotations
 
 import logging
@@ -112,8 +113,10 @@ def _plan(kind: str, subject_type: str, rows) -> int:
     """rows: (subject id, chain id, due datetime); one open job per subject (ignore_conflicts)."""
     rows = list(rows)
     ErasureJob.objects.bulk_create(
-        [ErasureJob(chain_id=chain_id, kind=kind, subject_type=subject_type, subject_id=str(pk), due_at=due_at)
-         for pk, chain_id, due_at in rows],
+        [
+            ErasureJob(chain_id=chain_id, kind=kind, subject_type=subject_type, subject_id=str(pk), due_at=due_at)
+            for pk, chain_id, due_at in rows
+        ],
         ignore_conflicts=True,
     )
     return len(rows)
@@ -141,7 +144,11 @@ def plan_due_jobs(*, at: datetime) -> int:
 
 
 def plan_door_photo_jobs(*, at: datetime) -> int:
-    return _plan(ErasureJob.Kind.DOOR_PHOTO, "access.scan", frames_due(at=at).values_list("pk", "centre__chain_id", "frame_expires_at"))
+    return _plan(
+        ErasureJob.Kind.DOOR_PHOTO,
+        "access.scan",
+        frames_due(at=at).values_list("pk", "centre__chain_id", "frame_expires_at"),
+    )
 
 
 def plan_policy_jobs(*, at: datetime) -> int:
@@ -149,14 +156,31 @@ def plan_policy_jobs(*, at: datetime) -> int:
     membership has ended, the whole member after the check-in period, ended exclusions."""
     today = timezone.localdate(at)
     return (
-        _plan(ErasureJob.Kind.BIOMETRICS, "members.member",
-              ((m.pk, m.chain_id, at) for m in services.members_due_biometric_erasure(today=today)))
-        + _plan(ErasureJob.Kind.MEMBER, "members.member", ((m.pk, m.chain_id, at) for m in services.members_due_erasure(today=today)))
-        + _plan(ErasureJob.Kind.PIN, "members.member", ((m.pk, m.chain_id, at) for m in services.members_due_pin_erasure(today=today)))
-        + _plan(ErasureJob.Kind.MARKETING, "members.member",
-                ((m.pk, m.chain_id, at) for m in services.members_due_marketing_erasure(today=today)))
-        + _plan(ErasureJob.Kind.EXCLUSION, "members.exclusion",
-                ((e.pk, e.chain_id, at) for e in services.exclusions_due(today=today)))
+        _plan(
+            ErasureJob.Kind.BIOMETRICS,
+            "members.member",
+            ((m.pk, m.chain_id, at) for m in services.members_due_biometric_erasure(today=today)),
+        )
+        + _plan(
+            ErasureJob.Kind.MEMBER,
+            "members.member",
+            ((m.pk, m.chain_id, at) for m in services.members_due_erasure(today=today)),
+        )
+        + _plan(
+            ErasureJob.Kind.PIN,
+            "members.member",
+            ((m.pk, m.chain_id, at) for m in services.members_due_pin_erasure(today=today)),
+        )
+        + _plan(
+            ErasureJob.Kind.MARKETING,
+            "members.member",
+            ((m.pk, m.chain_id, at) for m in services.members_due_marketing_erasure(today=today)),
+        )
+        + _plan(
+            ErasureJob.Kind.EXCLUSION,
+            "members.exclusion",
+            ((e.pk, e.chain_id, at) for e in services.exclusions_due(today=today)),
+        )
     )
 
 
@@ -166,14 +190,22 @@ def claim(job: ErasureJob) -> bool:
     inside the job's transaction, whose end (commit, rollback, or the connection dropping with a
     dead worker) releases it. A lock, not an update: planning's INSERT ... ON CONFLICT never waits
     on a job under way."""
-    return bool(list(ErasureJob.objects.select_for_update(skip_locked=True)
-                     .filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).values_list("pk", flat=True)))
+    return bool(
+        list(
+            ErasureJob.objects.select_for_update(skip_locked=True)
+            .filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at)
+            .values_list("pk", flat=True)
+        )
+    )
 
 
 def run_due_jobs(*, at: datetime) -> tuple[int, int]:
     done = failed = 0
-    due = (ErasureJob.objects.filter(done_at=None, due_at__lte=at, kind__in=list(HANDLERS))
-           .filter(Q(claimed_at=None) | Q(claimed_at__lt=at - CLAIM_EXPIRES)).order_by("due_at")[:BATCH])
+    due = (
+        ErasureJob.objects.filter(done_at=None, due_at__lte=at, kind__in=list(HANDLERS))
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=at - CLAIM_EXPIRES))
+        .order_by("due_at")[:BATCH]
+    )
     for job in due:
         try:
             with transaction.atomic():
@@ -182,8 +214,13 @@ def run_due_jobs(*, at: datetime) -> tuple[int, int]:
                     continue  # another worker has it, or has done it
                 outcome = HANDLERS[job.kind](job)
                 ErasureJob.objects.filter(pk=job.pk).update(done_at=timezone.now(), claimed_at=at, outcome=outcome)
-                audit.record(action=f"{job.kind}.erase", object_type=job.subject_type, object_id=job.subject_id,
-                             chain_id=job.chain_id, reason=f"retention deadline; {outcome}")
+                audit.record(
+                    action=f"{job.kind}.erase",
+                    object_type=job.subject_type,
+                    object_id=job.subject_id,
+                    chain_id=job.chain_id,
+                    reason=f"retention deadline; {outcome}",
+                )
         except Exception:
             # Ids only in the log. The erasure rolled back; the failed attempt is marked so that the
             # job waits CLAIM_EXPIRES before it is tried again (not every minute).
@@ -224,5 +261,7 @@ def erase_templates_of_retired_models() -> int:
     template. Idempotent (rows are locked and deleted in one transaction per chain)."""
     keep = installed_models()
     chains = FaceTemplate.objects.exclude(model_name__in=keep).values_list("member__chain_id", flat=True).distinct()
-    return sum(erase_retired_templates(chain_id=c, keep_models=keep, actor=None, reason="face model retired")
-               for c in list(chains))
+    return sum(
+        erase_retired_templates(chain_id=c, keep_models=keep, actor=None, reason="face model retired")
+        for c in list(chains)
+    )

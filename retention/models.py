@@ -1,4 +1,5 @@
 """Erasure work: each due erasure is a row that exactly one worker claims (compare-and-set)."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -34,8 +35,11 @@ class ErasureJob(models.Model):
         indexes = [models.Index(fields=["done_at", "due_at"])]
         constraints = [
             # Planning runs every minute: one open job per thing to erase, however often it runs.
-            models.UniqueConstraint(fields=["kind", "subject_type", "subject_id"], condition=models.Q(done_at=None),
-                                    name="erasure_job_open_once"),
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id"],
+                condition=models.Q(done_at=None),
+                name="erasure_job_open_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -48,11 +52,19 @@ class Processor(models.Model):
 
     chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="processors")
     name = models.CharField(_("name"), max_length=200)
-    service = models.CharField(_("what they do"), max_length=200, help_text=_("E.g. hosting, e-mail delivery, backups."))
-    country = models.CharField(_("country"), max_length=2, help_text=_("ISO code of where the data is processed, e.g. DK, DE, IE."))
+    service = models.CharField(
+        _("what they do"), max_length=200, help_text=_("E.g. hosting, e-mail delivery, backups.")
+    )
+    country = models.CharField(
+        _("country"), max_length=2, help_text=_("ISO code of where the data is processed, e.g. DK, DE, IE.")
+    )
     outside_eu = models.BooleanField(_("outside the EU/EEA"), default=False)
-    safeguard = models.CharField(_("transfer safeguard"), max_length=200, blank=True,
-                                 help_text=_("For a transfer outside the EU/EEA: adequacy decision, standard contractual clauses, ..."))
+    safeguard = models.CharField(
+        _("transfer safeguard"),
+        max_length=200,
+        blank=True,
+        help_text=_("For a transfer outside the EU/EEA: adequacy decision, standard contractual clauses, ..."),
+    )
     agreement_signed_on = models.DateField(_("data processing agreement signed on"), null=True, blank=True)
 
     tenancy_chain_path = "chain"

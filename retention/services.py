@@ -2,6 +2,7 @@
 
 The one entry point for erasing an account: a member's data-subject request (staff carry it out
 from the admin), or the retention job once check-in data has passed the chain's period."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,17 +14,17 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from consent.models import ConsentDocument, ConsentRecord
 from access.services import erase_member_access_data
+from consent.models import ConsentDocument, ConsentRecord
 from consent.services import erase_member_consents
 from justface import audit
+from members import services as member_services
 from members.faces import erase_biometrics
 from members.models import Chain, DataSubjectRequest, Exclusion, FaceTemplate, Member
 from members.policy import ChainPolicy
 from members.processing import activity
-from retention.models import ErasureJob
-from members import services as member_services
 from members.services import resolve_data_subject_request
+from retention.models import ErasureJob
 
 
 def erase_member(*, member: Member, actor, reason: str) -> dict:
@@ -41,8 +42,14 @@ def erase_member(*, member: Member, actor, reason: str) -> dict:
         receipt |= erase_member_access_data(member=member)
         receipt |= erase_member_consents(member=member)
         receipt |= member_services.erase_member_record(member=member)
-        audit.record(action="member.erase", actor=actor, object_type="members.member", object_id=member_id,
-                     chain_id=chain_id, reason=reason)
+        audit.record(
+            action="member.erase",
+            actor=actor,
+            object_type="members.member",
+            object_id=member_id,
+            chain_id=chain_id,
+            reason=reason,
+        )
     return {**receipt, "member_id": member_id}
 
 
@@ -81,22 +88,34 @@ def carry_out_erasure_request(*, request: DataSubjectRequest, actor) -> dict:
             except OperationalError as error:
                 if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                     raise
-                raise ValidationError(_("This request is being carried out right now; reload the page in a moment."),
-                                      code="busy") from None
+                raise ValidationError(
+                    _("This request is being carried out right now; reload the page in a moment."), code="busy"
+                ) from None
             problem = erasure_request_problem(request=locked)
             if problem:
                 raise ValidationError(problem, code="not_open")
             with translation.override(locked.chain.default_language):
-                response = _("Your account and personal data were erased on %(day)s.") % {"day": f"{timezone.localdate():%Y-%m-%d}"}
+                response = _("Your account and personal data were erased on %(day)s.") % {
+                    "day": f"{timezone.localdate():%Y-%m-%d}"
+                }
             sent = bool(locked.answer_to)
             if sent:
-                member_services.send_request_outcome(request=locked, status=DataSubjectRequest.Status.DONE, response=response)
-            receipt = {**erase_member(member=locked.member, actor=actor, reason=f"erasure request {locked.pk}"),
-                       "confirmation_sent": sent}
+                member_services.send_request_outcome(
+                    request=locked, status=DataSubjectRequest.Status.DONE, response=response
+                )
+            receipt = {
+                **erase_member(member=locked.member, actor=actor, reason=f"erasure request {locked.pk}"),
+                "confirmation_sent": sent,
+            }
             locked.refresh_from_db()
             DataSubjectRequest.objects.filter(pk=locked.pk).update(
-                email_error="", outcome_sent_at=timezone.now() if sent else None, erasure_receipt=receipt_counts(receipt=receipt))
-            resolve_data_subject_request(request=locked, status=DataSubjectRequest.Status.DONE, actor=actor, response=response)
+                email_error="",
+                outcome_sent_at=timezone.now() if sent else None,
+                erasure_receipt=receipt_counts(receipt=receipt),
+            )
+            resolve_data_subject_request(
+                request=locked, status=DataSubjectRequest.Status.DONE, actor=actor, response=response
+            )
     except member_services.EmailFailed as error:
         # Outside the rolled-back transaction, so the failure stays on the open request.
         DataSubjectRequest.objects.filter(pk=request.pk).update(email_error=" ".join(error.messages)[:255])
@@ -112,8 +131,11 @@ def erase_member_by_operator(*, member: Member, reason: str) -> dict:
     in one transaction. Returns erase_member's receipt plus the chain, the time and the answered
     requests' ids."""
     with transaction.atomic():
-        open_requests = list(DataSubjectRequest.objects.select_for_update().filter(
-            member=member, kind=DataSubjectRequest.Kind.ERASURE, status__in=DataSubjectRequest.OPEN_STATUSES))
+        open_requests = list(
+            DataSubjectRequest.objects.select_for_update().filter(
+                member=member, kind=DataSubjectRequest.Kind.ERASURE, status__in=DataSubjectRequest.OPEN_STATUSES
+            )
+        )
         chain_slug = member.chain.slug
         receipt = erase_member(member=member, actor=None, reason=f"command line: {reason}")
         for dsr in open_requests:
@@ -121,18 +143,32 @@ def erase_member_by_operator(*, member: Member, reason: str) -> dict:
             dsr.erasure_receipt = receipt_counts(receipt=receipt)
             dsr.save(update_fields=["erasure_receipt"])
             resolve_data_subject_request(
-                request=dsr, status=DataSubjectRequest.Status.DONE, actor=None,
-                response=f"Your account and personal data were erased on {timezone.localdate():%Y-%m-%d}.")
-    return {**receipt, "chain": chain_slug, "erased_at": timezone.now().isoformat(), "requests_answered": [d.pk for d in open_requests]}
+                request=dsr,
+                status=DataSubjectRequest.Status.DONE,
+                actor=None,
+                response=f"Your account and personal data were erased on {timezone.localdate():%Y-%m-%d}.",
+            )
+    return {
+        **receipt,
+        "chain": chain_slug,
+        "erased_at": timezone.now().isoformat(),
+        "requests_answered": [d.pk for d in open_requests],
+    }
 
 
 def ended_before(chain: Chain, cutoff: date) -> QuerySet[Member]:
     """Members of the chain whose membership ended before `cutoff`: the end date (the last day
     of the membership) is before it, or, without an end date, the status was set to ended before
-    it (Member.ended_at: an edit later does not restart the clock). Filtered in SQL and loaded without the encrypted columns: this runs every minute."""
-    return (Member.objects.filter(chain=chain)
-            .filter(Q(end_date__lt=cutoff) | Q(end_date__isnull=True, status=Member.Status.ENDED, ended_at__lt=day_start(cutoff)))
-            .only("pk", "chain_id"))
+    it (Member.ended_at: an edit later does not restart the clock). Filtered in SQL and loaded without
+    the encrypted columns: this runs every minute."""
+    return (
+        Member.objects.filter(chain=chain)
+        .filter(
+            Q(end_date__lt=cutoff)
+            | Q(end_date__isnull=True, status=Member.Status.ENDED, ended_at__lt=day_start(cutoff))
+        )
+        .only("pk", "chain_id")
+    )
 
 
 def day_start(day: date) -> datetime:
@@ -165,8 +201,9 @@ def members_due_pin_erasure(*, today: date | None = None) -> list[Member]:
 
 def members_due_marketing_erasure(*, today: date | None = None) -> list[Member]:
     """Ended members who still have marketing consent records past marketing_retention_days."""
-    with_marketing = Member.objects.filter(pk__in=ConsentRecord.objects.filter(
-        document__kind=ConsentDocument.Kind.MARKETING).values("member_id"))
+    with_marketing = Member.objects.filter(
+        pk__in=ConsentRecord.objects.filter(document__kind=ConsentDocument.Kind.MARKETING).values("member_id")
+    )
     return _due(lambda c: activity("marketing").retention_days(c.policy), today or timezone.localdate(), with_marketing)
 
 
@@ -179,14 +216,18 @@ def erase_marketing_consent(*, member: Member, actor, reason: str) -> int:
     return deleted
 
 
-def _per_chain(today: date, days_of: Callable[[Chain], int], delete: Callable[[Chain, datetime], int], action: str) -> int:
+def _per_chain(
+    today: date, days_of: Callable[[Chain], int], delete: Callable[[Chain, datetime], int], action: str
+) -> int:
     total = 0
     for chain in Chain.objects.only("pk", "settings"):
         cutoff = day_start(today - timedelta(days=days_of(chain)))
         with transaction.atomic():
             n = delete(chain, cutoff)
             if n:
-                audit.record(action=action, object_type="", chain_id=chain.pk, reason=f"{n} row(s) before {cutoff:%Y-%m-%d}")
+                audit.record(
+                    action=action, object_type="", chain_id=chain.pk, reason=f"{n} row(s) before {cutoff:%Y-%m-%d}"
+                )
         total += n
     return total
 
@@ -196,24 +237,33 @@ def purge_closed_requests(*, today: date | None = None) -> int:
     with the person's message and the answer: kept through the period's last day, deleted the day after."""
     closed = [DataSubjectRequest.Status.DONE, DataSubjectRequest.Status.REFUSED]
     return _per_chain(
-        today or timezone.localdate(), lambda c: activity("requests").retention_days(c.policy),
-        lambda c, cutoff: DataSubjectRequest.objects.filter(chain=c, status__in=closed, resolved_at__lt=cutoff).delete()[0],
-        "dsr.purge")
+        today or timezone.localdate(),
+        lambda c: activity("requests").retention_days(c.policy),
+        lambda c, cutoff: DataSubjectRequest.objects.filter(
+            chain=c, status__in=closed, resolved_at__lt=cutoff
+        ).delete()[0],
+        "dsr.purge",
+    )
 
 
 def purge_done_jobs(*, today: date | None = None) -> int:
     """Finished erasure jobs older than the chain's erasure_job_retention_days."""
     return _per_chain(
-        today or timezone.localdate(), lambda c: c.policy.erasure_job_retention_days,
-        lambda c, cutoff: ErasureJob.objects.filter(chain=c, done_at__lt=cutoff).delete()[0], "erasure_job.purge")
+        today or timezone.localdate(),
+        lambda c: c.policy.erasure_job_retention_days,
+        lambda c, cutoff: ErasureJob.objects.filter(chain=c, done_at__lt=cutoff).delete()[0],
+        "erasure_job.purge",
+    )
 
 
 def purge_audit_trail(*, today: date | None = None) -> int:
     """Audit entries older than the chain's audit_retention_days (entries of no chain: the
     default period), through justface.audit.purge, the one deletion the trigger allows."""
     today = today or timezone.localdate()
-    total = sum(audit.purge(chain_id=c.pk, before=day_start(today - timedelta(days=activity("audit").retention_days(c.policy))))
-                for c in Chain.objects.only("pk", "settings"))
+    total = sum(
+        audit.purge(chain_id=c.pk, before=day_start(today - timedelta(days=activity("audit").retention_days(c.policy))))
+        for c in Chain.objects.only("pk", "settings")
+    )
     default = activity("audit").retention_days(ChainPolicy())
     return total + audit.purge(chain_id=None, before=day_start(today - timedelta(days=default)))
 

@@ -1,19 +1,20 @@
 """Shared fixtures: two chains and the cast every permission test uses.
 
-    manager_a   manager of chain A (sees all of chain A)
-    frontdesk_a front desk of chain A, centre A1 only (the weaker role)
-    dpo_a       DPO of chain A (reads everything of A, changes nothing)
-    manager_b   manager of chain B: the outsider, who must see nothing of A
-    anonymous   not logged in
-    operator    platform superuser
+manager_a   manager of chain A (sees all of chain A)
+frontdesk_a front desk of chain A, centre A1 only (the weaker role)
+dpo_a       DPO of chain A (reads everything of A, changes nothing)
+manager_b   manager of chain B: the outsider, who must see nothing of A
+anonymous   not logged in
+operator    platform superuser
 """
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import date
 from itertools import count
+from pathlib import Path
 
 import pytest
 
@@ -29,8 +30,11 @@ def faces_dir() -> Path:
     """Labelled photos of real faces (never in the repo): JUSTFACE_FACE_DATA, or ../shared/faces/dev."""
     folder = Path(os.environ.get("JUSTFACE_FACE_DATA", REPO.parent / "shared" / "faces" / "dev"))
     if not folder.is_dir():
-        pytest.fail(f"Face photos not found at {folder}: set JUSTFACE_FACE_DATA to a folder with one "
-                    "sub-folder of photos per person (e.g. shared/faces/dev).", pytrace=False)
+        pytest.fail(
+            f"Face photos not found at {folder}: set JUSTFACE_FACE_DATA to a folder with one "
+            "sub-folder of photos per person (e.g. shared/faces/dev).",
+            pytrace=False,
+        )
     return folder
 
 
@@ -42,9 +46,16 @@ def face_photo(identity: str, n: int) -> bytes:
 def make_member(chain: Chain, centre: Centre, **overrides) -> Member:
     n = next(_numbers)
     data = dict(
-        chain=chain, home_centre=centre, member_number=f"M{n:06d}", first_name="Anne", last_name=f"Testesen{n}",
-        email=f"member{n}@example.com", phone=f"+45 30 00 {n:04d}", birth_date=date(1990, 5, 17),
-        address=f"Testvej {n}", start_date=date(2025, 1, 1),
+        chain=chain,
+        home_centre=centre,
+        member_number=f"M{n:06d}",
+        first_name="Anne",
+        last_name=f"Testesen{n}",
+        email=f"member{n}@example.com",
+        phone=f"+45 30 00 {n:04d}",
+        birth_date=date(1990, 5, 17),
+        address=f"Testvej {n}",
+        start_date=date(2025, 1, 1),
     )
     data.update(overrides)
     return Member.objects.create(**data)
@@ -72,10 +83,22 @@ def _staff(username: str, chain: Chain, role: str, centres=()) -> User:
 
 @pytest.fixture
 def world(db) -> World:
-    chain_a = Chain.objects.create(name="Alpha Fitness", slug="alpha", organisation_number="DK11111111", country="DK",
-                                   default_language="da", dpo_email="dpo@alpha.example")
-    chain_b = Chain.objects.create(name="Beta Gym", slug="beta", organisation_number="NO922222222", country="NO",
-                                   default_language="nb", dpo_email="dpo@beta.example")
+    chain_a = Chain.objects.create(
+        name="Alpha Fitness",
+        slug="alpha",
+        organisation_number="DK11111111",
+        country="DK",
+        default_language="da",
+        dpo_email="dpo@alpha.example",
+    )
+    chain_b = Chain.objects.create(
+        name="Beta Gym",
+        slug="beta",
+        organisation_number="NO922222222",
+        country="NO",
+        default_language="nb",
+        dpo_email="dpo@beta.example",
+    )
     hours = {d: [["06:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     # Liveness off: the face photos these tests use (../shared/faces/dev) are press photos, not
     # live camera captures, and 15% of them fail the passive check (docs/face-engine.md). So the
@@ -84,8 +107,9 @@ def world(db) -> World:
     off = Centre.Liveness.OFF
     a1 = Centre.objects.create(chain=chain_a, name="Alpha One", slug="a1", opening_hours=hours, liveness=off)
     a2 = Centre.objects.create(chain=chain_a, name="Alpha Two", slug="a2", opening_hours=hours, liveness=off)
-    b1 = Centre.objects.create(chain=chain_b, name="Beta One", slug="b1", time_zone="Europe/Oslo", opening_hours=hours,
-                               liveness=off)
+    b1 = Centre.objects.create(
+        chain=chain_b, name="Beta One", slug="b1", time_zone="Europe/Oslo", opening_hours=hours, liveness=off
+    )
     w = World(chain_a, chain_b, a1, a2, b1)
     w.users = {
         "manager_a": _staff("manager_a", chain_a, Role.MANAGER),

@@ -1,4 +1,5 @@
 """Helpers for the member self-service tests (portal, API, consent, invitations)."""
+
 from __future__ import annotations
 
 import re
@@ -48,11 +49,19 @@ def document(chain, kind: str = "biometric", language: str = "en") -> ConsentDoc
 
 
 def sign(member: Member, kind: str = "biometric", language: str = "en", **extra) -> ConsentRecord:
-    doc = ConsentDocument.objects.filter(chain=member.chain, kind=kind, language=language,
-                                         published_at__isnull=False).order_by("-version").first()
-    return consent_services.sign(member=member, document=doc, typed_name=member.full_name, actor=member.user,
-                                 evidence=consent_services.Evidence(channel="portal", ip_address="192.0.2.7",
-                                                                    user_agent="pytest"), **extra)
+    doc = (
+        ConsentDocument.objects.filter(chain=member.chain, kind=kind, language=language, published_at__isnull=False)
+        .order_by("-version")
+        .first()
+    )
+    return consent_services.sign(
+        member=member,
+        document=doc,
+        typed_name=member.full_name,
+        actor=member.user,
+        evidence=consent_services.Evidence(channel="portal", ip_address="192.0.2.7", user_agent="pytest"),
+        **extra,
+    )
 
 
 def link_in_mail(path_part: str, *, to: str | None = None) -> str:
@@ -75,6 +84,7 @@ def site_url(settings):
 def fresh_cache():
     """The login limiter counts in the cache: every test starts with none counted."""
     from django.core.cache import cache
+
     cache.clear()
     yield
     cache.clear()

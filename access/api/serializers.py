@@ -1,4 +1,5 @@
 """The door API's shapes: what the tablet sends and the decision it gets back."""
+
 from __future__ import annotations
 
 from django.urls import reverse
@@ -14,9 +15,12 @@ DIRECTIONS = [("in", "Check-in"), ("out", "Check-out")]
 
 class ScanRequestSerializer(serializers.Serializer):
     image = serializers.FileField(help_text="The camera frame: JPEG, PNG or WebP, at most 5 MB and 4096 px a side.")
-    image2 = serializers.FileField(required=False, help_text="Optional: a second frame of the same visit (a burst; "
-                                   "the kiosk sends frames 150 ms apart). Frames showing one good face are fused "
-                                   "into one decision; a frame with two people refuses the attempt.")
+    image2 = serializers.FileField(
+        required=False,
+        help_text="Optional: a second frame of the same visit (a burst; "
+        "the kiosk sends frames 150 ms apart). Frames showing one good face are fused "
+        "into one decision; a frame with two people refuses the attempt.",
+    )
     image3 = serializers.FileField(required=False, help_text="Optional: a third frame of the burst.")
     direction = serializers.ChoiceField(choices=DIRECTIONS, default="in")
 
@@ -28,8 +32,11 @@ class PinRequestSerializer(serializers.Serializer):
 
 
 class ConfirmRequestSerializer(serializers.Serializer):
-    pin = serializers.RegexField(PIN_PATTERN, error_messages={"invalid": "The PIN is 4 to 8 digits."},
-                                 help_text="The PIN of the member the face was matched to (no member number).")
+    pin = serializers.RegexField(
+        PIN_PATTERN,
+        error_messages={"invalid": "The PIN is 4 to 8 digits."},
+        help_text="The PIN of the member the face was matched to (no member number).",
+    )
 
 
 class HeartbeatSerializer(serializers.Serializer):
@@ -44,11 +51,16 @@ class FirstNameSerializer(serializers.Serializer):
 class ChallengeSerializer(serializers.Serializer):
     """A liveness challenge for the tablet to show (status `challenge`)."""
 
-    instruction = serializers.ChoiceField(choices=["turn_left", "turn_right"],
-                                          help_text="The member's own left or right (the camera image is not mirrored).")
+    instruction = serializers.ChoiceField(
+        choices=["turn_left", "turn_right"],
+        help_text="The member's own left or right (the camera image is not mirrored).",
+    )
     message = serializers.CharField(help_text="The instruction for the screen, in the centre's language.")
-    nonce = serializers.CharField(allow_null=True, help_text="Send it back with the burst. Given once, in the answer "
-                                  "that issued the challenge (null when the scan is read again: start over).")
+    nonce = serializers.CharField(
+        allow_null=True,
+        help_text="Send it back with the burst. Given once, in the answer "
+        "that issued the challenge (null when the scan is read again: start over).",
+    )
     expires_at = serializers.DateTimeField()
     frames = serializers.IntegerField(help_text="How many frames to send.")
     interval_ms = serializers.IntegerField(help_text="How far apart to take them, in milliseconds.")
@@ -58,9 +70,12 @@ class ChallengeSerializer(serializers.Serializer):
 class ChallengeAnswerSerializer(serializers.Serializer):
     nonce = serializers.CharField(max_length=64)
     frames = serializers.ListField(
-        child=serializers.FileField(), min_length=1, max_length=10,
+        child=serializers.FileField(),
+        min_length=1,
+        max_length=10,
         help_text="The burst: 3 to 10 camera frames (JPEG, PNG or WebP), in the order taken, the first one looking "
-                  "at the camera; repeat the multipart field `frames` once per frame.")
+        "at the camera; repeat the multipart field `frames` once per frame.",
+    )
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -68,11 +83,14 @@ class DecisionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Scan.Status.choices,
         help_text="`confirm`: the face matched a member only moderately; show a PIN pad (no member number) and "
-                  "POST the PIN to `confirm_url` within 60 s. Then the scan is granted or denied.")
+        "POST the PIN to `confirm_url` within 60 s. Then the scan is granted or denied.",
+    )
     reason = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField(help_text="For the screen, in the centre's language.")
     member = serializers.SerializerMethodField(help_text="Only when granted: who to greet.")
-    method = serializers.ChoiceField(choices=Method.choices, help_text="`face_pin`: a face confirmed by the member's PIN.")
+    method = serializers.ChoiceField(
+        choices=Method.choices, help_text="`face_pin`: a face confirmed by the member's PIN."
+    )
     direction = serializers.ChoiceField(choices=DIRECTIONS)
     decided_at = serializers.DateTimeField(allow_null=True)
     confirm_url = serializers.SerializerMethodField(help_text="Only with status `confirm`: where to POST the PIN.")
@@ -84,6 +102,7 @@ class DecisionSerializer(serializers.Serializer):
         path = reverse("door-scan-confirm", args=[scan.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
+
     challenge = serializers.SerializerMethodField(help_text="Only with status `challenge`: what to ask of the person.")
 
     @extend_schema_field(ChallengeSerializer(allow_null=True))
@@ -97,9 +116,13 @@ class DecisionSerializer(serializers.Serializer):
         path = reverse("door-scan-challenge", args=[scan.pk])
         return {
             "instruction": challenge.instruction,
-            "message": liveness.instruction_message(instruction=challenge.instruction, language=scan.centre.door_language),
-            "nonce": getattr(scan, "issued_nonce", None), "expires_at": challenge.expires_at,
-            "frames": liveness.BURST_FRAMES, "interval_ms": liveness.BURST_INTERVAL_MS,
+            "message": liveness.instruction_message(
+                instruction=challenge.instruction, language=scan.centre.door_language
+            ),
+            "nonce": getattr(scan, "issued_nonce", None),
+            "expires_at": challenge.expires_at,
+            "frames": liveness.BURST_FRAMES,
+            "interval_ms": liveness.BURST_INTERVAL_MS,
             "answer_url": request.build_absolute_uri(path) if request else path,
         }
 
@@ -108,8 +131,13 @@ class DecisionSerializer(serializers.Serializer):
         return scan.reason or None
 
     def get_message(self, scan: Scan) -> str:
-        return door_message(language=scan.centre.door_language, status=scan.status, reason=scan.reason,
-                            direction=scan.direction, first_name=self._first_name(scan))
+        return door_message(
+            language=scan.centre.door_language,
+            status=scan.status,
+            reason=scan.reason,
+            direction=scan.direction,
+            first_name=self._first_name(scan),
+        )
 
     @extend_schema_field(FirstNameSerializer(allow_null=True))
     def get_member(self, scan: Scan) -> dict | None:

@@ -1,4 +1,5 @@
 """The door tablet's REST API, version 1 (/api/v1/door/). Thin: checks input, calls services."""
+
 from __future__ import annotations
 
 import re
@@ -15,10 +16,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access import liveness, services
-from access.authentication import DeviceAuthentication
-from access.frames import MAX_BYTES, FrameRejected, read_frame
-from access.models import Scan
-from access.selectors import door_configuration
 from access.api.serializers import (
     ChallengeAnswerSerializer,
     ConfirmRequestSerializer,
@@ -30,6 +27,10 @@ from access.api.serializers import (
     ScanAcceptedSerializer,
     ScanRequestSerializer,
 )
+from access.authentication import DeviceAuthentication
+from access.frames import MAX_BYTES, FrameRejected, read_frame
+from access.models import Scan
+from access.selectors import door_configuration
 from justface.rest import JSONParser
 
 MAX_WAIT_SECONDS = 10
@@ -40,9 +41,12 @@ _MULTIPART_OVERHEAD = 64 * 1024
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
     description="Up to 128 visible ASCII characters, unique per request. A retried request with the same key "
-                "returns the same scan and creates nothing new.",
+    "returns the same scan and creates nothing new.",
 )
 
 
@@ -112,9 +116,12 @@ class ScanListView(DeviceView):
         request={"multipart/form-data": ScanRequestSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
-            200: OpenApiResponse(DecisionSerializer, description="Decided (the usual answer: decisions are made inline), "
-                                 "or status `challenge`: show `challenge.message`, take `challenge.frames` frames "
-                                 "`challenge.interval_ms` apart and POST them to `challenge.answer_url`."),
+            200: OpenApiResponse(
+                DecisionSerializer,
+                description="Decided (the usual answer: decisions are made inline), "
+                "or status `challenge`: show `challenge.message`, take `challenge.frames` frames "
+                "`challenge.interval_ms` apart and POST them to `challenge.answer_url`.",
+            ),
             202: OpenApiResponse(ScanAcceptedSerializer, description="Still being decided: poll `poll_url`."),
             **ERRORS,
             413: _error("Larger than 5 MB (all frames together), more than 4096 px a side, or a decompression bomb."),
@@ -133,7 +140,9 @@ class ScanListView(DeviceView):
         if upload is None:
             raise ValidationError({"detail": "Send the camera frame as the multipart file field 'image'."})
         extra = [request.FILES[name] for name in BURST_FIELDS if name in request.FILES]
-        direction = _valid(ScanRequestSerializer, {"image": upload, "direction": request.data.get("direction", "in")})["direction"]
+        direction = _valid(ScanRequestSerializer, {"image": upload, "direction": request.data.get("direction", "in")})[
+            "direction"
+        ]
         try:
             frames = [read_frame(f.read(MAX_BYTES + 1), f.content_type or "") for f in (upload, *extra)]
         except FrameRejected as exc:
@@ -148,9 +157,14 @@ class ScanDetailView(DeviceView):
     @extend_schema(
         operation_id="door_scan_poll",
         summary="The decision of a scan (long-poll)",
-        parameters=[OpenApiParameter("wait", {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS, "default": 0},
-                                     description=f"Seconds (0 to {MAX_WAIT_SECONDS}) to wait for the decision before "
-                                                 "answering `pending`.", required=False)],
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS, "default": 0},
+                description=f"Seconds (0 to {MAX_WAIT_SECONDS}) to wait for the decision before answering `pending`.",
+                required=False,
+            )
+        ],
         responses={200: DecisionSerializer, 404: _error("No such scan for this device."), **ERRORS},
     )
     def get(self, request, scan_id: str):
@@ -177,8 +191,8 @@ class ScanConfirmView(DeviceView):
         operation_id="door_scan_confirm",
         summary="Confirm a grey-zone face with the proposed member's PIN",
         description="Only for a scan whose status is `confirm`, from the device that sent it, within 60 s. One PIN "
-                    "per scan; it counts against the PIN lockouts of that member number and of the device. Answers "
-                    "the final decision (method `face_pin`); a scan no longer waiting answers its decision unchanged.",
+        "per scan; it counts against the PIN lockouts of that member number and of the device. Answers "
+        "the final decision (method `face_pin`); a scan no longer waiting answers its decision unchanged.",
         request=ConfirmRequestSerializer,
         responses={200: DecisionSerializer, 404: _error("No such scan for this device."), **ERRORS},
     )
@@ -198,13 +212,14 @@ class ScanChallengeView(DeviceView):
         operation_id="door_scan_challenge_answer",
         summary="Answer a scan's liveness challenge with a burst of frames",
         description="Only for a scan whose decision came back with status `challenge`. The burst must show the person "
-                    "turning their head the asked way, the same face throughout, each frame passing the passive "
-                    "check. Then the scan is decided like any face scan (on the burst's first frame). The challenge "
-                    "is bound to the tablet it was issued to, expires after 20 s (the scan is then denied "
-                    "`liveness_failed`) and takes one answer.",
+        "turning their head the asked way, the same face throughout, each frame passing the passive "
+        "check. Then the scan is decided like any face scan (on the burst's first frame). The challenge "
+        "is bound to the tablet it was issued to, expires after 20 s (the scan is then denied "
+        "`liveness_failed`) and takes one answer.",
         request={"multipart/form-data": ChallengeAnswerSerializer},
         responses={
-            200: DecisionSerializer, **ERRORS,
+            200: DecisionSerializer,
+            **ERRORS,
             403: _error("Wrong nonce."),
             404: _error("No such scan for this device (another tablet's challenge is not found either)."),
             409: _error("The challenge was already answered, or the scan has none."),
@@ -243,8 +258,9 @@ class PinView(DeviceView):
     @extend_schema(
         operation_id="door_pin",
         summary="Decide a PIN entry (the alternative to face scan)",
-        description="5 wrong PINs for a member number, or 20 on a device, lock it for 15 minutes; a tablet past the chain's daily cap of wrong PINs is locked until staff unlock it or the next day (`pin_locked`). "
-                    "An unknown member number and a wrong PIN get the same answer.",
+        description="5 wrong PINs for a member number, or 20 on a device, lock it for 15 minutes; a tablet past the "
+        "chain's daily cap of wrong PINs is locked until staff unlock it or the next day (`pin_locked`). "
+        "An unknown member number and a wrong PIN get the same answer.",
         request=PinRequestSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={200: DecisionSerializer, **ERRORS, 415: _error("Not JSON or a form.")},
@@ -252,8 +268,13 @@ class PinView(DeviceView):
     def post(self, request):
         key = _idempotency_key(request)
         data = _valid(PinRequestSerializer, request.data)
-        scan = services.decide_pin(device=request.auth, member_number=data["member_number"], pin=data["pin"],
-                                   direction=data["direction"], idempotency_key=key)
+        scan = services.decide_pin(
+            device=request.auth,
+            member_number=data["member_number"],
+            pin=data["pin"],
+            direction=data["direction"],
+            idempotency_key=key,
+        )
         return _decision(scan, request)
 
 

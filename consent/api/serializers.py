@@ -1,4 +1,5 @@
 """The consent and face endpoints' shapes (consent.api.views)."""
+
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
@@ -7,13 +8,25 @@ from rest_framework import serializers
 from consent.facts import biometric_facts
 from consent.models import ConsentDocument, ConsentRecord
 
+
 class DocumentSerializer(serializers.ModelSerializer):
     text_sha256 = serializers.CharField(read_only=True)
     key_facts = serializers.SerializerMethodField(help_text="Shown before the text of the biometric consent.")
 
     class Meta:
         model = ConsentDocument
-        fields = ["id", "kind", "language", "version", "title", "body", "text_sha256", "requires_reconsent", "published_at", "key_facts"]
+        fields = [
+            "id",
+            "kind",
+            "language",
+            "version",
+            "title",
+            "body",
+            "text_sha256",
+            "requires_reconsent",
+            "published_at",
+            "key_facts",
+        ]
 
     def get_key_facts(self, document: ConsentDocument) -> list[str]:
         return biometric_facts(document.chain.policy) if document.kind == ConsentDocument.Kind.BIOMETRIC else []
@@ -36,7 +49,19 @@ class RecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ConsentRecord
-        fields = ["id", "document", "kind", "version", "language", "action", "at", "text_sha256", "channel", "typed_name", "receipt"]
+        fields = [
+            "id",
+            "document",
+            "kind",
+            "version",
+            "language",
+            "action",
+            "at",
+            "text_sha256",
+            "channel",
+            "typed_name",
+            "receipt",
+        ]
 
 
 class SignSerializer(serializers.Serializer):
@@ -63,7 +88,8 @@ class FaceSerializer(serializers.Serializer):
     consent_active = serializers.BooleanField()
     renew_photo = serializers.BooleanField(
         help_text="Enrolled, but not with the current recognition model: send a new photo (the door still "
-                  "recognises the member while the move between models lasts).")
+        "recognises the member while the move between models lasts)."
+    )
 
 
 class ReceiptSerializer(serializers.Serializer):

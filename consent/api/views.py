@@ -1,4 +1,5 @@
 """The consent and face endpoints of the member API (serializers in consent.api.serializers)."""
+
 from __future__ import annotations
 
 from django.http import Http404
@@ -11,17 +12,16 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from consent import selectors, services
-from consent.enrollment import enroll_face
-from consent.models import ConsentDocument, ConsentRecord
 from consent.api.serializers import (
-    StateSerializer,
-    RecordSerializer,
-    SignSerializer,
-    WithdrawSerializer,
     FaceSerializer,
     ReceiptSerializer,
+    RecordSerializer,
+    SignSerializer,
+    StateSerializer,
+    WithdrawSerializer,
 )
-from consent.enrollment import MAX_PHOTO_BYTES
+from consent.enrollment import MAX_PHOTO_BYTES, enroll_face
+from consent.models import ConsentDocument, ConsentRecord
 from justface import private_files
 from members.api.base import MemberAPIView
 from members.faces import erase_biometrics
@@ -30,44 +30,72 @@ TAGS = ["member consent and face"]
 
 
 class DocumentsView(MemberAPIView):
-    @extend_schema(tags=TAGS, responses=StateSerializer(many=True),
-                   parameters=[OpenApiParameter("language", str, description="da, nb or en (default: Accept-Language)")],
-                   summary="The documents to sign now, with where the member stands on each")
+    @extend_schema(
+        tags=TAGS,
+        responses=StateSerializer(many=True),
+        parameters=[OpenApiParameter("language", str, description="da, nb or en (default: Accept-Language)")],
+        summary="The documents to sign now, with where the member stands on each",
+    )
     def get(self, request):
         language = request.query_params.get("language") or get_language()
         return Response(StateSerializer(selectors.consent_states(request.member, language), many=True).data)
 
 
 class RecordsView(MemberAPIView):
-    @extend_schema(tags=TAGS, responses=RecordSerializer(many=True), summary="Every consent record of the member (append-only)")
+    @extend_schema(
+        tags=TAGS, responses=RecordSerializer(many=True), summary="Every consent record of the member (append-only)"
+    )
     def get(self, request):
         records = ConsentRecord.objects.filter(member=request.member).select_related("document").order_by("-at", "-id")
         return Response(RecordSerializer(records, many=True).data)
 
-    @extend_schema(tags=TAGS, request=SignSerializer, responses={201: RecordSerializer, 400: OpenApiResponse(description="detail says why"),
-                                                     404: OpenApiResponse(description="No such document in the member's chain")},
-                   summary="Sign a document (a minor's biometric consent also needs guardian_name and guardian_email)")
+    @extend_schema(
+        tags=TAGS,
+        request=SignSerializer,
+        responses={
+            201: RecordSerializer,
+            400: OpenApiResponse(description="detail says why"),
+            404: OpenApiResponse(description="No such document in the member's chain"),
+        },
+        summary="Sign a document (a minor's biometric consent also needs guardian_name and guardian_email)",
+    )
     def post(self, request):
         data = SignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        document = ConsentDocument.objects.filter(pk=data.validated_data["document"], chain_id=request.member.chain_id).first()
+        document = ConsentDocument.objects.filter(
+            pk=data.validated_data["document"], chain_id=request.member.chain_id
+        ).first()
         if document is None:
             raise Http404
-        record = services.sign(member=request.member, document=document, typed_name=data.validated_data["typed_name"],
-                               evidence=services.Evidence.of(request, ConsentRecord.Channel.API), actor=request.user,
-                               guardian_name=data.validated_data["guardian_name"],
-                               guardian_email=data.validated_data["guardian_email"], request=request)
+        record = services.sign(
+            member=request.member,
+            document=document,
+            typed_name=data.validated_data["typed_name"],
+            evidence=services.Evidence.of(request, ConsentRecord.Channel.API),
+            actor=request.user,
+            guardian_name=data.validated_data["guardian_name"],
+            guardian_email=data.validated_data["guardian_email"],
+            request=request,
+        )
         return Response(RecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
 class WithdrawView(MemberAPIView):
-    @extend_schema(tags=TAGS, request=WithdrawSerializer, responses={201: RecordSerializer},
-                   summary="Withdraw a consent; for biometric the template and photos are erased at once (see receipt)")
+    @extend_schema(
+        tags=TAGS,
+        request=WithdrawSerializer,
+        responses={201: RecordSerializer},
+        summary="Withdraw a consent; for biometric the template and photos are erased at once (see receipt)",
+    )
     def post(self, request):
         data = WithdrawSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        record = services.withdraw(member=request.member, kind=data.validated_data["kind"], actor=request.user,
-                                   evidence=services.Evidence.of(request, ConsentRecord.Channel.API))
+        record = services.withdraw(
+            member=request.member,
+            kind=data.validated_data["kind"],
+            actor=request.user,
+            evidence=services.Evidence.of(request, ConsentRecord.Channel.API),
+        )
         return Response(RecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
@@ -76,36 +104,67 @@ class FaceView(MemberAPIView):
 
     def _status(self, member) -> dict:
         template = selectors.face_status(member)
-        return {"enrolled": template is not None, "enrolled_at": template.created_at if template else None,
-                "photo_kept": bool(template and template.photo_file), "consent_active": selectors.biometric_consent_active(member),
-                "renew_photo": selectors.needs_new_photo(member)}
+        return {
+            "enrolled": template is not None,
+            "enrolled_at": template.created_at if template else None,
+            "photo_kept": bool(template and template.photo_file),
+            "consent_active": selectors.biometric_consent_active(member),
+            "renew_photo": selectors.needs_new_photo(member),
+        }
 
     @extend_schema(tags=TAGS, responses=FaceSerializer, summary="Whether the member's face is enrolled")
     def get(self, request):
         return Response(FaceSerializer(self._status(request.member)).data)
 
-    @extend_schema(tags=TAGS, request={"multipart/form-data": {"type": "object", "properties": {"image": {"type": "string", "format": "binary"}}, "required": ["image"]}},
-                   responses={201: FaceSerializer, 400: OpenApiResponse(description="detail and code (the engine's reason) say why")},
-                   summary="Enroll the face from a selfie (needs active biometric consent)")
+    @extend_schema(
+        tags=TAGS,
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"image": {"type": "string", "format": "binary"}},
+                "required": ["image"],
+            }
+        },
+        responses={
+            201: FaceSerializer,
+            400: OpenApiResponse(description="detail and code (the engine's reason) say why"),
+        },
+        summary="Enroll the face from a selfie (needs active biometric consent)",
+    )
     def post(self, request):
         upload = request.FILES.get("image")
         if upload is None:
-            return Response({"detail": _("Send the photo as the multipart field 'image'."), "code": "missing_image"}, status=400)
+            return Response(
+                {"detail": _("Send the photo as the multipart field 'image'."), "code": "missing_image"}, status=400
+            )
         if upload.size > MAX_PHOTO_BYTES:
-            return Response({"detail": _("The photo is too large. Use one under 8 MB."), "code": "image_too_large"}, status=400)
+            return Response(
+                {"detail": _("The photo is too large. Use one under 8 MB."), "code": "image_too_large"}, status=400
+            )
         outcome = enroll_face(member=request.member, image=upload.read(), actor=request.user)
         if not outcome.ok:
             return Response({"detail": outcome.message, "code": outcome.reason}, status=status.HTTP_400_BAD_REQUEST)
         return Response(FaceSerializer(self._status(request.member)).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(tags=TAGS, responses={200: ReceiptSerializer},  # a receipt: 200, not spectacular's 204 for DELETE
-                   summary="Delete the face template and photos now (the consent stands; withdraw it through /consents/withdraw/)")
+    @extend_schema(
+        tags=TAGS,
+        responses={200: ReceiptSerializer},  # a receipt: 200, not spectacular's 204 for DELETE
+        summary="Delete the face template and photos now (the consent stands; withdraw it through /consents/withdraw/)",
+    )
     def delete(self, request):
-        return Response(ReceiptSerializer(erase_biometrics(member=request.member, actor=request.user, reason="member deleted face")).data)
+        return Response(
+            ReceiptSerializer(
+                erase_biometrics(member=request.member, actor=request.user, reason="member deleted face")
+            ).data
+        )
 
 
 class FacePhotoView(MemberAPIView):
-    @extend_schema(tags=TAGS, responses={(200, "image/*"): OpenApiTypes.BINARY, 404: None}, summary="The kept enrollment photo, if the chain keeps one")
+    @extend_schema(
+        tags=TAGS,
+        responses={(200, "image/*"): OpenApiTypes.BINARY, 404: None},
+        summary="The kept enrollment photo, if the chain keeps one",
+    )
     def get(self, request):
         template = selectors.face_status(request.member)
         if template is None or not template.photo_file:

@@ -1,6 +1,7 @@
 """Front-desk enrollment: staff take the photo at the desk once the member has signed the
 biometric consent on the desk's screen as themself (typing their own portal password, so the
 signature is theirs, not the staff member's). Everything goes through the staff's tenancy scope."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -18,10 +19,9 @@ from consent.facts import biometric_facts
 from consent.models import ConsentDocument, ConsentRecord
 from consent.portal.forms import DeskSignForm, PhotoForm
 from consent.portal.views import sign_from_form
-from justface import audit, private_files
+from justface import audit, private_files, throttle
 from justface.middleware import uses_camera
 from justface.tenancy import Perm, scope_for
-from justface import throttle
 from members.selectors import members_visible_to, search_members
 
 Kind = ConsentDocument.Kind
@@ -40,8 +40,13 @@ def search(request):
     term = request.GET.get("q", "").strip()
     found = list(search_members(members_visible_to(scope), term)[:20]) if term else []
     if term:
-        audit.record(action="member.list", actor=request.user, object_type="members.member", chain_id=scope.chain_id,
-                     reason="desk search")
+        audit.record(
+            action="member.list",
+            actor=request.user,
+            object_type="members.member",
+            chain_id=scope.chain_id,
+            reason="desk search",
+        )
     return render(request, "consent/desk/search.html", {"term": term, "found": found})
 
 
@@ -67,9 +72,16 @@ def member_page(request, member_id: int):
     action = request.POST.get("action")
     sign_form = DeskSignForm(request.POST if action == "sign" else None, guardian=selectors.is_minor(member))
     photo_form = PhotoForm(request.POST if action == "photo" else None, request.FILES if action == "photo" else None)
-    if action == "sign" and member.user is not None and state.document is not None and sign_form.is_valid() \
-            and _signature_check(request, member, sign_form) \
-            and sign_from_form(request, member=member, document=state.document, form=sign_form, channel=ConsentRecord.Channel.DESK):
+    if (
+        action == "sign"
+        and member.user is not None
+        and state.document is not None
+        and sign_form.is_valid()
+        and _signature_check(request, member, sign_form)
+        and sign_from_form(
+            request, member=member, document=state.document, form=sign_form, channel=ConsentRecord.Channel.DESK
+        )
+    ):
         messages.success(request, _("The consent is signed."))
         return redirect("portal:desk-member", member_id=member.pk)
     if action == "photo" and photo_form.is_valid():
@@ -79,10 +91,19 @@ def member_page(request, member_id: int):
             return redirect("portal:desk-member", member_id=member.pk)
         photo_form.add_error("photo", outcome.message)
     audit.record(action="member.view", actor=request.user, obj=member, reason="desk enrollment")
-    return render(request, "consent/desk/member.html", {
-        "member": member, "state": state, "active": state.active,
-        "face": selectors.face_status(member), "sign_form": sign_form, "photo_form": photo_form,
-        "facts": biometric_facts(member.chain.policy)})
+    return render(
+        request,
+        "consent/desk/member.html",
+        {
+            "member": member,
+            "state": state,
+            "active": state.active,
+            "face": selectors.face_status(member),
+            "sign_form": sign_form,
+            "photo_form": photo_form,
+            "facts": biometric_facts(member.chain.policy),
+        },
+    )
 
 
 @staff_member_required

@@ -5,8 +5,9 @@ from consent.enrollment import MAX_PHOTO_BYTES
 
 
 class SignForm(forms.Form):
-    typed_name = forms.CharField(label=_("Your full name"), max_length=200,
-                                 widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    typed_name = forms.CharField(
+        label=_("Your full name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     # Required and never pre-ticked: consent is an act, not a default.
     agree = forms.BooleanField(label=_("I have read the text above and I agree."), required=True)
 
@@ -18,8 +19,9 @@ class SignForm(forms.Form):
 
 
 class DeskSignForm(SignForm):
-    password = forms.CharField(label=_("Your portal password"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
+    password = forms.CharField(
+        label=_("Your portal password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "off"})
+    )
 
 
 class GuardianForm(forms.Form):
@@ -28,8 +30,9 @@ class GuardianForm(forms.Form):
 
 
 class PhotoForm(forms.Form):
-    photo = forms.FileField(label=_("Photo of your face"),
-                            widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "user"}))
+    photo = forms.FileField(
+        label=_("Photo of your face"), widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "user"})
+    )
 
     def clean_photo(self):
         photo = self.cleaned_data["photo"]

@@ -1,5 +1,6 @@
 """The member's consent and face pages, the portal's home, and the guardian's confirmation.
 Thin: signing and withdrawing are consent.services', enrollment is consent.enrollment's."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -34,20 +35,35 @@ def _kind(kind: str) -> str:
 def home(request):
     member = request.member
     states = selectors.consent_states(member, get_language())
-    return render(request, "consent/portal/home.html", {
-        "member": member, "states": states, "face": selectors.face_status(member), "renew_photo": selectors.needs_new_photo(member),
-        "biometric_active": next(s.active for s in states if s.kind == Kind.BIOMETRIC),
-        "open_requests": DataSubjectRequest.objects.filter(member=member, status__in=DataSubjectRequest.OPEN_STATUSES).count(),
-    })
+    return render(
+        request,
+        "consent/portal/home.html",
+        {
+            "member": member,
+            "states": states,
+            "face": selectors.face_status(member),
+            "renew_photo": selectors.needs_new_photo(member),
+            "biometric_active": next(s.active for s in states if s.kind == Kind.BIOMETRIC),
+            "open_requests": DataSubjectRequest.objects.filter(
+                member=member, status__in=DataSubjectRequest.OPEN_STATUSES
+            ).count(),
+        },
+    )
 
 
 def sign_from_form(request, *, member: Member, document: ConsentDocument, form, channel: str) -> bool:
     """Sign with what a valid SignForm holds; refusals become form errors. True when signed."""
     try:
-        services.sign(member=member, document=document, typed_name=form.cleaned_data["typed_name"],
-                      evidence=services.Evidence.of(request, channel), actor=member.user,
-                      guardian_name=form.cleaned_data.get("guardian_name", ""),
-                      guardian_email=form.cleaned_data.get("guardian_email", ""), request=request)
+        services.sign(
+            member=member,
+            document=document,
+            typed_name=form.cleaned_data["typed_name"],
+            evidence=services.Evidence.of(request, channel),
+            actor=member.user,
+            guardian_name=form.cleaned_data.get("guardian_name", ""),
+            guardian_email=form.cleaned_data.get("guardian_email", ""),
+            request=request,
+        )
     except ValidationError as error:
         for message in error.messages:
             form.add_error(None, message)
@@ -60,10 +76,19 @@ def consent_page(request, kind: str):
     member = request.member
     state = selectors.consent_state(member, _kind(kind), get_language())
     guardian = kind == Kind.BIOMETRIC and selectors.is_minor(member)
-    form = SignForm(request.POST or None, guardian=guardian,
-                    initial={"guardian_name": member.guardian_name, "guardian_email": member.guardian_email})
-    if request.method == "POST" and state.document is not None and form.is_valid() \
-            and sign_from_form(request, member=member, document=state.document, form=form, channel=ConsentRecord.Channel.PORTAL):
+    form = SignForm(
+        request.POST or None,
+        guardian=guardian,
+        initial={"guardian_name": member.guardian_name, "guardian_email": member.guardian_email},
+    )
+    if (
+        request.method == "POST"
+        and state.document is not None
+        and form.is_valid()
+        and sign_from_form(
+            request, member=member, document=state.document, form=form, channel=ConsentRecord.Channel.PORTAL
+        )
+    ):
         if guardian:
             messages.info(request, _("Thank you. We sent your guardian a link; face scan starts once they confirm."))
         elif kind == Kind.BIOMETRIC:
@@ -72,17 +97,31 @@ def consent_page(request, kind: str):
         else:
             messages.success(request, _("Thank you, your consent is recorded."))
         return redirect("portal:home")
-    return render(request, "consent/portal/consent.html", {
-        "member": member, "state": state, "form": form, "kind": kind, "facts": biometric_facts(member.chain.policy),
-        "withdrawable": kind in services.WITHDRAWABLE, "guardian": guardian})
+    return render(
+        request,
+        "consent/portal/consent.html",
+        {
+            "member": member,
+            "state": state,
+            "form": form,
+            "kind": kind,
+            "facts": biometric_facts(member.chain.policy),
+            "withdrawable": kind in services.WITHDRAWABLE,
+            "guardian": guardian,
+        },
+    )
 
 
 @member_required
 @require_POST
 def withdraw(request, kind: str):
     try:
-        record = services.withdraw(member=request.member, kind=_kind(kind), actor=request.user,
-                                   evidence=services.Evidence.of(request, ConsentRecord.Channel.PORTAL))
+        record = services.withdraw(
+            member=request.member,
+            kind=_kind(kind),
+            actor=request.user,
+            evidence=services.Evidence.of(request, ConsentRecord.Channel.PORTAL),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("portal:consent", kind=kind)
@@ -91,8 +130,12 @@ def withdraw(request, kind: str):
 
 @member_required
 def receipt(request, record_id: int):
-    record = get_object_or_404(ConsentRecord.objects.select_related("document"), pk=record_id, member=request.member,
-                               action=ConsentRecord.Action.WITHDRAW)
+    record = get_object_or_404(
+        ConsentRecord.objects.select_related("document"),
+        pk=record_id,
+        member=request.member,
+        action=ConsentRecord.Action.WITHDRAW,
+    )
     return render(request, "consent/portal/receipt.html", {"member": request.member, "record": record})
 
 
@@ -108,18 +151,32 @@ def face(request):
             messages.success(request, _("Your face is enrolled. Look at the door tablet next time you come in."))
             return redirect("portal:face")
         form.add_error("photo", outcome.message)
-    return render(request, "consent/portal/face.html", {
-        "member": member, "form": form, "active": state.active, "face": selectors.face_status(member), "state": state,
-        "renew_photo": selectors.needs_new_photo(member)})
+    return render(
+        request,
+        "consent/portal/face.html",
+        {
+            "member": member,
+            "form": form,
+            "active": state.active,
+            "face": selectors.face_status(member),
+            "state": state,
+            "renew_photo": selectors.needs_new_photo(member),
+        },
+    )
 
 
 @member_required
 @require_POST
 def face_delete(request):
     receipt = erase_biometrics(member=request.member, actor=request.user, reason="member deleted face")
-    messages.success(request, _("Your face template and photos are deleted (%(n)d template(s), %(p)d photo(s)). "
-                                "Your consent stands; add a new photo whenever you like, or withdraw it.")
-                     % {"n": receipt["face_templates"], "p": receipt["member_photos"]})
+    messages.success(
+        request,
+        _(
+            "Your face template and photos are deleted (%(n)d template(s), %(p)d photo(s)). "
+            "Your consent stands; add a new photo whenever you like, or withdraw it."
+        )
+        % {"n": receipt["face_templates"], "p": receipt["member_photos"]},
+    )
     return redirect("portal:face")
 
 
@@ -138,14 +195,28 @@ def guardian_confirm(request, token: str):
     form = GuardianForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.confirm_as_guardian(token=token, typed_name=form.cleaned_data["typed_name"],
-                                         evidence=services.Evidence.of(request, ConsentRecord.Channel.GUARDIAN_LINK))
+            services.confirm_as_guardian(
+                token=token,
+                typed_name=form.cleaned_data["typed_name"],
+                evidence=services.Evidence.of(request, ConsentRecord.Channel.GUARDIAN_LINK),
+            )
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
         else:
-            return render(request, "consent/portal/guardian_done.html", {"chain": link.member.chain,
-                                                                        "first_name": link.member.first_name})
-    return render(request, "consent/portal/guardian.html", {
-        "form": form, "document": link.signature.document, "chain": link.member.chain,
-        "first_name": link.member.first_name, "facts": biometric_facts(link.member.chain.policy)})
+            return render(
+                request,
+                "consent/portal/guardian_done.html",
+                {"chain": link.member.chain, "first_name": link.member.first_name},
+            )
+    return render(
+        request,
+        "consent/portal/guardian.html",
+        {
+            "form": form,
+            "document": link.signature.document,
+            "chain": link.member.chain,
+            "first_name": link.member.first_name,
+            "facts": biometric_facts(link.member.chain.policy),
+        },
+    )

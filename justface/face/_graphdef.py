@@ -4,6 +4,7 @@ Only what weight conversion needs: node names, ops, inputs and attributes, and t
 float/int32 ``Const`` tensors. Avoids depending on TensorFlow or the protobuf runtime.
 Field numbers are from tensorflow/core/framework/{graph,node_def,attr_value,tensor}.proto.
 """
+
 from __future__ import annotations
 
 import struct

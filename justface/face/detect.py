@@ -1,5 +1,6 @@
 """Face detection with MTCNN (facenet-pytorch's nets, our stages: mtcnn.py) on a downscaled copy
 of the image."""
+
 from __future__ import annotations
 
 import math

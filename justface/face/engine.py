@@ -4,6 +4,7 @@ SFace, 512-d with FaceNet).
 ``get_engine(config)`` loads the models once per process, lazily and thread-safely; the
 engine itself holds no per-request state, so one instance serves every thread.
 """
+
 from __future__ import annotations
 
 import threading
@@ -114,7 +115,9 @@ class FaceEngine:
     def dim(self) -> int:
         return self.recognizer.dim
 
-    def analyse_enrollment(self, image: bytes | Image.Image, *, liveness_threshold: float | None = None) -> EnrollmentResult:
+    def analyse_enrollment(
+        self, image: bytes | Image.Image, *, liveness_threshold: float | None = None
+    ) -> EnrollmentResult:
         """Gate a member's enrollment photo; on success return its template.
 
         Rules, in order: a readable image; at least one face; no second face whose box is
@@ -138,10 +141,7 @@ class FaceEngine:
         if not faces:
             return FaceResult(Reason.NO_FACE)
         face = faces[0]
-        if any(
-            f.area >= gate.max_second_face_area * face.area and f.prob >= gate.min_prob
-            for f in faces[1:]
-        ):
+        if any(f.area >= gate.max_second_face_area * face.area and f.prob >= gate.min_prob for f in faces[1:]):
             return FaceResult(Reason.MULTIPLE_FACES, faces=len(faces))
         quality = measure_quality(img, face)
         checks = (
@@ -201,8 +201,9 @@ class FaceEngine:
             return FaceResult(Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live)
         return FaceResult(None, template, face, quality, len(faces), live)
 
-    def analyse_door_burst(self, images: Sequence[bytes | Image.Image], *,
-                           liveness_threshold: float | None = None) -> DoorResult:
+    def analyse_door_burst(
+        self, images: Sequence[bytes | Image.Image], *, liveness_threshold: float | None = None
+    ) -> DoorResult:
         """One template from a short burst of frames of the same visit: each frame is analysed as
         ``analyse_door_frame``; the templates of the frames with one good face are averaged (a
         steadier probe than any single frame). Refused as ``multiple_faces`` when any frame shows
@@ -223,17 +224,26 @@ class FaceEngine:
         fused = templates.sum(axis=0)
         first_frame, first = good[0]
         scores = [r.liveness for _, r in good if r.liveness is not None]
-        return replace(first, template=fused / np.linalg.norm(fused), frame=first_frame, frames_used=len(good),
-                       liveness=min(scores) if scores else None)
+        return replace(
+            first,
+            template=fused / np.linalg.norm(fused),
+            frame=first_frame,
+            frames_used=len(good),
+            liveness=min(scores) if scores else None,
+        )
 
     def fit_for_enrollment(self, result: FaceResult) -> bool:
         """Whether an accepted door frame's face also meets the enrollment floors (probability,
         size, brightness, sharpness): good enough to become a template itself."""
         gate, q, face = self.config.enrollment, result.quality, result.detection
         return bool(
-            result.ok and q is not None and face is not None
-            and face.prob >= gate.min_prob and face.size >= gate.min_face_px
-            and gate.min_brightness <= q.brightness <= gate.max_brightness and q.sharpness >= gate.min_sharpness
+            result.ok
+            and q is not None
+            and face is not None
+            and face.prob >= gate.min_prob
+            and face.size >= gate.min_face_px
+            and gate.min_brightness <= q.brightness <= gate.max_brightness
+            and q.sharpness >= gate.min_sharpness
         )
 
     def photo_crop(self, image: bytes | Image.Image) -> np.ndarray | None:

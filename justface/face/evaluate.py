@@ -5,6 +5,7 @@ the photo loading for a folder with one sub-folder per identity (the layout of L
 ../shared/faces/dev), with an optional npz cache of the templates. Nothing here assumes a
 template dimension: it is taken from the arrays. Open-set figures are in ``openset.py``.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,9 +36,7 @@ def as_matrix(templates: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
     return matrix.reshape(1, -1) if matrix.ndim == 1 else matrix.reshape(len(matrix), -1)
 
 
-def pair_scores(
-    templates: Mapping[str, np.ndarray], block: int = 2048
-) -> tuple[np.ndarray, np.ndarray]:
+def pair_scores(templates: Mapping[str, np.ndarray], block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Cosine similarities of every unordered pair: (genuine, impostor), float64.
 
     Computed ``block`` rows at a time (no n x n index arrays): 2,000 templates, ~2 million
@@ -143,9 +142,7 @@ def det_curve(
     return thresholds, fmr, fnmr_
 
 
-def identification(
-    templates: Mapping[str, np.ndarray], policy: MatchPolicy, enroll: int = 1
-) -> dict[str, Any]:
+def identification(templates: Mapping[str, np.ndarray], policy: MatchPolicy, enroll: int = 1) -> dict[str, Any]:
     """1:N with the threshold-and-margin rule, leave-out style.
 
     Each round enrolls ``enroll`` photos per identity (rotating which ones, so that every
@@ -219,8 +216,7 @@ def evaluate(
         "policy": {"threshold": policy.threshold, "margin": policy.margin},
         "rank1": ident["rank1"],
         "identification": ident,
-        "impostors_accepted_at_default": ident["misidentified_accepted"]
-        + ident["open_set_accepted"],
+        "impostors_accepted_at_default": ident["misidentified_accepted"] + ident["open_set_accepted"],
     }
 
 
@@ -375,10 +371,7 @@ class TemplateCache:
 
     def save(self, folder: str | Path, model_id: str, listing: Sequence[str], result: FolderTemplates) -> None:
         folder_key = str(Path(folder).resolve())
-        kept = [
-            e for e in self._entries(self._read()).values()
-            if "folder" in e and str(e["folder"]) != folder_key
-        ]
+        kept = [e for e in self._entries(self._read()).values() if "folder" in e and str(e["folder"]) != folder_key]
         identity = [i for i, names in result.files.items() for _ in names]
         new = {
             "folder": np.array(folder_key),
@@ -388,8 +381,7 @@ class TemplateCache:
             "identity": np.array(identity, dtype=str),
             "file": np.array([f for names in result.files.values() for f in names], dtype=str),
             "templates": (
-                np.concatenate(list(result.templates.values()))
-                if result.templates else np.empty((0, 0), np.float32)
+                np.concatenate(list(result.templates.values())) if result.templates else np.empty((0, 0), np.float32)
             ),
             "failed": np.array(result.failed, dtype=str),
         }
@@ -459,7 +451,4 @@ def format_report(report: Mapping[str, Any]) -> str:
 def _stats_line(name: str, s: Mapping[str, Any]) -> str:
     if not s["count"]:
         return f"{name}: no pairs"
-    return (
-        f"{name}: n={s['count']} mean={s['mean']:.4f} std={s['std']:.4f} "
-        f"min={s['min']:.4f} max={s['max']:.4f}"
-    )
+    return f"{name}: n={s['count']} mean={s['mean']:.4f} std={s['std']:.4f} min={s['min']:.4f} max={s['max']:.4f}"

@@ -7,6 +7,7 @@ file records the sha256 of the weights it came from, so a replaced state_dict ca
 with a stale export. PNet, which MTCNN runs on every level of an image pyramid, runs ~11%
 faster there too; RNet and ONet stay in torch, where they are faster (docs/face-engine.md).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -106,8 +107,14 @@ def export_verified(
     buffer = io.BytesIO()
     with torch.no_grad():
         torch.onnx.export(
-            model, (inputs[0],), buffer, input_names=["x"], output_names=list(outputs),
-            dynamic_axes=axes or {name: {0: "n"} for name in ("x", *outputs)}, opset_version=OPSET, dynamo=False,
+            model,
+            (inputs[0],),
+            buffer,
+            input_names=["x"],
+            output_names=list(outputs),
+            dynamic_axes=axes or {name: {0: "n"} for name in ("x", *outputs)},
+            opset_version=OPSET,
+            dynamo=False,
         )
     proto = onnx.load_from_string(buffer.getvalue())
     onnx.helper.set_model_props(proto, {SOURCE_KEY: source})

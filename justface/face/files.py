@@ -1,4 +1,5 @@
 """What every installer of the face library shares: its one error type and atomic writes."""
+
 from __future__ import annotations
 
 import os

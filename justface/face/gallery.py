@@ -10,6 +10,7 @@ A gallery holds templates of one model only: its width is fixed by the first tem
 gets (512 for FaceNet, 128 for SFace), and a template of another width is refused, never
 compared (scores across models mean nothing).
 """
+
 from __future__ import annotations
 
 import math

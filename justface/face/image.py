@@ -1,4 +1,5 @@
 """Decoding untrusted image bytes and measuring the quality of a face crop."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Installing a recognition model (and MTCNN's PNet export) into a cache directory, by name."""
+
 from __future__ import annotations
 
 import os

@@ -20,6 +20,7 @@ Two layers, both plain library code (no Django):
 Sign convention: frames as the camera delivers them (not mirrored). A person who turns their
 head to *their own* left moves the nose towards the image's right: yaw grows.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,8 +33,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .files import ModelError
 from .detect import Detection
+from .files import ModelError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights" / "minifasnet"
 SIZE = 80
@@ -48,7 +49,9 @@ class PassiveNet:
 
 NETS = (
     PassiveNet("2.7_80x80_MiniFASNetV2.onnx", 2.7, "5add8d901d04f8ab4df159f0dbea2cef4fb18909b7f693f74bfc9d2b338b2c73"),
-    PassiveNet("4_0_0_80x80_MiniFASNetV1SE.onnx", 4.0, "f0beff994c3f3d2c7797fdfbcc746aab61d0b3543dd68d731ba5bcf3e19a1f96"),
+    PassiveNet(
+        "4_0_0_80x80_MiniFASNetV1SE.onnx", 4.0, "f0beff994c3f3d2c7797fdfbcc746aab61d0b3543dd68d731ba5bcf3e19a1f96"
+    ),
 )
 
 # Passive threshold, chosen on ../shared/pad/dev with the project's MTCNN boxes so that at most 5%
@@ -61,7 +64,10 @@ DOUBT_BELOW = 0.90
 
 # --- passive --------------------------------------------------------------------------------
 
-def crop_box(box: tuple[float, float, float, float], width: int, height: int, scale: float) -> tuple[int, int, int, int]:
+
+def crop_box(
+    box: tuple[float, float, float, float], width: int, height: int, scale: float
+) -> tuple[int, int, int, int]:
     """The crop (x1, y1, x2, y2 inclusive, ints) ``scale`` times the face box about its centre,
     as the nets were trained (Silent-Face-Anti-Spoofing's CropImage._get_new_box): the scale is
     capped so that the crop fits the image, and a crop that sticks out is shifted back inside."""
@@ -90,7 +96,7 @@ def net_input(rgb: np.ndarray, box: tuple[float, float, float, float], scale: fl
     """(3, 80, 80) float32: the crop resized (bilinear), BGR, 0-255, CHW."""
     height, width = rgb.shape[:2]
     x1, y1, x2, y2 = crop_box(box, width, height, scale)
-    patch = cv2.resize(rgb[y1:y2 + 1, x1:x2 + 1], (SIZE, SIZE), interpolation=cv2.INTER_LINEAR)
+    patch = cv2.resize(rgb[y1 : y2 + 1, x1 : x2 + 1], (SIZE, SIZE), interpolation=cv2.INTER_LINEAR)
     return np.ascontiguousarray(patch[:, :, ::-1].transpose(2, 0, 1), dtype=np.float32)
 
 
@@ -141,6 +147,7 @@ class PassiveLiveness:
 
 # --- pose from five landmarks -----------------------------------------------------------------
 
+
 def yaw(landmarks: np.ndarray) -> float:
     """Nose tip's offset from the eyes' midpoint along the eye line, over the inter-ocular
     distance (MTCNN order: eye, eye, nose, mouth, mouth; image left to right). 0 for a frontal
@@ -184,8 +191,11 @@ def similarity_change(reference: np.ndarray, current: np.ndarray) -> dict[str, f
     scale = float(np.hypot(matrix[0, 0], matrix[1, 0]))
     centre = ref.mean(axis=0)
     moved = matrix[:, :2] @ centre + matrix[:, 2]
-    return {"shift": float(np.linalg.norm(moved - centre) / iod),
-            "rotation": float(np.degrees(np.arctan2(matrix[1, 0], matrix[0, 0]))), "scale": scale}
+    return {
+        "shift": float(np.linalg.norm(moved - centre) / iod),
+        "rotation": float(np.degrees(np.arctan2(matrix[1, 0], matrix[0, 0]))),
+        "scale": scale,
+    }
 
 
 # --- the challenge ------------------------------------------------------------------------------
@@ -229,8 +239,14 @@ class BurstResult:
     details: dict = field(default_factory=dict)
 
     def as_record(self) -> dict:
-        out = {"why": self.why, "frames": self.frames, "faces": self.faces, "yaw_change": round(self.yaw_change, 3),
-               "parallax": round(self.parallax, 3), "shift": round(self.shift, 3)}
+        out = {
+            "why": self.why,
+            "frames": self.frames,
+            "faces": self.faces,
+            "yaw_change": round(self.yaw_change, 3),
+            "parallax": round(self.parallax, 3),
+            "shift": round(self.shift, 3),
+        }
         if self.same_face is not None:
             out["same_face"] = round(self.same_face, 3)
         if self.passive is not None:
@@ -238,8 +254,15 @@ class BurstResult:
         return out
 
 
-def check_burst(engine, images: Sequence[Image.Image], instruction: str, *, rules: ChallengeRules = ChallengeRules(),
-                passive: PassiveLiveness | None = None, passive_threshold: float | None = None) -> BurstResult:
+def check_burst(
+    engine,
+    images: Sequence[Image.Image],
+    instruction: str,
+    *,
+    rules: ChallengeRules = ChallengeRules(),
+    passive: PassiveLiveness | None = None,
+    passive_threshold: float | None = None,
+) -> BurstResult:
     """Whether a burst of frames answers ``instruction`` (LEFT or RIGHT) as a live head would.
 
     ``engine`` is a FaceEngine (its detector finds the dominant face of each frame, its
@@ -272,9 +295,17 @@ def check_burst(engine, images: Sequence[Image.Image], instruction: str, *, rule
     low_passive = None
     if passive is not None:
         low_passive = min(passive.score(img, face) for _, img, face in found)
-    result = dict(frames=len(frames), faces=len(found), yaw_change=float(np.max(turns)), parallax=float(np.max(parallaxes)),
-                  same_face=same, passive=low_passive, first=found[0][0], shift=float(max(m["shift"] for m in moves)),
-                  details={"turned_frames": turned, "start_yaw": round(float(yaws[0] * sign), 3), "spoiled": spoiled})
+    result = dict(
+        frames=len(frames),
+        faces=len(found),
+        yaw_change=float(np.max(turns)),
+        parallax=float(np.max(parallaxes)),
+        same_face=same,
+        passive=low_passive,
+        first=found[0][0],
+        shift=float(max(m["shift"] for m in moves)),
+        details={"turned_frames": turned, "start_yaw": round(float(yaws[0] * sign), 3), "spoiled": spoiled},
+    )
     scale_ratio = max(max(m["scale"], 1 / max(m["scale"], 1e-6)) for m in moves)
     if same < rules.min_same_face:
         return BurstResult(False, "not_same_face", **result)
@@ -292,6 +323,7 @@ def check_burst(engine, images: Sequence[Image.Image], instruction: str, *, rule
 
 
 # --- what a held print or phone does: synthetic still bursts -----------------------------------
+
 
 def still_burst(image: Image.Image, rng: np.random.Generator, frames: int = 8) -> list[Image.Image]:
     """A burst made from one still picture, as a hand-held print or phone moves in front of the

@@ -9,6 +9,7 @@ as the subjects of pad/dev are one video each). ``still_bursts`` runs the challe
 on a burst made from each attack image (liveness.still_burst: shifts, rotation, scale, tilt and
 brightness, as a hand-held print or phone moves) and counts how many pass.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -33,8 +34,11 @@ def pad_files(folder: str | Path) -> dict[str, dict[str, list[Path]]]:
     out = {}
     for cls in CLASSES:
         if (root / cls).is_dir():
-            out[cls] = {sub.name: sorted(p for p in sub.iterdir() if p.suffix.lower() in SUFFIXES)
-                        for sub in sorted((root / cls).iterdir()) if sub.is_dir()}
+            out[cls] = {
+                sub.name: sorted(p for p in sub.iterdir() if p.suffix.lower() in SUFFIXES)
+                for sub in sorted((root / cls).iterdir())
+                if sub.is_dir()
+            }
     if not out:
         raise FileNotFoundError(f"{root} has none of {', '.join(CLASSES)}")
     return out
@@ -44,14 +48,24 @@ def load(path: Path) -> Image.Image:
     return ImageOps.exif_transpose(Image.open(path)).convert("RGB")
 
 
-def evaluate_pad(engine, folder: str | Path, *, threshold: float, doubt_below: float | None = None,
-                 seed: int = 0, bursts: bool = True, rules: liveness.ChallengeRules = liveness.ChallengeRules(),
-                 progress: Callable[[Iterable], Iterable] = lambda it: it) -> dict:
+def evaluate_pad(
+    engine,
+    folder: str | Path,
+    *,
+    threshold: float,
+    doubt_below: float | None = None,
+    seed: int = 0,
+    bursts: bool = True,
+    rules: liveness.ChallengeRules = liveness.ChallengeRules(),
+    progress: Callable[[Iterable], Iterable] = lambda it: it,
+) -> dict:
     """The report (see the module's docstring); ``scores`` holds every score for plotting."""
     files = pad_files(folder)
     gate = engine.config.door
     rng = np.random.default_rng(seed)
-    jobs = [(cls, subject, path) for cls, subjects in files.items() for subject, paths in subjects.items() for path in paths]
+    jobs = [
+        (cls, subject, path) for cls, subjects in files.items() for subject, paths in subjects.items() for path in paths
+    ]
     scores: dict[str, list[float]] = {cls: [] for cls in files}
     per_subject: dict[str, dict[str, list[float]]] = {cls: {} for cls in files}
     no_face: Counter = Counter()
@@ -88,10 +102,15 @@ def evaluate_pad(engine, folder: str | Path, *, threshold: float, doubt_below: f
         "still_bursts": {"n": burst_n, "passed": burst_passed, "why": dict(burst_why)},
         "doubt_below": doubt_below,
         "per_subject": {
-            cls: {subject: {"n": len(v), ("bpcer" if cls == "bona_fide" else "apcer"):
-                            float(np.mean(np.asarray(v) < threshold)) if cls == "bona_fide"
-                            else float(np.mean(np.asarray(v) >= threshold))}
-                  for subject, v in subjects.items()}
+            cls: {
+                subject: {
+                    "n": len(v),
+                    ("bpcer" if cls == "bona_fide" else "apcer"): float(np.mean(np.asarray(v) < threshold))
+                    if cls == "bona_fide"
+                    else float(np.mean(np.asarray(v) >= threshold)),
+                }
+                for subject, v in subjects.items()
+            }
             for cls, subjects in per_subject.items()
         },
         "scores": {cls: [round(float(x), 5) for x in v] for cls, v in scores.items()},
@@ -102,8 +121,10 @@ def evaluate_pad(engine, folder: str | Path, *, threshold: float, doubt_below: f
 
 
 def format_report(report: dict) -> str:
-    lines = [f"Passive liveness at threshold {report['threshold']:.3f}"
-             + (f" (in doubt below {report['doubt_below']:.2f})" if report.get("doubt_below") is not None else "")]
+    lines = [
+        f"Passive liveness at threshold {report['threshold']:.3f}"
+        + (f" (in doubt below {report['doubt_below']:.2f})" if report.get("doubt_below") is not None else "")
+    ]
     for cls, row in report["classes"].items():
         key = "bpcer" if cls == "bona_fide" else "apcer"
         rate = "-" if row[key] is None else f"{100 * row[key]:.1f}%"
@@ -113,6 +134,8 @@ def format_report(report: dict) -> str:
         for subject, row in report["per_subject"].get(cls, {}).items():
             lines.append(f"    {cls} {subject}: APCER {100 * row['apcer']:.1f}% of {row['n']}")
     sb = report["still_bursts"]
-    lines.append(f"Still bursts (challenge check on a moving still picture): {sb['passed']} of {sb['n']} passed"
-                 + (f" ({', '.join(f'{k} {v}' for k, v in sorted(sb['why'].items()))})" if sb["why"] else ""))
+    lines.append(
+        f"Still bursts (challenge check on a moving still picture): {sb['passed']} of {sb['n']} passed"
+        + (f" ({', '.join(f'{k} {v}' for k, v in sorted(sb['why'].items()))})" if sb["why"] else "")
+    )
     return "\n".join(lines)

@@ -12,6 +12,7 @@ the source pixels under each output pixel, but they split fractional pixels diff
 nets see slightly different inputs, so boxes move by a few pixels (the same faces are found;
 dev accuracy is as good or better; tests/face/test_mtcnn.py, docs/face-engine.md).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -22,6 +22,7 @@ nothing of a confirm zone: it is what a plain threshold would do.
 
 Nothing here assumes a template dimension.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -164,19 +165,20 @@ def top2_search(
     block = max(1, max_block_bytes // (4 * max(len(sorted_rows), 1) * 2))
     from tqdm import tqdm
 
-    for start in tqdm(range(0, p, block), desc="open-set search", unit="block",
-                      disable=None if progress is None else not progress):
-        scores = probes[start:start + block] @ sorted_rows.T
+    for start in tqdm(
+        range(0, p, block), desc="open-set search", unit="block", disable=None if progress is None else not progress
+    ):
+        scores = probes[start : start + block] @ sorted_rows.T
         per_identity = np.maximum.reduceat(scores, starts, axis=1) if len(starts) < len(sorted_rows) else scores
         rows = np.arange(len(per_identity))
         best = per_identity.argmax(axis=1)
-        out_id[start:start + block] = identities[best]
-        out_score[start:start + block] = per_identity[rows, best]
+        out_id[start : start + block] = identities[best]
+        out_score[start : start + block] = per_identity[rows, best]
         if per_identity.shape[1] > 1:
             per_identity[rows, best] = -np.inf
             second = per_identity.argmax(axis=1)
-            out_second[start:start + block] = identities[second]
-            out_second_score[start:start + block] = per_identity[rows, second]
+            out_second[start : start + block] = identities[second]
+            out_second_score[start : start + block] = per_identity[rows, second]
     return Top2(out_id, out_score, out_second, out_second_score, searched=len(gallery))
 
 
@@ -315,13 +317,15 @@ def det_rows(
     for t in thresholds:
         missed = int(np.searchsorted(ms, t, side="left"))
         strangers_in = int(len(ss) - np.searchsorted(ss, t, side="left"))
-        rows.append({
-            "threshold": float(t),
-            "strangers_accepted": strangers_in,
-            "strangers_accepted_rate": strangers_in / len(ss) if len(ss) else None,
-            "members_missed_rate": missed / len(ms) if len(ms) else None,
-            "misidentified": int(len(ws) - np.searchsorted(ws, t, side="left")),
-        })
+        rows.append(
+            {
+                "threshold": float(t),
+                "strangers_accepted": strangers_in,
+                "strangers_accepted_rate": strangers_in / len(ss) if len(ss) else None,
+                "members_missed_rate": missed / len(ms) if len(ms) else None,
+                "misidentified": int(len(ws) - np.searchsorted(ws, t, side="left")),
+            }
+        )
     return rows
 
 
@@ -385,7 +389,8 @@ def format_open_set(report: Mapping[str, Any]) -> str:
             at = r["members_admitted_at_strangers"][key]
             if at:
                 lines.append(
-                    f"  strangers <= {label}: threshold {at['threshold']:.4f} admits {_pct(at['members_accepted_rate'])} "
+                    f"  strangers <= {label}: threshold {at['threshold']:.4f} "
+                    f"admits {_pct(at['members_accepted_rate'])} "
                     f"of members ({at['strangers_accepted']} strangers, {at['misidentified']} misidentified)"
                     + ("" if at["measurable"] else f" [below 1/{r['stranger_probes']}: not measurable]")
                 )

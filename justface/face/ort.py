@@ -3,6 +3,7 @@
 An ``InferenceSession`` may be run from several threads at once, so the engine creates it once
 per process and shares it.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,8 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from .files import ModelError
 from .export import SOURCE_KEY
+from .files import ModelError
 
 
 def session(path: str | os.PathLike[str], threads: int, source: str) -> ort.InferenceSession:
@@ -29,13 +30,9 @@ def session(path: str | os.PathLike[str], threads: int, source: str) -> ort.Infe
     try:
         sess = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own types (NoSuchFile, InvalidProtobuf, ...)
-        raise ModelError(
-            f"cannot load {path} ({exc}); run `python manage.py install_face_model`."
-        ) from exc
+        raise ModelError(f"cannot load {path} ({exc}); run `python manage.py install_face_model`.") from exc
     if sess.get_modelmeta().custom_metadata_map.get(SOURCE_KEY) != source:
-        raise ModelError(
-            f"{path} was exported from other weights; run `python manage.py install_face_model`."
-        )
+        raise ModelError(f"{path} was exported from other weights; run `python manage.py install_face_model`.")
     return sess
 
 

@@ -5,6 +5,7 @@ figure: two models on one picture, or the verification and the open-set curve si
 (``plot_evaluation``). Scores are "accept when score >= threshold"; -inf never accepted.
 Importing this module raises ImportError when matplotlib is not installed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -82,12 +83,22 @@ def draw_det(ax, panel: Panel, *, scale: str = "log") -> None:
     y_floor = 0.5 / max(y_sizes) if y_sizes else 1e-4
     for label, (genuine, impostor) in panel.curves.items():
         _, fmr, fnmr = det_curve(genuine, impostor)
-        ax.plot(np.clip(fmr, x_floor, 1), np.clip(fnmr, y_floor, 1),
-                label=f"{label} ({len(genuine)} {panel.counted[0]} / {len(impostor)} {panel.counted[1]})")
+        ax.plot(
+            np.clip(fmr, x_floor, 1),
+            np.clip(fnmr, y_floor, 1),
+            label=f"{label} ({len(genuine)} {panel.counted[0]} / {len(impostor)} {panel.counted[1]})",
+        )
     for n, (label, (x, y)) in enumerate(panel.points.items()):
         marker = "<" if x <= 0 < y else "v" if y <= 0 < x else "*" if x <= 0 and y <= 0 else "o"
-        ax.plot(max(x, x_floor), max(y, y_floor), marker=marker, markersize=10, linestyle="none",
-                color=f"C{len(panel.curves) + n}", label=label)
+        ax.plot(
+            max(x, x_floor),
+            max(y, y_floor),
+            marker=marker,
+            markersize=10,
+            linestyle="none",
+            color=f"C{len(panel.curves) + n}",
+            label=label,
+        )
     top = 1.0
     if scale == "normal":
         dist = NormalDist()
@@ -114,8 +125,14 @@ def draw_det(ax, panel: Panel, *, scale: str = "log") -> None:
     ax.text(0.01, 0.01, "rates of 0 drawn at the lower edge", transform=ax.transAxes, fontsize=7, alpha=0.6)
 
 
-def plot_score_distributions(path: str | Path, scores: Mapping[str, Sequence[float]], *, threshold: float,
-                             doubt_below: float | None = None, title: str = "Passive liveness scores") -> Path:
+def plot_score_distributions(
+    path: str | Path,
+    scores: Mapping[str, Sequence[float]],
+    *,
+    threshold: float,
+    doubt_below: float | None = None,
+    title: str = "Passive liveness scores",
+) -> Path:
     """Histograms of scores per class (0-1) with the threshold (and the upper edge of the grey
     band) drawn in, as a PNG."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
@@ -124,8 +141,14 @@ def plot_score_distributions(path: str | Path, scores: Mapping[str, Sequence[flo
         for n, (label, values) in enumerate(scores.items()):
             values = np.asarray(values, dtype=float)
             if len(values):
-                ax.hist(values, bins=bins, alpha=0.5, color=f"C{n}", label=f"{label} ({len(values)})",
-                        weights=np.full(len(values), 1 / len(values)))
+                ax.hist(
+                    values,
+                    bins=bins,
+                    alpha=0.5,
+                    color=f"C{n}",
+                    label=f"{label} ({len(values)})",
+                    weights=np.full(len(values), 1 / len(values)),
+                )
         ax.axvline(threshold, color="k", linestyle="--", label=f"threshold {threshold:.2f}")
         if doubt_below is not None:
             ax.axvline(doubt_below, color="grey", linestyle=":", label=f"in doubt below {doubt_below:.2f}")

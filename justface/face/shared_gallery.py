@@ -18,6 +18,7 @@ them. Here instead:
 
 No Django here: the caller supplies the rows and the versions.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -47,7 +48,7 @@ def build_index(matrix: np.ndarray) -> faiss.Index:
     index = faiss.IndexScalarQuantizer(matrix.shape[1], faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
     index.train(matrix[:1] if len(matrix) else np.zeros((1, matrix.shape[1]), np.float32))  # fp16 has no parameters
     for start in range(0, len(matrix), _CHUNK):
-        index.add(matrix[start:start + _CHUNK])
+        index.add(matrix[start : start + _CHUNK])
     return index
 
 
@@ -166,8 +167,9 @@ class LayeredGallery:
         changed = self.changed | frozenset(int(i) for i in current)
         recent = Gallery(dim=self.dim)
         recent._snap = self.recent._snap  # immutable, shared until patched
-        add = [(int(i), row) for i, rows in current.items()
-               for row in np.asarray(rows, np.float32).reshape(-1, self.dim)]
+        add = [
+            (int(i), row) for i, rows in current.items() for row in np.asarray(rows, np.float32).reshape(-1, self.dim)
+        ]
         recent.patch(remove=[int(i) for i in current], add=add)
         rows = self.base.rows_of(np.fromiter(changed, np.int64, len(changed)))
         exclude = None
@@ -251,8 +253,12 @@ class SnapshotStore:
             if old < snapshot.version:
                 for path in self._paths(key, old):
                     path.unlink(missing_ok=True)
-        return Snapshot(snapshot.version, faiss.read_index(str(index_path), faiss.IO_FLAG_MMAP_IFC),
-                        np.load(ids_path, mmap_mode="r"), snapshot.per_identity)
+        return Snapshot(
+            snapshot.version,
+            faiss.read_index(str(index_path), faiss.IO_FLAG_MMAP_IFC),
+            np.load(ids_path, mmap_mode="r"),
+            snapshot.per_identity,
+        )
 
     def remove(self, key: str) -> None:
         for version in self.versions(key):

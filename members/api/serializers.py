@@ -19,10 +19,37 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Member
-        fields = ["member_number", "first_name", "last_name", "email", "phone", "address", "birth_date", "gender",
-                  "chain", "home_centre", "status", "membership_type", "start_date", "end_date", "pin_set", "pin_set_at"]
-        read_only_fields = ["member_number", "email", "birth_date", "chain", "home_centre", "status", "membership_type",
-                            "start_date", "end_date", "pin_set", "pin_set_at"]
+        fields = [
+            "member_number",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "address",
+            "birth_date",
+            "gender",
+            "chain",
+            "home_centre",
+            "status",
+            "membership_type",
+            "start_date",
+            "end_date",
+            "pin_set",
+            "pin_set_at",
+        ]
+        read_only_fields = [
+            "member_number",
+            "email",
+            "birth_date",
+            "chain",
+            "home_centre",
+            "status",
+            "membership_type",
+            "start_date",
+            "end_date",
+            "pin_set",
+            "pin_set_at",
+        ]
 
     def get_pin_set(self, member: Member) -> bool:
         return bool(member.pin_hash)

@@ -1,5 +1,6 @@
 """The options the operator's commands share: `--chain SLUG`, `--centre SLUG`, `--member-number N`
 and dates; each bad value is a one-line CommandError."""
+
 from __future__ import annotations
 
 from datetime import date

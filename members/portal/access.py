@@ -1,4 +1,5 @@
 """Who may use the member portal: a logged-in member (request.member), nobody else."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -19,4 +20,5 @@ def member_required(view):
         if request.member is None:  # a staff login: the portal is for members only
             return render(request, "members/portal/not_a_member.html", status=403)
         return view(request, *args, **kwargs)
+
     return wrapper

@@ -1,6 +1,7 @@
 """The member's own pages: invitation, login and password reset, profile and e-mail change, PIN,
 and the data-protection rights (what we hold, export, erasure and objection requests).
 Thin: every write goes through members.services."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -19,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from justface import throttle
+from justface.mail import public_url, send_on_commit
 from members import services, subject_data
 from members.accounts import LoginResult, authenticate_member, members_for_email
-from justface.mail import public_url, send_on_commit
 from members.models import DataSubjectRequest, Invitation
 from members.portal import forms
 from members.portal.access import member_required
@@ -36,13 +37,21 @@ def login_view(request):
     form = forms.LoginForm(request.POST or None)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST" and form.is_valid():
-        result, member = authenticate_member(request, email=form.cleaned_data["email"], password=form.cleaned_data["password"])
+        result, member = authenticate_member(
+            request, email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+        )
         if result is LoginResult.OK:
             login(request, member.user)
-            safe = url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+            safe = url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
             return redirect(next_url if safe and next_url else "portal:home")
-        form.add_error(None, _("Too many attempts. Wait a quarter of an hour and try again, or reset your password.")
-                       if result is LoginResult.THROTTLED else _("That e-mail and password do not match a member login."))
+        form.add_error(
+            None,
+            _("Too many attempts. Wait a quarter of an hour and try again, or reset your password.")
+            if result is LoginResult.THROTTLED
+            else _("That e-mail and password do not match a member login."),
+        )
     return render(request, "members/portal/login.html", {"form": form, "next": next_url})
 
 
@@ -67,8 +76,11 @@ def accept_invitation(request, token: str):
             login(request, member.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome! Your login is ready."))
             return redirect("portal:home")
-    return render(request, "members/portal/accept_invitation.html", {"form": form, "chain": invitation.member.chain,
-                                                                    "first_name": invitation.member.first_name})
+    return render(
+        request,
+        "members/portal/accept_invitation.html",
+        {"form": form, "chain": invitation.member.chain, "first_name": invitation.member.first_name},
+    )
 
 
 def password_reset(request):
@@ -80,11 +92,19 @@ def password_reset(request):
         else:
             throttle.failed(throttle.RESET, identifier=email, address=address)  # every request counts
             for member in members_for_email(email):
-                link = reverse("portal:password-reset-confirm", kwargs={
-                    "uidb64": urlsafe_base64_encode(force_bytes(member.user.pk)),
-                    "token": default_token_generator.make_token(member.user)})
-                send_on_commit(to=member.email, template="members/email/password_reset", language=get_language(),
-                               context={"member": member, "chain": member.chain, "link": public_url(link, request)})
+                link = reverse(
+                    "portal:password-reset-confirm",
+                    kwargs={
+                        "uidb64": urlsafe_base64_encode(force_bytes(member.user.pk)),
+                        "token": default_token_generator.make_token(member.user),
+                    },
+                )
+                send_on_commit(
+                    to=member.email,
+                    template="members/email/password_reset",
+                    language=get_language(),
+                    context={"member": member, "chain": member.chain, "link": public_url(link, request)},
+                )
             # The same answer whether or not the address is known: nobody learns who is a member.
             return redirect("portal:password-reset-sent")
     return render(request, "members/portal/password_reset.html", {"form": form})
@@ -109,8 +129,9 @@ def profile(request):
                 messages.success(request, _("Your details are saved.") if changed else _("Nothing was changed."))
                 return redirect("portal:profile")
             if email_form.is_bound and email_form.is_valid():
-                services.request_email_change(member=member, new_email=email_form.cleaned_data["new_email"],
-                                              actor=request.user, request=request)
+                services.request_email_change(
+                    member=member, new_email=email_form.cleaned_data["new_email"], actor=request.user, request=request
+                )
                 messages.success(request, _("We sent a link to the new address. Your e-mail changes when you open it."))
                 return redirect("portal:profile")
         except ValidationError as error:
@@ -139,8 +160,11 @@ def pin(request):
 
 @member_required
 def my_data(request):
-    return render(request, "members/portal/my_data.html", {
-        "member": request.member, "categories": subject_data.held_about(request.member)})
+    return render(
+        request,
+        "members/portal/my_data.html",
+        {"member": request.member, "categories": subject_data.held_about(request.member)},
+    )
 
 
 @member_required
@@ -158,8 +182,13 @@ def requests(request):
     if request.method == "POST" and form.is_valid():
         kind, objection = form.kind_and_objection()
         try:
-            services.file_data_subject_request(member=request.member, kind=kind, objection_to=objection,
-                                               message=form.cleaned_data["message"], actor=request.user)
+            services.file_data_subject_request(
+                member=request.member,
+                kind=kind,
+                objection_to=objection,
+                message=form.cleaned_data["message"],
+                actor=request.user,
+            )
         except ValidationError as error:
             _form_error(form, error)
         else:

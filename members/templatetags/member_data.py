@@ -1,4 +1,5 @@
 """The access page shows each category of data as a table, whatever its shape."""
+
 from django import template
 from django.utils.translation import gettext as _
 
@@ -14,8 +15,11 @@ def data_table(category: Category) -> dict:
     if isinstance(data, dict):
         return {"pairs": [(label(k), _display(v)) for k, v in data.items()]}
     keys = list(data[0]) if data else []
-    return {"headings": [label(k) for k in keys], "rows": [[_display(row[k]) for k in keys] for row in data],
-            "empty": not data}
+    return {
+        "headings": [label(k) for k in keys],
+        "rows": [[_display(row[k]) for k in keys] for row in data],
+        "empty": not data,
+    }
 
 
 def _display(value) -> str:

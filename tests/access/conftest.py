@@ -1,5 +1,6 @@
 """Door fixtures: a paired tablet per chain, members enrolled with real faces and signed
 biometric consent, and a private-file folder per test."""
+
 from __future__ import annotations
 
 import hashlib
@@ -41,8 +42,16 @@ class Tablet:
     def auth(self) -> dict:
         return {"HTTP_AUTHORIZATION": f"Device {self.token}"}
 
-    def scan(self, image: bytes, *, content_type: str = "image/jpeg", direction: str | None = None,
-             key: str | None = None, name: str = "frame.jpg", **extra):
+    def scan(
+        self,
+        image: bytes,
+        *,
+        content_type: str = "image/jpeg",
+        direction: str | None = None,
+        key: str | None = None,
+        name: str = "frame.jpg",
+        **extra,
+    ):
         data = {"image": SimpleUploadedFile(name, image, content_type=content_type)}
         if direction:
             data["direction"] = direction
@@ -87,16 +96,29 @@ def tablet_b(world, tablet_a) -> Tablet:
 def consent_to_face_scan(member: Member) -> None:
     body = "I agree that a template of my face lets me in. A PIN works instead at every door."
     document, _ = ConsentDocument.objects.get_or_create(
-        chain=member.chain, kind=ConsentDocument.Kind.BIOMETRIC, language="en", version=1,
-        defaults=dict(title="Face scan", body=body, published_at=timezone.now()))
-    ConsentRecord.objects.create(member=member, document=document, action=ConsentRecord.Action.SIGN,
-                                 text_sha256=hashlib.sha256(body.encode()).hexdigest(), typed_name=member.full_name)
+        chain=member.chain,
+        kind=ConsentDocument.Kind.BIOMETRIC,
+        language="en",
+        version=1,
+        defaults=dict(title="Face scan", body=body, published_at=timezone.now()),
+    )
+    ConsentRecord.objects.create(
+        member=member,
+        document=document,
+        action=ConsentRecord.Action.SIGN,
+        text_sha256=hashlib.sha256(body.encode()).hexdigest(),
+        typed_name=member.full_name,
+    )
 
 
 def withdraw_face_consent(member: Member) -> None:
     document = ConsentDocument.objects.get(chain=member.chain, kind=ConsentDocument.Kind.BIOMETRIC, version=1)
-    ConsentRecord.objects.create(member=member, document=document, action=ConsentRecord.Action.WITHDRAW,
-                                 text_sha256=hashlib.sha256(document.body.encode()).hexdigest())
+    ConsentRecord.objects.create(
+        member=member,
+        document=document,
+        action=ConsentRecord.Action.WITHDRAW,
+        text_sha256=hashlib.sha256(document.body.encode()).hexdigest(),
+    )
 
 
 def enrolled(chain, centre, identity: str, photo: int = 1, **overrides) -> Member:

@@ -1,5 +1,6 @@
 """Bad input at the door never gives a 500 and never leaves anything behind: 401 for tokens,
 400/413/415 with a clear `detail` for everything else."""
+
 from __future__ import annotations
 
 import io
@@ -29,18 +30,29 @@ def image_bytes(fmt: str, size=(320, 240)) -> bytes:
 def png_bomb(side: int = 60_000) -> bytes:
     """A valid PNG header claiming side x side pixels, with a tiny compressed body: a few
     hundred bytes that would unpack to gigabytes."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     rows = zlib.compress(b"\x00" * (side + 1) * 16)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", rows)
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("header", [None, "Device", "Token abc", "Bearer abc", "Device not-a-real-token", "device abc"])
 def test_missing_or_unknown_token_is_401(tablet_a, private_root, header):
     extra = {"HTTP_AUTHORIZATION": header} if header is not None else {}
     client = Client()
-    for method, url in (("post", "/api/v1/door/scans/"), ("post", "/api/v1/door/pin/"), ("post", "/api/v1/door/heartbeat/"),
-                        ("get", "/api/v1/door/scans/00000000-0000-0000-0000-000000000000/")):
+    for method, url in (
+        ("post", "/api/v1/door/scans/"),
+        ("post", "/api/v1/door/pin/"),
+        ("post", "/api/v1/door/heartbeat/"),
+        ("get", "/api/v1/door/scans/00000000-0000-0000-0000-000000000000/"),
+    ):
         response = getattr(client, method)(url, **extra)
         assert response.status_code == 401, (url, response.content)
         assert response.json()["detail"] and response["WWW-Authenticate"] == 'Device realm="door"'
@@ -61,16 +73,19 @@ def truncated_jpeg() -> bytes:
     return data[: len(data) // 2]
 
 
-@pytest.mark.parametrize("case, upload, status, words", [
-    ("not an image", (b"this is not a photo at all", "image/jpeg"), 400, "not an image"),
-    ("empty", (b"", "image/jpeg"), 400, "empty"),
-    ("truncated", (truncated_jpeg(), "image/jpeg"), 400, "truncated"),
-    ("too many pixels", (image_bytes("JPEG", (4097, 16)), "image/jpeg"), 413, "4096"),
-    ("decompression bomb", (png_bomb(), "image/png"), 413, "pixels"),
-    ("wrong declared type", (image_bytes("JPEG"), "text/plain"), 415, "JPEG, PNG or WebP"),
-    ("GIF pretending to be JPEG", (image_bytes("GIF"), "image/jpeg"), 415, "GIF"),
-    ("BMP", (image_bytes("BMP"), "image/bmp"), 415, "JPEG, PNG or WebP"),
-])
+@pytest.mark.parametrize(
+    "case, upload, status, words",
+    [
+        ("not an image", (b"this is not a photo at all", "image/jpeg"), 400, "not an image"),
+        ("empty", (b"", "image/jpeg"), 400, "empty"),
+        ("truncated", (truncated_jpeg(), "image/jpeg"), 400, "truncated"),
+        ("too many pixels", (image_bytes("JPEG", (4097, 16)), "image/jpeg"), 413, "4096"),
+        ("decompression bomb", (png_bomb(), "image/png"), 413, "pixels"),
+        ("wrong declared type", (image_bytes("JPEG"), "text/plain"), 415, "JPEG, PNG or WebP"),
+        ("GIF pretending to be JPEG", (image_bytes("GIF"), "image/jpeg"), 415, "GIF"),
+        ("BMP", (image_bytes("BMP"), "image/bmp"), 415, "JPEG, PNG or WebP"),
+    ],
+)
 def test_bad_frames(tablet_a, colin, private_root, case, upload, status, words):
     data, content_type = upload
     response = tablet_a.scan(data, content_type=content_type)
@@ -108,7 +123,9 @@ def test_missing_image_wrong_body_and_bad_fields(tablet_a, private_root):
 
 @pytest.mark.parametrize("wait", ["11", "-1", "soon", "nan"])
 def test_poll_wait_out_of_range(tablet_a, wait):
-    scan = Scan.objects.create(device=tablet_a.device, door=tablet_a.device.door, centre=tablet_a.device.door.centre, method="face")
+    scan = Scan.objects.create(
+        device=tablet_a.device, door=tablet_a.device.door, centre=tablet_a.device.door.centre, method="face"
+    )
     response = tablet_a.poll(scan.pk, wait=wait)
     assert response.status_code == 400 and "0 to 10" in response.json()["detail"]
 
@@ -119,15 +136,18 @@ def test_unknown_scan_ids_are_404_with_detail(tablet_a, scan_id):
     assert response.status_code == 404 and response.json()["detail"]
 
 
-@pytest.mark.parametrize("body, words", [
-    ({"member_number": "M1", "pin": "12ab"}, "4 to 8 digits"),
-    ({"member_number": "M1", "pin": "123"}, "4 to 8 digits"),
-    ({"member_number": "M1", "pin": "123456789"}, "4 to 8 digits"),
-    ({"pin": "4711"}, "required"),
-    ({"member_number": "M1"}, "required"),
-    ({"member_number": "x" * 33, "pin": "4711"}, "32"),
-    ({"member_number": "M1", "pin": "4711", "direction": "up"}, "up"),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"member_number": "M1", "pin": "12ab"}, "4 to 8 digits"),
+        ({"member_number": "M1", "pin": "123"}, "4 to 8 digits"),
+        ({"member_number": "M1", "pin": "123456789"}, "4 to 8 digits"),
+        ({"pin": "4711"}, "required"),
+        ({"member_number": "M1"}, "required"),
+        ({"member_number": "x" * 33, "pin": "4711"}, "32"),
+        ({"member_number": "M1", "pin": "4711", "direction": "up"}, "up"),
+    ],
+)
 def test_bad_pin_requests(tablet_a, private_root, body, words):
     response = tablet_a.client.post("/api/v1/door/pin/", body, content_type="application/json", **tablet_a.auth)
     assert response.status_code == 400 and words in response.json()["detail"], response.content
@@ -137,15 +157,20 @@ def test_bad_pin_requests(tablet_a, private_root, body, words):
 def test_malformed_json_is_400(tablet_a):
     response = tablet_a.client.post("/api/v1/door/pin/", "{not json", content_type="application/json", **tablet_a.auth)
     assert response.status_code == 400 and response.json()["detail"]
-    response = tablet_a.client.post("/api/v1/door/heartbeat/", {"camera": "melted"}, content_type="application/json", **tablet_a.auth)
+    response = tablet_a.client.post(
+        "/api/v1/door/heartbeat/", {"camera": "melted"}, content_type="application/json", **tablet_a.auth
+    )
     assert response.status_code == 400 and "melted" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("body, words", [
-    ({"member_number": "", "pin": "4711"}, "blank"),
-    ({"member_number": "M1", "pin": "٤٧١١"}, "4 to 8 digits"),
-    ({"member_number": "M1", "pin": "４７１１"}, "4 to 8 digits"),
-])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"member_number": "", "pin": "4711"}, "blank"),
+        ({"member_number": "M1", "pin": "٤٧١١"}, "4 to 8 digits"),
+        ({"member_number": "M1", "pin": "４７１１"}, "4 to 8 digits"),
+    ],
+)
 def test_pin_requests_need_a_member_number_and_ascii_digits(tablet_a, body, words):
     response = tablet_a.client.post("/api/v1/door/pin/", body, content_type="application/json", **tablet_a.auth)
     assert response.status_code == 400 and words in response.json()["detail"], response.content

@@ -1,4 +1,5 @@
 """create_door_token prints a working token once; door_simulate prints the decision."""
+
 from __future__ import annotations
 
 import json
@@ -30,11 +31,14 @@ def test_create_door_token_then_simulate_a_scan(tablet_a, colin, world):
     assert Door.objects.filter(name="Garage door").count() == 1 and door.tokens.count() == 2
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--centre", "nowhere", "--door", "X"], "No centre"),
-    (["--centre", "a1", "--chain", "beta", "--door", "X"], "No centre"),
-    (["--centre", "a1", "--door", " "], "--door"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--centre", "nowhere", "--door", "X"], "No centre"),
+        (["--centre", "a1", "--chain", "beta", "--door", "X"], "No centre"),
+        (["--centre", "a1", "--door", " "], "--door"),
+    ],
+)
 def test_create_door_token_refuses_bad_input(world, args, words):
     with pytest.raises(CommandError, match=words):
         run("create_door_token", *args)

@@ -1,5 +1,6 @@
 """Retries racing each other: tablets that resend a frame before the first answer arrives get one
 scan and one access event, whichever request inserts first (PostgreSQL, real threads)."""
+
 from __future__ import annotations
 
 import threading
@@ -16,8 +17,10 @@ from tests.conftest import face_photo
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
-                       reason="concurrent writers need PostgreSQL (SQLite locks the whole file)"),
+    pytest.mark.skipif(
+        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+        reason="concurrent writers need PostgreSQL (SQLite locks the whole file)",
+    ),
 ]
 
 
@@ -29,8 +32,12 @@ def test_simultaneous_retries_with_one_key_decide_once(tablet_a, colin):
     def send() -> None:
         client = Client()
         start.wait()
-        response = client.post("/api/v1/door/scans/", {"image": SimpleUploadedFile("frame.jpg", photo, content_type="image/jpeg")}, HTTP_IDEMPOTENCY_KEY="same-frame",
-                               **tablet_a.auth)
+        response = client.post(
+            "/api/v1/door/scans/",
+            {"image": SimpleUploadedFile("frame.jpg", photo, content_type="image/jpeg")},
+            HTTP_IDEMPOTENCY_KEY="same-frame",
+            **tablet_a.auth,
+        )
         answers.append((response.status_code, response.json()["id"]))
         connection.close()
 
@@ -70,8 +77,12 @@ def test_parallel_wrong_pins_for_one_member_number_are_checked_at_most_five_time
         tablet = tablets[n % 3]
         client = Client()
         start.wait()
-        response = client.post("/api/v1/door/pin/", {"member_number": colin.member_number, "pin": f"{1000 + n}"},
-                               content_type="application/json", **tablet.auth)
+        response = client.post(
+            "/api/v1/door/pin/",
+            {"member_number": colin.member_number, "pin": f"{1000 + n}"},
+            content_type="application/json",
+            **tablet.auth,
+        )
         reasons.append(response.json()["reason"])
         connection.close()
 
@@ -116,8 +127,12 @@ def test_parallel_pins_for_one_grey_zone_scan_are_checked_once(world, tablet_a, 
     def guess(n: int) -> None:
         client = Client()
         start.wait()
-        response = client.post(f"/api/v1/door/scans/{body['id']}/confirm/", {"pin": f"{2000 + n}"},
-                               content_type="application/json", **tablet_a.auth)
+        response = client.post(
+            f"/api/v1/door/scans/{body['id']}/confirm/",
+            {"pin": f"{2000 + n}"},
+            content_type="application/json",
+            **tablet_a.auth,
+        )
         answers.append(response.json()["status"])
         connection.close()
 

@@ -1,6 +1,7 @@
 """The grey zone at the door, on real faces: a face that matches a member only moderately neither
 opens the door nor is simply refused; the tablet asks that member's PIN (no member number), and
 the PIN is checked 1:1 against them under the usual lockouts."""
+
 from __future__ import annotations
 
 import os
@@ -99,15 +100,18 @@ def test_only_the_device_that_scanned_may_confirm(world, tablet_a, tablet_b, joh
     body = grey_scan(tablet_a)
     other_door = pair_tablet(world.centre_a2, "Back door")
     for tablet in (tablet_b, other_door):
-        response = tablet.client.post(f"/api/v1/door/scans/{body['id']}/confirm/", {"pin": "4711"},
-                                      content_type="application/json", **tablet.auth)
+        response = tablet.client.post(
+            f"/api/v1/door/scans/{body['id']}/confirm/", {"pin": "4711"}, content_type="application/json", **tablet.auth
+        )
         assert response.status_code == 404 and response.json()["detail"] == "No such scan for this device."
     assert Scan.objects.get(pk=body["id"]).status == "confirm"
 
 
 def test_the_pin_must_come_within_the_window(tablet_a, john):
     body = grey_scan(tablet_a)
-    Scan.objects.filter(pk=body["id"]).update(created_at=timezone.now() - services.CONFIRM_WINDOW - timedelta(seconds=1))
+    Scan.objects.filter(pk=body["id"]).update(
+        created_at=timezone.now() - services.CONFIRM_WINDOW - timedelta(seconds=1)
+    )
     decided = confirm(tablet_a, body, "4711").json()
     assert (decided["status"], decided["reason"]) == ("denied", "not_confirmed")
     assert AccessEvent.objects.get().reason == "not_confirmed"
@@ -121,7 +125,9 @@ def test_the_sweeper_ends_a_scan_nobody_confirmed(tablet_a, john):
     assert AccessEvent.objects.get().method == "face"
 
 
-@pytest.mark.parametrize("bad, detail", [({}, "This field is required."), ({"pin": "١٢٣٤"}, "The PIN is 4 to 8 digits.")])
+@pytest.mark.parametrize(
+    "bad, detail", [({}, "This field is required."), ({"pin": "١٢٣٤"}, "The PIN is 4 to 8 digits.")]
+)
 def test_bad_confirm_input_is_a_400(tablet_a, john, bad, detail):
     body = grey_scan(tablet_a)
     response = tablet_a.client.post(body["confirm_url"], bad, content_type="application/json", **tablet_a.auth)
@@ -132,8 +138,9 @@ def test_bad_confirm_input_is_a_400(tablet_a, john, bad, detail):
 def test_a_confirm_for_a_scan_not_waiting_answers_its_decision(tablet_a, john):
     body = tablet_a.scan(face_photo(GREY_PERSON, 1)).json()  # the enrollment photo itself: granted
     assert body["status"] == "granted"
-    response = tablet_a.client.post(f"/api/v1/door/scans/{body['id']}/confirm/", {"pin": "0000"},
-                                    content_type="application/json", **tablet_a.auth)
+    response = tablet_a.client.post(
+        f"/api/v1/door/scans/{body['id']}/confirm/", {"pin": "0000"}, content_type="application/json", **tablet_a.auth
+    )
     assert response.json()["status"] == "granted" and AccessEvent.objects.filter(reason="wrong_pin").count() == 0
 
 

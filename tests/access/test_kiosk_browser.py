@@ -1,5 +1,6 @@
 """The kiosk page in a real headless Chromium whose fake camera shows a real face: pairing,
 a face scan greeted by first name, the PIN pad, and a revoked token sending it back to pairing."""
+
 from __future__ import annotations
 
 import io
@@ -46,12 +47,21 @@ def browser(tmp_path, camera_photo):
 
     video = write_y4m(tmp_path / "camera.y4m", camera_photo)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ])
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--headless=new",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -92,7 +102,9 @@ def test_kiosk_pairs_greets_by_first_name_and_takes_a_pin(live_server, browser, 
     page.wait_for_selector("#result.granted:has-text('Farvel, Colin. Vi ses!')")
     assert page.locator("#pin-pad").is_hidden()
     assert list(AccessEvent.objects.order_by("at").values_list("method", "direction", "decision")) == [
-        ("face", "in", "granted"), ("pin", "out", "granted")]
+        ("face", "in", "granted"),
+        ("pin", "out", "granted"),
+    ]
 
     enter_pin(page, colin.member_number, "1357")
     page.wait_for_selector("#result.denied:has-text('Medlemsnummer eller PIN-kode er forkert')")
@@ -116,8 +128,12 @@ def test_kiosk_sends_people_to_the_pin_pad_or_staff_when_the_server_answers_503(
     """503: the server cannot decide (its database is away): say so, and what to do instead."""
     page = browser.new_page()
     page.set_default_timeout(30_000)
-    unavailable = {"status": 503, "content_type": "application/json", "headers": {"Retry-After": "30"},
-                   "body": '{"detail": "The service is temporarily unavailable. Try again shortly."}'}
+    unavailable = {
+        "status": 503,
+        "content_type": "application/json",
+        "headers": {"Retry-After": "30"},
+        "body": '{"detail": "The service is temporarily unavailable. Try again shortly."}',
+    }
     page.route("**/api/v1/door/heartbeat/", lambda route: route.fulfill(**unavailable))
     page.goto(f"{live_server.url}/kiosk/")
     page.fill("#pair-token", tablet_a.token)

@@ -5,6 +5,7 @@ centre with liveness off unchanged.
 
 Live and attack images come from ../shared/pad/dev (JUSTFACE_PAD_DATA), read at test time and
 never copied into the repository."""
+
 from __future__ import annotations
 
 import io
@@ -34,8 +35,11 @@ LIVE_REPLAY_SUBJECT = "td_b8ab8bcc"  # live selfie-video frames and replays of t
 def pad_dir() -> Path:
     folder = Path(os.environ.get("JUSTFACE_PAD_DATA", REPO.parent / "shared" / "pad" / "dev"))
     if not folder.is_dir():
-        pytest.fail(f"Presentation-attack images not found at {folder}: set JUSTFACE_PAD_DATA to a folder with "
-                    "{bona_fide,print,replay}/<subject>/*.jpg (e.g. shared/pad/dev).", pytrace=False)
+        pytest.fail(
+            f"Presentation-attack images not found at {folder}: set JUSTFACE_PAD_DATA to a folder with "
+            "{bona_fide,print,replay}/<subject>/*.jpg (e.g. shared/pad/dev).",
+            pytrace=False,
+        )
     return folder
 
 
@@ -76,12 +80,15 @@ def enrolled_live(world, cls_subject: str, photo: int = 0, **overrides):
 
 
 def answer(tablet, decision: dict, frames: list[bytes], nonce: str | None = None):
-    data = {"nonce": nonce if nonce is not None else decision["challenge"]["nonce"],
-            "frames": [SimpleUploadedFile(f"f{i}.jpg", f, content_type="image/jpeg") for i, f in enumerate(frames)]}
+    data = {
+        "nonce": nonce if nonce is not None else decision["challenge"]["nonce"],
+        "frames": [SimpleUploadedFile(f"f{i}.jpg", f, content_type="image/jpeg") for i, f in enumerate(frames)],
+    }
     return tablet.client.post(f"/api/v1/door/scans/{decision['id']}/challenge/", data, **tablet.auth)
 
 
 # --- passive layer --------------------------------------------------------------------------
+
 
 def test_printed_photo_is_refused_at_the_door_and_recorded(world, tablet_a, live_centre):
     live_centre(Centre.Liveness.PASSIVE)
@@ -136,6 +143,7 @@ def test_enrollment_message_is_translated(world):
 
 
 # --- the challenge ----------------------------------------------------------------------------
+
 
 def challenged(world, tablet, live_centre, mode=Centre.Liveness.CHALLENGE_ALWAYS) -> dict:
     live_centre(mode)
@@ -231,6 +239,7 @@ def test_leaving_is_not_challenged(world, tablet_a, live_centre):
 
 # --- off: exactly as before -----------------------------------------------------------------
 
+
 def test_policy_off_admits_a_printed_photo_as_before(world, tablet_a, live_centre):
     """With liveness off nothing changes: a print of a member is matched like the member (the
     attack issue #17 is about), and the event carries no liveness fields."""
@@ -250,6 +259,7 @@ def test_policy_off_enrolls_a_press_photo_as_before(world, colin):
 
 
 # --- schema and admin ----------------------------------------------------------------------------
+
 
 def test_the_schema_documents_the_challenge(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()

@@ -6,6 +6,7 @@ the kiosk shows the arrow and the instruction, sends the burst, and the door ref
 A live head turn cannot be synthesised from the data we have (no video of a member turning on
 request): the passing side of the challenge is covered by the geometry tests
 (tests/face/test_liveness.py) and documented as untested with real people (docs/door.md)."""
+
 from __future__ import annotations
 
 import os
@@ -29,12 +30,21 @@ def still_camera(tmp_path):
 
     video = write_y4m(tmp_path / "camera.y4m", pad_image("bona_fide", LIVE_PRINT_SUBJECT, 3))
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ])
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--headless=new",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
         yield chromium
         chromium.close()
 

@@ -1,6 +1,7 @@
 """Moving enrolled members from the CASIA FaceNet to SFace without locking anyone out, on real
 faces: the door asks the previous model about members not moved yet, moves those it admits,
 re-enrollment from kept photos, the end of the move, and erasure of every model's templates."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -63,12 +64,18 @@ def test_the_door_admits_a_member_not_yet_moved_and_moves_them(world, tablet_a, 
     body = decided(tablet_a.scan(face_photo("Colin_Powell", 2)))  # recognised by the previous model
     assert body["member"] == {"first_name": "Colin"}
     assert models_of(colin) == [CASIA, SFACE]
-    assert AuditEntry.objects.filter(action="face.enroll", object_id=str(colin.pk),
-                                     reason="door frame, recognised by facenet-casia").count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="face.enroll", object_id=str(colin.pk), reason="door frame, recognised by facenet-casia"
+        ).count()
+        == 1
+    )
     # Moved: the previous model is not asked about Colin any more; SFace knows him now.
     assert previous_gallery_for(world.chain_a.pk) is None
     decided(tablet_a.scan(face_photo("Colin_Powell", 3), direction="out"))
-    found = identify(chain_id=world.chain_a.pk, template=get_engine().analyse_door_frame(face_photo("Colin_Powell", 4)).template)
+    found = identify(
+        chain_id=world.chain_a.pk, template=get_engine().analyse_door_frame(face_photo("Colin_Powell", 4)).template
+    )
     assert found.member_id == colin.pk
 
 
@@ -110,7 +117,9 @@ def test_reenroll_moves_kept_photos_once_and_only_with_consent(world, on_casia, 
     call_command("reenroll_faces", "--chain", world.chain_a.slug)  # idempotent: nothing left to move
     assert "1 member(s) with kept photos to move: 0 photo(s)" in capsys.readouterr().out
     assert FaceTemplate.objects.filter(model_name=SFACE).count() == 2
-    found = identify(chain_id=world.chain_a.pk, template=get_engine().analyse_door_frame(face_photo("Tony_Blair", 2)).template)
+    found = identify(
+        chain_id=world.chain_a.pk, template=get_engine().analyse_door_frame(face_photo("Tony_Blair", 2)).template
+    )
     assert found.member_id == tony.pk
 
     call_command("reenroll_faces", "--status")
@@ -123,8 +132,9 @@ def test_reenroll_refuses_an_unknown_chain(db):
         call_command("reenroll_faces", "--chain", "nope")
 
 
-def test_ending_the_move_erases_old_templates_by_command_or_by_setting(world, on_casia, private_root,
-                                                                     django_capture_on_commit_callbacks):
+def test_ending_the_move_erases_old_templates_by_command_or_by_setting(
+    world, on_casia, private_root, django_capture_on_commit_callbacks
+):
     world.chain_a.settings = {"keep_member_photo": True}
     world.chain_a.save()
     colin = enrolled(world.chain_a, world.centre_a1, "Colin_Powell")
@@ -184,5 +194,7 @@ def test_install_command_refuses_a_model_file_with_another_hash(settings, tmp_pa
     bad = tmp_path / "sface.onnx"
     bad.write_bytes(np.zeros(100, np.uint8).tobytes())
     settings.DATA_DIR, settings.SFACE_SOURCE = tmp_path / "data", str(bad)
-    with pytest.raises(CommandError, match=r"^SFace from .*sface.onnx: sha256 [0-9a-f]{64} is not the pinned [0-9a-f]{64}; refused\.$"):
+    with pytest.raises(
+        CommandError, match=r"^SFace from .*sface.onnx: sha256 [0-9a-f]{64} is not the pinned [0-9a-f]{64}; refused\.$"
+    ):
         call_command("install_face_model")

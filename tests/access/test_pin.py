@@ -1,5 +1,6 @@
 """The PIN pad: always there, whatever the member's face consent; locked after 5 wrong PINs
 for a member number or 20 on a device, for 15 minutes, with the lockout in the audit trail."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -40,8 +41,11 @@ def test_a_member_without_face_consent_gets_in_with_their_pin(tablet_a, world):
 def test_wrong_pin_and_unknown_number_look_the_same(tablet_a, colin):
     wrong = tablet_a.pin(colin.member_number, "9999").json()
     unknown = tablet_a.pin("NOBODY-42", "4711").json()
-    assert (wrong["reason"], wrong["message"]) == (unknown["reason"], unknown["message"]) == (
-        "wrong_pin", "Medlemsnummer eller PIN-kode er forkert. Prøv igen.")
+    assert (
+        (wrong["reason"], wrong["message"])
+        == (unknown["reason"], unknown["message"])
+        == ("wrong_pin", "Medlemsnummer eller PIN-kode er forkert. Prøv igen.")
+    )
     assert wrong["member"] is unknown["member"] is None
     assert list(AccessEvent.objects.values_list("member", flat=True)) == [None, None]
 
@@ -55,7 +59,10 @@ def test_five_wrong_pins_lock_the_member_number_for_15_minutes(tablet_a, colin, 
     for _ in range(5):
         assert answer(tablet_a.pin(colin.member_number, "1357")) == ("denied", "wrong_pin")
     locked = tablet_a.pin(colin.member_number, "4711").json()  # even the right PIN
-    assert (locked["reason"], locked["message"]) == ("pin_locked", "For mange forkerte PIN-koder. Vent 15 minutter eller kontakt receptionen.")
+    assert (locked["reason"], locked["message"]) == (
+        "pin_locked",
+        "For mange forkerte PIN-koder. Vent 15 minutter eller kontakt receptionen.",
+    )
     lockout = PinLockout.objects.get(locked_until__isnull=False)
     assert lockout.device is None and lockout.locked_until - timezone.now() > timedelta(minutes=14)
     entry = AuditEntry.objects.get(action="door.pin_lockout")
@@ -76,8 +83,11 @@ def test_five_wrong_pins_lock_the_member_number_for_15_minutes(tablet_a, colin, 
 def fifteen_minutes_pass() -> None:
     minutes = timedelta(minutes=15, seconds=1)
     Scan.objects.update(created_at=F("created_at") - minutes)
-    PinLockout.objects.update(created_at=F("created_at") - minutes, locked_until=F("locked_until") - minutes,
-                              window_started_at=F("window_started_at") - minutes)
+    PinLockout.objects.update(
+        created_at=F("created_at") - minutes,
+        locked_until=F("locked_until") - minutes,
+        window_started_at=F("window_started_at") - minutes,
+    )
 
 
 def test_a_correct_pin_resets_the_member_numbers_count(tablet_a, colin):
@@ -114,8 +124,14 @@ def test_the_heartbeat_records_the_tablet_and_returns_the_doors_configuration(ta
     response = tablet_a.heartbeat(app_version="kiosk-1", camera="ok")
     assert response.status_code == 200
     assert response.json() == {
-        "door": "Main entrance", "centre": "Alpha One", "language": "da", "languages": ["da", "nb", "en"],
-        "time_zone": "Europe/Copenhagen", "opening_hours": {}, "open_now": True, "poll_interval_ms": 250,
+        "door": "Main entrance",
+        "centre": "Alpha One",
+        "language": "da",
+        "languages": ["da", "nb", "en"],
+        "time_zone": "Europe/Copenhagen",
+        "opening_hours": {},
+        "open_now": True,
+        "poll_interval_ms": 250,
     }
     tablet_a.device.refresh_from_db()
     assert tablet_a.device.last_status == {"app_version": "kiosk-1", "camera": "ok"}
@@ -128,18 +144,33 @@ def test_the_schema_documents_the_door_api(client):
     scans = schema["paths"]["/api/v1/door/scans/"]["post"]
     assert set(scans["responses"]) >= {"200", "202", "400", "401", "413", "415"}
     assert "multipart/form-data" in scans["requestBody"]["content"]
-    assert {"/api/v1/door/scans/{scan_id}/", "/api/v1/door/scans/{scan_id}/confirm/", "/api/v1/door/pin/",
-            "/api/v1/door/heartbeat/"} <= set(schema["paths"])
+    assert {
+        "/api/v1/door/scans/{scan_id}/",
+        "/api/v1/door/scans/{scan_id}/confirm/",
+        "/api/v1/door/pin/",
+        "/api/v1/door/heartbeat/",
+    } <= set(schema["paths"])
     decision = schema["components"]["schemas"]["Decision"]["properties"]
-    assert set(decision) == {"id", "status", "reason", "message", "member", "method", "direction", "decided_at",
-                             "confirm_url", "challenge"}
+    assert set(decision) == {
+        "id",
+        "status",
+        "reason",
+        "message",
+        "member",
+        "method",
+        "direction",
+        "decided_at",
+        "confirm_url",
+        "challenge",
+    }
     statuses = schema["components"]["schemas"][decision["status"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"]
     assert "confirm" in statuses
     confirm = schema["paths"]["/api/v1/door/scans/{scan_id}/confirm/"]["post"]
-    assert confirm["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ConfirmRequest"}
+    assert confirm["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ConfirmRequest"
+    }
     assert set(confirm["responses"]) >= {"200", "400", "401", "404"}
     assert client.get("/api/docs/").status_code == 200
-
 
 
 def test_a_tablets_daily_cap_on_wrong_pins_locks_its_pad_until_staff_unlock_it(tablet_a, colin, world, login):
@@ -156,7 +187,9 @@ def test_a_tablets_daily_cap_on_wrong_pins_locks_its_pad_until_staff_unlock_it(t
     assert (local_midnight.hour, local_midnight.minute) == (0, 0)  # until the next local day
     assert AuditEntry.objects.filter(action="door.pin_lockout", reason__contains="daily cap").count() == 1
     # Even 16 minutes later the pad stays locked: it is a day's cap, not a 15-minute lock.
-    PinLockout.objects.filter(device=tablet_a.device).update(window_started_at=F("window_started_at") - timedelta(minutes=16))
+    PinLockout.objects.filter(device=tablet_a.device).update(
+        window_started_at=F("window_started_at") - timedelta(minutes=16)
+    )
     assert answer(tablet_a.pin(colin.member_number, "4711")) == ("denied", "pin_locked")
     # Other tablets of the chain keep working.
     assert answer(pair_tablet(world.centre_a1, "Back door").pin(colin.member_number, "4711")) == ("granted", "ok")
@@ -177,8 +210,9 @@ def test_the_daily_cap_ends_with_the_day(tablet_a, colin, world):
         tablet_a.pin(f"GUESS-{n}", "2468")
     assert answer(tablet_a.pin(colin.member_number, "4711")) == ("denied", "pin_locked")
     a_day = timedelta(days=1)
-    PinLockout.objects.update(locked_until=F("locked_until") - a_day, window_started_at=F("window_started_at") - a_day,
-                              day=F("day") - a_day)
+    PinLockout.objects.update(
+        locked_until=F("locked_until") - a_day, window_started_at=F("window_started_at") - a_day, day=F("day") - a_day
+    )
     assert answer(tablet_a.pin(colin.member_number, "4711")) == ("granted", "ok")
 
 

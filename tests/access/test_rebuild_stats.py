@@ -1,5 +1,6 @@
 """`manage.py rebuild_hourly_stats`: recounting a chain's hourly statistics from its access events
 gives the same rows the door keeps as events happen (access.services → access.stats.count_event)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -55,8 +56,9 @@ def test_a_period_replaces_only_its_own_days(desk):
     live = rows()
     HourlyStat.objects.all().delete()
     # 2 March only, centre a1: ann's check-in and check-out; the 3rd (a refusal) and a2 stay uncounted.
-    assert "2 event(s) recounted in 1 centre(s)" in rebuild("--chain", "alpha", "--centre", "a1",
-                                                           "--from", "2026-03-02", "--to", "2026-03-02")
+    assert "2 event(s) recounted in 1 centre(s)" in rebuild(
+        "--chain", "alpha", "--centre", "a1", "--from", "2026-03-02", "--to", "2026-03-02"
+    )
     assert rows() == [r for r in live if r[0] == desk.centre_a1.pk and r[1].astimezone(CPH).day == 2]
     rebuild("--chain", "alpha", "--from", "2026-03-01", "--to", "2026-03-31")
     assert rows(centre__chain=desk.chain_a) == [r for r in live if r[0] != desk.centre_b1.pk]
@@ -67,19 +69,27 @@ def test_a_period_replaces_only_its_own_days(desk):
 
 def test_rows_outside_the_period_are_kept(desk):
     before = rows(centre=desk.centre_a1)
-    extra = event(desk.centre_a1, at=datetime(2026, 4, 1, 12, 0, tzinfo=CPH), decision="denied", reason="not_recognised",
-                  count=False)
+    extra = event(
+        desk.centre_a1,
+        at=datetime(2026, 4, 1, 12, 0, tzinfo=CPH),
+        decision="denied",
+        reason="not_recognised",
+        count=False,
+    )
     rebuild("--chain", "alpha", "--centre", "a1", "--from", "2026-04-01", "--to", "2026-04-01")
     assert rows(centre=desk.centre_a1) == before + [(desk.centre_a1.pk, stats.hour_of(extra.at), 0, 0, 1, 0)]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--chain", "nope"], "No chain with the slug 'nope'."),
-    (["--chain", "alpha", "--centre", "b1"], "No centre 'b1' in chain 'alpha'."),
-    (["--chain", "alpha", "--from", "2026-03-02"], "Give both --from and --to"),
-    (["--chain", "alpha", "--from", "2026-03-05", "--to", "2026-03-01"], "The period is reversed"),
-    (["--chain", "alpha", "--from", "2026-13-01", "--to", "2026-03-01"], "--from '2026-13-01' is not a date"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--chain", "nope"], "No chain with the slug 'nope'."),
+        (["--chain", "alpha", "--centre", "b1"], "No centre 'b1' in chain 'alpha'."),
+        (["--chain", "alpha", "--from", "2026-03-02"], "Give both --from and --to"),
+        (["--chain", "alpha", "--from", "2026-03-05", "--to", "2026-03-01"], "The period is reversed"),
+        (["--chain", "alpha", "--from", "2026-13-01", "--to", "2026-03-01"], "--from '2026-13-01' is not a date"),
+    ],
+)
 def test_bad_input_is_a_one_line_error(desk, args, message):
     before = rows()
     with pytest.raises(CommandError) as error:

@@ -1,5 +1,6 @@
 """The door contract end to end over HTTP, with real faces: who gets in, who does not, and
 what is written (access events, visits, door photos) for each decision."""
+
 from __future__ import annotations
 
 import io
@@ -26,14 +27,22 @@ def decided(response, status="granted", reason="ok") -> dict:
     return body
 
 
-def test_enrolled_member_is_granted_greeted_in_the_centres_language_and_checked_in(tablet_a, colin, private_root, world):
+def test_enrolled_member_is_granted_greeted_in_the_centres_language_and_checked_in(
+    tablet_a, colin, private_root, world
+):
     body = decided(tablet_a.scan(face_photo("Colin_Powell", 2)))
     # Chain A's doors speak Danish; only the first name is shown.
     assert body["member"] == {"first_name": "Colin"} and body["message"] == "Velkommen, Colin!"
     assert body["method"] == "face" and body["direction"] == "in" and body["decided_at"]
 
     event = AccessEvent.objects.get()
-    assert (event.member, event.decision, event.reason, event.method, event.door) == (colin, "granted", "ok", "face", tablet_a.device.door)
+    assert (event.member, event.decision, event.reason, event.method, event.door) == (
+        colin,
+        "granted",
+        "ok",
+        "face",
+        tablet_a.device.door,
+    )
     assert event.score >= 0.55 and event.margin >= 0.10 and str(event.scan_id) == body["id"]
     visit = Visit.objects.get()
     assert visit.member == colin and visit.checked_out_at is None
@@ -45,8 +54,9 @@ def test_enrolled_member_is_granted_greeted_in_the_centres_language_and_checked_
     assert occupancy(scope_for(world.user("manager_a")))[0]["inside"] == 1
 
 
-def test_check_out_deletes_the_door_photo_and_closes_the_visit(tablet_a, colin, private_root, world,
-                                                             django_capture_on_commit_callbacks):
+def test_check_out_deletes_the_door_photo_and_closes_the_visit(
+    tablet_a, colin, private_root, world, django_capture_on_commit_callbacks
+):
     decided(tablet_a.scan(face_photo("Colin_Powell", 2)))
     assert len(kept_files(private_root)) == 1
     with django_capture_on_commit_callbacks(execute=True):  # files go when the decision commits
@@ -56,7 +66,10 @@ def test_check_out_deletes_the_door_photo_and_closes_the_visit(tablet_a, colin, 
     assert Scan.objects.exclude(frame_file="").count() == 0
     assert Visit.objects.get().checked_out_at is not None
     assert occupancy(scope_for(world.user("manager_a")))[0]["inside"] == 0
-    assert list(AccessEvent.objects.order_by("at").values_list("direction", "decision")) == [("in", "granted"), ("out", "granted")]
+    assert list(AccessEvent.objects.order_by("at").values_list("direction", "decision")) == [
+        ("in", "granted"),
+        ("out", "granted"),
+    ]
 
 
 def test_another_person_is_not_recognised_and_their_frame_is_not_kept(tablet_a, colin, private_root):
@@ -83,8 +96,9 @@ def test_withdrawn_consent_is_denied_without_naming_the_member(tablet_a, colin):
     assert AccessEvent.objects.get().member is None  # the face may not identify anyone without consent
 
 
-def test_erased_biometrics_are_never_matched_and_door_photos_go_with_them(tablet_a, colin, private_root,
-                                                                       django_capture_on_commit_callbacks):
+def test_erased_biometrics_are_never_matched_and_door_photos_go_with_them(
+    tablet_a, colin, private_root, django_capture_on_commit_callbacks
+):
     decided(tablet_a.scan(face_photo("Colin_Powell", 2)))
     with django_capture_on_commit_callbacks(execute=True):
         receipt = erase_biometrics(member=colin, actor=None, reason="withdrawal")
@@ -92,12 +106,15 @@ def test_erased_biometrics_are_never_matched_and_door_photos_go_with_them(tablet
     decided(tablet_a.scan(face_photo("Colin_Powell", 2)), "denied", "not_recognised")
 
 
-@pytest.mark.parametrize("change", [
-    {"status": Member.Status.ENDED},
-    {"status": Member.Status.PAUSED},
-    {"end_date": date(2025, 6, 30)},
-    {"start_date": date(2099, 1, 1)},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": Member.Status.ENDED},
+        {"status": Member.Status.PAUSED},
+        {"end_date": date(2025, 6, 30)},
+        {"start_date": date(2099, 1, 1)},
+    ],
+)
 def test_a_member_whose_membership_is_not_running_is_denied(tablet_a, colin, change):
     Member.objects.filter(pk=colin.pk).update(**change)
     body = decided(tablet_a.scan(face_photo("Colin_Powell", 2)), "denied", "membership_inactive")
@@ -106,15 +123,23 @@ def test_a_member_whose_membership_is_not_running_is_denied(tablet_a, colin, cha
 
 
 def test_an_excluded_member_is_denied(tablet_a, colin, world):
-    Exclusion.objects.create(chain=world.chain_a, member_number=colin.member_number, full_name=colin.full_name,
-                             starts_on=date(2025, 1, 1), ends_on=None, reason="Quarantine")
+    Exclusion.objects.create(
+        chain=world.chain_a,
+        member_number=colin.member_number,
+        full_name=colin.full_name,
+        starts_on=date(2025, 1, 1),
+        ends_on=None,
+        reason="Quarantine",
+    )
     decided(tablet_a.scan(face_photo("Colin_Powell", 2)), "denied", "excluded")
 
 
 def test_nobody_is_analysed_while_the_centre_is_closed_but_members_may_leave(tablet_a, colin, world):
     today = timezone.localtime(timezone.now(), timezone.get_fixed_timezone(60)).weekday()
     other_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    world.centre_a1.opening_hours = {day: [["06:00", "22:00"]] for i, day in enumerate(other_days) if abs(i - today) > 1}
+    world.centre_a1.opening_hours = {
+        day: [["06:00", "22:00"]] for i, day in enumerate(other_days) if abs(i - today) > 1
+    }
     world.centre_a1.save()
     body = decided(tablet_a.scan(face_photo("Colin_Powell", 2)), "denied", "outside_opening_hours")
     assert body["message"] == "Centret er lukket lige nu."
@@ -137,7 +162,12 @@ def test_a_retried_post_returns_the_same_scan_and_creates_nothing(tablet_a, coli
     first = decided(tablet_a.scan(face_photo("Colin_Powell", 2), key="tablet-7-frame-0001"))
     again = decided(tablet_a.scan(face_photo("Colin_Powell", 2), key="tablet-7-frame-0001"))
     assert again == first
-    assert (Scan.objects.count(), AccessEvent.objects.count(), Visit.objects.count(), len(kept_files(private_root))) == (1, 1, 1, 1)
+    assert (
+        Scan.objects.count(),
+        AccessEvent.objects.count(),
+        Visit.objects.count(),
+        len(kept_files(private_root)),
+    ) == (1, 1, 1, 1)
     other = decided(tablet_a.scan(face_photo("Colin_Powell", 2), key="tablet-7-frame-0002"))
     assert other["id"] != first["id"]
 
@@ -148,8 +178,13 @@ def test_polling_a_decided_scan_returns_the_decision(tablet_a, colin):
 
 
 def test_a_pending_scan_is_polled_then_ends_unavailable_when_its_decider_is_gone(tablet_a, colin):
-    scan = Scan.objects.create(device=tablet_a.device, door=tablet_a.device.door, centre=tablet_a.device.door.centre,
-                               method="face", idempotency_key="lost-1")
+    scan = Scan.objects.create(
+        device=tablet_a.device,
+        door=tablet_a.device.door,
+        centre=tablet_a.device.door.centre,
+        method="face",
+        idempotency_key="lost-1",
+    )
     pending = tablet_a.poll(scan.pk, wait="0.3").json()
     assert (pending["status"], pending["reason"], pending["message"]) == ("pending", None, "Et øjeblik…")
     retried = tablet_a.scan(face_photo("Colin_Powell", 2), key="lost-1")
@@ -197,8 +232,11 @@ def test_a_burst_of_frames_of_one_person_is_one_decision(tablet_a, colin):
     def upload(name, photo):
         return SimpleUploadedFile(name, photo, content_type="image/jpeg")
 
-    frames = {"image": upload("a.jpg", face_photo("Colin_Powell", 2)), "image2": upload("b.jpg", face_photo("Colin_Powell", 3)),
-              "image3": upload("c.jpg", face_photo("Colin_Powell", 4))}
+    frames = {
+        "image": upload("a.jpg", face_photo("Colin_Powell", 2)),
+        "image2": upload("b.jpg", face_photo("Colin_Powell", 3)),
+        "image3": upload("c.jpg", face_photo("Colin_Powell", 4)),
+    }
     body = decided(tablet_a.client.post("/api/v1/door/scans/", frames, **tablet_a.auth))
     assert body["member"] == {"first_name": "Colin"} and AccessEvent.objects.count() == 1
 
@@ -206,15 +244,19 @@ def test_a_burst_of_frames_of_one_person_is_one_decision(tablet_a, colin):
 def test_a_burst_showing_two_different_people_is_refused(tablet_a, colin):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    frames = {"image": SimpleUploadedFile("a.jpg", face_photo("Colin_Powell", 2), content_type="image/jpeg"),
-              "image2": SimpleUploadedFile("b.jpg", face_photo("Hugo_Chavez", 1), content_type="image/jpeg")}
+    frames = {
+        "image": SimpleUploadedFile("a.jpg", face_photo("Colin_Powell", 2), content_type="image/jpeg"),
+        "image2": SimpleUploadedFile("b.jpg", face_photo("Hugo_Chavez", 1), content_type="image/jpeg"),
+    }
     decided(tablet_a.client.post("/api/v1/door/scans/", frames, **tablet_a.auth), "denied", "poor_quality")
 
 
 def test_a_bad_frame_in_a_burst_is_refused_like_a_bad_single_frame(tablet_a, colin):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    frames = {"image": SimpleUploadedFile("a.jpg", face_photo("Colin_Powell", 2), content_type="image/jpeg"),
-              "image2": SimpleUploadedFile("b.pdf", b"%PDF-1.7", content_type="application/pdf")}
+    frames = {
+        "image": SimpleUploadedFile("a.jpg", face_photo("Colin_Powell", 2), content_type="image/jpeg"),
+        "image2": SimpleUploadedFile("b.pdf", b"%PDF-1.7", content_type="application/pdf"),
+    }
     response = tablet_a.client.post("/api/v1/door/scans/", frames, **tablet_a.auth)
     assert response.status_code == 415 and not AccessEvent.objects.exists()

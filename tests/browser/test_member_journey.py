@@ -2,6 +2,7 @@
 password -> sign the face-scan consent -> upload a selfie -> the door API grants another photo
 of the same person -> withdraw in one click -> the same photo is denied, and nothing of the
 member's face is left in the database or on disk."""
+
 import os
 from pathlib import Path
 
@@ -19,8 +20,15 @@ from tests.portal_helpers import PASSWORD, link_in_mail, publish_documents
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -36,14 +44,20 @@ def browser():
 def csp_violations(page) -> list[str]:
     """Collects what the Content-Security-Policy refuses on the page (Chromium logs each one)."""
     blocked = []
-    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
     return blocked
 
 
 def scan(base_url: str, device_token: str, photo: Path) -> dict:
     with photo.open("rb") as fh:
-        response = requests.post(f"{base_url}/api/v1/door/scans/", headers={"Authorization": f"Device {device_token}"},
-                                 files={"image": (photo.name, fh, "image/jpeg")}, timeout=60)
+        response = requests.post(
+            f"{base_url}/api/v1/door/scans/",
+            headers={"Authorization": f"Device {device_token}"},
+            files={"image": (photo.name, fh, "image/jpeg")},
+            timeout=60,
+        )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -53,10 +67,18 @@ def scan(base_url: str, device_token: str, photo: Path) -> dict:
 def test_invitation_to_withdrawal(live_server, browser, settings, tmp_path):
     settings.JUSTFACE_PUBLIC_URL = live_server.url
     settings.MEDIA_ROOT = tmp_path / "private"
-    chain = Chain.objects.create(name="Nordlys Trening", slug="nordlys", organisation_number="NO933333333", country="NO",
-                                 default_language="nb", dpo_email="dpo@nordlys.example", settings={"keep_member_photo": True})
-    centre = Centre.objects.create(chain=chain, name="Nordlys Sentrum", slug="sentrum", time_zone="Europe/Oslo",
-                                   liveness="off")  # open 24/7; liveness has its own browser test
+    chain = Chain.objects.create(
+        name="Nordlys Trening",
+        slug="nordlys",
+        organisation_number="NO933333333",
+        country="NO",
+        default_language="nb",
+        dpo_email="dpo@nordlys.example",
+        settings={"keep_member_photo": True},
+    )
+    centre = Centre.objects.create(
+        chain=chain, name="Nordlys Sentrum", slug="sentrum", time_zone="Europe/Oslo", liveness="off"
+    )  # open 24/7; liveness has its own browser test
     _token, device = issue_device_token(door=ensure_door(centre=centre, name="Inngang", actor=None), actor=None)
     publish_documents(chain)
     member = make_member(chain, centre, first_name="Ingrid", last_name="Haugen", email="ingrid@example.com")

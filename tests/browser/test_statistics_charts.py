@@ -1,5 +1,6 @@
 """The statistics page in a real headless Chromium: the heat map, the day curve and the month
 trend render as SVG with their marks, under the site's Content-Security-Policy."""
+
 from __future__ import annotations
 
 import os
@@ -33,7 +34,12 @@ def test_charts_render(live_server, browser, world):
     assert heatmap.is_visible() and heatmap.bounding_box()["width"] > 300
     assert page.locator("#chart-heatmap rect.cell").count() == 7 * 24
     # The busiest cell (Monday 18:00, two Mondays) is drawn darker than an empty one.
-    darkest = max(float(o) for o in page.locator("#chart-heatmap rect.cell").evaluate_all("els => els.map(e => e.getAttribute('fill-opacity'))"))
+    darkest = max(
+        float(o)
+        for o in page.locator("#chart-heatmap rect.cell").evaluate_all(
+            "els => els.map(e => e.getAttribute('fill-opacity'))"
+        )
+    )
     assert darkest == 1.0
     for chart in ("#chart-day", "#chart-month"):
         line = page.locator(f"{chart} polyline.series").first

@@ -1,5 +1,6 @@
 """Member API for consent and face: documents with the key facts, sign, withdraw (receipt),
 face upload and delete; the same services and rules as the portal."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -44,14 +45,30 @@ def test_documents_in_the_asked_language_with_key_facts(member):
 def test_sign_withdraw_and_records(member, world, commit):
     client = api_client(member)
     doc = document(member.chain)
-    assert client.post(f"{ME}/consents/", {"document": doc.pk, "typed_name": member.full_name, "agree": False},
-                       format="json").status_code == 400
-    assert client.post(f"{ME}/consents/", {"document": document(world.chain_b).pk, "typed_name": member.full_name,
-                                           "agree": True}, format="json").status_code == 404
-    wrong_name = client.post(f"{ME}/consents/", {"document": doc.pk, "typed_name": "Nobody", "agree": True}, format="json")
+    assert (
+        client.post(
+            f"{ME}/consents/", {"document": doc.pk, "typed_name": member.full_name, "agree": False}, format="json"
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"{ME}/consents/",
+            {"document": document(world.chain_b).pk, "typed_name": member.full_name, "agree": True},
+            format="json",
+        ).status_code
+        == 404
+    )
+    wrong_name = client.post(
+        f"{ME}/consents/", {"document": doc.pk, "typed_name": "Nobody", "agree": True}, format="json"
+    )
     assert wrong_name.status_code == 400 and wrong_name.json()["code"] == "typed_name"
-    signed = client.post(f"{ME}/consents/", {"document": doc.pk, "typed_name": member.full_name, "agree": True},
-                         format="json", HTTP_USER_AGENT="JustfaceApp/1.0")
+    signed = client.post(
+        f"{ME}/consents/",
+        {"document": doc.pk, "typed_name": member.full_name, "agree": True},
+        format="json",
+        HTTP_USER_AGENT="JustfaceApp/1.0",
+    )
     assert signed.status_code == 201 and signed.json()["action"] == "sign"
     assert ConsentRecord.objects.get().user_agent == "JustfaceApp/1.0" and ConsentRecord.objects.get().channel == "api"
 
@@ -71,15 +88,28 @@ def test_face_upload_messages_and_delete(member):
     client = api_client(member)
     image = lambda content: SimpleUploadedFile("me.jpg", content, content_type="image/jpeg")  # noqa: E731
     no_consent = client.post(f"{ME}/face/", {"image": image(face_photo("Colin_Powell", 1))}, format="multipart")
-    assert no_consent.status_code == 400 and no_consent.json()["code"] == "no_consent" and "PIN" in no_consent.json()["detail"]
+    assert (
+        no_consent.status_code == 400
+        and no_consent.json()["code"] == "no_consent"
+        and "PIN" in no_consent.json()["detail"]
+    )
     from tests.portal_helpers import sign
+
     sign(member)
     bad = client.post(f"{ME}/face/", {"image": image(b"GIF89a not really")}, format="multipart")
     assert bad.status_code == 400 and bad.json()["code"] == "not_an_image"
     assert client.post(f"{ME}/face/", {}, format="multipart").json()["code"] == "missing_image"
-    assert client.post(f"{ME}/face/", {"image": image(face_photo("Colin_Powell", 1))}, format="multipart").status_code == 201
+    assert (
+        client.post(f"{ME}/face/", {"image": image(face_photo("Colin_Powell", 1))}, format="multipart").status_code
+        == 201
+    )
     assert client.get(f"{ME}/face/photo/").status_code == 404  # chain A keeps no photos by default
     receipt = client.delete(f"{ME}/face/").json()
     assert receipt["face_templates"] == 1 and selectors.biometric_consent_active(member)
-    assert client.get(f"{ME}/face/").json() == {"enrolled": False, "enrolled_at": None, "photo_kept": False, "consent_active": True,
-                                                "renew_photo": False}
+    assert client.get(f"{ME}/face/").json() == {
+        "enrolled": False,
+        "enrolled_at": None,
+        "photo_kept": False,
+        "consent_active": True,
+        "renew_photo": False,
+    }

@@ -1,5 +1,6 @@
 """Enrolling a face: only with active explicit consent, through the engine's gate, with the
 photo kept encrypted only where the chain's policy says so, and nothing left after erasure."""
+
 import hashlib
 
 import pytest
@@ -22,10 +23,19 @@ def private_root(settings, tmp_path):
 def consent_to_face_scan(member) -> None:
     body = "I agree that my face template is used to let me in. I can use my PIN instead at any time."
     document, _ = ConsentDocument.objects.get_or_create(
-        chain=member.chain, kind=ConsentDocument.Kind.BIOMETRIC, language="en", version=1,
-        defaults=dict(title="Face scan", body=body, published_at=timezone.now()))
-    ConsentRecord.objects.create(member=member, document=document, action=ConsentRecord.Action.SIGN,
-                                 text_sha256=hashlib.sha256(document.body.encode()).hexdigest(), typed_name=member.full_name)
+        chain=member.chain,
+        kind=ConsentDocument.Kind.BIOMETRIC,
+        language="en",
+        version=1,
+        defaults=dict(title="Face scan", body=body, published_at=timezone.now()),
+    )
+    ConsentRecord.objects.create(
+        member=member,
+        document=document,
+        action=ConsentRecord.Action.SIGN,
+        text_sha256=hashlib.sha256(document.body.encode()).hexdigest(),
+        typed_name=member.full_name,
+    )
 
 
 def test_refused_without_consent(world):

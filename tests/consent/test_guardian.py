@@ -1,5 +1,6 @@
 """Minors: biometric consent is active only once the named guardian confirms through their own
 one-time link."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -53,7 +54,11 @@ def test_consent_waits_for_the_guardians_confirmation(minor, signed, client):
     assert done.status_code == 200
     assert selectors.biometric_consent_active(minor)
     confirmation = ConsentRecord.objects.get(member=minor, action=ConsentRecord.Action.GUARDIAN_CONFIRM)
-    assert (confirmation.channel, confirmation.ip_address, confirmation.typed_name) == ("guardian_link", "198.51.100.77", "birgit hansen")
+    assert (confirmation.channel, confirmation.ip_address, confirmation.typed_name) == (
+        "guardian_link",
+        "198.51.100.77",
+        "birgit hansen",
+    )
     assert client.get(path).status_code == 404  # one time only
 
 
@@ -71,8 +76,11 @@ def test_withdrawal_voids_a_pending_guardian_link(minor, signed, client):
 
 def test_a_confirmation_does_not_carry_over_to_a_new_signature(minor, signed):
     raw_path = link_in_mail("/guardian/")
-    services.confirm_as_guardian(token=raw_path.rstrip("/").rsplit("/", 1)[1], typed_name="Birgit Hansen",
-                                 evidence=services.Evidence(channel="guardian_link"))
+    services.confirm_as_guardian(
+        token=raw_path.rstrip("/").rsplit("/", 1)[1],
+        typed_name="Birgit Hansen",
+        evidence=services.Evidence(channel="guardian_link"),
+    )
     assert selectors.biometric_consent_active(minor)
     services.withdraw(member=minor, kind="biometric", evidence=services.Evidence(channel="portal"), actor=None)
     sign(minor, guardian_name="Birgit Hansen", guardian_email="birgit@example.com")

@@ -1,5 +1,6 @@
 """The member's consent and face pages: plain facts before agreeing, nothing pre-ticked, a
 one-click withdrawal with a receipt; and the front desk's enrollment page, through tenancy."""
+
 import re
 
 import pytest
@@ -40,8 +41,13 @@ def test_biometric_page_states_the_facts_before_the_form_and_ticks_nothing(membe
     page = client.get(BIOMETRIC).content.decode()
     facts, form = page.index("Before you decide"), page.index('name="agree"')
     assert facts < form
-    for fact in ["Your PIN works instead at every door", "What we store", "How long", "Withdrawing is one click",
-                 "Your photo is also kept"]:
+    for fact in [
+        "Your PIN works instead at every door",
+        "What we store",
+        "How long",
+        "Withdrawing is one click",
+        "Your photo is also kept",
+    ]:
         assert page.index(fact) < form, fact
     assert not re.search(r"<input[^>]*checked", page)
     assert "No, thanks" in page
@@ -50,8 +56,12 @@ def test_biometric_page_states_the_facts_before_the_form_and_ticks_nothing(membe
 def test_sign_in_the_portal_records_request_evidence(member, client):
     missing_tick = client.post(BIOMETRIC, {"typed_name": member.full_name})
     assert missing_tick.status_code == 200 and not ConsentRecord.objects.exists()
-    response = client.post(BIOMETRIC, {"typed_name": member.full_name, "agree": "on"},
-                           HTTP_USER_AGENT="Mozilla/5.0 (Phone)", REMOTE_ADDR="198.51.100.23")
+    response = client.post(
+        BIOMETRIC,
+        {"typed_name": member.full_name, "agree": "on"},
+        HTTP_USER_AGENT="Mozilla/5.0 (Phone)",
+        REMOTE_ADDR="198.51.100.23",
+    )
     assert response["Location"] == reverse("portal:face")
     record = ConsentRecord.objects.get(member=member)
     assert (record.channel, record.ip_address, record.user_agent) == ("portal", "198.51.100.23", "Mozilla/5.0 (Phone)")
@@ -90,7 +100,10 @@ def test_face_upload_then_one_click_withdrawal_with_receipt(member, client, comm
 def test_receipts_are_the_members_own(member, world, client):
     sign(member)
     from consent import services
-    record = services.withdraw(member=member, kind="biometric", evidence=services.Evidence(channel="portal"), actor=None)
+
+    record = services.withdraw(
+        member=member, kind="biometric", evidence=services.Evidence(channel="portal"), actor=None
+    )
     other = member_with_login(world.chain_a, world.centre_a2)
     client.force_login(other.user)
     assert client.get(reverse("portal:receipt", args=[record.pk])).status_code == 404
@@ -114,14 +127,18 @@ def test_marketing_consent_and_withdrawal(member, client):
 
 def _upload(content: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
+
     return SimpleUploadedFile("selfie.jpg", content, content_type="image/jpeg")
 
 
 # Front desk --------------------------------------------------------------------------------
 
+
 def test_desk_page_is_scoped(member, login, world):
     url = reverse("portal:desk-member", args=[member.pk])  # the member's home centre is A2
-    assert_matrix(login, "get", url, {"manager_a": 200, "frontdesk_a": 404, "dpo_a": 403, "manager_b": 404, "anonymous": 302})
+    assert_matrix(
+        login, "get", url, {"manager_a": 200, "frontdesk_a": 404, "dpo_a": 403, "manager_b": 404, "anonymous": 302}
+    )
     a1_member = member_with_login(world.chain_a, world.centre_a1)
     assert login("frontdesk_a").get(reverse("portal:desk-member", args=[a1_member.pk])).status_code == 200
     assert AuditEntry.objects.filter(action="member.view", reason="desk enrollment").exists()
@@ -148,8 +165,10 @@ def test_desk_signing_needs_the_members_own_password_then_staff_enroll(member, l
 
 def test_desk_cannot_enroll_without_consent(member, login):
     client = login("manager_a")
-    response = client.post(reverse("portal:desk-member", args=[member.pk]),
-                           {"action": "photo", "photo": _upload(face_photo("Colin_Powell", 1))})
+    response = client.post(
+        reverse("portal:desk-member", args=[member.pk]),
+        {"action": "photo", "photo": _upload(face_photo("Colin_Powell", 1))},
+    )
     assert response.status_code == 200 and not FaceTemplate.objects.exists()
 
 

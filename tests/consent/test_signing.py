@@ -1,5 +1,6 @@
 """Signing: what a record proves (version, text hash, who, when, where), that it is append-only,
 and which signatures are refused."""
+
 import hashlib
 
 import pytest
@@ -23,12 +24,21 @@ def member(world):
 
 def test_signature_records_version_text_hash_and_evidence(member):
     doc = document(member.chain)
-    record = services.sign(member=member, document=doc, typed_name="  søren  ØSTERGAARD ", actor=member.user,
-                           evidence=services.Evidence(channel="portal", ip_address="198.51.100.4", user_agent="Firefox/140"))
+    record = services.sign(
+        member=member,
+        document=doc,
+        typed_name="  søren  ØSTERGAARD ",
+        actor=member.user,
+        evidence=services.Evidence(channel="portal", ip_address="198.51.100.4", user_agent="Firefox/140"),
+    )
     record.refresh_from_db()
     assert record.document == doc and record.action == ConsentRecord.Action.SIGN
     assert record.text_sha256 == hashlib.sha256(f"{doc.title}\n\n{doc.body}".encode()).hexdigest()
-    assert (record.ip_address, record.user_agent, record.typed_name) == ("198.51.100.4", "Firefox/140", "søren  ØSTERGAARD")
+    assert (record.ip_address, record.user_agent, record.typed_name) == (
+        "198.51.100.4",
+        "Firefox/140",
+        "søren  ØSTERGAARD",
+    )
     assert abs((timezone.now() - record.at).total_seconds()) < 5
     assert selectors.biometric_consent_active(member)
     entry = AuditEntry.objects.get(action="consent.sign")
@@ -46,29 +56,52 @@ def test_evidence_is_encrypted_at_rest(member):
 @pytest.mark.parametrize("typed", ["", "Søren", "Soren Ostergaard Jensen", "Anne Østergaard"])
 def test_typed_name_must_be_the_members_full_name(member, typed):
     with pytest.raises(ValidationError) as error:
-        services.sign(member=member, document=document(member.chain), typed_name=typed, actor=member.user,
-                      evidence=services.Evidence(channel="portal"))
+        services.sign(
+            member=member,
+            document=document(member.chain),
+            typed_name=typed,
+            actor=member.user,
+            evidence=services.Evidence(channel="portal"),
+        )
     assert error.value.code == "typed_name"
     assert not ConsentRecord.objects.exists()
 
 
 def test_accents_and_case_do_not_matter(member):
-    assert sign(member) and services.sign(member=member, document=document(member.chain, "terms"), typed_name="soren ostergaard",
-                                          actor=member.user, evidence=services.Evidence(channel="portal"))
+    assert sign(member) and services.sign(
+        member=member,
+        document=document(member.chain, "terms"),
+        typed_name="soren ostergaard",
+        actor=member.user,
+        evidence=services.Evidence(channel="portal"),
+    )
 
 
 def test_refuses_drafts_other_chains_and_outdated_versions(member, world):
-    draft = ConsentDocument.objects.create(chain=member.chain, kind="biometric", language="en", version=2, title="v2", body="new")
+    draft = ConsentDocument.objects.create(
+        chain=member.chain, kind="biometric", language="en", version=2, title="v2", body="new"
+    )
     publish_documents(world.chain_b)
     other = document(world.chain_b)
     for doc, code in [(draft, "document"), (other, "document")]:
         with pytest.raises(ValidationError) as error:
-            services.sign(member=member, document=doc, typed_name=member.full_name, actor=None, evidence=services.Evidence(channel="api"))
+            services.sign(
+                member=member,
+                document=doc,
+                typed_name=member.full_name,
+                actor=None,
+                evidence=services.Evidence(channel="api"),
+            )
         assert error.value.code == code
     services.publish_document(document=draft, actor=None)
     with pytest.raises(ValidationError) as error:
-        services.sign(member=member, document=document(member.chain), typed_name=member.full_name, actor=None,
-                      evidence=services.Evidence(channel="api"))
+        services.sign(
+            member=member,
+            document=document(member.chain),
+            typed_name=member.full_name,
+            actor=None,
+            evidence=services.Evidence(channel="api"),
+        )
     assert error.value.code == "outdated"
 
 
@@ -124,6 +157,7 @@ def test_new_version_requiring_reconsent_suspends_consent_until_signed_again(mem
 
 def test_declining_changes_nothing_about_the_pin(member):
     from members.services import pin_matches, set_pin
+
     set_pin(member=member, pin="4711", actor=None)
     assert pin_matches(member=member, pin="4711") and not selectors.biometric_consent_active(member)
 

@@ -1,5 +1,6 @@
 """Withdrawing consent: a new record with a receipt; for face scan the template and every photo
 are erased at once, and the face is no longer recognised."""
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -33,8 +34,11 @@ def _door(chain_id: int, image: bytes):
     return identify(chain_id=chain_id, template=result.template)
 
 
-def test_withdrawal_erases_template_and_photo_and_the_door_stops_recognising(enrolled, private_root,  # noqa: F811
-                                                                             django_capture_on_commit_callbacks):
+def test_withdrawal_erases_template_and_photo_and_the_door_stops_recognising(
+    enrolled,
+    private_root,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
     assert _door(enrolled.chain_id, face_photo("Colin_Powell", 2)).member_id == enrolled.pk
     assert any(private_root.rglob("*.bin"))
     signature = selectors.latest_signature(enrolled, "biometric")

@@ -1,5 +1,6 @@
 """The processing register and the DPIA fact sheet (issue #11, 3-5): one source with the member
 notice and the purge, every role, the downloads and the command."""
+
 from __future__ import annotations
 
 import json
@@ -17,11 +18,20 @@ from tests.conftest import make_member
 from tests.permissions import assert_matrix
 
 
-@pytest.mark.parametrize("url", ["/staff/register/", "/staff/register/register.json", "/staff/register/register.md",
-                                 "/staff/dpia/", "/staff/dpia/dpia.json"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/staff/register/",
+        "/staff/register/register.json",
+        "/staff/register/register.md",
+        "/staff/dpia/",
+        "/staff/dpia/dpia.json",
+    ],
+)
 def test_matrix(world, login, url):
-    responses = assert_matrix(login, "get", url, {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 403, "manager_b": 200,
-                                                  "anonymous": 302})
+    responses = assert_matrix(
+        login, "get", url, {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 403, "manager_b": 200, "anonymous": 302}
+    )
     assert "Alpha" in responses["dpo_a"].content.decode()
     assert "Alpha" not in responses["manager_b"].content.decode()  # the outsider sees their own chain only
 
@@ -70,8 +80,14 @@ def test_processors_transfers_and_measures(world, settings):
     Processor.objects.create(chain=world.chain_a, name="Hostly", service="hosting", country="DK")
     data = register.processing_register(chain=world.chain_a)
     assert [p["name"] for p in data["processors"]] == ["Hostly"] and data["transfers_outside_eu"] == []
-    Processor.objects.create(chain=world.chain_a, name="MailCo", service="e-mail", country="US", outside_eu=True,
-                             safeguard="EU-US Data Privacy Framework")
+    Processor.objects.create(
+        chain=world.chain_a,
+        name="MailCo",
+        service="e-mail",
+        country="US",
+        outside_eu=True,
+        safeguard="EU-US Data Privacy Framework",
+    )
     Processor.objects.create(chain=world.chain_b, name="OtherChainCo", service="x", country="NO")
     data = register.processing_register(chain=world.chain_a)
     assert [t["recipient"] for t in data["transfers_outside_eu"]] == ["MailCo"]
@@ -84,12 +100,23 @@ def test_processors_transfers_and_measures(world, settings):
 
 def test_processor_admin_scoped(world, login):
     Processor.objects.create(chain=world.chain_a, name="Hostly", service="hosting", country="DK")
-    assert_matrix(login, "get", "/admin/retention/processor/", {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 200,
-                                                                "manager_b": 200, "anonymous": 302})
+    assert_matrix(
+        login,
+        "get",
+        "/admin/retention/processor/",
+        {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 200, "manager_b": 200, "anonymous": 302},
+    )
     assert "Hostly" not in login("manager_b").get("/admin/retention/processor/").content.decode()
-    response = login("manager_a").post("/admin/retention/processor/add/", {"name": "MailCo", "service": "mail", "country": "DE"})
+    response = login("manager_a").post(
+        "/admin/retention/processor/add/", {"name": "MailCo", "service": "mail", "country": "DE"}
+    )
     assert response.status_code == 302 and Processor.objects.get(name="MailCo").chain == world.chain_a
-    assert login("dpo_a").post("/admin/retention/processor/add/", {"name": "X", "service": "y", "country": "DE"}).status_code == 403
+    assert (
+        login("dpo_a")
+        .post("/admin/retention/processor/add/", {"name": "X", "service": "y", "country": "DE"})
+        .status_code
+        == 403
+    )
 
 
 def test_downloads_and_audit(world, login):

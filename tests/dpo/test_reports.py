@@ -1,5 +1,6 @@
 """Access reports (issue #11, 1 and 5): every role, scope, the header, CSV and XLSX, bad input,
 the background file that works once, the member's one-click report, the command, the audit."""
+
 from __future__ import annotations
 
 import csv
@@ -36,7 +37,9 @@ def data_rows(text: str) -> list[list[str]]:
 
 
 def test_report_page_matrix(desk, login):
-    assert_matrix(login, "get", URL, {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 403, "manager_b": 200, "anonymous": 302})
+    assert_matrix(
+        login, "get", URL, {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 403, "manager_b": 200, "anonymous": 302}
+    )
 
 
 @pytest.mark.parametrize("who", ["manager_a", "dpo_a"])
@@ -57,13 +60,17 @@ def test_csv_report_has_header_rows_of_its_chain_only_and_one_audit_entry(desk, 
 
 def test_filters_centre_member_decision_method(desk, login):
     client = login("manager_a")
-    text = body(client.post(URL, {**MARCH, "file_format": "csv", "centres": [desk.centre_a1.pk], "decision": "granted"}))
+    text = body(
+        client.post(URL, {**MARCH, "file_format": "csv", "centres": [desk.centre_a1.pk], "decision": "granted"})
+    )
     assert [r[3] for r in data_rows(text)] == ["A-100", "A-100"]
     text = body(client.post(URL, {**MARCH, "file_format": "csv", "member_number": "a-200"}))
     assert [(r[3], r[4]) for r in data_rows(text)] == [("A-200", "pin")]
     text = body(client.post(URL, {**MARCH, "file_format": "csv", "method": "face", "direction": "out"}))
     assert len(data_rows(text)) == 1
-    text = body(client.post(URL, {**MARCH, "file_format": "csv", "doors": [desk.door_a1.pk], "reason": "not_recognised"}))
+    text = body(
+        client.post(URL, {**MARCH, "file_format": "csv", "doors": [desk.door_a1.pk], "reason": "not_recognised"})
+    )
     assert len(data_rows(text)) == 1
 
 
@@ -76,12 +83,15 @@ def test_xlsx_report(desk, login):
     assert sum(1 for row in values if row and row[3] in ("A-100", "A-200")) == 3
 
 
-@pytest.mark.parametrize("data, field, words", [
-    ({"date_from": "2026-03-31", "date_to": "2026-03-01"}, "date_to", "ends before it starts"),
-    ({"date_from": "", "date_to": "2026-03-01"}, "date_from", "required"),
-    ({**MARCH, "member_number": "NOPE-1"}, "member_number", "No member of this chain"),
-    ({**MARCH, "member_number": "B-300"}, "member_number", "No member of this chain"),
-])
+@pytest.mark.parametrize(
+    "data, field, words",
+    [
+        ({"date_from": "2026-03-31", "date_to": "2026-03-01"}, "date_to", "ends before it starts"),
+        ({"date_from": "", "date_to": "2026-03-01"}, "date_from", "required"),
+        ({**MARCH, "member_number": "NOPE-1"}, "member_number", "No member of this chain"),
+        ({**MARCH, "member_number": "B-300"}, "member_number", "No member of this chain"),
+    ],
+)
 def test_bad_input_is_a_form_error(desk, login, data, field, words):
     response = login("manager_a").post(URL, {**data, "file_format": "csv"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
@@ -101,7 +111,9 @@ def test_outsider_report_holds_only_their_chain(desk, login):
     assert {r[3] for r in data_rows(text)} == {"B-300"} and "Alpha" not in text
 
 
-def test_large_report_is_a_task_with_a_one_time_link(desk, login, settings, django_capture_on_commit_callbacks, private_root):
+def test_large_report_is_a_task_with_a_one_time_link(
+    desk, login, settings, django_capture_on_commit_callbacks, private_root
+):
     settings.JUSTFACE_REPORT_INLINE_ROWS = 2
     client = login("dpo_a")
     with django_capture_on_commit_callbacks(execute=True):
@@ -109,7 +121,11 @@ def test_large_report_is_a_task_with_a_one_time_link(desk, login, settings, djan
     export = ReportExport.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/staff/reports/access/files/{export.pk}/"
     export.refresh_from_db()
-    assert export.status == "ready" and export.rows_done == export.rows_total == 4 and export.requested_by == desk.user("dpo_a")
+    assert (
+        export.status == "ready"
+        and export.rows_done == export.rows_total == 4
+        and export.requested_by == desk.user("dpo_a")
+    )
     page = client.get(response["Location"])
     assert page.status_code == 200 and "Download (works once)" in page.content.decode()
     assert AuditEntry.objects.filter(action="access.report").count() == 1
@@ -145,8 +161,9 @@ def test_expired_export_file_is_erased(desk, login, settings, django_capture_on_
 
 def test_member_report_matrix_and_link(desk, login):
     url = f"/staff/reports/access/member/{desk.ann.pk}/?format=csv"
-    responses = assert_matrix(login, "get", url, {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 403, "manager_b": 404,
-                                                  "anonymous": 302})
+    responses = assert_matrix(
+        login, "get", url, {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 403, "manager_b": 404, "anonymous": 302}
+    )
     text = body(responses["dpo_a"])
     assert [r[3] for r in data_rows(text)] == ["A-100", "A-100"]
     page = login("manager_a").get(f"/admin/members/member/{desk.ann.pk}/change/").content.decode()
@@ -157,23 +174,52 @@ def test_member_report_matrix_and_link(desk, login):
 
 def test_command_writes_the_same_report(desk, tmp_path):
     out = tmp_path / "r.csv"
-    call_command("access_report", "--chain", "alpha", "--centre", "a1", "--from", "2026-03-01", "--to", "2026-03-31",
-                 "--format", "csv", "--output", str(out))
+    call_command(
+        "access_report",
+        "--chain",
+        "alpha",
+        "--centre",
+        "a1",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--format",
+        "csv",
+        "--output",
+        str(out),
+    )
     rows = data_rows(out.read_text())
     assert len(rows) == 3 and "operator (command line)" in out.read_text()
     xlsx = tmp_path / "r.xlsx"
-    call_command("access_report", "--chain", "alpha", "--member-number", "A-200", "--from", "2026-03-01",
-                 "--to", "2026-03-31", "--format", "xlsx", "--output", str(xlsx))
+    call_command(
+        "access_report",
+        "--chain",
+        "alpha",
+        "--member-number",
+        "A-200",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--format",
+        "xlsx",
+        "--output",
+        str(xlsx),
+    )
     assert load_workbook(xlsx).active.max_row > 8
     assert AuditEntry.objects.filter(action="access.report", reason__startswith="command").count() == 2
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--from", "2026-03-31", "--to", "2026-03-01"], "ends before it starts"),
-    (["--from", "2026-03-01", "--to", "2026-03-31", "--member-number", "B-300"], "No member of this chain"),
-    (["--from", "2026-03-01", "--to", "2026-03-31", "--centre", "b1"], "No centre 'b1' in chain 'alpha'"),
-    (["--from", "March", "--to", "2026-03-31"], "is not a date"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--from", "2026-03-31", "--to", "2026-03-01"], "ends before it starts"),
+        (["--from", "2026-03-01", "--to", "2026-03-31", "--member-number", "B-300"], "No member of this chain"),
+        (["--from", "2026-03-01", "--to", "2026-03-31", "--centre", "b1"], "No centre 'b1' in chain 'alpha'"),
+        (["--from", "March", "--to", "2026-03-31"], "is not a date"),
+    ],
+)
 def test_command_bad_input_is_one_line(desk, tmp_path, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("access_report", "--chain", "alpha", "--format", "csv", "--output", str(tmp_path / "x.csv"), *args)

@@ -1,6 +1,7 @@
 """Every staff-facing label is translated (issue #11, 6): the admin in Danish shows no English
 Justface label, every label the admin can show is marked and has a Danish and Norwegian
 translation, and no catalogue of the project has an empty or fuzzy entry."""
+
 from __future__ import annotations
 
 import ast
@@ -25,14 +26,19 @@ def _labels_of(model_admin) -> list[tuple[str, object]]:
     """(where, label) for everything the admin shows of a model: model names, fields and their
     help, action descriptions, computed columns and filter titles."""
     opts = model_admin.model._meta
-    found = [(f"{opts.label} verbose_name", opts.verbose_name), (f"{opts.label} verbose_name_plural", opts.verbose_name_plural)]
+    found = [
+        (f"{opts.label} verbose_name", opts.verbose_name),
+        (f"{opts.label} verbose_name_plural", opts.verbose_name_plural),
+    ]
     for field in [*opts.fields, *opts.many_to_many]:
         if field.auto_created:
             continue
         found.append((f"{opts.label}.{field.name}", field.verbose_name))
         if field.help_text:
             found.append((f"{opts.label}.{field.name} help_text", field.help_text))
-        for value, label in field.flatchoices if field.choices and field.model.__module__.split(".")[0] in PROJECT_APPS else []:
+        for value, label in (
+            field.flatchoices if field.choices and field.model.__module__.split(".")[0] in PROJECT_APPS else []
+        ):
             if field.name not in ("language", "default_language"):  # languages are listed by their own names
                 found.append((f"{opts.label}.{field.name} choice {value}", label))
     for name in model_admin.actions or []:
@@ -53,8 +59,11 @@ def _labels_of(model_admin) -> list[tuple[str, object]]:
 
 
 def _project_admins():
-    return [(model, model_admin) for model, model_admin in admin.site._registry.items()
-            if model.__module__.split(".")[0] in PROJECT_APPS]
+    return [
+        (model, model_admin)
+        for model, model_admin in admin.site._registry.items()
+        if model.__module__.split(".")[0] in PROJECT_APPS
+    ]
 
 
 @pytest.mark.parametrize("language", ["da", "nb"])
@@ -74,16 +83,30 @@ def test_every_admin_label_is_marked_and_translated(language):
 
 # Known English labels of the admin and the Danish words that replace them.
 ENGLISH_TO_DANISH = {
-    "members": [("Export selected members as CSV", "Eksportér valgte medlemmer som CSV"),
-                ("Home centre", "Hjemmecenter"), ("Start date", "Startdato"), ("Member number", "Medlemsnummer")],
-    "member_change": [("Personal data (encrypted at rest)", "Personoplysninger (krypteret ved lagring)"),
-                      ("First name", "Fornavn"), ("Birth date", "Fødselsdato"), ("Membership type", "Medlemskabstype")],
+    "members": [
+        ("Export selected members as CSV", "Eksportér valgte medlemmer som CSV"),
+        ("Home centre", "Hjemmecenter"),
+        ("Start date", "Startdato"),
+        ("Member number", "Medlemsnummer"),
+    ],
+    "member_change": [
+        ("Personal data (encrypted at rest)", "Personoplysninger (krypteret ved lagring)"),
+        ("First name", "Fornavn"),
+        ("Birth date", "Fødselsdato"),
+        ("Membership type", "Medlemskabstype"),
+    ],
     "doors": [("Issue a new device token (shown once)", "Udsted en ny enhedsnøgle (vises én gang)")],
-    "devicetokens": [("Revoke selected tokens (immediately)", "Tilbagekald valgte nøgler (straks)"), ("Last seen at", "Sidst set")],
+    "devicetokens": [
+        ("Revoke selected tokens (immediately)", "Tilbagekald valgte nøgler (straks)"),
+        ("Last seen at", "Sidst set"),
+    ],
     "visits": [("Inside right now", "Inde lige nu"), ("Checked in at", "Tjekket ind"), ("By inside now", "inde nu")],
     "accessevents": [("Decision", "Afgørelse"), ("Direction", "Retning"), ("Granted", "Godkendt")],
     "dsrs": [("days left", "Dage tilbage"), ("Received at", "Modtaget")],
-    "consentdocuments": [("Publish the selected drafts", "Offentliggør de valgte kladder"), ("Requires reconsent", "Kræver nyt samtykke")],
+    "consentdocuments": [
+        ("Publish the selected drafts", "Offentliggør de valgte kladder"),
+        ("Requires reconsent", "Kræver nyt samtykke"),
+    ],
     "processors": [("Agreement signed on", "Databehandleraftale underskrevet")],
 }
 
@@ -95,7 +118,9 @@ def test_the_admin_speaks_danish_to_a_danish_manager(desk, login):  # noqa: F811
 
     DeviceToken.objects.create(door=desk.door_a1, label="Entrance", token_hash="x" * 64)
     DataSubjectRequest.objects.create(chain=desk.chain_a, member=desk.ann, kind="erasure", due_at="2026-04-01T00:00Z")
-    ConsentDocument.objects.create(chain=desk.chain_a, kind="biometric", language="da", version=1, title="Ansigt", body="...")
+    ConsentDocument.objects.create(
+        chain=desk.chain_a, kind="biometric", language="da", version=1, title="Ansigt", body="..."
+    )
     Processor.objects.create(chain=desk.chain_a, name="Host", service="hosting", country="DK")
     user = desk.user("manager_a")
     user.language = "da"
@@ -116,16 +141,30 @@ def test_the_admin_speaks_danish_to_a_danish_manager(desk, login):  # noqa: F811
             assert change.status_code == 200, (opts.model_name, change.status_code)
             pages[f"{opts.model_name}_change"] = change.content.decode()
     assert len(pages) >= 15, sorted(pages)
-    names = {"members": "member", "member_change": "member_change", "doors": "door", "devicetokens": "devicetoken",
-             "visits": "visit", "accessevents": "accessevent", "dsrs": "datasubjectrequest",
-             "consentdocuments": "consentdocument", "processors": "processor"}
+    names = {
+        "members": "member",
+        "member_change": "member_change",
+        "doors": "door",
+        "devicetokens": "devicetoken",
+        "visits": "visit",
+        "accessevents": "accessevent",
+        "dsrs": "datasubjectrequest",
+        "consentdocuments": "consentdocument",
+        "processors": "processor",
+    }
     for key, pairs in ENGLISH_TO_DANISH.items():
         page = pages[names[key]]
         for english, danish in pairs:
             assert danish in page, (key, danish)
             assert english not in page, (key, english)
     for name, page in pages.items():  # no English model or app name anywhere
-        for english in ("Access events", "Device tokens", "Data-subject requests", "Add member", "Select member to change"):
+        for english in (
+            "Access events",
+            "Device tokens",
+            "Data-subject requests",
+            "Add member",
+            "Select member to change",
+        ):
             assert english not in page, (name, english)
 
 
@@ -157,8 +196,9 @@ def _po_entries(path: Path):
             yield text["msgid"], [v for k, v in text.items() if k.startswith("msgstr")], fuzzy
 
 
-CATALOGUES = sorted(p for p in ROOT.glob("*/locale/*/LC_MESSAGES/django.po") if p.parts[-3] in ("da", "nb")) + \
-    sorted((ROOT / "locale").glob("*/LC_MESSAGES/django.po"))
+CATALOGUES = sorted(p for p in ROOT.glob("*/locale/*/LC_MESSAGES/django.po") if p.parts[-3] in ("da", "nb")) + sorted(
+    (ROOT / "locale").glob("*/LC_MESSAGES/django.po")
+)
 
 
 def test_the_catalogues_are_where_django_finds_them():

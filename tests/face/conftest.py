@@ -4,6 +4,7 @@ These tests need no database. The labelled photos (never in the repo) come from
 JUSTFACE_FACE_DATA, default ../shared/faces/dev beside the repo; without them the tests fail
 and say so.
 """
+
 from __future__ import annotations
 
 import io

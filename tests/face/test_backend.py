@@ -1,4 +1,5 @@
 """The ONNX Runtime backend against the torch reference, and the export's own checks."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """Weights: the CASIA-WebFace graph converts exactly, installs idempotently, fails clearly."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -78,6 +79,8 @@ def test_vggface2_offline_says_what_to_do(tmp_path, monkeypatch):
         raise OSError("Network is unreachable")
 
     monkeypatch.setattr(download, "download_url_to_file", offline)
-    with pytest.raises(ModelError, match="and copy it to .*vggface2-20180402-114759.pt, or use JUSTFACE_FACE_MODEL=sface"):
+    with pytest.raises(
+        ModelError, match="and copy it to .*vggface2-20180402-114759.pt, or use JUSTFACE_FACE_MODEL=sface"
+    ):
         install_facenet(tmp_path, convert.VGGFACE2)
     assert not list(tmp_path.rglob("*.pt"))  # nothing half-written left behind

@@ -1,4 +1,5 @@
 """The engine on real faces: matching at the defaults, and a reason for every refusal."""
+
 from __future__ import annotations
 
 import struct
@@ -70,9 +71,7 @@ def test_door_result_carries_box_probability_and_quality(engine, photo):
     "make",
     [
         lambda photo: Image.new("RGB", (640, 480), (128, 128, 128)),
-        lambda photo: Image.fromarray(
-            np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
-        ),
+        lambda photo: Image.fromarray(np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)),
     ],
     ids=["blank", "noise"],
 )

@@ -1,4 +1,5 @@
 """Evaluation figures: exact on synthetic scores, sane on the real dev photos."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -137,24 +138,47 @@ def door_set():
 def test_open_set_counts_exactly():
     folder, strangers = door_set()
     r = open_set(folder, MatchPolicy(0.6, 0.1), enroll=1, strangers=strangers).report
-    assert {k: r[k] for k in (
-        "gallery_size", "member_probes", "members_accepted", "members_confirm", "misidentified",
-        "members_refused", "stranger_probes", "strangers_accepted", "strangers_confirm",
-    )} == {
-        "gallery_size": 5, "member_probes": 7, "members_accepted": 5, "members_confirm": 0,
-        "misidentified": 1, "members_refused": 1, "stranger_probes": 4, "strangers_accepted": 1,
+    assert {
+        k: r[k]
+        for k in (
+            "gallery_size",
+            "member_probes",
+            "members_accepted",
+            "members_confirm",
+            "misidentified",
+            "members_refused",
+            "stranger_probes",
+            "strangers_accepted",
+            "strangers_confirm",
+        )
+    } == {
+        "gallery_size": 5,
+        "member_probes": 7,
+        "members_accepted": 5,
+        "members_confirm": 0,
+        "misidentified": 1,
+        "members_refused": 1,
+        "stranger_probes": 4,
+        "strangers_accepted": 1,
         "strangers_confirm": 0,
     }
     assert r["members_accepted_rate"] == pytest.approx(5 / 7)
     assert r["strangers_accepted_rate"] == 0.25 and r["misidentified_rate"] == pytest.approx(1 / 7)
     assert r["strangers_accepted_ci95"] == pytest.approx(list(wilson_interval(1, 4)))
     assert r["protocol"]["strangers_by_source"] == {
-        "too_few_photos": 1, "not_chosen_for_gallery": 0, "strangers_folder": 1,
+        "too_few_photos": 1,
+        "not_chosen_for_gallery": 0,
+        "strangers_folder": 1,
     }
     # The DET replays threshold + margin: at the policy's threshold it agrees with decide().
     row = next(row for row in r["det"] if row["threshold"] == 0.6)
-    assert row == {"threshold": 0.6, "strangers_accepted": 1, "strangers_accepted_rate": 0.25,
-                   "members_missed_rate": pytest.approx(2 / 7), "misidentified": 1}
+    assert row == {
+        "threshold": 0.6,
+        "strangers_accepted": 1,
+        "strangers_accepted_rate": 0.25,
+        "members_missed_rate": pytest.approx(2 / 7),
+        "misidentified": 1,
+    }
     # Letting no stranger in: the threshold goes just above the look-alike's 0.9988.
     at = r["members_admitted_at_strangers"]["1e-3"]
     assert 0.998 < at["threshold"] < 0.9990 and at["strangers_accepted"] == 0
@@ -218,12 +242,15 @@ def test_gallery_caps_members_at_random_and_the_rest_become_strangers():
     assert open_set(folder, MatchPolicy(0.6, 0.1), gallery=50).report["gallery_size"] == 10
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"enroll": 0}, "enroll"),
-    ({"gallery": 0}, "at least 1 member"),
-    ({"enroll": 3}, "nobody has more than 3"),
-    ({"strangers": {"p01": np.eye(64, dtype=np.float32)[:1]}}, "both"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"enroll": 0}, "enroll"),
+        ({"gallery": 0}, "at least 1 member"),
+        ({"enroll": 3}, "nobody has more than 3"),
+        ({"strangers": {"p01": np.eye(64, dtype=np.float32)[:1]}}, "both"),
+    ],
+)
 def test_bad_open_set_input(kwargs, words):
     with pytest.raises(ValueError, match=words):
         split_open_set(people(3, 3), **kwargs)
@@ -319,12 +346,15 @@ def test_plot_writes_a_png_with_several_curves(tmp_path):
     from justface.face.plots import Panel, plot_det, plot_panels
 
     a, b = people(6, 4, dim=32, noise=0.4), people(6, 4, dim=32, noise=0.8, seed=1)
-    path = plot_det(tmp_path / "det.png", {"model A": pair_scores(a), "model B": pair_scores(b)},
-                    points={"A at 0.6": (0.0, 0.1)})
+    path = plot_det(
+        tmp_path / "det.png", {"model A": pair_scores(a), "model B": pair_scores(b)}, points={"A at 0.6": (0.0, 0.1)}
+    )
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     folder, strangers = door_set()
     result = open_set(folder, MatchPolicy(0.6, 0.1), strangers=strangers)
-    two = plot_panels(tmp_path / "two.png", [Panel("pairs", {"A": pair_scores(a)}),
-                                             Panel("open set", {"A": result.curve}, {"policy": (0.25, 0.0)})],
-                      scale="normal")
+    two = plot_panels(
+        tmp_path / "two.png",
+        [Panel("pairs", {"A": pair_scores(a)}), Panel("open set", {"A": result.curve}, {"policy": (0.25, 0.0)})],
+        scale="normal",
+    )
     assert two.read_bytes()[:4] == b"\x89PNG"

@@ -1,5 +1,6 @@
 """manage.py evaluate_faces: bad input refused in one line, the open-set options, and one
 end-to-end run on the real dev photos."""
+
 from __future__ import annotations
 
 import json
@@ -12,13 +13,37 @@ from django.core.management import CommandError, call_command
 from justface.face.evaluate import FolderTemplates
 from justface.management.commands import evaluate_faces
 
-OLD_KEYS = {"identities", "templates", "genuine", "impostor", "auc", "fnmr_at_fmr", "thresholds",
-            "fmr_floor", "policy", "rank1", "identification", "impostors_accepted_at_default",
-            "failed_to_template"}
-OPEN_SET_KEYS = {"gallery_size", "member_probes", "members_accepted", "members_confirm", "misidentified",
-                 "stranger_probes", "strangers_accepted", "strangers_confirm", "members_accepted_rate",
-                 "strangers_accepted_rate", "strangers_accepted_ci95", "members_accepted_ci95", "det",
-                 "members_admitted_at_strangers"}
+OLD_KEYS = {
+    "identities",
+    "templates",
+    "genuine",
+    "impostor",
+    "auc",
+    "fnmr_at_fmr",
+    "thresholds",
+    "fmr_floor",
+    "policy",
+    "rank1",
+    "identification",
+    "impostors_accepted_at_default",
+    "failed_to_template",
+}
+OPEN_SET_KEYS = {
+    "gallery_size",
+    "member_probes",
+    "members_accepted",
+    "members_confirm",
+    "misidentified",
+    "stranger_probes",
+    "strangers_accepted",
+    "strangers_confirm",
+    "members_accepted_rate",
+    "strangers_accepted_rate",
+    "strangers_accepted_ci95",
+    "members_accepted_ci95",
+    "det",
+    "members_admitted_at_strangers",
+}
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -28,14 +53,17 @@ def run(*args) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize("args, words", [
-    (["{dir}", "--enroll", "0"], "--enroll must be at least 1"),
-    (["{dir}", "--open-set", "--gallery", "0"], "--gallery must be at least 1"),
-    (["{dir}/missing"], "is not a folder"),
-    (["{dir}", "--open-set", "--strangers", "{dir}/nobody"], "--strangers: .* is not a folder"),
-    (["{dir}", "--gallery", "5"], "need --open-set"),
-    (["{dir}", "--plot", "{dir}/no/such/det.png"], "--plot: the folder"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["{dir}", "--enroll", "0"], "--enroll must be at least 1"),
+        (["{dir}", "--open-set", "--gallery", "0"], "--gallery must be at least 1"),
+        (["{dir}/missing"], "is not a folder"),
+        (["{dir}", "--open-set", "--strangers", "{dir}/nobody"], "--strangers: .* is not a folder"),
+        (["{dir}", "--gallery", "5"], "need --open-set"),
+        (["{dir}", "--plot", "{dir}/no/such/det.png"], "--plot: the folder"),
+    ],
+)
 def test_bad_input_is_one_clear_line(tmp_path, args, words):
     with pytest.raises(CommandError, match=words) as caught:
         run(*(a.format(dir=tmp_path) for a in args))
@@ -70,8 +98,17 @@ def synthetic(tmp_path, monkeypatch):
 
 
 def test_open_set_with_gallery_and_strangers_folder(synthetic):
-    out, _ = run(str(synthetic / "faces"), "--open-set", "--enroll", "1", "--gallery", "5",
-                 "--strangers", str(synthetic / "others"), "--json")
+    out, _ = run(
+        str(synthetic / "faces"),
+        "--open-set",
+        "--enroll",
+        "1",
+        "--gallery",
+        "5",
+        "--strangers",
+        str(synthetic / "others"),
+        "--json",
+    )
     report = json.loads(out)
     assert OLD_KEYS <= report.keys() and OPEN_SET_KEYS <= report["open_set"].keys()
     r = report["open_set"]
@@ -79,7 +116,10 @@ def test_open_set_with_gallery_and_strangers_folder(synthetic):
     # 3 eligible people not chosen (3 photos each), "single" (1), the strangers folder (3 x 2).
     assert r["stranger_probes"] == 3 * 3 + 1 + 3 * 2
     assert r["protocol"]["strangers_by_source"] == {
-        "too_few_photos": 1, "not_chosen_for_gallery": 3, "strangers_folder": 3}
+        "too_few_photos": 1,
+        "not_chosen_for_gallery": 3,
+        "strangers_folder": 3,
+    }
     assert r["members_accepted"] == 10 and r["strangers_accepted"] == 0
     assert r["strangers_accepted_ci95"][0] == 0 and 0.15 < r["strangers_accepted_ci95"][1] < 0.25
     text, _ = run(str(synthetic / "faces"), "--open-set", "--gallery", "5")
@@ -94,8 +134,19 @@ def test_without_open_set_the_json_is_unchanged(synthetic):
 def test_end_to_end_on_dev_photos(face_data, tmp_path):
     """One real run (templating dev takes a while on 2 cores), then the same from the cache."""
     plot, cache = tmp_path / "det.png", tmp_path / "dev.npz"
-    args = [str(face_data), "--open-set", "--enroll", "3", "--gallery", "10", "--json",
-            "--plot", str(plot), "--cache", str(cache)]
+    args = [
+        str(face_data),
+        "--open-set",
+        "--enroll",
+        "3",
+        "--gallery",
+        "10",
+        "--json",
+        "--plot",
+        str(plot),
+        "--cache",
+        str(cache),
+    ]
     out, err = run(*args)
     report = json.loads(out)
     assert OLD_KEYS <= report.keys() and report["identities"] == 15 and report["auc"] > 0.999
@@ -112,8 +163,10 @@ def test_either_model_is_evaluated_with_its_own_policy(face_data, tmp_path):
     """--model: the CASIA FaceNet (512-d, its own 0.60/0.10) beside the default SFace, on real
     photos; each model's templates are cached under its own id."""
     cache = tmp_path / "dev.npz"
-    reports = {m: json.loads(run(str(face_data), "--model", m, "--json", "--cache", str(cache))[0])
-               for m in ("facenet-casia", "sface")}
+    reports = {
+        m: json.loads(run(str(face_data), "--model", m, "--json", "--cache", str(cache))[0])
+        for m in ("facenet-casia", "sface")
+    }
     assert reports["facenet-casia"]["model"] == "facenet-casia" and reports["sface"]["model"] == "sface"
     assert reports["facenet-casia"]["policy"] == {"threshold": 0.60, "margin": 0.10}
     assert reports["sface"]["policy"] == {"threshold": 0.55, "margin": 0.05}

@@ -1,4 +1,5 @@
 """1:N search: best and second-best *identity*, threshold and margin, safe concurrent writes."""
+
 from __future__ import annotations
 
 import threading
@@ -149,7 +150,13 @@ def test_decisions_in_and_around_the_grey_zone():
 
     assert decide(0.60).accepted and decide(0.60).reason == "match"
     grey = decide(0.50)
-    assert (grey.accepted, grey.reason, grey.proposed, grey.identity, grey.confirm) == (False, "confirm", "ann", None, True)
+    assert (grey.accepted, grey.reason, grey.proposed, grey.identity, grey.confirm) == (
+        False,
+        "confirm",
+        "ann",
+        None,
+        True,
+    )
     assert decide(0.47).reason == "below_threshold"  # under 0.475 at 1,000 templates
     assert decide(0.50, second=0.47).reason == "ambiguous"  # the margin rule holds in the grey zone too
     # The same score at a chain of 100,000 templates is only grey: the threshold there is 0.625.

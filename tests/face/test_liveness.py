@@ -1,6 +1,7 @@
 """The liveness library (justface/face/liveness.py): the passive nets as shipped, their crops,
 scores on ../shared/pad/dev (read at test time, never copied into the repo) and on the dev
 faces, the head-turn geometry, still bursts, and the evaluate_liveness command's JSON."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,10 @@ REPO = Path(__file__).resolve().parents[2]
 def pad_data() -> Path:
     folder = Path(os.environ.get("JUSTFACE_PAD_DATA", REPO.parent / "shared" / "pad" / "dev"))
     if not folder.is_dir():
-        pytest.fail(f"Presentation-attack images not found at {folder}: set JUSTFACE_PAD_DATA "
-                    "(e.g. shared/pad/dev).", pytrace=False)
+        pytest.fail(
+            f"Presentation-attack images not found at {folder}: set JUSTFACE_PAD_DATA (e.g. shared/pad/dev).",
+            pytrace=False,
+        )
     return folder
 
 
@@ -55,6 +58,7 @@ def passive_scores(engine, images) -> list[float]:
 
 
 # --- the nets as shipped ---------------------------------------------------------------------
+
 
 def test_shipped_weights_match_the_pinned_sha256_and_licence_is_kept():
     for net in liveness.NETS:
@@ -87,6 +91,7 @@ def test_crop_is_shifted_inside_the_image_not_clipped():
 
 # --- passive scores on pad/dev -----------------------------------------------------------------
 
+
 def test_prints_and_replays_score_low_and_live_frames_high(engine, pad_data):
     printed = passive_scores(engine, pad(pad_data, "print", "nuaa_0004"))
     live = passive_scores(engine, pad(pad_data, "bona_fide", "nuaa_0004"))
@@ -106,6 +111,7 @@ def test_dev_faces_mostly_pass(engine, face_data):
 
 # --- the challenge's geometry -------------------------------------------------------------------
 
+
 def head_landmarks(yaw_degrees: float, *, roll: float = 0.0, scale: float = 100.0, shift=(320, 240)) -> np.ndarray:
     """MTCNN-ordered landmarks of a simple 3-D head (eyes, nose tip standing 0.55 IOD out,
     mouth corners) turned by ``yaw_degrees`` (positive: the person's own left, i.e. the nose
@@ -123,7 +129,9 @@ def test_yaw_sign_and_invariance():
     assert abs(yaw(head_landmarks(0))) < 1e-9
     assert yaw(head_landmarks(20)) > 0.15 and yaw(head_landmarks(-20)) < -0.15
     # In-plane roll, scale and shift do not change it.
-    assert yaw(head_landmarks(20, roll=15, scale=60, shift=(100, 50))) == pytest.approx(yaw(head_landmarks(20)), abs=1e-6)
+    assert yaw(head_landmarks(20, roll=15, scale=60, shift=(100, 50))) == pytest.approx(
+        yaw(head_landmarks(20)), abs=1e-6
+    )
 
 
 def test_a_turning_head_shows_parallax_and_a_flat_picture_does_not():
@@ -201,18 +209,24 @@ def test_a_burst_of_different_faces_is_refused(engine, pad_data):
 
 # --- evaluate_liveness --------------------------------------------------------------------------
 
+
 def test_evaluate_liveness_command_json_and_plot(pad_data, tmp_path, sface_path, settings, capsys):
     from django.core.management import call_command
 
     # A small folder of links into pad/dev (nothing copied): 2 live, 2 print, 2 replay images.
-    for cls, subject, picks in (("bona_fide", "nuaa_0004", (0, 3)), ("print", "nuaa_0004", (0, 1)),
-                                ("replay", "td_b8ab8bcc", (5, 6))):
+    for cls, subject, picks in (
+        ("bona_fide", "nuaa_0004", (0, 3)),
+        ("print", "nuaa_0004", (0, 1)),
+        ("replay", "td_b8ab8bcc", (5, 6)),
+    ):
         (tmp_path / "pad" / cls / subject).mkdir(parents=True)
         for n in picks:
             src = sorted((pad_data / cls / subject).glob("*.jpg"))[n]
             (tmp_path / "pad" / cls / subject / src.name).symlink_to(src)
     out = StringIO()
-    call_command("evaluate_liveness", str(tmp_path / "pad"), "--json", "--plot", str(tmp_path / "scores.png"), stdout=out)
+    call_command(
+        "evaluate_liveness", str(tmp_path / "pad"), "--json", "--plot", str(tmp_path / "scores.png"), stdout=out
+    )
     report = json.loads(out.getvalue())
     assert report["threshold"] == THRESHOLD
     assert set(report["classes"]) == {"bona_fide", "print", "replay"}

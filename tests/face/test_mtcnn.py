@@ -4,6 +4,7 @@ With the same resampling (torch's "area" mode) the two must agree exactly: that 
 threshold, box formula and NMS. With OpenCV's INTER_AREA (what we ship) boxes move by a few
 pixels, which the accuracy figures in docs/face-engine.md take into account.
 """
+
 from __future__ import annotations
 
 import numpy as np

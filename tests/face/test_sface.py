@@ -1,4 +1,5 @@
 """SFace: the 5-point alignment, the verified install and the prepared model."""
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,9 @@ from justface.face.export import recorded_source
 
 def similarity(angle_deg: float, scale: float, shift: tuple[float, float]) -> np.ndarray:
     a = np.deg2rad(angle_deg)
-    return np.array([[scale * np.cos(a), -scale * np.sin(a), shift[0]], [scale * np.sin(a), scale * np.cos(a), shift[1]]])
+    return np.array(
+        [[scale * np.cos(a), -scale * np.sin(a), shift[0]], [scale * np.sin(a), scale * np.cos(a), shift[1]]]
+    )
 
 
 def apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -60,8 +63,9 @@ def test_a_real_face_turned_and_scaled_gives_the_same_template(engine, photo):
     turn = cv2.getRotationMatrix2D((250, 250), 20, 0.7)
     turned = cv2.warpAffine(image, turn, (500, 500))
     faces = [engine.detector.detect(Image.fromarray(im), 40, 640)[0] for im in (image, turned)]
-    fitted = [apply(sface.similarity_transform(np.array(f.landmarks), sface.TEMPLATE), np.array(f.landmarks))
-              for f in faces]
+    fitted = [
+        apply(sface.similarity_transform(np.array(f.landmarks), sface.TEMPLATE), np.array(f.landmarks)) for f in faces
+    ]
     assert np.abs(fitted[0] - fitted[1]).max() < 2.0
     crops = np.stack([sface.align(im, np.array(f.landmarks)) for im, f in zip((image, turned), faces)])
     a, b = engine.embed(crops)
@@ -113,10 +117,13 @@ def test_a_wrong_cached_file_is_replaced_from_the_source(sface_path, tmp_path):
     assert sface._sha256((cache / sface.FILE).read_bytes()) == sface.SHA256
 
 
-@pytest.mark.parametrize("source, message", [
-    ("/no/such/file.onnx", "neither 'pypi', an http(s) URL nor an existing file"),
-    ("http://127.0.0.1:9/sface.onnx", "cannot download http://127.0.0.1:9/sface.onnx"),
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("/no/such/file.onnx", "neither 'pypi', an http(s) URL nor an existing file"),
+        ("http://127.0.0.1:9/sface.onnx", "cannot download http://127.0.0.1:9/sface.onnx"),
+    ],
+)
 def test_unusable_sources_say_why(tmp_path, source, message):
     with pytest.raises(ModelError, match=re.escape(message)):
         sface.install(tmp_path, source)

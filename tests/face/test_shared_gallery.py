@@ -1,5 +1,6 @@
 """The machine-wide gallery: a half-precision snapshot plus each process's changes searches like
 the exact float32 gallery, forgets removed identities at once, and is shared through files."""
+
 import subprocess
 import sys
 
@@ -28,7 +29,7 @@ def data():
 
 def probes(rows: np.ndarray, n: int = 40) -> np.ndarray:
     """Near copies of stored rows (a member at the door) and fresh rows (strangers)."""
-    near = rows[:n // 2] + 0.05 * unit_rows(n // 2, 3)
+    near = rows[: n // 2] + 0.05 * unit_rows(n // 2, 3)
     return np.vstack([near / np.linalg.norm(near, axis=1, keepdims=True), unit_rows(n // 2, 4)])
 
 
@@ -62,7 +63,8 @@ def test_applied_changes_search_like_a_gallery_rebuilt_from_scratch(data):
 def test_folding_changes_gives_the_same_answers_from_a_new_snapshot(data):
     ids, rows = data
     layered = LayeredGallery.on(Snapshot.from_rows(1, ids, rows, DIM)).apply(
-        {int(ids[0]): np.empty((0, DIM)), 7777: unit_rows(3, 11)})
+        {int(ids[0]): np.empty((0, DIM)), 7777: unit_rows(3, 11)}
+    )
     folded = LayeredGallery.on(layered.folded(2))
     assert folded.version == 2 and folded.pending == 0 and len(folded) == len(layered)
     assert set(folded.identities) == set(layered.identities) and int(ids[0]) not in folded.identities
@@ -99,10 +101,12 @@ def test_the_store_shares_one_file_between_processes(tmp_path, data):
     assert not list(tmp_path.glob("*.part-*"))
 
     # Another process maps the same file and finds the same identity.
-    code = (f"import numpy as np; from justface.face.shared_gallery import SnapshotStore, LayeredGallery\n"
-            f"s = SnapshotStore({str(tmp_path)!r}).latest('chain1-sface')\n"
-            f"row = np.asarray(np.load({str(tmp_path / 'row.npy')!r}))\n"
-            f"print(s.version, LayeredGallery.on(s).search(row).identity)")
+    code = (
+        f"import numpy as np; from justface.face.shared_gallery import SnapshotStore, LayeredGallery\n"
+        f"s = SnapshotStore({str(tmp_path)!r}).latest('chain1-sface')\n"
+        f"row = np.asarray(np.load({str(tmp_path / 'row.npy')!r}))\n"
+        f"print(s.version, LayeredGallery.on(s).search(row).identity)"
+    )
     np.save(tmp_path / "row.npy", rows[10])
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["3", str(ids[10])], out.stderr[-2000:]

@@ -1,4 +1,5 @@
 """The pure-torch stand-in for the two torchvision functions facenet-pytorch uses."""
+
 from __future__ import annotations
 
 import sys
@@ -46,9 +47,7 @@ def test_batched_nms_keeps_groups_apart():
     rng = np.random.default_rng(7)
     boxes, scores = random_boxes(rng, 150)
     groups = rng.integers(0, 3, 150)
-    kept = tv.batched_nms(
-        torch.from_numpy(boxes), torch.from_numpy(scores), torch.from_numpy(groups), 0.5
-    ).tolist()
+    kept = tv.batched_nms(torch.from_numpy(boxes), torch.from_numpy(scores), torch.from_numpy(groups), 0.5).tolist()
     expected = []
     for g in range(3):
         idx = np.flatnonzero(groups == g)

@@ -1,5 +1,6 @@
 """YuNet (issue #16): the verified fetch shared with SFace, and its landmarks in the order the
 SFace alignment expects, checked against MTCNN's on real photos."""
+
 from __future__ import annotations
 
 import re
@@ -38,7 +39,9 @@ def test_a_file_with_another_hash_is_refused(yunet_path, tmp_path):
     data[-1] ^= 1
     tampered.write_bytes(bytes(data))
     cache = tmp_path / "cache"
-    with pytest.raises(ModelError, match=f"YuNet from .*: sha256 [0-9a-f]{{64}} is not the pinned {yunet.SHA256}; refused"):
+    with pytest.raises(
+        ModelError, match=f"YuNet from .*: sha256 [0-9a-f]{{64}} is not the pinned {yunet.SHA256}; refused"
+    ):
         yunet.install(cache, str(tampered))
     assert not (cache / yunet.FILE).exists()
 

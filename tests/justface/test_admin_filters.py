@@ -2,6 +2,7 @@
 the "By centre" filter of device tokens, a `door__centre` path, listed every chain's centres).
 
 Walks admin.site._registry, so an admin or filter added later is checked too."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,17 +27,31 @@ def furnish(world) -> None:
     now = timezone.now()
     for centre in (world.centre_a1, world.centre_a2, world.centre_b1):
         door = Door.objects.create(centre=centre, name=f"Door {centre.slug}")
-        DeviceToken.objects.create(door=door, label=f"Tablet {centre.slug}", token_hash=hashlib.sha256(centre.slug.encode()).hexdigest())
+        DeviceToken.objects.create(
+            door=door, label=f"Tablet {centre.slug}", token_hash=hashlib.sha256(centre.slug.encode()).hexdigest()
+        )
         member = make_member(centre.chain, centre)
-        AccessEvent.objects.create(centre=centre, door=door, member=member, method="pin", decision="granted", reason="ok")
+        AccessEvent.objects.create(
+            centre=centre, door=door, member=member, method="pin", decision="granted", reason="ok"
+        )
         Visit.objects.create(member=member, centre=centre, ends_at=now + timedelta(hours=1))
         document, _ = ConsentDocument.objects.get_or_create(
-            chain=centre.chain, kind=ConsentDocument.Kind.TERMS, language="en", version=1,
-            defaults=dict(title=f"Terms of {centre.chain.slug}", body="Terms.", published_at=now))
-        ConsentRecord.objects.create(member=member, document=document, action=ConsentRecord.Action.SIGN,
-                                     text_sha256=document.text_sha256, typed_name=member.full_name)
-        DataSubjectRequest.objects.create(chain=centre.chain, member=member, kind=DataSubjectRequest.Kind.ERASURE,
-                                          due_at=now + timedelta(days=30))
+            chain=centre.chain,
+            kind=ConsentDocument.Kind.TERMS,
+            language="en",
+            version=1,
+            defaults=dict(title=f"Terms of {centre.chain.slug}", body="Terms.", published_at=now),
+        )
+        ConsentRecord.objects.create(
+            member=member,
+            document=document,
+            action=ConsentRecord.Action.SIGN,
+            text_sha256=document.text_sha256,
+            typed_name=member.full_name,
+        )
+        DataSubjectRequest.objects.create(
+            chain=centre.chain, member=member, kind=DataSubjectRequest.Kind.ERASURE, due_at=now + timedelta(days=30)
+        )
 
 
 FOREIGN = {
@@ -62,7 +77,9 @@ def test_no_list_filter_of_any_admin_names_anything_outside_the_scope(login, wor
         filters = FILTERS.search(page)
         checked += bool(filters)  # a filter with a single choice is not shown at all
         for name in FOREIGN[who]:
-            assert name not in (filters.group(0) if filters else ""), f"{model._meta.label}'s filters offer {name!r} to {who}"
+            assert name not in (filters.group(0) if filters else ""), (
+                f"{model._meta.label}'s filters offer {name!r} to {who}"
+            )
             assert name not in page, f"{model._meta.label}'s list shows {name!r} to {who}"
     assert checked >= 4  # the device-token, door, event and visit lists at least
 

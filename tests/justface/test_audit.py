@@ -11,7 +11,12 @@ def test_record_holds_ids_only(world):
     member = make_member(world.chain_a, world.centre_a1, first_name="Gudrun")
     entry = audit.record(action="member.view", actor=world.user("dpo_a"), obj=member, reason="test")
     assert (entry.actor_kind, entry.actor_id, entry.object_type, entry.object_id, entry.chain_id) == (
-        "staff", world.user("dpo_a").pk, "members.member", str(member.pk), world.chain_a.pk)
+        "staff",
+        world.user("dpo_a").pk,
+        "members.member",
+        str(member.pk),
+        world.chain_a.pk,
+    )
     assert "Gudrun" not in str([getattr(entry, f.attname) for f in AuditEntry._meta.fields])
 
 
@@ -28,7 +33,9 @@ def test_entries_cannot_be_changed_or_deleted_through_the_orm(world):
         AuditEntry.objects.all().delete()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's; SQLite relies on the ORM guard")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the trigger is PostgreSQL's; SQLite relies on the ORM guard"
+)
 def test_database_refuses_raw_updates_and_deletes(world):
     entry = audit.record(action="x", reason="r")
     for sql in ("UPDATE justface_auditentry SET reason = 'rewritten'", "DELETE FROM justface_auditentry"):

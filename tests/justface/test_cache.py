@@ -1,7 +1,8 @@
 """CACHE_URL selects the cache; a Redis URL gives Django's own Redis backend."""
+
 import environ
-from django.core.cache.backends.redis import RedisCache
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 
 
 def test_redis_url_gives_a_working_shared_cache(settings):

@@ -1,6 +1,7 @@
 """A database that refuses connections, or accepts and never answers: the door and member APIs
 answer at once (bounded by the connect timeout) with a JSON 503, `detail` and Retry-After; pages
 with a short plain 503; /healthz says 503, /livez still ok (probe of issue #10)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -76,9 +77,13 @@ def assert_unavailable_everywhere() -> None:
     device = {"HTTP_AUTHORIZATION": "Device some-token"}
     answers = {
         "heartbeat": client.post("/api/v1/door/heartbeat/", {}, content_type="application/json", **device),
-        "pin": client.post("/api/v1/door/pin/", {"member_number": "M1", "pin": "4711"}, content_type="application/json", **device),
+        "pin": client.post(
+            "/api/v1/door/pin/", {"member_number": "M1", "pin": "4711"}, content_type="application/json", **device
+        ),
         "poll": client.get("/api/v1/door/scans/00000000-0000-0000-0000-000000000000/", **device),
-        "token": client.post("/api/v1/me/token/", {"email": "a@example.com", "password": "x"}, content_type="application/json"),
+        "token": client.post(
+            "/api/v1/me/token/", {"email": "a@example.com", "password": "x"}, content_type="application/json"
+        ),
         "profile": client.get("/api/v1/me/profile/", HTTP_AUTHORIZATION="Token abc"),
     }
     for name, response in answers.items():
@@ -87,7 +92,10 @@ def assert_unavailable_everywhere() -> None:
     client.cookies["sessionid"] = "s" * 32  # a logged-in browser: its session is in the database
     pages = {"/me/": client.get("/me/"), "/admin/members/member/": client.get("/admin/members/member/")}
     for page, response in pages.items():
-        assert response.status_code == 503 and response["Content-Type"].startswith("text/plain"), (page, response.content[:200])
+        assert response.status_code == 503 and response["Content-Type"].startswith("text/plain"), (
+            page,
+            response.content[:200],
+        )
     health = client.get("/healthz")
     assert health.status_code == 503 and health.json()["status"] == "unavailable"
     assert client.get("/livez").status_code == 200
@@ -104,8 +112,9 @@ def test_database_that_never_answers_is_a_503_after_the_connect_timeout(django_d
     with silent_server() as port, database_at(django_db_blocker, port):
         started = time.monotonic()
         client = Client(raise_request_exception=False)
-        response = client.post("/api/v1/door/heartbeat/", {}, content_type="application/json",
-                               HTTP_AUTHORIZATION="Device some-token")
+        response = client.post(
+            "/api/v1/door/heartbeat/", {}, content_type="application/json", HTTP_AUTHORIZATION="Device some-token"
+        )
         elapsed = time.monotonic() - started
         assert response.status_code == 503 and response.json()["detail"] and response["Retry-After"]
         assert elapsed < CONNECT_TIMEOUT * 3, elapsed
@@ -126,8 +135,15 @@ def test_a_statement_over_the_timeout_is_answered_503(db):
 def test_timeouts_come_from_the_environment():
     show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
     url = "postgres://u@127.0.0.1:5432/x"
-    result = run_manage("shell", "-c", show, DATABASE_URL=url, DATABASE_CONNECT_TIMEOUT="3",
-                        DATABASE_STATEMENT_TIMEOUT_MS="1234", **production_env())
+    result = run_manage(
+        "shell",
+        "-c",
+        show,
+        DATABASE_URL=url,
+        DATABASE_CONNECT_TIMEOUT="3",
+        DATABASE_STATEMENT_TIMEOUT_MS="1234",
+        **production_env(),
+    )
     assert "'connect_timeout': 3" in result.stdout and "statement_timeout=1234" in result.stdout, result.stderr
     result = run_manage("shell", "-c", show, DATABASE_URL=url, **production_env())
     assert "'connect_timeout': 5" in result.stdout and "statement_timeout=15000" in result.stdout, result.stderr

@@ -1,6 +1,7 @@
 """The production topology's files (deploy/): the load balancer's nginx configuration as
 `make prod-local` generates it from the site file, the systemd units, the gunicorn settings, and
 the topology itself: two gunicorn nodes behind nginx over TLS, one of them killed."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,8 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 
-from access.services import issue_device_token
 from access.models import Door
+from access.services import issue_device_token
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
@@ -37,12 +38,15 @@ def free_ports(n: int) -> list[int]:
 
 def layout(tmp_path: Path, clusters: int = 0) -> prod_local.Layout:
     https, http, node1, node2 = free_ports(4)
-    return prod_local.Layout(root=tmp_path / "prod-local", https_port=https, http_port=http, node_ports=(node1, node2),
-                             clusters=clusters)
+    return prod_local.Layout(
+        root=tmp_path / "prod-local", https_port=https, http_port=http, node_ports=(node1, node2), clusters=clusters
+    )
 
 
-needs_nginx = pytest.mark.skipif(not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()),
-                                 reason="Debian's nginx is not installed (make nginx)")
+needs_nginx = pytest.mark.skipif(
+    not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()),
+    reason="Debian's nginx is not installed (make nginx)",
+)
 
 
 @needs_nginx
@@ -52,7 +56,9 @@ def test_the_generated_load_balancer_passes_nginx_t(tmp_path):
     conf = prod_local.write_nginx_config(here)
     checked = prod_local.nginx_test(here, conf)
     assert checked.returncode == 0, checked.stderr
-    site = "\n".join(line for line in (here.nginx_dir / "site.conf").read_text().splitlines() if not line.lstrip().startswith("#"))
+    site = "\n".join(
+        line for line in (here.nginx_dir / "site.conf").read_text().splitlines() if not line.lstrip().startswith("#")
+    )
     # Only addresses, ports and paths differ from the repository's site file.
     nodes = re.findall(r"^\s*server (127\.0\.0\.1:\d+) max_fails=1 fail_timeout=5s;$", site, flags=re.MULTILINE)
     assert nodes == [f"127.0.0.1:{p}" for p in here.node_ports]
@@ -83,18 +89,27 @@ def test_a_post_that_reached_a_node_is_never_replayed_on_the_other():
 
 def test_nginx_closes_idle_node_connections_before_gunicorn_does():
     site = (ROOT / "deploy" / "nginx" / "justface.conf").read_text()
-    upstream = site[site.index("upstream justface {"):]
-    upstream = upstream[:upstream.index("}")]
+    upstream = site[site.index("upstream justface {") :]
+    upstream = upstream[: upstream.index("}")]
     (nginx_idle,) = directives(upstream, "keepalive_timeout")
     namespace: dict = {}
     exec((ROOT / "deploy" / "gunicorn.conf.py").read_text(), namespace)
     assert int(nginx_idle.rstrip("s")) < namespace["keepalive"]
     # The README's production command is what the configuration holds.
-    assert (namespace["workers"], namespace["threads"], namespace["worker_class"], namespace["timeout"]) == (2, 4, "gthread", 60)
+    assert (namespace["workers"], namespace["threads"], namespace["worker_class"], namespace["timeout"]) == (
+        2,
+        4,
+        "gthread",
+        60,
+    )
 
 
 def test_the_systemd_units_verify(tmp_path):
-    assert {u.name for u in UNITS} == {"justface-web@.service", "justface-qcluster@.service", "justface-migrate.service"}
+    assert {u.name for u in UNITS} == {
+        "justface-web@.service",
+        "justface-qcluster@.service",
+        "justface-migrate.service",
+    }
     for unit in UNITS:
         text = unit.read_text()
         assert "KillMode=mixed" in text or "Type=oneshot" in text  # qcluster hangs when its whole group gets SIGTERM
@@ -105,8 +120,11 @@ def test_the_systemd_units_verify(tmp_path):
     paths = []
     for unit in UNITS:
         name = unit.name.replace("@.service", "@8001.service")
-        (tmp_path / name).write_text(unit.read_text().replace("/opt/justface", str(ROOT)).replace(
-            str(ROOT) + "/.venv/bin/", str(Path(sys.executable).parent) + "/"))
+        (tmp_path / name).write_text(
+            unit.read_text()
+            .replace("/opt/justface", str(ROOT))
+            .replace(str(ROOT) + "/.venv/bin/", str(Path(sys.executable).parent) + "/")
+        )
         paths.append(str(tmp_path / name))
     result = subprocess.run(["systemd-analyze", "verify", *paths], capture_output=True, text=True, cwd=tmp_path)
     # systemd-analyze exits 0 on unknown keys and bad values, but says so.
@@ -140,8 +158,15 @@ def test_two_nodes_behind_nginx_answer_and_one_killed_node_is_not_noticed(tmp_pa
     answered (a refused connection goes to the other node, POSTs included)."""
     _, token = issue_device_token(door=Door.objects.create(centre=world.centre_a1, name="Main"), actor=None)
     here = layout(tmp_path)
-    base = {**os.environ, "DATABASE_URL": database_url(), "CACHE_URL": "locmemcache://", "JUSTFACE_Q_BROKER_URL": "",
-            "DJANGO_LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "1", "GUNICORN_CMD_ARGS": "--access-logfile -"}
+    base = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CACHE_URL": "locmemcache://",
+        "JUSTFACE_Q_BROKER_URL": "",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_CMD_ARGS": "--access-logfile -",
+    }
     prod_local.ensure_certificate(here)
     topology = prod_local.Topology(here, prod_local.environment(here, base), log_to_files=True)
     session = requests.Session()
@@ -173,8 +198,10 @@ def test_two_nodes_behind_nginx_answer_and_one_killed_node_is_not_noticed(tmp_pa
         assert heartbeats(12) == [200] * 12
         logged(24)
         assert answered_by(2) - before == 12  # node 1 is gone: node 2 answered everything since
-        assert session.get(f"http://127.0.0.1:{here.http_port}/kiosk/", allow_redirects=False).headers["Location"] == \
-            f"https://127.0.0.1:{here.https_port}/kiosk/"
+        assert (
+            session.get(f"http://127.0.0.1:{here.http_port}/kiosk/", allow_redirects=False).headers["Location"]
+            == f"https://127.0.0.1:{here.https_port}/kiosk/"
+        )
         # No node left: nginx answers the API itself, 503 with a JSON detail (the kiosk then offers
         # the PIN pad), not its own 502 page.
         topology.nodes[1].kill()

@@ -12,6 +12,7 @@ that chain A's manager sees). Each role GETs each URL:
   a member of centre A2 (a second member of chain A);
 * and, so that the walk cannot pass by reaching nothing, the insiders do see what they should.
 """
+
 from __future__ import annotations
 
 import io
@@ -35,18 +36,43 @@ from members.models import DataSubjectRequest
 from members.services import file_data_subject_request, set_pin
 from tests.access.conftest import open_around_the_clock, pair_tablet
 from tests.permissions import CAST, assert_matrix
-from tests.portal_helpers import (fresh_cache, member_with_login, private_root, publish_documents,  # noqa: F401
-                                  sign)
+from tests.portal_helpers import (
+    member_with_login,
+    publish_documents,  # noqa: F401
+    sign,
+)
 
 # Values of chain A's member that appear nowhere else: an outsider's page holding one has leaked.
-MARKERS_A = {"first_name": "Quillonia", "last_name": "Marklundxa", "email": "quillonia.xa@alpha-marker.example",
-             "phone": "+45 71 98 76 54", "member_number": "QMARK0917", "address": "Zebulonvej 917"}
-MARKERS_A2 = {"first_name": "Oswinetta", "last_name": "Pemberlyxa", "email": "oswinetta.xa@alpha-marker.example",
-              "phone": "+45 72 55 44 33", "member_number": "OMARK0433", "address": "Ytterbyvej 433"}
+MARKERS_A = {
+    "first_name": "Quillonia",
+    "last_name": "Marklundxa",
+    "email": "quillonia.xa@alpha-marker.example",
+    "phone": "+45 71 98 76 54",
+    "member_number": "QMARK0917",
+    "address": "Zebulonvej 917",
+}
+MARKERS_A2 = {
+    "first_name": "Oswinetta",
+    "last_name": "Pemberlyxa",
+    "email": "oswinetta.xa@alpha-marker.example",
+    "phone": "+45 72 55 44 33",
+    "member_number": "OMARK0433",
+    "address": "Ytterbyvej 433",
+}
 CENTRES_A = ("Alpha One", "Alpha Two")
 
-ROLES = ("anonymous", "member_a", "member_b", "frontdesk_a", "manager_a", "dpo_a", "manager_b", "device_a", "device_b",
-         "operator")
+ROLES = (
+    "anonymous",
+    "member_a",
+    "member_b",
+    "frontdesk_a",
+    "manager_a",
+    "dpo_a",
+    "manager_b",
+    "device_a",
+    "device_b",
+    "operator",
+)
 OUTSIDERS = ("anonymous", "member_b", "manager_b", "device_b")
 BOGUS_TOKEN = "bm90LWEtcmVhbC10b2tlbg"  # capability links (invitation, reset, guardian): an outsider has none
 
@@ -75,8 +101,9 @@ def chain_a(world, private_root, fresh_cache) -> ChainA:
     record = sign(member, kind="terms")
     sign(other, kind="terms")
     file_data_subject_request(member=member, kind="erasure", actor=None)
-    file_data_subject_request(member=other, kind="objection", objection_to=DataSubjectRequest.Objection.values[0],
-                              actor=None)
+    file_data_subject_request(
+        member=other, kind="objection", objection_to=DataSubjectRequest.Objection.values[0], actor=None
+    )
     set_pin(member=member, pin="4711", actor=None)
     tablet_a, tablet_b = pair_tablet(world.centre_a1), pair_tablet(world.centre_b1)
     assert tablet_a.pin(MARKERS_A["member_number"], "4711").json()["status"] == "granted"  # a visit, an event
@@ -88,6 +115,7 @@ def chain_a(world, private_root, fresh_cache) -> ChainA:
 
 
 # --- the URLs ---------------------------------------------------------------------------------
+
 
 def walk(patterns, prefix: str = ""):
     """(route, pattern) for every URL pattern, includes followed."""
@@ -116,8 +144,9 @@ def concrete_urls(world, a: ChainA) -> list[str]:
             urls += _regex_urls(route)
             continue
         admin_model = re.match(r"admin/(\w+)/(\w+)/<(?:\w+:)?(?:object_id|id)>/", route)
-        object_id = (admin_object_id(*admin_model.groups(), world.user("manager_a")) if admin_model
-                     else str(a.member.pk))  # admin/r/<content type>/<object>/: the member
+        object_id = (
+            admin_object_id(*admin_model.groups(), world.user("manager_a")) if admin_model else str(a.member.pk)
+        )  # admin/r/<content type>/<object>/: the member
         values = {
             "object_id": object_id,
             "id": object_id,  # the user admin's password page
@@ -155,6 +184,7 @@ def _regex_urls(route: str) -> list[str]:
 
 
 # --- the roles --------------------------------------------------------------------------------
+
 
 def client_for(role: str, world, a: ChainA) -> tuple[Client, dict]:
     """A client acting as `role`, and the headers its requests carry."""
@@ -229,11 +259,23 @@ def test_every_url_for_every_role(world, chain_a):
 def test_key_pages_by_role(world, chain_a, login):
     """The exact answers for the pages that hold a member, with the shared cast."""
     a = chain_a
-    assert_matrix(login, "get", f"/admin/members/member/{a.member.pk}/change/",
-                  {"manager_a": 200, "frontdesk_a": 200, "dpo_a": 200, "manager_b": 302, "anonymous": 302})
-    assert_matrix(login, "get", f"/admin/members/member/{a.other.pk}/change/",
-                  {"manager_a": 200, "frontdesk_a": 302, "dpo_a": 200, "manager_b": 302, "anonymous": 302})
-    assert_matrix(login, "get", f"/desk/members/{a.member.pk}/",
-                  {"manager_a": 200, "frontdesk_a": 200, "dpo_a": 403, "manager_b": 404, "anonymous": 302})
+    assert_matrix(
+        login,
+        "get",
+        f"/admin/members/member/{a.member.pk}/change/",
+        {"manager_a": 200, "frontdesk_a": 200, "dpo_a": 200, "manager_b": 302, "anonymous": 302},
+    )
+    assert_matrix(
+        login,
+        "get",
+        f"/admin/members/member/{a.other.pk}/change/",
+        {"manager_a": 200, "frontdesk_a": 302, "dpo_a": 200, "manager_b": 302, "anonymous": 302},
+    )
+    assert_matrix(
+        login,
+        "get",
+        f"/desk/members/{a.member.pk}/",
+        {"manager_a": 200, "frontdesk_a": 200, "dpo_a": 403, "manager_b": 404, "anonymous": 302},
+    )
     assert a.tablet_b.poll(a.scan.pk).status_code == 404
     assert a.tablet_a.poll(a.scan.pk).status_code == 200

@@ -1,5 +1,6 @@
 """justface.errors.server_error (handler500): even a bug answers without a traceback, JSON with
 `detail` on /api/."""
+
 import pytest
 from django.test import Client
 from django.urls import path

@@ -2,6 +2,7 @@
 a form field is a 400 before any view runs (PostgreSQL cannot compare one: it was a 500 in
 every view that filtered on it, probe of issue #10). JSON with `detail` on /api/, a short plain
 page elsewhere."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -10,9 +11,13 @@ from tests.portal_helpers import api_client, fresh_cache, member_with_login, sit
 
 pytestmark = pytest.mark.usefixtures("site_url", "fresh_cache")
 
-ADMIN_FILTERS = ["/admin/members/member/?status=%00", "/admin/access/accessevent/?reason=%00",
-                 "/admin/justface/auditentry/?action=%00", "/admin/members/member/?q=%00",
-                 "/admin/members/member/?%00=1"]
+ADMIN_FILTERS = [
+    "/admin/members/member/?status=%00",
+    "/admin/access/accessevent/?reason=%00",
+    "/admin/justface/auditentry/?action=%00",
+    "/admin/members/member/?q=%00",
+    "/admin/members/member/?%00=1",
+]
 
 
 @pytest.fixture

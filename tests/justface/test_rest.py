@@ -1,6 +1,7 @@
 """justface.rest: the project's JSON parser and DRF exception handler, for every API view. A body
 nested 100,000 deep, a NUL character or bytes that are not UTF-8 are a 400 with `detail`,
 never a 500 (probe of issue #10)."""
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -36,7 +37,9 @@ def test_bad_json_bodies_are_400_on_every_api(body, member, tablet_a):  # noqa: 
     _assert_refused(api_client(member).patch("/api/v1/me/profile/", body, content_type="application/json"))
     _assert_refused(api_client(member).post("/api/v1/me/requests/", body, content_type="application/json"))
     for path in ("pin/", "heartbeat/"):
-        _assert_refused(tablet_a.client.post(f"/api/v1/door/{path}", body, content_type="application/json", **tablet_a.auth))
+        _assert_refused(
+            tablet_a.client.post(f"/api/v1/door/{path}", body, content_type="application/json", **tablet_a.auth)
+        )
 
 
 def test_nested_json_posted_to_a_get_only_view_is_not_a_500(member):
@@ -56,8 +59,12 @@ def test_too_many_multipart_fields_on_the_api_is_json_400(settings, tablet_a):  
     for path in ("pin/", "scans/"):
         response = tablet_a.client.post(f"/api/v1/door/{path}", fields, **tablet_a.auth)  # multipart by default
         assert response.status_code == 400 and "too many fields" in response.json()["detail"], response.content
-    response = tablet_a.client.post("/api/v1/door/pin/", "&".join(f"f{i}=x" for i in range(20)),
-                                    content_type="application/x-www-form-urlencoded", **tablet_a.auth)
+    response = tablet_a.client.post(
+        "/api/v1/door/pin/",
+        "&".join(f"f{i}=x" for i in range(20)),
+        content_type="application/x-www-form-urlencoded",
+        **tablet_a.auth,
+    )
     assert response.status_code == 400 and "too many fields" in response.json()["detail"]
 
 

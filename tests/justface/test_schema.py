@@ -1,5 +1,6 @@
 """The OpenAPI schema (/api/schema/) documents every error answer (justface.schema), the poll's
 `wait` bound and the PIN request's limits (probe of issue #10)."""
+
 import pytest
 import yaml
 

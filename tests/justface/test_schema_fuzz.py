@@ -7,6 +7,7 @@ content type, body, headers) and, for 4xx, be JSON with `detail`.
 The suite runs a small seeded fuzz (30 cases per operation, valid and invalid ones mixed: ~400
 requests, ~15 s); `make fuzz` runs the release check with JUSTFACE_FUZZ_EXAMPLES=300 (~3,900
 requests, ~80 s). Figures: README, Hardening."""
+
 from __future__ import annotations
 
 import os
@@ -58,13 +59,20 @@ def api(world, private_root, fresh_cache):
 def detail_on_client_errors(ctx, response, case):
     """Every 4xx of the APIs is JSON with a `detail` a tablet or app can show."""
     if 400 <= response.status_code < 500:
-        assert response.headers.get("content-type", [""])[0].startswith("application/json"), \
+        assert response.headers.get("content-type", [""])[0].startswith("application/json"), (
             f"{response.status_code} is not JSON"
+        )
         assert "detail" in response.json(), f"{response.status_code} has no detail: {response.text[:200]}"
 
 
-CHECKS = [checks.not_a_server_error, detail_on_client_errors, oa.status_code_conformance,
-          oa.content_type_conformance, oa.response_schema_conformance, oa.response_headers_conformance]
+CHECKS = [
+    checks.not_a_server_error,
+    detail_on_client_errors,
+    oa.status_code_conformance,
+    oa.content_type_conformance,
+    oa.response_schema_conformance,
+    oa.response_headers_conformance,
+]
 
 
 @pytest.mark.parametrize("prefix", ["/api/v1/door/", "/api/v1/me/"])
@@ -76,12 +84,19 @@ def test_api_answers_by_its_schema(api, prefix):
     assert len(operations) >= 4
     statuses = Counter()
     for operation in operations:
-        strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                             operation.as_strategy(GenerationMode.NEGATIVE))
+        strategy = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
+        )
 
         @given(case=strategy)
-        @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         def one(case):
             if prefix == "/api/v1/door/":
                 auth = f"Device {device_token}"
@@ -99,5 +114,7 @@ def test_api_answers_by_its_schema(api, prefix):
             exc.add_note(f"operation: {operation.label}")
             raise
     # The figures for README (pytest -s shows them).
-    print(f"\n{prefix}: {len(operations)} operations, {sum(statuses.values())} requests, "
-          f"status codes {dict(sorted(statuses.items()))}")
+    print(
+        f"\n{prefix}: {len(operations)} operations, {sum(statuses.values())} requests, "
+        f"status codes {dict(sorted(statuses.items()))}"
+    )

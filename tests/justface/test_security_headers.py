@@ -2,6 +2,7 @@
 script anywhere, Permissions-Policy giving the camera only to the kiosk and the selfie pages,
 Cache-Control: no-store on the member's pages and APIs and the door API, and the language
 cookie Secure, SameSite=Lax and HttpOnly."""
+
 import re
 
 import pytest
@@ -78,8 +79,12 @@ def test_admin_pages(login, world):
 
 
 def test_apis_are_not_cached(member, tablet_a):  # noqa: F811
-    for response in (api_client(member).get("/api/v1/me/profile/"), api_client(member).get("/api/v1/me/consents/"),
-                     tablet_a.heartbeat(), tablet_a.pin("M404", "4711")):
+    for response in (
+        api_client(member).get("/api/v1/me/profile/"),
+        api_client(member).get("/api/v1/me/consents/"),
+        tablet_a.heartbeat(),
+        tablet_a.pin("M404", "4711"),
+    ):
         assert response.status_code == 200
         assert "no-store" in response["Cache-Control"] and response["Permissions-Policy"] == NO_CAMERA
         assert "Content-Security-Policy" in response

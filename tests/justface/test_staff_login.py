@@ -1,6 +1,7 @@
 """Staff password guessing at /admin/login/ is limited like members' logins: 5 failures per
 username and 30 per client address in 15 minutes, then no login at all (even with the right
 password), a clear message, and an audit entry with ids only."""
+
 from __future__ import annotations
 
 import pytest

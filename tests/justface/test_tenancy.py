@@ -73,5 +73,6 @@ def test_audit_entries_are_scoped_by_chain_id(world):
 
 def test_unscopable_model_is_refused():
     from django.contrib.auth.models import Group
+
     with pytest.raises(TypeError):
         Scope(role=Role.MANAGER, chain_id=1).filter(Group.objects.all())

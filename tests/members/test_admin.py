@@ -1,6 +1,7 @@
 """The admin through the permission matrix: chain B's manager sees nothing of chain A anywhere
 (lists, detail pages, search, autocomplete, filters, counts, exports), front desk sees their
 centre, the DPO reads, and every look at a member is in the audit trail."""
+
 import pytest
 
 from justface.models import AuditEntry
@@ -14,9 +15,15 @@ LIST = "/admin/members/member/"
 @pytest.fixture
 def people(world):
     return {
-        "a1": make_member(world.chain_a, world.centre_a1, first_name="Astrid", last_name="Alfa", email="astrid@a.example"),
-        "a2": make_member(world.chain_a, world.centre_a2, first_name="Bodil", last_name="Alfa", email="bodil@a.example"),
-        "b1": make_member(world.chain_b, world.centre_b1, first_name="Bjørn", last_name="Beta", email="bjorn@b.example"),
+        "a1": make_member(
+            world.chain_a, world.centre_a1, first_name="Astrid", last_name="Alfa", email="astrid@a.example"
+        ),
+        "a2": make_member(
+            world.chain_a, world.centre_a2, first_name="Bodil", last_name="Alfa", email="bodil@a.example"
+        ),
+        "b1": make_member(
+            world.chain_b, world.centre_b1, first_name="Bjørn", last_name="Beta", email="bjorn@b.example"
+        ),
     }
 
 
@@ -25,7 +32,9 @@ def detail(member):
 
 
 def test_member_list_matrix(login, people):
-    responses = assert_matrix(login, "get", LIST, {"manager_a": 200, "frontdesk_a": 200, "dpo_a": 200, "manager_b": 200, "anonymous": 302})
+    responses = assert_matrix(
+        login, "get", LIST, {"manager_a": 200, "frontdesk_a": 200, "dpo_a": 200, "manager_b": 200, "anonymous": 302}
+    )
     shown = {name: r.content.decode() for name, r in responses.items() if r.status_code == 200}
     assert "Astrid" in shown["manager_a"] and "Bodil" in shown["manager_a"] and "Bjørn" not in shown["manager_a"]
     assert "Astrid" in shown["frontdesk_a"] and "Bodil" not in shown["frontdesk_a"]
@@ -35,8 +44,12 @@ def test_member_list_matrix(login, people):
 
 
 def test_member_detail_matrix(login, people):
-    responses = assert_matrix(login, "get", detail(people["a2"]),
-                              {"manager_a": 200, "frontdesk_a": 302, "dpo_a": 200, "manager_b": 302, "anonymous": 302})
+    responses = assert_matrix(
+        login,
+        "get",
+        detail(people["a2"]),
+        {"manager_a": 200, "frontdesk_a": 302, "dpo_a": 200, "manager_b": 302, "anonymous": 302},
+    )
     for name in ("frontdesk_a", "manager_b"):
         assert responses[name]["Location"] == "/admin/"  # "doesn't exist", never the record
     assert "Bodil" not in responses["manager_b"].content.decode()
@@ -93,10 +106,20 @@ def test_views_and_lists_are_audited(login, people, world):
     manager.get(detail(people["a1"]))
     entries = list(AuditEntry.objects.order_by("at").values("action", "actor_id", "object_id", "chain_id", "reason"))
     assert entries == [
-        {"action": "member.list", "actor_id": world.user("manager_a").pk, "object_id": "", "chain_id": world.chain_a.pk,
-         "reason": "admin list; search: email"},
-        {"action": "member.view", "actor_id": world.user("manager_a").pk, "object_id": str(people["a1"].pk),
-         "chain_id": world.chain_a.pk, "reason": "admin detail"},
+        {
+            "action": "member.list",
+            "actor_id": world.user("manager_a").pk,
+            "object_id": "",
+            "chain_id": world.chain_a.pk,
+            "reason": "admin list; search: email",
+        },
+        {
+            "action": "member.view",
+            "actor_id": world.user("manager_a").pk,
+            "object_id": str(people["a1"].pk),
+            "chain_id": world.chain_a.pk,
+            "reason": "admin detail",
+        },
     ]
     assert "astrid" not in str(entries).lower()  # the search term is personal data: not kept
 
@@ -105,8 +128,14 @@ def test_changes_are_audited_without_values(login, people):
     manager = login("manager_a")
     form = manager.get(detail(people["a1"])).context["adminform"].form
     data = {k: ("" if v is None else v) for k, v in form.initial.items()}
-    data.update(chain=people["a1"].chain_id, home_centre=people["a1"].home_centre_id, first_name="Astri",
-                start_date="2025-01-01", birth_date="1990-05-17", end_date="")
+    data.update(
+        chain=people["a1"].chain_id,
+        home_centre=people["a1"].home_centre_id,
+        first_name="Astri",
+        start_date="2025-01-01",
+        birth_date="1990-05-17",
+        end_date="",
+    )
     data["initial-start_date"] = "2025-01-01"  # fields with a callable default carry their initial value
     response = manager.post(detail(people["a1"]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -139,7 +168,9 @@ def test_audit_trail_is_read_only_and_for_the_dpo(login, world):
     AuditEntry.objects.create(action="member.view", actor_kind="staff", chain_id=world.chain_a.pk)
     AuditEntry.objects.create(action="member.view", actor_kind="staff", chain_id=world.chain_b.pk)
     url = "/admin/justface/auditentry/"
-    responses = assert_matrix(login, "get", url, {"manager_a": 403, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 403, "anonymous": 302})
+    responses = assert_matrix(
+        login, "get", url, {"manager_a": 403, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 403, "anonymous": 302}
+    )
     assert "1 audit entry" in responses["dpo_a"].content.decode()
     entry = AuditEntry.objects.get(chain_id=world.chain_a.pk)
     change = login("dpo_a").post(f"{url}{entry.pk}/change/", {"reason": "x"})
@@ -152,22 +183,47 @@ def test_outsider_cannot_see_or_edit_other_chain_setup(login, world):
     assert login("manager_b").get(f"/admin/members/centre/{world.centre_a1.pk}/change/").status_code == 302
     assert "Alpha" not in login("manager_b").get("/admin/members/centre/").content.decode()
     assert "Alpha" not in login("manager_b").get("/admin/members/chain/").content.decode()
-    response = login("manager_b").post("/admin/members/centre/add/", {
-        "chain": world.chain_a.pk, "name": "Sneaky", "slug": "sneaky", "time_zone": "Europe/Oslo", "opening_hours": "{}"})
+    response = login("manager_b").post(
+        "/admin/members/centre/add/",
+        {
+            "chain": world.chain_a.pk,
+            "name": "Sneaky",
+            "slug": "sneaky",
+            "time_zone": "Europe/Oslo",
+            "opening_hours": "{}",
+        },
+    )
     assert not world.chain_a.centres.filter(slug="sneaky").exists()
     assert response.status_code in (200, 403)
 
 
 def test_manager_adds_centre_to_own_chain_with_validation(login, world):
     manager = login("manager_a")
-    bad = manager.post("/admin/members/centre/add/", {"chain": world.chain_a.pk, "name": "New", "slug": "new",
-                                                       "time_zone": "Mars/Olympus", "opening_hours": '{"mon": [["22:00", "06:00"]]}'})
+    bad = manager.post(
+        "/admin/members/centre/add/",
+        {
+            "chain": world.chain_a.pk,
+            "name": "New",
+            "slug": "new",
+            "time_zone": "Mars/Olympus",
+            "opening_hours": '{"mon": [["22:00", "06:00"]]}',
+        },
+    )
     assert bad.status_code == 200
     errors = str(bad.context["adminform"].form.errors)
     assert "not a known time zone" in errors and "is not before" in errors
-    good = manager.post("/admin/members/centre/add/", {"chain": world.chain_a.pk, "name": "New", "slug": "new",
-                                                        "time_zone": "Europe/Copenhagen", "opening_hours": '{"mon": [["06:00", "22:00"]]}',
-                                                        "liveness": "challenge_in_doubt", "liveness_challenge_percent": 5})
+    good = manager.post(
+        "/admin/members/centre/add/",
+        {
+            "chain": world.chain_a.pk,
+            "name": "New",
+            "slug": "new",
+            "time_zone": "Europe/Copenhagen",
+            "opening_hours": '{"mon": [["06:00", "22:00"]]}',
+            "liveness": "challenge_in_doubt",
+            "liveness_challenge_percent": 5,
+        },
+    )
     assert good.status_code == 302 and world.chain_a.centres.filter(slug="new").exists()
     assert AuditEntry.objects.filter(action="centre.add", chain_id=world.chain_a.pk).exists()
 

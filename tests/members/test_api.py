@@ -1,5 +1,6 @@
 """Member API (/api/v1/me/): token login (rate-limited), profile, e-mail change, PIN, export,
 requests; members only, each sees only themself; in the OpenAPI schema."""
+
 import io
 import json
 import zipfile
@@ -46,7 +47,11 @@ def test_bad_input_is_a_400_with_detail(member):
     assert APIClient().post(f"{ME}/token/", {"email": "not-an-email"}).status_code == 400
     client = api_client(member)
     response = client.put(f"{ME}/pin/", {"pin": "1111"}, format="json")
-    assert response.status_code == 400 and "too easy" in response.json()["detail"] and response.json()["code"] == "pin_weak"
+    assert (
+        response.status_code == 400
+        and "too easy" in response.json()["detail"]
+        and response.json()["code"] == "pin_weak"
+    )
     assert client.patch(f"{ME}/profile/", {"first_name": ""}, format="json").status_code == 400
     assert client.post(f"{ME}/requests/", {"kind": "objection"}, format="json").json()["code"] == "objection_to"
     assert client.post(f"{ME}/requests/", {"kind": "delete-everything"}, format="json").status_code == 400
@@ -61,12 +66,17 @@ def test_api_is_for_members_with_a_token(member, world):
 
 def test_profile_rectification_and_email_change(member, commit):
     client = api_client(member)
-    response = client.patch(f"{ME}/profile/", {"last_name": "Dahl", "member_number": "X", "email": "x@example.com"}, format="json")
+    response = client.patch(
+        f"{ME}/profile/", {"last_name": "Dahl", "member_number": "X", "email": "x@example.com"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["last_name"] == "Dahl"
     member.refresh_from_db()
     assert member.member_number != "X" and member.email == "nora@example.com"  # read-only fields are ignored
     with commit():
-        assert client.post(f"{ME}/profile/email/", {"new_email": "nora.dahl@example.com"}, format="json").status_code == 202
+        assert (
+            client.post(f"{ME}/profile/email/", {"new_email": "nora.dahl@example.com"}, format="json").status_code
+            == 202
+        )
     assert mail.outbox[-1].to == ["nora.dahl@example.com"]
     member.refresh_from_db()
     assert member.email == "nora@example.com"
@@ -88,9 +98,16 @@ def test_export(member):
 
 def test_requests_are_the_members_own(member, world):
     client = api_client(member)
-    created = client.post(f"{ME}/requests/", {"kind": "objection", "objection_to": "statistics", "message": "No stats"}, format="json")
+    created = client.post(
+        f"{ME}/requests/", {"kind": "objection", "objection_to": "statistics", "message": "No stats"}, format="json"
+    )
     assert created.status_code == 201 and created.json()["status"] == "received"
-    assert client.post(f"{ME}/requests/", {"kind": "objection", "objection_to": "statistics"}, format="json").json()["code"] == "duplicate"
+    assert (
+        client.post(f"{ME}/requests/", {"kind": "objection", "objection_to": "statistics"}, format="json").json()[
+            "code"
+        ]
+        == "duplicate"
+    )
     other = member_with_login(world.chain_a, world.centre_a1)
     assert api_client(other).get(f"{ME}/requests/").json() == []
     assert [r["objection_to"] for r in client.get(f"{ME}/requests/").json()] == ["statistics"]
@@ -99,7 +116,18 @@ def test_requests_are_the_members_own(member, world):
 
 def test_schema_lists_the_member_api(client):
     schema = client.get("/api/schema/?format=json").json()
-    for path in ["token/", "profile/", "profile/email/", "pin/", "export/", "requests/", "consents/", "consents/documents/",
-                 "consents/withdraw/", "face/", "face/photo/"]:
+    for path in [
+        "token/",
+        "profile/",
+        "profile/email/",
+        "pin/",
+        "export/",
+        "requests/",
+        "consents/",
+        "consents/documents/",
+        "consents/withdraw/",
+        "face/",
+        "face/photo/",
+    ]:
         assert f"{ME}/{path}" in schema["paths"], path
     assert "tokenAuth" in schema["components"]["securitySchemes"]

@@ -1,5 +1,6 @@
 """Personal data at rest: ciphertext in the tables, exact look-ups through keyed hashes, and
 key rotation that keeps old rows readable until they are re-encrypted."""
+
 import pytest
 from cryptography.fernet import Fernet, MultiFernet
 from django.core.management import CommandError, call_command
@@ -20,8 +21,15 @@ def raw_row(member) -> dict:
 
 
 def test_raw_sql_shows_no_plaintext(world):
-    member = make_member(world.chain_a, world.centre_a1, first_name="Ingeborg", last_name="Kvalheim",
-                         email="ingeborg@example.no", phone="+47 912 34 567", member_number="N-4711")
+    member = make_member(
+        world.chain_a,
+        world.centre_a1,
+        first_name="Ingeborg",
+        last_name="Kvalheim",
+        email="ingeborg@example.no",
+        phone="+47 912 34 567",
+        member_number="N-4711",
+    )
     row = raw_row(member)
     for name in PERSONAL:
         stored = str(row[name])
@@ -31,11 +39,31 @@ def test_raw_sql_shows_no_plaintext(world):
     assert (fresh.first_name, fresh.email, str(fresh.birth_date)) == ("Ingeborg", "ingeborg@example.no", "1990-05-17")
 
 
-@pytest.mark.parametrize("term", ["ingeborg@example.no", "  INGEBORG@Example.NO ", "+47 912 34 567", "004791234567",
-                                  "+4791234567", "N-4711", "n-4711", "Ingeborg", "kvalheim", "KVALHEIM ingeborg"])
+@pytest.mark.parametrize(
+    "term",
+    [
+        "ingeborg@example.no",
+        "  INGEBORG@Example.NO ",
+        "+47 912 34 567",
+        "004791234567",
+        "+4791234567",
+        "N-4711",
+        "n-4711",
+        "Ingeborg",
+        "kvalheim",
+        "KVALHEIM ingeborg",
+    ],
+)
 def test_exact_lookups_through_keyed_hashes(world, term):
-    target = make_member(world.chain_a, world.centre_a1, first_name="Ingeborg", last_name="Kvalheim",
-                         email="ingeborg@example.no", phone="+47 912 34 567", member_number="N-4711")
+    target = make_member(
+        world.chain_a,
+        world.centre_a1,
+        first_name="Ingeborg",
+        last_name="Kvalheim",
+        email="ingeborg@example.no",
+        phone="+47 912 34 567",
+        member_number="N-4711",
+    )
     make_member(world.chain_a, world.centre_a1, first_name="Ingrid", last_name="Kvale")
     assert list(search_members(Member.objects.all(), term)) == [target]
 
@@ -61,7 +89,9 @@ def test_hashes_follow_changes(world):
 def test_member_number_is_unique_per_chain_only(world):
     make_member(world.chain_a, world.centre_a1, member_number="X1")
     make_member(world.chain_b, world.centre_b1, member_number="X1")
-    duplicate = Member(chain=world.chain_a, home_centre=world.centre_a1, member_number=" x1 ", first_name="A", last_name="B")
+    duplicate = Member(
+        chain=world.chain_a, home_centre=world.centre_a1, member_number=" x1 ", first_name="A", last_name="B"
+    )
     with pytest.raises(Exception, match="Another member of this chain has that number"):
         duplicate.full_clean()
 

@@ -1,5 +1,6 @@
 """The chain gallery in every process follows the database: a template removed in one process
 can never match in another from the moment the removal commits, and one added matches at once."""
+
 import base64
 import os
 import subprocess
@@ -22,7 +23,9 @@ def template_of(identity: str, n: int) -> np.ndarray:
 
 
 def enroll(member, identity: str, n: int = 1):
-    return store_face_template(member=member, template=template_of(identity, n), model_name=get_engine().model, photo=None, actor=None)
+    return store_face_template(
+        member=member, template=template_of(identity, n), model_name=get_engine().model, photo=None, actor=None
+    )
 
 
 def database_url() -> str:
@@ -36,7 +39,9 @@ def in_other_process(code: str) -> None:
     """Run `code` in a fresh Python process with Django set up on the same test database."""
     prelude = "import django; django.setup()\n"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "justface.settings_test", "DATABASE_URL": database_url()}
-    result = subprocess.run([sys.executable, "-c", prelude + code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -70,7 +75,8 @@ def test_template_added_in_another_process_matches_here_at_once(world):
     in_other_process(
         "import base64, numpy as np\nfrom members.models import Member\nfrom members.faces import store_face_template\n"
         f"t = np.frombuffer(base64.b64decode('{encoded}'), dtype=np.float32)\n"
-        f"store_face_template(member=Member.objects.get(pk={colin.pk}), template=t, model_name='sface', photo=None, actor=None)\n"
+        f"store_face_template(member=Member.objects.get(pk={colin.pk}), template=t, model_name='sface', "
+        "photo=None, actor=None)\n"
     )
     assert identify(chain_id=world.chain_a.pk, template=probe).member_id == colin.pk
 
@@ -98,4 +104,5 @@ def test_erasure_receipt_and_audit(world):
     assert receipt["face_templates"] == 1 and receipt["member_photos"] == 0 and receipt["reason"] == "withdrawn"
     assert not member.face_templates.exists()
     from justface.models import AuditEntry
+
     assert AuditEntry.objects.filter(action="face.erase", object_id=str(member.pk)).count() == 1

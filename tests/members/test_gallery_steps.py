@@ -1,5 +1,6 @@
 """A change reaches each process as a step naming the members changed: the process re-reads only
 them, shares one snapshot file per machine, and folds its changes into a new one in time."""
+
 import datetime as dt
 import time
 
@@ -27,7 +28,9 @@ def test_every_change_is_a_step_naming_its_member(world):
     start = world.chain_a.__class__.objects.get(pk=world.chain_a.pk).gallery_version
     enroll(colin, "Colin_Powell")
     erase_biometrics(member=colin, actor=None, reason="test")
-    steps = list(GalleryChange.objects.filter(chain=world.chain_a).order_by("version").values_list("version", "member_id"))
+    steps = list(
+        GalleryChange.objects.filter(chain=world.chain_a).order_by("version").values_list("version", "member_id")
+    )
     assert steps == [(start + 1, colin.pk), (start + 2, colin.pk)]
 
 
@@ -76,7 +79,9 @@ def test_processes_of_a_machine_share_one_snapshot(world):
     enroll(colin, "Colin_Powell")
     in_other_process(  # the other process builds the machine's snapshot ...
         "from members.gallery import identify; from tests.members.test_gallery import template_of\n"
-        f"assert identify(chain_id={world.chain_a.pk}, template=template_of('Colin_Powell', 2)).member_id == {colin.pk}\n")
+        f"assert identify(chain_id={world.chain_a.pk}, "
+        f"template=template_of('Colin_Powell', 2)).member_id == {colin.pk}\n"
+    )
     key = gallery._ChainGallery(world.chain_a.pk, world.chain_a.created_at, "sface", "").key
     written = node_store().versions(key)
     assert len(written) == 1

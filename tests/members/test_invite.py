@@ -1,5 +1,6 @@
 """Invitation: staff (admin action or command) send a one-time, expiring link; the member sets a
 password and lands in the portal; logins hold no personal data."""
+
 from datetime import timedelta
 
 import pytest
@@ -33,7 +34,12 @@ def test_command_sends_a_link_that_sets_the_password_once(world, client, commit)
     assert response.status_code == 302 and response["Location"] == reverse("portal:home")
     member.refresh_from_db()
     user = member.user
-    assert user.check_password(PASSWORD) and user.username == f"member-{member.pk}" and user.email == "" and not user.is_staff
+    assert (
+        user.check_password(PASSWORD)
+        and user.username == f"member-{member.pk}"
+        and user.email == ""
+        and not user.is_staff
+    )
     assert client.get(reverse("portal:home")).status_code == 200  # logged in
     client.logout()
     assert client.get(path).status_code == 404  # one time only
@@ -42,7 +48,9 @@ def test_command_sends_a_link_that_sets_the_password_once(world, client, commit)
 def test_expired_link_is_refused(world, client, commit):
     member = make_member(world.chain_a, world.centre_a1)
     with commit():
-        call_command("invite_member", "--chain", "alpha", "--member-number", member.member_number, stdout=open("/dev/null", "w"))
+        call_command(
+            "invite_member", "--chain", "alpha", "--member-number", member.member_number, stdout=open("/dev/null", "w")
+        )
     Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert client.post(link_in_mail("/invitation/"), {"password1": PASSWORD, "password2": PASSWORD}).status_code == 404
 
@@ -50,17 +58,24 @@ def test_expired_link_is_refused(world, client, commit):
 def test_a_new_invitation_replaces_the_old_link(world, client, commit):
     member = make_member(world.chain_a, world.centre_a1)
     with commit():
-        call_command("invite_member", "--chain", "alpha", "--member-number", member.member_number, stdout=open("/dev/null", "w"))
+        call_command(
+            "invite_member", "--chain", "alpha", "--member-number", member.member_number, stdout=open("/dev/null", "w")
+        )
     first = link_in_mail("/invitation/")
     with commit():
-        call_command("invite_member", "--chain", "alpha", "--member-number", member.member_number, stdout=open("/dev/null", "w"))
+        call_command(
+            "invite_member", "--chain", "alpha", "--member-number", member.member_number, stdout=open("/dev/null", "w")
+        )
     assert client.get(first).status_code == 404 and client.get(link_in_mail("/invitation/")).status_code == 200
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--chain", "nope", "--member-number", "1"], "No chain"),
-    (["--chain", "beta", "--member-number", "M-1"], "No member number"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--chain", "nope", "--member-number", "1"], "No chain"),
+        (["--chain", "beta", "--member-number", "M-1"], "No member number"),
+    ],
+)
 def test_command_fails_with_one_line(world, args, message):
     make_member(world.chain_a, world.centre_a1, member_number="M-1")  # chain A's member is not chain B's
     with pytest.raises(CommandError, match=message):

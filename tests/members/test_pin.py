@@ -6,8 +6,17 @@ from members.services import pin_matches, set_pin
 from tests.conftest import make_member
 
 
-@pytest.mark.parametrize("pin, code", [("123", "pin_format"), ("123456789", "pin_format"), ("12a4", "pin_format"),
-                                       ("0000", "pin_weak"), ("1234", "pin_weak"), ("98765", "pin_weak")])
+@pytest.mark.parametrize(
+    "pin, code",
+    [
+        ("123", "pin_format"),
+        ("123456789", "pin_format"),
+        ("12a4", "pin_format"),
+        ("0000", "pin_weak"),
+        ("1234", "pin_weak"),
+        ("98765", "pin_weak"),
+    ],
+)
 def test_bad_pins_are_refused_with_a_reason(world, pin, code):
     member = make_member(world.chain_a, world.centre_a1)
     with pytest.raises(ValidationError) as raised:

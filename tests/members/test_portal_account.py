@@ -1,4 +1,5 @@
 """Portal login by e-mail (rate-limited), logout, password reset, members only."""
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -21,9 +22,13 @@ def test_login_with_email_in_any_case(member, client):
 
 
 def test_next_is_followed_only_within_the_site(member, client):
-    assert client.post(LOGIN, {"email": member.email, "password": PASSWORD, "next": "/me/pin/"})["Location"] == "/me/pin/"
+    assert (
+        client.post(LOGIN, {"email": member.email, "password": PASSWORD, "next": "/me/pin/"})["Location"] == "/me/pin/"
+    )
     client.logout()
-    assert client.post(LOGIN, {"email": member.email, "password": PASSWORD, "next": "https://evil.example/"})["Location"] == reverse("portal:home")
+    assert client.post(LOGIN, {"email": member.email, "password": PASSWORD, "next": "https://evil.example/"})[
+        "Location"
+    ] == reverse("portal:home")
 
 
 def test_wrong_password_and_unknown_email_look_the_same(member, client):
@@ -47,7 +52,9 @@ def test_login_is_rate_limited_per_address(world, client):
     other = member_with_login(world.chain_a, world.centre_a1)
     blocked = client.post(LOGIN, {"email": other.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.5")
     assert b"Too many attempts" in blocked.content
-    assert client.post(LOGIN, {"email": other.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.6").status_code == 302
+    assert (
+        client.post(LOGIN, {"email": other.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.6").status_code == 302
+    )
 
 
 def test_portal_pages_need_a_member_login(member, client, login):
@@ -71,7 +78,10 @@ def test_password_reset(member, client, commit):
     path = link_in_mail("/accounts/reset/")
     form_page = client.get(path, follow=True)
     assert form_page.status_code == 200 and b"new_password1" in form_page.content
-    done = client.post(form_page.redirect_chain[-1][0], {"new_password1": "blue-violin-meadow-7", "new_password2": "blue-violin-meadow-7"})
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "blue-violin-meadow-7", "new_password2": "blue-violin-meadow-7"},
+    )
     assert done["Location"] == reverse("portal:password-reset-complete")
     member.user.refresh_from_db()
     assert member.user.check_password("blue-violin-meadow-7")

@@ -1,4 +1,5 @@
 """Rectification (a changed e-mail is used only once verified) and the PIN, from the portal."""
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -19,19 +20,42 @@ def member(world, client):
 
 
 def test_rectify_name_phone_and_address(member, client):
-    response = client.post(reverse("portal:profile"), {"form": "profile", "first_name": "Annette", "last_name": "Berg",
-                                                       "phone": "+45 11 22 33 44", "address": "Ny vej 2", "gender": "female"})
+    response = client.post(
+        reverse("portal:profile"),
+        {
+            "form": "profile",
+            "first_name": "Annette",
+            "last_name": "Berg",
+            "phone": "+45 11 22 33 44",
+            "address": "Ny vej 2",
+            "gender": "female",
+        },
+    )
     assert response.status_code == 302
     member.refresh_from_db()
-    assert (member.first_name, member.last_name, member.phone, member.gender) == ("Annette", "Berg", "+45 11 22 33 44", "female")
+    assert (member.first_name, member.last_name, member.phone, member.gender) == (
+        "Annette",
+        "Berg",
+        "+45 11 22 33 44",
+        "female",
+    )
     entry = AuditEntry.objects.get(action="member.rectify")
     assert entry.reason == "fields: address, first_name, gender, last_name, phone" and "Annette" not in entry.reason
 
 
 def test_member_cannot_rectify_number_or_birth_date_through_the_form(member, client):
     number, birth = member.member_number, member.birth_date
-    client.post(reverse("portal:profile"), {"form": "profile", "first_name": "A", "last_name": "B", "gender": "other",
-                                            "member_number": "HACK", "birth_date": "2015-01-01"})
+    client.post(
+        reverse("portal:profile"),
+        {
+            "form": "profile",
+            "first_name": "A",
+            "last_name": "B",
+            "gender": "other",
+            "member_number": "HACK",
+            "birth_date": "2015-01-01",
+        },
+    )
     member.refresh_from_db()
     assert (member.member_number, member.birth_date) == (number, birth)
 

@@ -1,5 +1,6 @@
 """The member's rights in self-service: everything held (with purposes and retention), the
 portability ZIP, and erasure/objection requests in a staff queue with the 30-day deadline."""
+
 import io
 import json
 import zipfile
@@ -43,8 +44,19 @@ def member(world, client, private_root):  # noqa: F811
 def test_access_page_lists_everything_with_purpose_and_retention(member, client):
     sign(member)
     page = client.get(reverse("portal:my-data")).content.decode()
-    for text in ["Freja", member.member_number, "Your consents", "Your check-ins", "Face template and photo", "Door PIN",
-                 "Legal basis", "180 days after the membership ends", "explicit consent", "Alpha One", "192.0.2.7"]:
+    for text in [
+        "Freja",
+        member.member_number,
+        "Your consents",
+        "Your check-ins",
+        "Face template and photo",
+        "Door PIN",
+        "Legal basis",
+        "180 days after the membership ends",
+        "explicit consent",
+        "Alpha One",
+        "192.0.2.7",
+    ]:
         assert text in page, text
 
 
@@ -55,7 +67,15 @@ def test_export_zip_holds_profile_consents_checkins_status_and_photo(member, cli
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     names = set(archive.namelist())
-    assert {"index.json", "profile.json", "consents.json", "checkins.json", "face.json", "pin.json", "requests.json"} <= names
+    assert {
+        "index.json",
+        "profile.json",
+        "consents.json",
+        "checkins.json",
+        "face.json",
+        "pin.json",
+        "requests.json",
+    } <= names
     assert json.loads(archive.read("profile.json"))["first_name"] == "Freja"
     consents = json.loads(archive.read("consents.json"))
     assert consents[0]["action"] == "sign" and len(consents[0]["text_sha256"]) == 64
@@ -87,15 +107,25 @@ def test_file_requests_and_see_their_status(member, client, commit):
 def test_staff_queue_with_deadline_is_scoped(member, world, login):
     other_chain_member = make_member(world.chain_b, world.centre_b1)
     from members.services import file_data_subject_request
+
     dsr = file_data_subject_request(member=member, kind="erasure", actor=member.user)
     file_data_subject_request(member=other_chain_member, kind="objection", objection_to="marketing", actor=None)
     changelist = reverse("admin:members_datasubjectrequest_changelist")
-    responses = assert_matrix(login, "get", changelist, {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200,
-                                                         "manager_b": 200, "anonymous": 302})
-    assert responses["manager_a"].context["cl"].result_count == 1 and responses["manager_b"].context["cl"].result_count == 1
+    responses = assert_matrix(
+        login,
+        "get",
+        changelist,
+        {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 200, "anonymous": 302},
+    )
+    assert (
+        responses["manager_a"].context["cl"].result_count == 1
+        and responses["manager_b"].context["cl"].result_count == 1
+    )
     assert b"29" in responses["manager_a"].content or b"30" in responses["manager_a"].content  # days left
     change = reverse("admin:members_datasubjectrequest_change", args=[dsr.pk])
-    assert_matrix(login, "get", change, {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 302, "anonymous": 302})
+    assert_matrix(
+        login, "get", change, {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 302, "anonymous": 302}
+    )
     assert login("frontdesk_a").post(change, {"status": "done", "response": "x"}).status_code == 403
     assert login("manager_b").post(change, {"status": "done", "response": "x"}).status_code in (302, 403)
     dsr.refresh_from_db()
@@ -105,22 +135,31 @@ def test_staff_queue_with_deadline_is_scoped(member, world, login):
     dsr.refresh_from_db()
     assert dsr.status == "in_progress" and dsr.handled_by == world.user("dpo_a")
     # An erasure is not "done" by saying so: the erasure on the same page completes it (issue #14).
-    response = login("manager_a").post(change, {"status": "done", "response": "Your account was erased.", "_save": "Save"},
-                                       follow=True)
+    response = login("manager_a").post(
+        change, {"status": "done", "response": "Your account was erased.", "_save": "Save"}, follow=True
+    )
     page = response.content.decode()
     assert "completed by the erasure itself" in page and "changed successfully" not in page
     assert response.redirect_chain[-1][0] == change  # back on the request's own page
     dsr.refresh_from_db()
     assert dsr.status == "in_progress"
-    response = login("manager_a").post(change, {"status": "refused", "response": "We must keep it: unpaid fees.", "send_email": "on"})
+    response = login("manager_a").post(
+        change, {"status": "refused", "response": "We must keep it: unpaid fees.", "send_email": "on"}
+    )
     assert response.status_code == 302
     dsr.refresh_from_db()
-    assert dsr.status == "refused" and dsr.resolved_at and dsr.handled_by == world.user("manager_a") and dsr.outcome_sent_at
+    assert (
+        dsr.status == "refused"
+        and dsr.resolved_at
+        and dsr.handled_by == world.user("manager_a")
+        and dsr.outcome_sent_at
+    )
     assert AuditEntry.objects.filter(action="dsr.update", object_id=str(dsr.pk)).exists()
 
 
 def test_overdue_requests_show_in_the_queue(member, login):
     from members.services import file_data_subject_request
+
     dsr = file_data_subject_request(member=member, kind="erasure", actor=None)
     DataSubjectRequest.objects.filter(pk=dsr.pk).update(due_at=timezone.now() - timedelta(days=2, hours=1))
     assert b"OVERDUE" in login("dpo_a").get(reverse("admin:members_datasubjectrequest_changelist")).content

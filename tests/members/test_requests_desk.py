@@ -2,6 +2,7 @@
 person; one calendar month to answer, extendable by two with the reason e-mailed; the outcome
 e-mailed (for an erasure before the address goes); a failed e-mail leaves the request open with
 the failure shown; restriction and objections take effect at once; the desk's lists."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -17,8 +18,8 @@ from justface.models import AuditEntry
 from members import selectors, services
 from members.models import DataSubjectRequest, Member, add_months
 from retention.services import carry_out_erasure_request
-from tests.conftest import face_photo, make_member
 from tests.access.conftest import colin, private_root, tablet_a  # noqa: F401 (door fixtures)
+from tests.conftest import face_photo, make_member
 from tests.permissions import assert_matrix
 
 DSR = DataSubjectRequest
@@ -33,10 +34,15 @@ def aware(*args) -> datetime:
     return timezone.make_aware(datetime(*args))
 
 
-@pytest.mark.parametrize("received,due", [
-    ((2027, 1, 31, 10), (2027, 2, 28, 10)), ((2028, 1, 31, 10), (2028, 2, 29, 10)), ((2027, 3, 15, 9), (2027, 4, 15, 9)),
-    ((2027, 12, 31, 23), (2028, 1, 31, 23)),
-])
+@pytest.mark.parametrize(
+    "received,due",
+    [
+        ((2027, 1, 31, 10), (2027, 2, 28, 10)),
+        ((2028, 1, 31, 10), (2028, 2, 29, 10)),
+        ((2027, 3, 15, 9), (2027, 4, 15, 9)),
+        ((2027, 12, 31, 23), (2028, 1, 31, 23)),
+    ],
+)
 def test_one_calendar_month(received, due):
     assert add_months(aware(*received), 1) == aware(*due)
 
@@ -49,15 +55,27 @@ def record(world, kind="access", **extra) -> DataSubjectRequest:
 
 @pytest.mark.parametrize("kind", [k for k in DSR.Kind.values])
 @pytest.mark.parametrize("channel", ["email", "letter", "desk", "phone"])
-def test_every_kind_by_every_channel_is_recorded_and_due_in_a_month(world, kind, channel, django_capture_on_commit_callbacks):
+def test_every_kind_by_every_channel_is_recorded_and_due_in_a_month(
+    world, kind, channel, django_capture_on_commit_callbacks
+):
     member = make_member(world.chain_a, world.centre_a1)
     received = timezone.now() - timedelta(days=3)
     with django_capture_on_commit_callbacks(execute=True):
-        dsr = record(world, kind=kind, channel=channel, member=member, received_at=received, identity_checked=True,
-                     identity_note="passport seen at the desk", objection_to="marketing" if kind == "objection" else "")
+        dsr = record(
+            world,
+            kind=kind,
+            channel=channel,
+            member=member,
+            received_at=received,
+            identity_checked=True,
+            identity_note="passport seen at the desk",
+            objection_to="marketing" if kind == "objection" else "",
+        )
     assert dsr.due_at == add_months(received, 1) and dsr.status == DSR.Status.RECEIVED
     assert mail.outbox[-1].to == ["dpo@alpha.example"]
-    assert AuditEntry.objects.filter(action="dsr.file", object_id=str(dsr.pk), reason__endswith=f"via {channel}").exists()
+    assert AuditEntry.objects.filter(
+        action="dsr.file", object_id=str(dsr.pk), reason__endswith=f"via {channel}"
+    ).exists()
 
 
 def test_an_unidentified_person_can_ask(world):
@@ -75,8 +93,9 @@ def test_the_outcome_is_e_mailed_and_closes_the_request(world):
     member = make_member(world.chain_a, world.centre_a1, email="anne@example.com")
     dsr = record(world, kind="rectification", member=member)
     mail.outbox.clear()
-    services.close_data_subject_request(request=dsr, status=DSR.Status.DONE, response="Your address is corrected.",
-                                        actor=world.user("dpo_a"))
+    services.close_data_subject_request(
+        request=dsr, status=DSR.Status.DONE, response="Your address is corrected.", actor=world.user("dpo_a")
+    )
     dsr.refresh_from_db()
     assert dsr.status == DSR.Status.DONE and dsr.outcome_sent_at and not dsr.email_error
     assert mail.outbox[0].to == ["anne@example.com"] and "Your address is corrected." in mail.outbox[0].body
@@ -146,6 +165,7 @@ def test_an_objection_has_its_effect_at_once(world):
     assert not selectors.counted_in_statistics(member)
     AccessEvent.objects.create(centre=world.centre_a1, member=member, method="pin", decision="granted", reason="ok")
     from access.stats import count_event
+
     count_event(AccessEvent.objects.get())
     assert not HourlyStat.objects.exists()  # not counted
 
@@ -170,7 +190,9 @@ def test_a_restriction_pauses_face_entry_until_lifted(world, tablet_a, colin):
 def test_the_desk_pages(world, login):
     member = make_member(world.chain_a, world.centre_a1)
     overdue = record(world, member=member, received_at=timezone.now() - timedelta(days=40))
-    this_week = record(world, kind="portability", member=member, received_at=add_months(timezone.now(), -1) + timedelta(days=3))
+    this_week = record(
+        world, kind="portability", member=member, received_at=add_months(timezone.now(), -1) + timedelta(days=3)
+    )
     later = record(world, kind="rectification", requester_name="Q")
     closed = record(world, kind="objection", objection_to="marketing", requester_name="R")
     services.close_data_subject_request(request=closed, status="refused", response="No.", actor=None, send_email=False)
@@ -180,36 +202,70 @@ def test_the_desk_pages(world, login):
     def ids(response):
         return {r.pk for r in response.context["cl"].result_list}
 
-    r = assert_matrix(login, "get", url + "?due=overdue", {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 200,
-                                                           "anonymous": 302})
+    r = assert_matrix(
+        login,
+        "get",
+        url + "?due=overdue",
+        {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 200, "anonymous": 302},
+    )
     assert ids(r["dpo_a"]) == {overdue.pk} and len(ids(r["manager_b"])) == 0
     assert ids(login("dpo_a").get(url + "?due=week")) == {this_week.pk}
     assert ids(login("dpo_a").get(url + "?due=closed")) == {closed.pk}
     assert ids(login("dpo_a").get(url + "?due=open")) == {overdue.pk, this_week.pk, later.pk}
-    assert_matrix(login, "get", f"{url}add/", {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 200,
-                                                "anonymous": 302})
+    assert_matrix(
+        login,
+        "get",
+        f"{url}add/",
+        {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 200, "anonymous": 302},
+    )
 
 
 def test_recording_and_closing_in_the_admin(world, login):
     member = make_member(world.chain_a, world.centre_a1, email="m@example.com")
     client = login("dpo_a")
     now = timezone.localtime()
-    response = client.post("/admin/members/datasubjectrequest/add/", {
-        "member": member.pk, "requester_name": "", "requester_email": "", "kind": "access", "objection_to": "",
-        "channel": "letter", "received_at_0": now.strftime("%Y-%m-%d"), "received_at_1": now.strftime("%H:%M:%S"),
-        "identity_checked": "on", "identity_note": "signature compared", "message": "Send me my data"})
+    response = client.post(
+        "/admin/members/datasubjectrequest/add/",
+        {
+            "member": member.pk,
+            "requester_name": "",
+            "requester_email": "",
+            "kind": "access",
+            "objection_to": "",
+            "channel": "letter",
+            "received_at_0": now.strftime("%Y-%m-%d"),
+            "received_at_1": now.strftime("%H:%M:%S"),
+            "identity_checked": "on",
+            "identity_note": "signature compared",
+            "message": "Send me my data",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     dsr = DSR.objects.get()
     assert dsr.channel == "letter" and dsr.member == member and dsr.identity_checked
     mail.outbox.clear()
-    response = client.post(f"/admin/members/datasubjectrequest/{dsr.pk}/change/", {
-        "status": "done", "response": "The file is attached to this answer.", "send_email": "on", "extend_by_months": "",
-        "extension_reason_text": ""})
+    response = client.post(
+        f"/admin/members/datasubjectrequest/{dsr.pk}/change/",
+        {
+            "status": "done",
+            "response": "The file is attached to this answer.",
+            "send_email": "on",
+            "extend_by_months": "",
+            "extension_reason_text": "",
+        },
+    )
     assert response.status_code == 302
     dsr.refresh_from_db()
     assert dsr.status == "done" and mail.outbox[0].to == ["m@example.com"]
     # another chain's member cannot be chosen
-    response = login("manager_b").post("/admin/members/datasubjectrequest/add/", {
-        "member": member.pk, "kind": "access", "channel": "email", "received_at_0": now.strftime("%Y-%m-%d"),
-        "received_at_1": now.strftime("%H:%M:%S")})
+    response = login("manager_b").post(
+        "/admin/members/datasubjectrequest/add/",
+        {
+            "member": member.pk,
+            "kind": "access",
+            "channel": "email",
+            "received_at_0": now.strftime("%Y-%m-%d"),
+            "received_at_1": now.strftime("%H:%M:%S"),
+        },
+    )
     assert response.status_code == 200 and DSR.objects.count() == 1

@@ -1,4 +1,5 @@
 """`manage.py erase_member`: the operator's erasure through the same service, audit and receipt."""
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,9 @@ def test_erases_prints_the_receipt_and_answers_an_open_request(world):
     twin = make_member(world.chain_b, world.centre_b1, member_number="Z-1")  # same number, other chain
     dsr = file_data_subject_request(member=member, kind="erasure", actor=None)
     receipt = json.loads(run(chain="alpha", member_number="Z-1", reason="ticket 4711"))
-    assert receipt["member_id"] == member.pk and receipt["chain"] == "alpha" and receipt["requests_answered"] == [dsr.pk]
+    assert (
+        receipt["member_id"] == member.pk and receipt["chain"] == "alpha" and receipt["requests_answered"] == [dsr.pk]
+    )
     assert {"face_templates", "check_ins_anonymised", "login_deleted", "sessions_deleted", "erased_at"} <= set(receipt)
     assert not Member.objects.filter(pk=member.pk).exists() and Member.objects.filter(pk=twin.pk).exists()
     entry = AuditEntry.objects.get(action="member.erase", object_id=str(member.pk))
@@ -33,11 +36,14 @@ def test_erases_prints_the_receipt_and_answers_an_open_request(world):
     assert dsr.status == DataSubjectRequest.Status.DONE and dsr.member_id is None
 
 
-@pytest.mark.parametrize("options,message", [
-    ({"chain": "nope", "member_number": "Z-1", "reason": "x"}, "No chain with the slug 'nope'."),
-    ({"chain": "alpha", "member_number": "NOPE", "reason": "x"}, "No member number 'NOPE' in Alpha Fitness."),
-    ({"chain": "alpha", "member_number": "Z-1", "reason": "  "}, "Give a reason"),
-])
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        ({"chain": "nope", "member_number": "Z-1", "reason": "x"}, "No chain with the slug 'nope'."),
+        ({"chain": "alpha", "member_number": "NOPE", "reason": "x"}, "No member number 'NOPE' in Alpha Fitness."),
+        ({"chain": "alpha", "member_number": "Z-1", "reason": "  "}, "Give a reason"),
+    ],
+)
 def test_bad_input_is_one_clear_line_and_erases_nothing(world, options, message):
     member = make_member(world.chain_a, world.centre_a1, member_number="Z-1")
     with pytest.raises(CommandError) as error:

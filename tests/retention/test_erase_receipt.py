@@ -1,5 +1,6 @@
 """Erasure as one explicit path: each app erases its own data through its own service, and the
 receipt counts every category removed (no invisible cascades)."""
+
 from __future__ import annotations
 
 from access.models import AccessEvent, Scan, Visit
@@ -7,7 +8,7 @@ from consent.models import ConsentRecord
 from members.models import Invitation, Member
 from members.services import invite_member, set_pin
 from retention.services import erase_member
-from tests.access.conftest import enrolled, pair_tablet, open_around_the_clock
+from tests.access.conftest import enrolled, open_around_the_clock, pair_tablet
 from tests.conftest import face_photo
 
 

@@ -3,6 +3,7 @@ service, then the whole database (every table, as text, and every model row thro
 which decrypts the encrypted columns), the private-file folder and the cache are searched for
 anything of theirs: the free text they typed, e-mail, phone, member number, address, names, and
 the keyed hashes the project keeps beside them."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,19 +45,33 @@ def files_as_text(root) -> str:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="dumps tables with PostgreSQL's row-to-text cast")
-def test_nothing_of_an_erased_member_remains(world, tablet_a, private_root, client, settings, django_capture_on_commit_callbacks):
+def test_nothing_of_an_erased_member_remains(
+    world, tablet_a, private_root, client, settings, django_capture_on_commit_callbacks
+):
     settings.JUSTFACE_PUBLIC_URL = "https://gym.example.com"
     cache.clear()
     chain, centre, manager = world.chain_a, world.centre_a1, world.user("manager_a")
     chain.settings = {"keep_member_photo": True, "denied_frame_hours": 2}
     chain.save()
     publish_documents(chain)
-    member = make_member(chain, centre, first_name=f"{MARK}first", last_name=f"{MARK}last",
-                         email=f"{MARK.lower()}@example.com", phone="+45 71 72 73 74", member_number=f"{MARK}-77",
-                         address=f"{MARK} street 9, 2200 Copenhagen")
+    member = make_member(
+        chain,
+        centre,
+        first_name=f"{MARK}first",
+        last_name=f"{MARK}last",
+        email=f"{MARK.lower()}@example.com",
+        phone="+45 71 72 73 74",
+        member_number=f"{MARK}-77",
+        address=f"{MARK} street 9, 2200 Copenhagen",
+    )
     values = [member.first_name, member.last_name, member.email, "71727374", member.member_number, member.address]
-    hashes = [member_number_hash(member.member_number), email_hash(member.email), phone_hash(member.phone),
-              *member.name_index.split(), crypto.keyed_hash("throttle", member.email.lower())]
+    hashes = [
+        member_number_hash(member.member_number),
+        email_hash(member.email),
+        phone_hash(member.phone),
+        *member.name_index.split(),
+        crypto.keyed_hash("throttle", member.email.lower()),
+    ]
 
     # Invitation, password, portal session, API token.
     with django_capture_on_commit_callbacks(execute=True):
@@ -100,9 +115,16 @@ def test_nothing_of_an_erased_member_remains(world, tablet_a, private_root, clie
     free_text = f"{MARK}-freetext: I am {MARK}first {MARK}last, Nørregade 1, phone 71727374, please forget me"
     values += [f"{MARK}-freetext", f"{MARK}-objection"]
     with django_capture_on_commit_callbacks(execute=True):
-        member_services.file_data_subject_request(member=member, kind="objection", objection_to="marketing",
-                                                  message=f"{MARK}-objection: no marketing to {member.email}", actor=member.user)
-        request = member_services.file_data_subject_request(member=member, kind="erasure", message=free_text, actor=member.user)
+        member_services.file_data_subject_request(
+            member=member,
+            kind="objection",
+            objection_to="marketing",
+            message=f"{MARK}-objection: no marketing to {member.email}",
+            actor=member.user,
+        )
+        request = member_services.file_data_subject_request(
+            member=member, kind="erasure", message=free_text, actor=member.user
+        )
     member_id, user_id = member.pk, member.user_id
     assert MARK in everything_as_text() and files_as_text(private_root)  # the search does find them before
 
@@ -124,7 +146,9 @@ def test_nothing_of_an_erased_member_remains(world, tablet_a, private_root, clie
         for field in model._meta.concrete_fields:
             if field.is_relation and field.related_model in (Member, User):
                 ids = member_id if field.related_model is Member else user_id
-                assert not model._base_manager.filter(**{field.attname: ids}).exists(), f"{model._meta.label}.{field.name}"
+                assert not model._base_manager.filter(**{field.attname: ids}).exists(), (
+                    f"{model._meta.label}.{field.name}"
+                )
     # The request stays as proof: answered, without the member or their words.
     request = DataSubjectRequest.objects.get(pk=request.pk)
     assert (request.member_id, request.message, request.status) == (None, "", DataSubjectRequest.Status.DONE)

@@ -2,6 +2,7 @@
 "my data" page and export, the face-scan facts, the request confirmation), in English, Danish and
 Norwegian, is checked against the chain's policy values, and each period it states is checked
 against what the purge actually does on the day it ends and the day after."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -21,12 +22,22 @@ from tests.retention.test_policy_erasure import with_template
 
 TODAY = date(2026, 6, 15)
 # Unusual numbers, so a sentence can only contain them if it was rendered from the policy.
-POLICY = {"checkins_retention_days": 401, "biometric_retention_days": 7, "pin_retention_days": 3,
-          "marketing_retention_days": 59, "requests_retention_days": 211}
+POLICY = {
+    "checkins_retention_days": 401,
+    "biometric_retention_days": 7,
+    "pin_retention_days": 3,
+    "marketing_retention_days": 59,
+    "requests_retention_days": 211,
+}
 # The "my data" category, the policy key its retention sentence must state.
-CLAIMS = {"profile": ["checkins_retention_days"], "consents": ["checkins_retention_days", "marketing_retention_days"],
-          "face": ["biometric_retention_days"], "pin": ["pin_retention_days"], "checkins": ["checkins_retention_days"],
-          "requests": ["requests_retention_days"]}
+CLAIMS = {
+    "profile": ["checkins_retention_days"],
+    "consents": ["checkins_retention_days", "marketing_retention_days"],
+    "face": ["biometric_retention_days"],
+    "pin": ["pin_retention_days"],
+    "checkins": ["checkins_retention_days"],
+    "requests": ["requests_retention_days"],
+}
 
 
 def noon(day: date) -> datetime:
@@ -53,8 +64,11 @@ def test_every_retention_sentence_states_the_policy(chain, world, language):
         text = categories[key]
         for policy_key in policy_keys:
             assert str(POLICY[policy_key]) in text, f"{key} ({language}) does not state {policy_key}: {text}"
-        others = {str(v) for k, v in POLICY.items() if k not in policy_keys and str(v) not in
-                  {str(POLICY[p]) for p in policy_keys}}
+        others = {
+            str(v)
+            for k, v in POLICY.items()
+            if k not in policy_keys and str(v) not in {str(POLICY[p]) for p in policy_keys}
+        }
         assert not any(f" {n} " in f" {text} " for n in others), f"{key} ({language}) states another period: {text}"
         if language != "en":
             assert text != english[key], f"{key} is not translated to {language}"
@@ -80,10 +94,23 @@ def test_the_purge_does_what_the_sentences_say(chain, world):
         cases.append(("pin", kept, lambda m=pin: bool(Member.objects.get(pk=m.pk).pin_hash)))
         marketing = member_ended(POLICY["marketing_retention_days"] + days)
         sign(marketing, kind="marketing")
-        cases.append(("marketing", kept, lambda m=marketing: ConsentRecord.objects.filter(
-            member=m, document__kind=ConsentDocument.Kind.MARKETING).exists()))
-        closed = DataSubjectRequest.objects.create(chain=chain, kind="access", requester_name="X", status="done", due_at=noon(TODAY),
-                                                   resolved_at=noon(TODAY - timedelta(days=POLICY["requests_retention_days"] + days)))
+        cases.append(
+            (
+                "marketing",
+                kept,
+                lambda m=marketing: ConsentRecord.objects.filter(
+                    member=m, document__kind=ConsentDocument.Kind.MARKETING
+                ).exists(),
+            )
+        )
+        closed = DataSubjectRequest.objects.create(
+            chain=chain,
+            kind="access",
+            requester_name="X",
+            status="done",
+            due_at=noon(TODAY),
+            resolved_at=noon(TODAY - timedelta(days=POLICY["requests_retention_days"] + days)),
+        )
         cases.append(("requests", kept, lambda r=closed: DataSubjectRequest.objects.filter(pk=r.pk).exists()))
     Member.objects.filter(end_date__lt=TODAY).update(status=Member.Status.ENDED)
     purge_due(at=noon(TODAY))
@@ -94,10 +121,12 @@ def test_the_purge_does_what_the_sentences_say(chain, world):
 @pytest.mark.parametrize("language", ["en", "da", "nb"])
 def test_the_request_deadline_sentence_matches_the_deadline(world, language, client):
     from tests.portal_helpers import member_with_login
+
     member = member_with_login(world.chain_a, world.centre_a1)
     client.force_login(member.user)
-    response = client.post("/me/requests/", {"what": "objection:marketing", "message": ""}, HTTP_ACCEPT_LANGUAGE=language,
-                           follow=True)
+    response = client.post(
+        "/me/requests/", {"what": "objection:marketing", "message": ""}, HTTP_ACCEPT_LANGUAGE=language, follow=True
+    )
     text = response.content.decode()
     expected = {"en": "within one month", "da": "inden for en måned", "nb": "innen én måned"}[language]
     assert expected in text

@@ -1,6 +1,7 @@
 """Erasure by the chain's retention policy and by a member's request: templates and photos the
 day after a membership ends, the whole member after the check-in period, ended exclusions; and
 an erasure request carried out from its page in the admin."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -29,8 +30,9 @@ NOON = timezone.make_aware(timezone.datetime(2026, 6, 15, 12, 0))
 def with_template(member: Member) -> Member:
     engine = get_engine()
     vector = np.random.default_rng(member.pk).standard_normal(engine.dim).astype(np.float32)
-    store_face_template(member=member, template=vector / np.linalg.norm(vector), model_name=engine.model, photo=None,
-                        actor=None)
+    store_face_template(
+        member=member, template=vector / np.linalg.norm(vector), model_name=engine.model, photo=None, actor=None
+    )
     return member
 
 
@@ -47,7 +49,9 @@ def test_templates_go_the_day_after_the_membership_ends(world):
     assert report["jobs_done"] == 1 and report["jobs_failed"] == 0
     assert set(FaceTemplate.objects.values_list("member_id", flat=True)) == {ends_today.pk, active.pk}
     assert Member.objects.filter(pk=ended_yesterday.pk).exists()  # only the biometrics went
-    assert AuditEntry.objects.filter(action="face.erase", object_id=str(ended_yesterday.pk), reason="membership ended").exists()
+    assert AuditEntry.objects.filter(
+        action="face.erase", object_id=str(ended_yesterday.pk), reason="membership ended"
+    ).exists()
     assert purge_due(at=NOON)["jobs_done"] == 0  # nothing twice
 
 
@@ -65,7 +69,9 @@ def test_members_go_after_the_check_in_period(world):
     world.chain_b.save()
     long_gone = ended(world, 3 * 365 + 1)
     recent = ended(world, 3 * 365 - 1)
-    beta_gone = make_member(world.chain_b, world.centre_b1, status=Member.Status.ENDED, end_date=TODAY - timedelta(days=181))
+    beta_gone = make_member(
+        world.chain_b, world.centre_b1, status=Member.Status.ENDED, end_date=TODAY - timedelta(days=181)
+    )
     AccessEvent.objects.create(centre=world.centre_a1, member=long_gone, method="pin", decision="granted", reason="ok")
     purge_due(at=NOON)
     assert set(Member.objects.values_list("pk", flat=True)) >= {recent.pk}
@@ -74,7 +80,13 @@ def test_members_go_after_the_check_in_period(world):
 
 
 def test_ended_exclusions_go_and_permanent_ones_stay(world):
-    common = dict(chain=world.chain_a, member_number="X9", full_name="Someone", reason="Damage", starts_on=TODAY - timedelta(days=400))
+    common = dict(
+        chain=world.chain_a,
+        member_number="X9",
+        full_name="Someone",
+        reason="Damage",
+        starts_on=TODAY - timedelta(days=400),
+    )
     over = Exclusion.objects.create(ends_on=TODAY - timedelta(days=1), **common)
     permanent = Exclusion.objects.create(ends_on=None, **common)
     running = Exclusion.objects.create(ends_on=TODAY + timedelta(days=1), **common)
@@ -109,7 +121,9 @@ def test_staff_carry_out_an_erasure_request(world, login):
     dsr = file_data_subject_request(member=member, kind="erasure", actor=None)
     file_data_subject_request(member=other, kind="erasure", actor=None)
     erase = f"/admin/members/datasubjectrequest/{dsr.pk}/erase/"  # the erase step of the request's own page
-    assert_matrix(login, "get", erase, {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 404, "anonymous": 302})
+    assert_matrix(
+        login, "get", erase, {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 404, "anonymous": 302}
+    )
 
     # Chain B cannot erase chain A's member, even by posting the id.
     assert login("manager_b").post(erase, {"confirmed": "yes"}).status_code == 404

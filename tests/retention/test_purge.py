@@ -1,5 +1,6 @@
 """The retention purge: door photos go at their deadline through erasure jobs that exactly one
 worker claims; orphaned pending scans end as `unavailable`; old scans go, their events stay."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -23,7 +24,9 @@ def checked_in(tablet, identity="Colin_Powell"):
     return Scan.objects.get(pk=response.json()["id"])
 
 
-def test_a_door_photo_goes_at_its_deadline_once(tablet_a, colin, private_root, world, django_capture_on_commit_callbacks):
+def test_a_door_photo_goes_at_its_deadline_once(
+    tablet_a, colin, private_root, world, django_capture_on_commit_callbacks
+):
     scan = checked_in(tablet_a)
     assert purge_due()["jobs_planned"] == 0 and len(kept_files(private_root)) == 1  # not due yet
     later = scan.frame_expires_at + timedelta(seconds=1)
@@ -32,9 +35,16 @@ def test_a_door_photo_goes_at_its_deadline_once(tablet_a, colin, private_root, w
     assert (report["jobs_planned"], report["jobs_done"], report["jobs_failed"]) == (1, 1, 0)
     assert kept_files(private_root) == []
     job = ErasureJob.objects.get()
-    assert (job.kind, job.subject_type, job.subject_id, job.chain) == ("door_photo", "access.scan", str(scan.pk), world.chain_a)
+    assert (job.kind, job.subject_type, job.subject_id, job.chain) == (
+        "door_photo",
+        "access.scan",
+        str(scan.pk),
+        world.chain_a,
+    )
     assert job.done_at and job.outcome == "deleted"
-    assert AuditEntry.objects.filter(action="door_photo.erase", object_id=str(scan.pk), actor_kind="system").count() == 1
+    assert (
+        AuditEntry.objects.filter(action="door_photo.erase", object_id=str(scan.pk), actor_kind="system").count() == 1
+    )
     # The visit has ended on its own: nobody is counted inside any more.
     assert not Visit.objects.filter(ends_at__gt=later).exists()
     assert purge_due(at=later)["jobs_done"] == 0  # nothing runs twice
@@ -42,8 +52,13 @@ def test_a_door_photo_goes_at_its_deadline_once(tablet_a, colin, private_root, w
 
 def test_a_job_is_taken_only_while_undone_and_as_read(tablet_a, colin, world):
     now = timezone.now()
-    job = ErasureJob.objects.create(chain=world.chain_a, kind="door_photo", subject_type="access.scan",
-                                    subject_id="00000000-0000-0000-0000-000000000000", due_at=now)
+    job = ErasureJob.objects.create(
+        chain=world.chain_a,
+        kind="door_photo",
+        subject_type="access.scan",
+        subject_id="00000000-0000-0000-0000-000000000000",
+        due_at=now,
+    )
     seen = ErasureJob.objects.get(pk=job.pk)
     ErasureJob.objects.filter(pk=job.pk).update(claimed_at=now)  # another worker's failed attempt meanwhile
     with transaction.atomic():
@@ -78,5 +93,10 @@ def test_a_scan_still_holding_a_door_photo_is_not_purged(tablet_a, colin):
 
 def test_the_purge_is_scheduled_every_minute_and_runs_from_the_command(db):
     schedule = Schedule.objects.get(name="retention.purge_due")
-    assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == ("retention.jobs.purge_due", "I", 1, -1)
+    assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
+        "retention.jobs.purge_due",
+        "I",
+        1,
+        -1,
+    )
     call_command("purge_due")

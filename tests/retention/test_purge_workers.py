@@ -1,6 +1,7 @@
 """Erasure jobs with several workers that may die: the claim, the erasure, the done mark and the
 audit entry commit together, so a job is never done twice nor left done-but-unmarked; a worker's
 failure or death rolls everything back and the job runs again (#13: qcluster killed mid-purge)."""
+
 from __future__ import annotations
 
 import socket
@@ -32,8 +33,9 @@ def erasures_of(scan: Scan) -> int:
     return AuditEntry.objects.filter(action="door_photo.erase", object_id=str(scan.pk)).count()
 
 
-def test_a_job_whose_erasure_fails_half_way_leaves_nothing_half_done(tablet_a, colin, private_root, monkeypatch,
-                                                                      django_capture_on_commit_callbacks):
+def test_a_job_whose_erasure_fails_half_way_leaves_nothing_half_done(
+    tablet_a, colin, private_root, monkeypatch, django_capture_on_commit_callbacks
+):
     scan, until_due = due_door_photo(tablet_a)
     real = jobs.HANDLERS["door_photo"]
 
@@ -62,10 +64,13 @@ class WorkerDied(BaseException):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
-                    reason="row locks between workers need PostgreSQL (SQLite locks the whole file)")
-def test_a_worker_killed_mid_job_leaves_the_job_to_the_next_pass_and_it_runs_once(tablet_a, colin, private_root,
-                                                                                  monkeypatch):
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="row locks between workers need PostgreSQL (SQLite locks the whole file)",
+)
+def test_a_worker_killed_mid_job_leaves_the_job_to_the_next_pass_and_it_runs_once(
+    tablet_a, colin, private_root, monkeypatch
+):
     scan, until_due = due_door_photo(tablet_a)
     at = timezone.now() + until_due
     real = jobs.HANDLERS["door_photo"]
@@ -110,8 +115,10 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_the_next_pass_and_it_runs_onc
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
-                    reason="the planning lock is PostgreSQL's (SQLite runs one writing transaction at a time)")
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="the planning lock is PostgreSQL's (SQLite runs one writing transaction at a time)",
+)
 def test_planning_never_reads_a_subject_a_job_is_erasing(tablet_a, colin, private_root, monkeypatch):
     """Without the planning lock, planning that read the door photo as due while a job was erasing
     it inserted a second job once the first was done: the photo was erased, and audited, twice."""

@@ -3,10 +3,12 @@ its life in order (received, deadline, answer and outcome e-mail) and, for an er
 the erasure: a button, a confirmation page whose POST (with its CSRF token) runs
 retention.services.carry_out_erasure_request, then the receipt's counts and status done. Scoped
 to the chain, for those who may answer requests; a failed e-mail erases nothing; never a 500."""
+
 from __future__ import annotations
 
 import re
 import threading
+
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -39,8 +41,9 @@ def erase_url(dsr) -> str:
 
 def by_letter(world, member, **extra) -> DataSubjectRequest:
     """An erasure request received by letter: the identity is not checked yet."""
-    return member_services.record_data_subject_request(chain=world.chain_a, member=member, kind="erasure", channel="letter",
-                                                       actor=world.user("manager_a"), **extra)
+    return member_services.record_data_subject_request(
+        chain=world.chain_a, member=member, kind="erasure", channel="letter", actor=world.user("manager_a"), **extra
+    )
 
 
 def headings(html: str) -> list[str]:
@@ -56,20 +59,38 @@ def test_an_erasure_request_from_receipt_to_done_on_its_own_page(world, login):
 
     page = client.get(page_url(dsr)).content.decode()
     assert headings(page) == ["Received", "Deadline", "Answer and outcome e-mail", "Erasure"]
-    assert member.member_number in page and "id_confirm_identity" in page  # identity not checked yet: the step is offered
+    assert (
+        member.member_number in page and "id_confirm_identity" in page
+    )  # identity not checked yet: the step is offered
     assert "to %s at the latest" % f"{timezone.localtime(dsr.latest_allowed_due()):%Y-%m-%d}" in page
     assert "e-mails the confirmation to leaving@example.com before anything is erased" in page
     assert f'href="{erase_url(dsr)}"' in page
 
     # Steps recorded on the same page: the identity check, progress.
-    response = client.post(page_url(dsr), {"confirm_identity": "on", "identity_note_text": "Passport seen at the desk",
-                                           "status": "in_progress", "response": "We are on it.", "send_email": "on",
-                                           "extend_by_months": "", "extension_reason_text": "", "_continue": "1"},
-                           follow=True)
+    response = client.post(
+        page_url(dsr),
+        {
+            "confirm_identity": "on",
+            "identity_note_text": "Passport seen at the desk",
+            "status": "in_progress",
+            "response": "We are on it.",
+            "send_email": "on",
+            "extend_by_months": "",
+            "extension_reason_text": "",
+            "_continue": "1",
+        },
+        follow=True,
+    )
     assert "The identity check is recorded." in response.content.decode()
     dsr.refresh_from_db()
-    assert dsr.identity_checked and dsr.identity_note == "Passport seen at the desk" and dsr.status == DSR.Status.IN_PROGRESS
-    assert AuditEntry.objects.filter(action="dsr.identity", object_id=str(dsr.pk), actor_id=world.user("manager_a").pk).exists()
+    assert (
+        dsr.identity_checked
+        and dsr.identity_note == "Passport seen at the desk"
+        and dsr.status == DSR.Status.IN_PROGRESS
+    )
+    assert AuditEntry.objects.filter(
+        action="dsr.identity", object_id=str(dsr.pk), actor_id=world.user("manager_a").pk
+    ).exists()
     assert "id_confirm_identity" not in response.content.decode()
 
     confirm = client.get(erase_url(dsr))
@@ -90,18 +111,27 @@ def test_an_erasure_request_from_receipt_to_done_on_its_own_page(world, login):
     assert dsr.erasure_receipt["consent_records_deleted"] == 1 and dsr.erasure_receipt["check_ins_anonymised"] == 1
     assert dsr.erasure_receipt["confirmation_sent"] is True and "member_id" not in dsr.erasure_receipt
     # The page now ends with the receipt, and the status reads done.
-    assert 'id="erasure-receipt"' in html and "<th scope=\"row\">Consent records</th><td>1</td>" in html
+    assert 'id="erasure-receipt"' in html and '<th scope="row">Consent records</th><td>1</td>' in html
     assert "Completed" in html and f'href="{erase_url(dsr)}"' not in html
     assert AuditEntry.objects.filter(action="member.erase", reason=f"erasure request {dsr.pk}").exists()
 
 
 def test_who_may_erase(world, login):
     dsr = file_data_subject_request(member=make_member(world.chain_a, world.centre_a1), kind="erasure", actor=None)
-    assert_matrix(login, "get", erase_url(dsr), {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 403, "manager_b": 404,
-                                                 "anonymous": 302})
+    assert_matrix(
+        login,
+        "get",
+        erase_url(dsr),
+        {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 403, "manager_b": 404, "anonymous": 302},
+    )
     # Posting the confirmation changes nothing for those who may not.
-    assert_matrix(login, "post", erase_url(dsr), {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 403, "manager_b": 404,
-                                                  "anonymous": 302}, data={"confirmed": "no"})  # not confirmed: asked again
+    assert_matrix(
+        login,
+        "post",
+        erase_url(dsr),
+        {"manager_a": 200, "dpo_a": 200, "frontdesk_a": 403, "manager_b": 404, "anonymous": 302},
+        data={"confirmed": "no"},
+    )  # not confirmed: asked again
     for outsider in ("frontdesk_a", "manager_b", "anonymous"):
         login(outsider).post(erase_url(dsr), {"confirmed": "yes"})
     dsr.refresh_from_db()
@@ -130,7 +160,9 @@ def test_the_erasure_takes_a_post_with_the_csrf_token(world):
     assert client.get(erase_url(dsr), {"confirmed": "yes"}).status_code == 200  # a GET only asks
     assert client.post(erase_url(dsr), {"confirmed": "yes"}).status_code == 403  # no token
     assert Member.objects.filter(pk=member.pk).exists()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get(erase_url(dsr)).content.decode()).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get(erase_url(dsr)).content.decode()).group(
+        1
+    )
     assert client.post(erase_url(dsr), {"confirmed": "yes", "csrfmiddlewaretoken": token}).status_code == 302
     assert not Member.objects.filter(pk=member.pk).exists()
 
@@ -141,7 +173,10 @@ def test_a_failed_e_mail_erases_nothing_and_the_page_says_so(world, login, setti
     settings.EMAIL_BACKEND = FAILING
     response = login("dpo_a").post(erase_url(dsr), {"confirmed": "yes"}, follow=True)
     html = response.content.decode()
-    assert response.status_code == 200 and "Nothing was erased: The e-mail could not be sent (ConnectionRefusedError)" in html
+    assert (
+        response.status_code == 200
+        and "Nothing was erased: The e-mail could not be sent (ConnectionRefusedError)" in html
+    )
     assert Member.objects.filter(pk=member.pk).exists()
     dsr.refresh_from_db()
     assert dsr.is_open and "ConnectionRefusedError" in dsr.email_error and not dsr.erasure_receipt
@@ -170,8 +205,9 @@ def test_requests_the_button_is_not_for(world, login):
     member = make_member(world.chain_a, world.centre_a1)
     objection = file_data_subject_request(member=member, kind="objection", objection_to="marketing", actor=None)
     refused = by_letter(world, member)
-    member_services.close_data_subject_request(request=refused, status="refused", response="We must keep it.", actor=None,
-                                               send_email=False)
+    member_services.close_data_subject_request(
+        request=refused, status="refused", response="We must keep it.", actor=None, send_email=False
+    )
     gone = file_data_subject_request(member=make_member(world.chain_a, world.centre_a1), kind="erasure", actor=None)
     erase_member_by_operator(member=gone.member, reason="ticket 12")  # answers it, with the receipt
     lost = by_letter(world, make_member(world.chain_a, world.centre_a1))
@@ -187,14 +223,15 @@ def test_requests_the_button_is_not_for(world, login):
     assert "This member has already been erased." in lost_page and "erase-account" not in lost_page
     # The operator's erasure answered its request with the same receipt the page shows.
     gone_page = client.get(page_url(gone)).content.decode()
-    assert 'id="erasure-receipt"' in gone_page and "<th scope=\"row\">Portal login deleted</th>" in gone_page
+    assert 'id="erasure-receipt"' in gone_page and '<th scope="row">Portal login deleted</th>' in gone_page
 
 
 def test_completed_is_not_chosen_but_done_by_the_erasure(world, login):
     member = make_member(world.chain_a, world.centre_a1)
     dsr = by_letter(world, member)
-    response = login("manager_a").post(page_url(dsr), {"status": "done", "response": "Erased.", "send_email": "on",
-                                                       "_save": "Save"}, follow=True)
+    response = login("manager_a").post(
+        page_url(dsr), {"status": "done", "response": "Erased.", "send_email": "on", "_save": "Save"}, follow=True
+    )
     assert "completed by the erasure itself" in response.content.decode()
     dsr.refresh_from_db()
     assert dsr.is_open and Member.objects.filter(pk=member.pk).exists()
@@ -202,8 +239,11 @@ def test_completed_is_not_chosen_but_done_by_the_erasure(world, login):
 
 def test_a_refused_step_says_so_without_changed_successfully(world, login):
     dsr = by_letter(world, make_member(world.chain_a, world.centre_a1))
-    response = login("manager_a").post(page_url(dsr), {"confirm_identity": "on", "identity_note_text": " ",
-                                                       "status": "received", "response": "", "_save": "Save"}, follow=True)
+    response = login("manager_a").post(
+        page_url(dsr),
+        {"confirm_identity": "on", "identity_note_text": " ", "status": "received", "response": "", "_save": "Save"},
+        follow=True,
+    )
     html = response.content.decode()
     assert "Say how the identity was checked." in html and "changed successfully" not in html
     assert response.redirect_chain[-1][0] == page_url(dsr)
@@ -229,8 +269,10 @@ def test_the_receipt_names_every_category_it_counts(world):
     assert [label for label, _value in receipt_lines(kept)] == [str(label) for label in RECEIPT_LABELS.values()]
 
 
-@pytest.mark.parametrize("language,words", [("da", ["Sletning", "Frist", "Slet denne konto…"]),
-                                            ("nb", ["Sletting", "Frist", "Slett denne kontoen…"])])
+@pytest.mark.parametrize(
+    "language,words",
+    [("da", ["Sletning", "Frist", "Slet denne konto…"]), ("nb", ["Sletting", "Frist", "Slett denne kontoen…"])],
+)
 def test_the_screen_speaks_the_staff_language(world, login, language, words):
     user = world.user("manager_a")
     user.language = language
@@ -264,8 +306,7 @@ def test_old_bookmarks_of_the_erasure_queue_land_on_the_requests(world, login):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
-                    reason="row locks need PostgreSQL")
+@pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="row locks need PostgreSQL")
 def test_an_erasure_under_way_is_not_started_twice(world):
     """Two staff members at once: while one erasure holds the request, the other is told at
     once, and no second e-mail goes out."""

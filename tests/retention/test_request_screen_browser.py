@@ -1,6 +1,7 @@
 """An erasure request from receipt to done on its one admin page, in a real headless Chromium: a
 manager opens the request received by letter, records the identity check and progress, erases
 through the confirmation, and reads the receipt, under the site's Content-Security-Policy."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,14 @@ def test_a_manager_takes_an_erasure_request_to_done_on_one_page(live_server, bro
     member = make_member(world.chain_a, world.centre_a1, email="leaving@example.com")
     consent_to_face_scan(member)
     AccessEvent.objects.create(centre=world.centre_a1, member=member, method="face", decision="granted", reason="ok")
-    dsr = member_services.record_data_subject_request(chain=world.chain_a, member=member, kind="erasure", channel="letter",
-                                                      message="Please erase my account.", actor=world.user("manager_a"))
+    dsr = member_services.record_data_subject_request(
+        chain=world.chain_a,
+        member=member,
+        kind="erasure",
+        channel="letter",
+        message="Please erase my account.",
+        actor=world.user("manager_a"),
+    )
     mail.outbox.clear()  # the DPO's notice of the new request
 
     page = browser.new_page(locale="en-GB")
@@ -38,10 +45,14 @@ def test_a_manager_takes_an_erasure_request_to_done_on_one_page(live_server, bro
     page.click(f"#result_list a[href*='/{dsr.pk}/change/']")
 
     # The request's life in order, and the identity not yet checked.
-    expect(page.locator("h2.fieldset-heading")).to_have_text(["Received", "Deadline", "Answer and outcome e-mail", "Erasure"])
+    expect(page.locator("h2.fieldset-heading")).to_have_text(
+        ["Received", "Deadline", "Answer and outcome e-mail", "Erasure"]
+    )
     expect(page.locator(".field-member_number .readonly")).to_have_text(member.member_number)
     expect(page.locator(".field-channel .readonly")).to_have_text("Letter")
-    expect(page.locator(".field-outcome_email .readonly")).to_contain_text("leaving@example.com before anything is erased")
+    expect(page.locator(".field-outcome_email .readonly")).to_contain_text(
+        "leaving@example.com before anything is erased"
+    )
 
     # Steps recorded on the same page.
     page.check("#id_confirm_identity")

@@ -2,6 +2,7 @@
 (the day before the period ends, its last day, the day after), the audit trail's one exception
 to its trigger, the end of a membership that has no end date, and the docs table generated from
 members.processing."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -35,8 +36,9 @@ def noon(day: date) -> datetime:
 
 
 def ended_member(world, days_ago: int, **extra) -> Member:
-    return make_member(world.chain_a, world.centre_a1, status=Member.Status.ENDED, end_date=TODAY - timedelta(days=days_ago),
-                       **extra)
+    return make_member(
+        world.chain_a, world.centre_a1, status=Member.Status.ENDED, end_date=TODAY - timedelta(days=days_ago), **extra
+    )
 
 
 def with_signatures(member: Member, *kinds: str) -> Member:
@@ -81,8 +83,15 @@ def test_the_chain_sets_the_marketing_period(world):
 
 def closed_request(world, *, days_ago: int, status=DataSubjectRequest.Status.DONE, member=None) -> DataSubjectRequest:
     return DataSubjectRequest.objects.create(
-        chain=world.chain_a, member=member, kind="erasure", message="my own words", response="done", status=status,
-        due_at=noon(TODAY), resolved_at=noon(TODAY - timedelta(days=days_ago)))
+        chain=world.chain_a,
+        member=member,
+        kind="erasure",
+        message="my own words",
+        response="done",
+        status=status,
+        due_at=noon(TODAY),
+        resolved_at=noon(TODAY - timedelta(days=days_ago)),
+    )
 
 
 @pytest.mark.parametrize("offset,kept", BOUNDARY)
@@ -96,8 +105,9 @@ def test_closed_requests_go_their_period_after_closing(world, offset, kept):
 
 def test_open_requests_stay_however_old(world):
     member = make_member(world.chain_a, world.centre_a1)
-    old_open = DataSubjectRequest.objects.create(chain=world.chain_a, member=member, kind="erasure",
-                                                 due_at=noon(TODAY - timedelta(days=5000)))
+    old_open = DataSubjectRequest.objects.create(
+        chain=world.chain_a, member=member, kind="erasure", due_at=noon(TODAY - timedelta(days=5000))
+    )
     world.chain_a.settings = {"requests_retention_days": 1}
     world.chain_a.save()
     purge_due(at=noon(TODAY))
@@ -111,7 +121,9 @@ def test_the_audit_trail_goes_after_its_period_through_the_purge_only(world, off
     with pytest.raises(AppendOnlyError):
         AuditEntry.objects.filter(pk=entry.pk).update(action="x")
     # The ORM refuses to change an entry, so the test writes aged rows directly.
-    old = AuditEntry.objects.create(action="test.aged", chain_id=world.chain_a.pk, at=noon(TODAY - timedelta(days=n + offset)))
+    old = AuditEntry.objects.create(
+        action="test.aged", chain_id=world.chain_a.pk, at=noon(TODAY - timedelta(days=n + offset))
+    )
     other_chain = AuditEntry.objects.create(action="test.aged", chain_id=world.chain_b.pk, at=old.at)
     no_chain = AuditEntry.objects.create(action="test.aged", chain_id=None, at=old.at)
     world.chain_b.settings = {"audit_retention_days": n + 10}
@@ -126,8 +138,12 @@ def test_the_audit_trail_goes_after_its_period_through_the_purge_only(world, off
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
 def test_the_trigger_refuses_every_other_change(world):
-    old = AuditEntry.objects.create(action="test.aged", chain_id=world.chain_a.pk, at=noon(TODAY - timedelta(days=4000)))
-    young = AuditEntry.objects.create(action="test.young", chain_id=world.chain_a.pk, at=timezone.now() - timedelta(days=30))
+    old = AuditEntry.objects.create(
+        action="test.aged", chain_id=world.chain_a.pk, at=noon(TODAY - timedelta(days=4000))
+    )
+    young = AuditEntry.objects.create(
+        action="test.young", chain_id=world.chain_a.pk, at=timezone.now() - timedelta(days=30)
+    )
 
     def refused(sql: str, *params) -> bool:
         try:
@@ -139,7 +155,9 @@ def test_the_trigger_refuses_every_other_change(world):
 
     delete = "DELETE FROM justface_auditentry WHERE id = %s"
     assert refused(delete, old.pk)  # without the purge's setting
-    assert refused("SET LOCAL justface.audit_purge = 'on'; UPDATE justface_auditentry SET action = 'x' WHERE id = %s", old.pk)
+    assert refused(
+        "SET LOCAL justface.audit_purge = 'on'; UPDATE justface_auditentry SET action = 'x' WHERE id = %s", old.pk
+    )
     assert refused("SET LOCAL justface.audit_purge = 'on'; DELETE FROM justface_auditentry WHERE id = %s", young.pk)
     with pytest.raises(ValueError):
         audit.purge(chain_id=world.chain_a.pk, before=timezone.now())  # never inside the first year
@@ -153,6 +171,7 @@ def test_the_trigger_refuses_every_other_change(world):
 
 def test_an_audit_period_under_a_year_is_refused(world):
     from django.core.exceptions import ValidationError
+
     with pytest.raises(ValidationError):
         ChainPolicy.from_settings({"audit_retention_days": 364})
 
@@ -161,10 +180,22 @@ def test_an_audit_period_under_a_year_is_refused(world):
 def test_finished_erasure_jobs_go_after_their_period(world, offset, kept):
     n = ChainPolicy().erasure_job_retention_days
     done_at = noon(TODAY - timedelta(days=n + offset))
-    job = ErasureJob.objects.create(chain=world.chain_a, kind="member", subject_type="members.member", subject_id="1",
-                                    due_at=done_at, done_at=done_at, outcome="erased")
-    open_job = ErasureJob.objects.create(chain=world.chain_a, kind="member", subject_type="members.member", subject_id="2",
-                                         due_at=noon(TODAY + timedelta(days=1)))
+    job = ErasureJob.objects.create(
+        chain=world.chain_a,
+        kind="member",
+        subject_type="members.member",
+        subject_id="1",
+        due_at=done_at,
+        done_at=done_at,
+        outcome="erased",
+    )
+    open_job = ErasureJob.objects.create(
+        chain=world.chain_a,
+        kind="member",
+        subject_type="members.member",
+        subject_id="2",
+        due_at=noon(TODAY + timedelta(days=1)),
+    )
     purge_due(at=noon(TODAY))
     assert ErasureJob.objects.filter(pk=job.pk).exists() is kept
     assert ErasureJob.objects.filter(pk=open_job.pk).exists()
@@ -218,18 +249,23 @@ def test_sessions_are_cleared_daily(db):
     assert schedule.func == "retention.jobs.clear_sessions" and schedule.schedule_type == Schedule.DAILY
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
+
     store = SessionStore()
     store.create()
     Session.objects.filter(session_key=store.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
     from retention.jobs import clear_sessions
+
     clear_sessions()
     assert not Session.objects.filter(session_key=store.session_key).exists()
 
 
 def test_every_table_has_a_period_or_a_reason(db):
     declared = {r.table.split(" ")[0] for r in RULES} | set(NOT_PERSONAL)
-    ours = {m._meta.label for m in apps.get_models()
-            if m._meta.app_label in {"members", "consent", "access", "retention", "justface"} and not m._meta.proxy}
+    ours = {
+        m._meta.label
+        for m in apps.get_models()
+        if m._meta.app_label in {"members", "consent", "access", "retention", "justface"} and not m._meta.proxy
+    }
     assert ours - declared == set(), "tables with neither a retention rule nor a reason in members.processing"
     for label in declared:
         app_label, model, *column = label.split(".")

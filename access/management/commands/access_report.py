@@ -1,6 +1,7 @@
 """`manage.py access_report --chain SLUG [--centre SLUG] [--member-number N] --from YYYY-MM-DD
 --to YYYY-MM-DD --format csv|xlsx --output PATH`: the staff page's report, for operators and
 scripts (same service, same header, one audit entry; written whole, whatever its size)."""
+
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -28,8 +29,14 @@ class Command(BaseCommand):
         centres = centres_named(chain, options["centre"])
         scope = Scope(is_platform=True)  # the operator; the chain filter is in the report's filters
         try:
-            filters = reports.build_filters(scope=scope, chain=chain, centres=centres, member_number=options["member_number"],
-                                            date_from=day(options["date_from"]), date_to=day(options["date_to"]))
+            filters = reports.build_filters(
+                scope=scope,
+                chain=chain,
+                centres=centres,
+                member_number=options["member_number"],
+                date_from=day(options["date_from"]),
+                date_to=day(options["date_to"]),
+            )
         except ValidationError as error:
             raise CommandError(" ".join(m for ms in error.message_dict.values() for m in ms)) from None
         if options["output"] == "-" and options["format"] != "csv":

@@ -1,4 +1,5 @@
 """Create (or reuse) a door and print a new device token for its tablet, once."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from access import services

@@ -1,14 +1,15 @@
 """Act as a door tablet: send a photo through the same checks and services as the API and print
 the decision as JSON (the API's shape)."""
+
 import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from access import services
+from access.api.serializers import DecisionSerializer
 from access.frames import CONTENT_TYPES, FrameRejected, read_frame
 from access.selectors import device_for_token
-from access.api.serializers import DecisionSerializer
 
 _SUFFIX_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
@@ -17,7 +18,9 @@ class Command(BaseCommand):
     help = "Send a photo as a door scan with a device token and print the decision."
 
     def add_arguments(self, parser):
-        parser.add_argument("--token", required=True, help="The device token; write --token=T when it starts with a dash.")
+        parser.add_argument(
+            "--token", required=True, help="The device token; write --token=T when it starts with a dash."
+        )
         parser.add_argument("--image", required=True, type=Path)
         parser.add_argument("--direction", choices=["in", "out"], default="in")
 

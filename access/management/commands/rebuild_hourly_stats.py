@@ -4,6 +4,7 @@ e.g. after importing events from before the statistics existed. The days are the
 without a period, from each centre's first event. Idempotent: the rows of the period are
 replaced by the same count the door keeps as events happen. Best run when the doors are quiet
 (an event arriving during the recount of its own hour may be missed)."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -24,8 +25,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--chain", required=True, help="Chain slug.")
-        parser.add_argument("--centre", action="append", default=[], help="Centre slug; repeat for several (default: all).")
-        parser.add_argument("--from", dest="date_from", help="First day (YYYY-MM-DD, the centre's time zone); with --to.")
+        parser.add_argument(
+            "--centre", action="append", default=[], help="Centre slug; repeat for several (default: all)."
+        )
+        parser.add_argument(
+            "--from", dest="date_from", help="First day (YYYY-MM-DD, the centre's time zone); with --to."
+        )
         parser.add_argument("--to", dest="date_to", help="Last day, included (YYYY-MM-DD); with --from.")
 
     def handle(self, *args, **options):
@@ -56,8 +61,9 @@ class Command(BaseCommand):
             plans.append((centre, since, until, events.count()))
 
         total = 0
-        with tqdm(total=sum(p[3] for p in plans), desc="recounting", unit="event", file=self.stderr._out,
-                  disable=None) as bar:
+        with tqdm(
+            total=sum(p[3] for p in plans), desc="recounting", unit="event", file=self.stderr._out, disable=None
+        ) as bar:
             for centre, since, until, _ in plans:
                 with transaction.atomic():  # a centre's hours are replaced whole, or not at all
                     total += stats.rebuild(centre=centre, since=since, until=until, on_event=lambda: bar.update(1))

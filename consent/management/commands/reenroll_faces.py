@@ -1,4 +1,5 @@
 """Move enrolled members to the active face model from their kept enrollment photos."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -12,9 +13,11 @@ from members.selectors import face_models_by_chain
 
 
 class Command(BaseCommand):
-    help = ("Compute active-model (JUSTFACE_FACE_MODEL) templates from the enrollment photos the chain keeps, for "
-            "members whose face consent is valid. Resumable and idempotent; audited per member. --status prints, "
-            "per chain, how many members have templates of which model.")
+    help = (
+        "Compute active-model (JUSTFACE_FACE_MODEL) templates from the enrollment photos the chain keeps, for "
+        "members whose face consent is valid. Resumable and idempotent; audited per member. --status prints, "
+        "per chain, how many members have templates of which model."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--chain", help="Only this chain (its slug).")
@@ -32,8 +35,13 @@ class Command(BaseCommand):
             model = get_engine().model
         except ModelError as exc:
             raise CommandError(str(exc)) from None
-        member_ids = sorted({pending.member_id for c in chains
-                             for pending in pending_reenrollment(model=model, chain_id=c.pk).only("member_id")})
+        member_ids = sorted(
+            {
+                pending.member_id
+                for c in chains
+                for pending in pending_reenrollment(model=model, chain_id=c.pk).only("member_id")
+            }
+        )
         moved = refused = skipped = 0
         for member_id in tqdm(member_ids, desc=f"re-enrolling to {model}", unit="member", disable=None):
             member = Member.objects.select_related("chain").filter(pk=member_id).first()

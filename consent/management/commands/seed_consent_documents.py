@@ -1,5 +1,6 @@
 """Publish version 1 of a chain's consent documents (terms, face scan, marketing) in Danish,
 Norwegian and English, where the chain has none of that kind and language yet. Safe to run again."""
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,14 @@ class Command(BaseCommand):
         added = 0
         for (kind, language), (title, body) in DOCUMENTS.items():
             if not ConsentDocument.objects.filter(chain=found, kind=kind, language=language).exists():
-                ConsentDocument.objects.create(chain=found, kind=kind, language=language, version=1, title=title, body=body,
-                                               published_at=timezone.now())
+                ConsentDocument.objects.create(
+                    chain=found,
+                    kind=kind,
+                    language=language,
+                    version=1,
+                    title=title,
+                    body=body,
+                    published_at=timezone.now(),
+                )
                 added += 1
         self.stdout.write(f"Consent documents for '{found.name}': {added} published.")

@@ -1,12 +1,13 @@
 """Accuracy of the configured face model and decision rule on a labelled folder of photos."""
+
 import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from justface import face_runtime
-from justface.face.convert import ModelError
 from justface.face import openset
+from justface.face.convert import ModelError
 from justface.face.evaluate import evaluate, format_report, pair_scores, template_folder
 from justface.face.recognizers import MODELS
 
@@ -27,26 +28,58 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("folder")
         parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object")
-        parser.add_argument("--enroll", type=int, default=1,
-                            help="enrollment photos per identity (default 1); with --open-set: K")
-        parser.add_argument("--open-set", action="store_true", dest="open_set",
-                            help="also measure a gallery of members facing strangers (JSON key open_set)")
-        parser.add_argument("--strangers", metavar="FOLDER2",
-                            help="with --open-set: a folder of people who are never members")
-        parser.add_argument("--gallery", type=int, metavar="N",
-                            help="with --open-set: at most N members, chosen at random; the rest are strangers")
+        parser.add_argument(
+            "--enroll", type=int, default=1, help="enrollment photos per identity (default 1); with --open-set: K"
+        )
+        parser.add_argument(
+            "--open-set",
+            action="store_true",
+            dest="open_set",
+            help="also measure a gallery of members facing strangers (JSON key open_set)",
+        )
+        parser.add_argument(
+            "--strangers", metavar="FOLDER2", help="with --open-set: a folder of people who are never members"
+        )
+        parser.add_argument(
+            "--gallery",
+            type=int,
+            metavar="N",
+            help="with --open-set: at most N members, chosen at random; the rest are strangers",
+        )
         parser.add_argument("--seed", type=int, default=0, help="seed of the --gallery choice (default 0)")
-        parser.add_argument("--plot", metavar="PATH",
-                            help="write a DET picture (PNG): verification, and open-set with --open-set")
-        parser.add_argument("--plot-scale", choices=("log", "normal"), default="log",
-                            help="DET axes: log-log (default) or normal deviate")
-        parser.add_argument("--cache", metavar="PATH",
-                            help="npz file of templates: reused when the photo list and the model match")
-        parser.add_argument("--model", choices=MODELS,
-                            help="face model to evaluate, with its calibrated policy (default: JUSTFACE_FACE_MODEL)")
+        parser.add_argument(
+            "--plot", metavar="PATH", help="write a DET picture (PNG): verification, and open-set with --open-set"
+        )
+        parser.add_argument(
+            "--plot-scale",
+            choices=("log", "normal"),
+            default="log",
+            help="DET axes: log-log (default) or normal deviate",
+        )
+        parser.add_argument(
+            "--cache", metavar="PATH", help="npz file of templates: reused when the photo list and the model match"
+        )
+        parser.add_argument(
+            "--model",
+            choices=MODELS,
+            help="face model to evaluate, with its calibrated policy (default: JUSTFACE_FACE_MODEL)",
+        )
 
-    def handle(self, folder, as_json=False, enroll=1, open_set=False, strangers=None, gallery=None,
-               seed=0, plot=None, plot_scale="log", cache=None, model=None, **options):
+    def handle(
+        self,
+        folder,
+        as_json=False,
+        enroll=1,
+        open_set=False,
+        strangers=None,
+        gallery=None,
+        seed=0,
+        plot=None,
+        plot_scale="log",
+        cache=None,
+        model=None,
+        **options,
+    ):
         plots = self._check(folder, enroll, open_set, strangers, gallery, plot, cache)
         self.model = model
         try:
@@ -111,27 +144,31 @@ class Command(BaseCommand):
         genuine, impostor = pair_scores(templated.templates)
         fmr = float((impostor >= policy["threshold"]).mean()) if len(impostor) else 0.0
         fnmr = float((genuine < policy["threshold"]).mean()) if len(genuine) else 0.0
-        panels = [plots.Panel(
-            f"Verification, every pair of photos ({model_id})",
-            {"pairs": (genuine, impostor)},
-            {f"threshold {policy['threshold']:.2f}: FMR {fmr:.2e}, FNMR {fnmr:.2%}": (fmr, fnmr)},
-        )]
+        panels = [
+            plots.Panel(
+                f"Verification, every pair of photos ({model_id})",
+                {"pairs": (genuine, impostor)},
+                {f"threshold {policy['threshold']:.2f}: FMR {fmr:.2e}, FNMR {fnmr:.2%}": (fmr, fnmr)},
+            )
+        ]
         if result is not None:
             r = result.report
             x = r["strangers_accepted_rate"] or 0.0
             y = 1 - (r["members_accepted_rate"] or 0.0)
-            panels.append(plots.Panel(
-                f"Open set: {r['gallery_size']} members, {r['stranger_probes']} stranger probes, "
-                f"margin {policy['margin']:.2f}",
-                {"threshold sweep": result.curve},
-                {
-                    f"policy {policy['threshold']:.2f}/{policy['margin']:.2f}: strangers "
-                    f"{r['strangers_accepted']}/{r['stranger_probes']}, members missed "
-                    f"{r['member_probes'] - r['members_accepted']}/{r['member_probes']}": (x, y)
-                },
-                *plots.OPEN_SET_AXES,
-                plots.OPEN_SET_COUNTED,
-            ))
+            panels.append(
+                plots.Panel(
+                    f"Open set: {r['gallery_size']} members, {r['stranger_probes']} stranger probes, "
+                    f"margin {policy['margin']:.2f}",
+                    {"threshold sweep": result.curve},
+                    {
+                        f"policy {policy['threshold']:.2f}/{policy['margin']:.2f}: strangers "
+                        f"{r['strangers_accepted']}/{r['stranger_probes']}, members missed "
+                        f"{r['member_probes'] - r['members_accepted']}/{r['member_probes']}": (x, y)
+                    },
+                    *plots.OPEN_SET_AXES,
+                    plots.OPEN_SET_COUNTED,
+                )
+            )
         try:
             plots.plot_panels(path, panels, scale=scale)
         except OSError as exc:

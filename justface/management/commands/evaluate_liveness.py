@@ -1,4 +1,5 @@
 """Liveness on a folder of presentation-attack images, at the configured threshold."""
+
 import json
 import sys
 
@@ -19,10 +20,12 @@ def _thresholds() -> tuple[float, float]:
 
 
 class Command(BaseCommand):
-    help = ("Evaluate liveness on FOLDER = {bona_fide,print,replay}/<subject>/*.jpg at the configured threshold "
-            "(FACE_LIVENESS_THRESHOLD): BPCER of bona fide faces, APCER of print and replay attacks (overall and per "
-            "subject/video), and how many still bursts (each attack image moved as a hand-held print or phone "
-            "moves) pass the head-turn challenge. Rates are fractions of the images with a face.")
+    help = (
+        "Evaluate liveness on FOLDER = {bona_fide,print,replay}/<subject>/*.jpg at the configured threshold "
+        "(FACE_LIVENESS_THRESHOLD): BPCER of bona fide faces, APCER of print and replay attacks (overall and per "
+        "subject/video), and how many still bursts (each attack image moved as a hand-held print or phone "
+        "moves) pass the head-turn challenge. Rates are fractions of the images with a face."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("folder")
@@ -39,15 +42,26 @@ class Command(BaseCommand):
         try:
             engine = face_runtime.get_engine()
             report = liveness_eval.evaluate_pad(
-                engine, folder, threshold=threshold, doubt_below=doubt, seed=seed, bursts=not no_bursts,
-                progress=lambda jobs: tqdm(jobs, desc="liveness", unit="image", file=sys.stderr))
+                engine,
+                folder,
+                threshold=threshold,
+                doubt_below=doubt,
+                seed=seed,
+                bursts=not no_bursts,
+                progress=lambda jobs: tqdm(jobs, desc="liveness", unit="image", file=sys.stderr),
+            )
         except (FileNotFoundError, ModelError) as exc:
             raise CommandError(str(exc)) from None
         if plot:
             from justface.face.plots import plot_score_distributions
 
-            plot_score_distributions(plot, report["scores"], threshold=threshold, doubt_below=doubt,
-                                     title=f"Passive liveness scores on {folder}")
+            plot_score_distributions(
+                plot,
+                report["scores"],
+                threshold=threshold,
+                doubt_below=doubt,
+                title=f"Passive liveness scores on {folder}",
+            )
         if not scores:
             report.pop("scores")
         if as_json:

@@ -3,11 +3,12 @@
 Rotation: put the new key first in FIELD_ENCRYPTION_KEY (old ones after it), restart, run this
 command, then drop the old keys. Values are rotated token by token (Fernet's MultiFernet.rotate),
 so nothing is ever decoded into a form field or logged; one transaction, all or nothing."""
+
+from cryptography.fernet import InvalidToken
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from encrypted_model_fields.fields import EncryptedMixin
-from cryptography.fernet import InvalidToken
 
 from justface.crypto import fernet
 
@@ -47,11 +48,12 @@ class Command(BaseCommand):
                         rotated.append(crypter.rotate(value.encode()).decode())
                     except InvalidToken:
                         raise CommandError(
-                            f"{model._meta.label}.{column} (row {pk_value}) cannot be decrypted with any configured key; "
+                            f"{model._meta.label}.{column} (row {pk_value}) "
+                            "cannot be decrypted with any configured key; "
                             "nothing was changed. Add the key it was written with to FIELD_ENCRYPTION_KEY."
                         ) from None
                     count += 1
                 updates.append((*rotated, pk_value))
             for start in range(0, len(updates), BATCH):
-                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", updates[start:start + BATCH])
+                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", updates[start : start + BATCH])
         return count

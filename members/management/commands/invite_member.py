@@ -1,4 +1,5 @@
 """Send a member the one-time link to the member portal: invite_member --chain demo --member-number D00001"""
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -19,4 +20,8 @@ class Command(BaseCommand):
             invitation = invite_member(member=member, actor=None)
         except (ValidationError, RuntimeError) as error:
             raise CommandError(" ".join(getattr(error, "messages", [str(error)]))) from None
-        self.stdout.write(self.style.SUCCESS(f"Invitation sent to member {member.pk}; the link expires {invitation.expires_at:%Y-%m-%d %H:%M}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Invitation sent to member {member.pk}; the link expires {invitation.expires_at:%Y-%m-%d %H:%M}."
+            )
+        )

@@ -1,5 +1,6 @@
 """A demo chain to click through: two centres, a manager, a front-desk user, a DPO and ~50
 members. Safe to run again: it finds what is there and only adds what is missing."""
+
 import random
 from datetime import date, timedelta
 
@@ -11,10 +12,48 @@ from justface.models import User
 from justface.tenancy import Role
 from members.models import Centre, Chain, Member, StaffRole, member_number_hash
 
-FIRST_NAMES = ["Anne", "Mette", "Sofie", "Ida", "Freja", "Ingrid", "Nora", "Emma", "Maja", "Sigrid",
-               "Lars", "Søren", "Mads", "Rasmus", "Ole", "Henrik", "Jonas", "Magnus", "Kristian", "Emil"]
-LAST_NAMES = ["Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen",
-              "Rasmussen", "Johansen", "Olsen", "Berg", "Haugen", "Hagen", "Bakken", "Dahl", "Lund", "Holm"]
+FIRST_NAMES = [
+    "Anne",
+    "Mette",
+    "Sofie",
+    "Ida",
+    "Freja",
+    "Ingrid",
+    "Nora",
+    "Emma",
+    "Maja",
+    "Sigrid",
+    "Lars",
+    "Søren",
+    "Mads",
+    "Rasmus",
+    "Ole",
+    "Henrik",
+    "Jonas",
+    "Magnus",
+    "Kristian",
+    "Emil",
+]
+LAST_NAMES = [
+    "Jensen",
+    "Nielsen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Johansen",
+    "Olsen",
+    "Berg",
+    "Haugen",
+    "Hagen",
+    "Bakken",
+    "Dahl",
+    "Lund",
+    "Holm",
+]
 WEEKDAYS = {d: [["06:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 WEEKEND = {d: [["08:00", "18:00"]] for d in ("sat", "sun")}
 DEMO_PASSWORD = "justface-demo"
@@ -33,16 +72,26 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         chain, _ = Chain.objects.get_or_create(
             slug="demo",
-            defaults=dict(name="Demo Fitness", organisation_number="DK12345678", country="DK",
-                          default_language="da", dpo_name="Demo DPO", dpo_email="dpo@demo-fitness.example"),
+            defaults=dict(
+                name="Demo Fitness",
+                organisation_number="DK12345678",
+                country="DK",
+                default_language="da",
+                dpo_name="Demo DPO",
+                dpo_email="dpo@demo-fitness.example",
+            ),
         )
         centres = {}
-        for slug, name, address in [("norrebro", "Demo Fitness Nørrebro", "Nørrebrogade 1, 2200 København N"),
-                                    ("vesterbro", "Demo Fitness Vesterbro", "Vesterbrogade 1, 1620 København V")]:
+        for slug, name, address in [
+            ("norrebro", "Demo Fitness Nørrebro", "Nørrebrogade 1, 2200 København N"),
+            ("vesterbro", "Demo Fitness Vesterbro", "Vesterbrogade 1, 1620 København V"),
+        ]:
             centres[slug], _ = Centre.objects.get_or_create(
-                chain=chain, slug=slug,
-                defaults=dict(name=name, address=address, time_zone="Europe/Copenhagen",
-                              opening_hours={**WEEKDAYS, **WEEKEND}),
+                chain=chain,
+                slug=slug,
+                defaults=dict(
+                    name=name, address=address, time_zone="Europe/Copenhagen", opening_hours={**WEEKDAYS, **WEEKEND}
+                ),
             )
         logins = []
         for username, role, centre_slugs in STAFF:
@@ -52,7 +101,13 @@ class Command(BaseCommand):
                 user.save()
             staff_role, _ = StaffRole.objects.get_or_create(user=user, defaults={"chain": chain, "role": role})
             staff_role.centres.set([centres[s] for s in centre_slugs])
-            logins.append((username, role.label, DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else "(changed since the demo was made)"))
+            logins.append(
+                (
+                    username,
+                    role.label,
+                    DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else "(changed since the demo was made)",
+                )
+            )
 
         rng = random.Random(2026)  # the same demo people on every machine
         added = 0
@@ -63,10 +118,15 @@ class Command(BaseCommand):
             if Member.objects.filter(chain=chain, member_number_hash=member_number_hash(number)).exists():
                 continue
             Member.objects.create(
-                chain=chain, home_centre=centres["norrebro" if n % 3 else "vesterbro"], member_number=number,
-                first_name=first, last_name=last, birth_date=birth,
+                chain=chain,
+                home_centre=centres["norrebro" if n % 3 else "vesterbro"],
+                member_number=number,
+                first_name=first,
+                last_name=last,
+                birth_date=birth,
                 email=f"{first}.{last}.{n}@example.com".lower().replace("ø", "o"),
-                phone=f"+45 {20000000 + n * 7919:08d}", address=f"Demovej {n}, 2200 København N",
+                phone=f"+45 {20000000 + n * 7919:08d}",
+                address=f"Demovej {n}, 2200 København N",
                 membership_type="Basic" if n % 4 else "Premium",
                 start_date=date(2024, 1, 1) + timedelta(days=n * 7),
                 status=Member.Status.ENDED if n % 17 == 0 else Member.Status.ACTIVE,
@@ -75,8 +135,12 @@ class Command(BaseCommand):
 
         # By name: the documents are consent's, which sits above members.
         call_command("seed_consent_documents", chain=chain.slug, stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS(f"Demo chain '{chain.name}': {len(centres)} centres, "
-                                             f"{Member.objects.filter(chain=chain).count()} members ({added} new)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo chain '{chain.name}': {len(centres)} centres, "
+                f"{Member.objects.filter(chain=chain).count()} members ({added} new)."
+            )
+        )
         self.stdout.write("Staff logins at http://127.0.0.1:8000/admin/ :")
         for username, role, password in logins:
             self.stdout.write(f"  {username:<10} {role:<24} password: {password}")

@@ -1,5 +1,6 @@
 """Erase a member from the command line, through the same service, audit and receipt as the
 admin: erase_member --chain SLUG --member-number N --reason TEXT (prints the receipt as JSON)."""
+
 import json
 
 from django.core.exceptions import ValidationError
@@ -15,8 +16,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--chain", required=True, help="The chain's slug.")
         parser.add_argument("--member-number", required=True)
-        parser.add_argument("--reason", required=True,
-                            help="Why (kept in the audit trail: a ticket or request number, never personal data).")
+        parser.add_argument(
+            "--reason",
+            required=True,
+            help="Why (kept in the audit trail: a ticket or request number, never personal data).",
+        )
 
     def handle(self, *args, chain: str, member_number: str, reason: str, **options):
         if not reason.strip():

@@ -1,5 +1,6 @@
 """`manage.py processing_register --chain SLUG --format json|md [--output PATH]`: the chain's
 processing register (GDPR Art. 30), as on the staff page; audited like a download."""
+
 import json
 
 from django.core.management.base import BaseCommand
@@ -19,7 +20,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         chain = chains_named(options["chain"]).get()
         data = register.processing_register(chain=chain)
-        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n" if options["format"] == "json" else register.register_markdown(data)
+        text = (
+            json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+            if options["format"] == "json"
+            else register.register_markdown(data)
+        )
         register.record_export(chain=chain, actor=None, what="register", fmt=f"command {options['format']}")
         if options.get("output"):
             with open(options["output"], "w", encoding="utf-8") as fh:

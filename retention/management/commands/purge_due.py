@@ -4,7 +4,9 @@ from retention.jobs import purge_due
 
 
 class Command(BaseCommand):
-    help = "Run the retention purge once (door photos past their deadline, orphaned scans); django-q runs it every minute."
+    help = (
+        "Run the retention purge once (door photos past their deadline, orphaned scans); django-q runs it every minute."
+    )
 
     def handle(self, *args, **options):
         report = purge_due()
