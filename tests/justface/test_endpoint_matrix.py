@@ -37,7 +37,9 @@ from members.services import file_data_subject_request, set_pin
 from tests.access.conftest import open_around_the_clock, pair_tablet
 from tests.permissions import CAST, assert_matrix
 from tests.portal_helpers import (
+    fresh_cache,
     member_with_login,
+    private_root,
     publish_documents,  # noqa: F401
     sign,
 )
