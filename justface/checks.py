@@ -18,7 +18,7 @@ def shared_cache_with_shared_queue(app_configs, **kwargs):
             Warning(
                 "JUSTFACE_Q_BROKER_URL is set (several machines) but CACHE_URL is a per-process cache: login and "
                 "password-reset limits count per process.",
-                hint="Set CACHE_URL to the shared Redis, e.g. redis://10.0.1.20:6379/1 (docs/operations.md).",
+                hint="Set CACHE_URL to the shared Redis, e.g. redis://10.0.1.21:6379/1 (docs/operations.md).",
                 id="justface.W001",
             )
         ]

@@ -209,3 +209,11 @@ def test_two_nodes_behind_nginx_answer_and_one_killed_node_is_not_noticed(tmp_pa
         assert response.status_code == 503 and response.headers["Retry-After"] == "30" and response.json()["detail"]
     finally:
         topology.stop()
+
+
+@pytest.mark.django_db
+def test_health_checks_answer_plain_http_while_everything_else_is_redirected(settings, client):
+    """A load balancer or monitor asks each node over plain HTTP on the private network."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200 and client.get("/livez").status_code == 200
+    assert client.get("/kiosk/").status_code == 301
