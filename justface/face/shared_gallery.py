@@ -36,14 +36,23 @@ import numpy as np
 from justface.face.gallery import NO_SCORE, Gallery, Match
 
 # One thread per search: the door runs many searches at once, and OpenMP's idle threads spin
-# (the same lesson as ONNX Runtime's pools, docs/face-engine.md).
-faiss.omp_set_num_threads(1)
+# (the same lesson as ONNX Runtime's pools, docs/face-engine.md). OpenMP keeps the thread count
+# per thread, so every thread that calls faiss sets it (gunicorn's request threads included).
+_omp = threading.local()
+
+
+def _one_thread() -> None:
+    if not getattr(_omp, "set", False):
+        faiss.omp_set_num_threads(1)
+        _omp.set = True
+
 
 _CHUNK = 65536  # rows decoded at a time when folding changes into a new snapshot
 
 
 def build_index(matrix: np.ndarray) -> faiss.Index:
     """A half-precision inner-product index of ``matrix``'s rows (row i has faiss id i)."""
+    _one_thread()
     matrix = np.ascontiguousarray(matrix, dtype=np.float32)
     index = faiss.IndexScalarQuantizer(matrix.shape[1], faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
     index.train(matrix[:1] if len(matrix) else np.zeros((1, matrix.shape[1]), np.float32))  # fp16 has no parameters
@@ -90,6 +99,7 @@ class Snapshot:
         """Best row of the best two identities, as (identity, score), skipping excluded rows."""
         if not len(self.ids):
             return []
+        _one_thread()
         k = min(self.per_identity + 1, len(self.ids))
         scores, rows = self.index.search(probe.reshape(1, -1), k, params=exclude)
         found: list[tuple[int, float]] = []
@@ -105,6 +115,7 @@ class Snapshot:
 
     def decoded(self, keep: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(ids, float32 rows) of the rows where ``keep`` is true, a chunk at a time."""
+        _one_thread()
         for start in range(0, len(self.ids), _CHUNK):
             stop = min(start + _CHUNK, len(self.ids))
             mask = keep[start:stop]

@@ -3,7 +3,9 @@ the exact float32 gallery, forgets removed identities at once, and is shared thr
 
 import subprocess
 import sys
+import threading
 
+import faiss
 import numpy as np
 import pytest
 
@@ -118,3 +120,20 @@ def test_the_store_shares_one_file_between_processes(tmp_path, data):
     assert LayeredGallery.on(store.latest("chain1-sface")).search(rows[10]).identity != ids[10]
     store.remove("chain1-sface")
     assert store.versions("chain1-sface") == []
+
+
+def test_a_search_from_any_thread_uses_one_openmp_thread(data):
+    """OpenMP counts threads per calling thread: a request thread of gunicorn searching with
+    faiss's default (every core) would leave idle OpenMP threads spinning beside the door's work."""
+    ids, rows = data
+    layered, seen = LayeredGallery.on(Snapshot.from_rows(1, ids, rows, DIM)), []
+
+    def request_thread():
+        seen.append(faiss.omp_get_max_threads())
+        layered.search(rows[0])
+        seen.append(faiss.omp_get_max_threads())
+
+    thread = threading.Thread(target=request_thread)
+    thread.start()
+    thread.join()
+    assert seen[1] == 1
