@@ -30,6 +30,7 @@ TARGETS below, not in timed tests.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -45,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from cryptography.fernet import Fernet
 from requests.adapters import HTTPAdapter
 
 BENCH = Path(__file__).resolve().parent
@@ -342,8 +344,6 @@ def cross_node_enrollment(topology: prod_local.Topology, door_token: str) -> dic
     member.user = User.objects.create_user(username=login_username(member), password=secrets.token_urlsafe(16))
     member.save(update_fields=["user"])
     document = ConsentDocument.objects.get(chain=centre.chain, kind="biometric")
-    import hashlib
-
     ConsentRecord.objects.create(member=member, document=document, action="sign",
                                  text_sha256=hashlib.sha256(document.body.encode()).hexdigest())
     token = Token.objects.create(user=member.user)
@@ -474,8 +474,6 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="topology-bench-"))
     layout = prod_local.Layout(root=workdir, https_port=args.https_port, http_port=args.https_port + 1,
                                node_ports=tuple(int(p) for p in args.node_ports.split(",")), clusters=2)
-    from cryptography.fernet import Fernet
-
     cache_url, broker_url = f"{args.redis}/11", f"{args.redis}/12"
     base = {**os.environ, "DJANGO_SECRET_KEY": secrets.token_urlsafe(40), "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "FIELD_HASH_KEY": secrets.token_urlsafe(32), "DATABASE_URL": f"{args.server}/{args.database}",
@@ -526,9 +524,10 @@ def main() -> None:
     finally:
         if topology is not None:
             topology.stop()
-        if args.keep:
+        if args.keep and layout.logs.exists():
             shutil.copytree(layout.logs, args.keep / "logs", dirs_exist_ok=True)
-            shutil.copy(layout.nginx_dir / "error.log", args.keep / "logs" / "nginx-error.log")
+            if (layout.nginx_dir / "error.log").exists():
+                shutil.copy(layout.nginx_dir / "error.log", args.keep / "logs" / "nginx-error.log")
         shutil.rmtree(workdir, ignore_errors=True)
     result["galleries"] = {}
     if not args.skip_galleries:
