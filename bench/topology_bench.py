@@ -90,6 +90,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--keep", type=Path, help="Keep the logs and every tablet's answers in this folder.")
     parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
     args = parser.parse_args()
+    if not 0 < args.kill_at < args.restart_at < args.seconds:
+        parser.error("needs 0 < --kill-at < --restart-at < --seconds (the fault happens while the tablets run)")
     args.workers, args.threads, args.torch_threads, args.backend = 2, 4, 1, "onnxruntime"  # deploy/gunicorn.conf.py
     return args
 
@@ -474,6 +476,10 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="topology-bench-"))
     layout = prod_local.Layout(root=workdir, https_port=args.https_port, http_port=args.https_port + 1,
                                node_ports=tuple(int(p) for p in args.node_ports.split(",")), clusters=2)
+    busy = [port for port in (layout.https_port, layout.http_port, *layout.node_ports) if prod_local.port_in_use(port)]
+    if busy:  # before anything is dropped or flushed: another run's database and queue are the same
+        sys.exit(f"Port(s) {', '.join(map(str, busy))} in use: another topology bench seems to run; "
+                 "wait for it, or pass other --https-port/--node-ports/--database/--redis.")
     cache_url, broker_url = f"{args.redis}/11", f"{args.redis}/12"
     base = {**os.environ, "DJANGO_SECRET_KEY": secrets.token_urlsafe(40), "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "FIELD_HASH_KEY": secrets.token_urlsafe(32), "DATABASE_URL": f"{args.server}/{args.database}",
