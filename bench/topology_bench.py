@@ -31,6 +31,7 @@ TARGETS below, not in timed tests.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -46,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from cryptography.fernet import Fernet
 from requests.adapters import HTTPAdapter
 
 BENCH = Path(__file__).resolve().parent
@@ -102,6 +104,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--keep", type=Path, help="Keep the logs and every tablet's answers in this folder.")
     parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
     args = parser.parse_args()
+    if not 0 < args.kill_at < args.restart_at < args.seconds:
+        parser.error("needs 0 < --kill-at < --restart-at < --seconds (the fault happens while the tablets run)")
     args.workers, args.threads, args.torch_threads, args.backend = 2, 4, 1, "onnxruntime"  # deploy/gunicorn.conf.py
     return args
 
@@ -378,8 +382,6 @@ def cross_node_enrollment(topology: prod_local.Topology, door_token: str) -> dic
     member.user = User.objects.create_user(username=login_username(member), password=secrets.token_urlsafe(16))
     member.save(update_fields=["user"])
     document = ConsentDocument.objects.get(chain=centre.chain, kind="biometric")
-    import hashlib
-
     ConsentRecord.objects.create(
         member=member, document=document, action="sign", text_sha256=hashlib.sha256(document.body.encode()).hexdigest()
     )
@@ -539,8 +541,12 @@ def main() -> None:
         node_ports=tuple(int(p) for p in args.node_ports.split(",")),
         clusters=2,
     )
-    from cryptography.fernet import Fernet
-
+    busy = [port for port in (layout.https_port, layout.http_port, *layout.node_ports) if prod_local.port_in_use(port)]
+    if busy:  # before anything is dropped or flushed: another run's database and queue are the same
+        sys.exit(
+            f"Port(s) {', '.join(map(str, busy))} in use: another topology bench seems to run; "
+            "wait for it, or pass other --https-port/--node-ports/--database/--redis."
+        )
     cache_url, broker_url = f"{args.redis}/11", f"{args.redis}/12"
     base = {
         **os.environ,
@@ -601,9 +607,10 @@ def main() -> None:
     finally:
         if topology is not None:
             topology.stop()
-        if args.keep:
+        if args.keep and layout.logs.exists():
             shutil.copytree(layout.logs, args.keep / "logs", dirs_exist_ok=True)
-            shutil.copy(layout.nginx_dir / "error.log", args.keep / "logs" / "nginx-error.log")
+            if (layout.nginx_dir / "error.log").exists():
+                shutil.copy(layout.nginx_dir / "error.log", args.keep / "logs" / "nginx-error.log")
         shutil.rmtree(workdir, ignore_errors=True)
     result["galleries"] = {}
     if not args.skip_galleries:

@@ -28,6 +28,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -425,6 +426,18 @@ class Topology:
         return f"http://127.0.0.1:{self.layout.node_ports[n]}"
 
     def start(self, *, timeout: float = 120) -> None:
+        busy = [
+            port
+            for port in (self.layout.https_port, self.layout.http_port, *self.layout.node_ports)
+            if port_in_use(port)
+        ]
+        if busy:
+            # Another topology (a second prod-local, a bench) answering our health checks would
+            # pass for this one, and stopping "ours" would stop theirs.
+            raise RuntimeError(
+                f"port(s) {', '.join(map(str, busy))} already in use on 127.0.0.1: is another "
+                "prod-local or topology bench running?"
+            )
         checked = nginx_test(self.layout, self.nginx_conf)
         if checked.returncode:
             raise RuntimeError(f"nginx refused the generated configuration:\n{checked.stderr}")
@@ -448,6 +461,12 @@ class Topology:
 
     def first_exited(self) -> Service | None:
         return next((s for s in self.services if not s.running), None)
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _group_alive(group: int) -> bool:

@@ -217,3 +217,15 @@ def test_health_checks_answer_plain_http_while_everything_else_is_redirected(set
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code == 200 and client.get("/livez").status_code == 200
     assert client.get("/kiosk/").status_code == 301
+
+
+@needs_nginx
+def test_a_topology_refuses_ports_someone_else_listens_on(tmp_path):
+    here = layout(tmp_path)
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", here.node_ports[1]))
+        other.listen()
+        topology = prod_local.Topology(here, prod_local.environment(here, dict(os.environ)))
+        with pytest.raises(RuntimeError, match=f"port\\(s\\) {here.node_ports[1]} already in use"):
+            topology.start()
+    assert not any(service.process for service in topology.services)  # nothing was started
