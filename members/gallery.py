@@ -132,6 +132,8 @@ class _ChainGallery:
 
     def _current(self, members: set[int]) -> dict[int, np.ndarray]:
         """The members' templates as they are now ({member: empty} for those with none)."""
+        if not members:
+            return {}
         current: dict[int, list[np.ndarray]] = {m: [] for m in members}
         rows = gallery_templates(self.chain_id, self.model, unless_model=self.unless_model).filter(
             member_id__in=members
@@ -167,24 +169,20 @@ class _ChainGallery:
                 return self._load(version, shared)
         elif shared and time.monotonic() - self.checked_at > settings.GALLERY_CHECK_SECONDS:
             self.checked_at = time.monotonic()
-            newer = (
-                self.store.latest(self.key)
-                if max(self.store.versions(self.key), default=-1) > self.view.version
-                else None
-            )
-            if newer is not None and not self._rebase(newer):
-                return self._load(version, shared)
+            if max(self.store.versions(self.key), default=-1) > self.view.version:
+                newer = self.store.latest(self.key)
+                if newer is not None and not self._rebase(newer):
+                    return self._load(version, shared)
         members = self._steps(self.version, version)
         if members is None:
             return self._load(version, shared)
-        if members:
-            if not self.view.pending:
-                self.pending_since = time.monotonic()
-                if self.shared:  # folded in time even if no search comes: an erased template leaves the file
-                    timer = threading.Timer(settings.GALLERY_COMPACT_SECONDS + 1, self._on_timer)
-                    timer.daemon = True
-                    timer.start()
-            self.view = self.view.apply(self._current(members))
+        if members and not self.view.pending:
+            self.pending_since = time.monotonic()
+            if self.shared:  # folded in time even if no search comes: an erased template leaves the file
+                timer = threading.Timer(settings.GALLERY_COMPACT_SECONDS + 1, self._on_timer)
+                timer.daemon = True
+                timer.start()
+        self.view = self.view.apply(self._current(members))
         self.version = max(self.version, version)
         self._maybe_compact()
 
@@ -193,8 +191,7 @@ class _ChainGallery:
         members = self._steps(snapshot.version, self.version)
         if members is None:
             return False
-        view = LayeredGallery.on(snapshot)
-        self.view = view.apply(self._current(members)) if members else view
+        self.view = LayeredGallery.on(snapshot).apply(self._current(members))
         self.version = max(self.version, snapshot.version)
         self.pending_since = time.monotonic()
         return True
@@ -202,17 +199,15 @@ class _ChainGallery:
     def _load(self, version: int, shared: bool) -> None:
         members: set[int] | None = set()
         if shared:
-            store = self.store
-            with store.lock(self.key):
-                snapshot = store.latest(self.key)
+            with self.store.lock(self.key):
+                snapshot = self.store.latest(self.key)
                 members = None if snapshot is None else self._steps(snapshot.version, version)
                 if members is None:
-                    snapshot = store.write(self.key, self._from_database(version))
+                    snapshot = self.store.write(self.key, self._from_database(version))
                     members = set()
         else:
             snapshot = self._from_database(version)
-        view = LayeredGallery.on(snapshot)
-        self.view = view.apply(self._current(members)) if members else view
+        self.view = LayeredGallery.on(snapshot).apply(self._current(members))
         self.version, self.shared = max(version, snapshot.version), shared
         self.pending_since, self.checked_at, self.folded = time.monotonic(), time.monotonic(), None
 
@@ -240,13 +235,12 @@ class _ChainGallery:
 
     def _compact(self, view: LayeredGallery, version: int) -> None:
         try:
-            store = self.store
-            with store.lock(self.key):
-                latest = store.latest(self.key)
+            with self.store.lock(self.key):
+                latest = self.store.latest(self.key)
                 folded = (
                     latest
                     if latest is not None and latest.version >= version
-                    else store.write(self.key, view.folded(version))
+                    else self.store.write(self.key, view.folded(version))
                 )
             with self.lock:
                 if self.version == folded.version:  # nothing came since: take it now, let go of the old file

@@ -228,9 +228,19 @@ class Gallery:
             kept = snap.matrix[keep] if snap.dim == dim else np.empty((0, dim), np.float32)
             self._snap = _Snapshot.build(ids, np.concatenate([kept, *rows]))
 
-    def without(self, identity: Hashable) -> Gallery:
-        """A copy without ``identity``; snapshots are immutable, so it starts shared."""
+    def copy(self) -> Gallery:
+        """A gallery of its own; snapshots are immutable, so it starts shared."""
         copy = Gallery(dim=self.dim)
         copy._snap = self._snap
+        return copy
+
+    def rows(self) -> tuple[list[Hashable], np.ndarray]:
+        """(identity of each row, the (n, dim) float32 matrix), read-only."""
+        snap = self._snap
+        return snap.row_ids(), snap.matrix
+
+    def without(self, identity: Hashable) -> Gallery:
+        """A copy without ``identity``."""
+        copy = self.copy()
         copy.remove(identity)
         return copy

@@ -124,10 +124,11 @@ class Snapshot:
 
 
 def _most_per_identity(ids: np.ndarray) -> int:
+    """The longest run of one identity in sorted ``ids`` (one pass, no sort: runs on every map)."""
     if not len(ids):
         return 1
-    _, counts = np.unique(ids, return_counts=True)
-    return int(counts.max())
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1], True])
+    return int(np.diff(starts).max())
 
 
 @dataclass(frozen=True)
@@ -175,9 +176,10 @@ class LayeredGallery:
         """The gallery after ``current[identity]`` became that identity's whole set of rows (an
         empty array: the identity is gone). Cost grows with the identities changed, not with
         the gallery."""
+        if not current:
+            return self
         changed = self.changed | frozenset(int(i) for i in current)
-        recent = Gallery(dim=self.dim)
-        recent._snap = self.recent._snap  # immutable, shared until patched
+        recent = self.recent.copy()
         add = [
             (int(i), row) for i, rows in current.items() for row in np.asarray(rows, np.float32).reshape(-1, self.dim)
         ]
@@ -210,8 +212,8 @@ class LayeredGallery:
         keep = np.ones(len(self.base), dtype=bool)
         keep[self.base.rows_of(np.fromiter(self.changed, np.int64, len(self.changed)))] = False
         parts = list(self.base.decoded(keep))
-        recent = self.recent._snap
-        parts.append((np.asarray(recent.row_ids(), np.int64), recent.matrix))
+        recent_ids, recent_rows = self.recent.rows()
+        parts.append((np.asarray(recent_ids, np.int64), recent_rows))
         ids = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
         matrix = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, self.dim), np.float32)
         return Snapshot.from_rows(version, ids, matrix, self.dim)
