@@ -30,7 +30,7 @@ run: $(STAMP) .env
 	setsid $(PY) manage.py qcluster & QPID=$$!; trap 'kill $$QPID 2>/dev/null' EXIT; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP) browser
+test: $(STAMP) browser nginx
 	$(PY) manage.py install_face_model --settings=justface.settings_test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -55,13 +55,19 @@ prod-local: $(STAMP) nginx
 topology-bench: $(STAMP) nginx
 	$(PY) bench/topology_bench.py $(BENCH_ARGS)
 
-# Debian's nginx for the bench (run as a foreground process on loopback ports, never as a service).
+# Debian packages the tests and benches drive for real: `$(call debian,COMMAND,PACKAGE)` installs
+# PACKAGE when COMMAND is missing (as root; otherwise it says what to install and fails).
+debian = command -v $(1) >/dev/null || [ -x /usr/sbin/$(1) ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; } || { echo "Install Debian's $(2) (apt-get install $(2)): the tests need $(1)."; exit 1; }
+
+# nginx (the production recipe's load balancer; run in the foreground on loopback ports by the tests
+# and benches, never as a service) and systemd-analyze (verifies the systemd units).
 nginx:
-	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || { echo "Install Debian's nginx (apt-get install nginx-light) for the slow-client bench."; exit 1; }
+	@$(call debian,nginx,nginx-light)
+	@$(call debian,systemd-analyze,systemd)
 
 # Browser tests drive Debian's chromium (Playwright's own browser download is not used).
 browser:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || { echo "Install Debian's chromium (apt-get install chromium) for the browser tests."; exit 1; }
+	@$(call debian,chromium,chromium)
 
 # ruff's layout, pyflakes checks, line length and import order; the apps' layers and the plain face library as import contracts (pyproject.toml).
 lint: $(STAMP)

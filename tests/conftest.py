@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import count
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from justface.models import User
 from justface.tenancy import Role
@@ -81,6 +82,25 @@ def _staff(username: str, chain: Chain, role: str, centres=()) -> User:
     return user
 
 
+# A month that is not 30 days long, and the ends that calendar-month deadlines must roll over:
+# tests whose outcome depends on the date pin the clock to these (parametrize ``clock`` indirectly).
+CLOCK_DEFAULT = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+MONTH_ENDS = (
+    datetime(2027, 1, 31, 10, 0, tzinfo=UTC),  # to 28 February
+    datetime(2028, 1, 31, 10, 0, tzinfo=UTC),  # to 29 February (leap year)
+    datetime(2027, 3, 31, 10, 0, tzinfo=UTC),  # to 30 April
+    datetime(2027, 12, 31, 10, 0, tzinfo=UTC),  # to 31 January, across the year
+)
+
+
+@pytest.fixture
+def clock(request):
+    """ "Now" pinned (and ticking from there) at the parametrized instant, else CLOCK_DEFAULT.
+    Ask for it before fixtures that create rows, so that they are made at that time too."""
+    with time_machine.travel(getattr(request, "param", CLOCK_DEFAULT), tick=True) as traveller:
+        yield traveller
+
+
 @pytest.fixture
 def world(db) -> World:
     chain_a = Chain.objects.create(
@@ -134,3 +154,28 @@ def login(client, world):
         return client
 
     return _login
+
+
+# CI passes --no-skips: a test skipped there is a guard that did not run (nginx or systemd-analyze
+# missing on a fresh machine, a PostgreSQL-only test on the wrong database), so the run fails.
+# Only skips that are right on every machine are allowed, each with its reason.
+ALLOWED_SKIPS = ("the real torchvision loads here",)  # the fallback is tested where torchvision is broken
+
+
+def pytest_addoption(parser):
+    parser.addoption("--no-skips", action="store_true", help="fail the run if any test is skipped (CI)")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not session.config.getoption("--no-skips"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = [
+        report
+        for report in (reporter.stats.get("skipped", []) if reporter else [])
+        if not any(allowed in str(report.longrepr) for allowed in ALLOWED_SKIPS)
+    ]
+    if skipped:
+        for report in skipped:
+            reporter.write_line(f"SKIPPED IN CI (a guard did not run): {report.nodeid}: {report.longrepr}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -4,7 +4,7 @@ portability ZIP, and erasure/objection requests in a staff queue with the 30-day
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
@@ -15,7 +15,7 @@ from access.models import AccessEvent
 from consent.enrollment import enroll_face
 from justface.models import AuditEntry
 from members.models import DataSubjectRequest
-from tests.conftest import face_photo, make_member
+from tests.conftest import CLOCK_DEFAULT, MONTH_ENDS, face_photo, make_member
 from tests.permissions import assert_matrix
 from tests.portal_helpers import (  # noqa: F401
     commit,
@@ -88,13 +88,26 @@ def test_export_zip_holds_profile_consents_checkins_status_and_photo(member, cli
     assert AuditEntry.objects.filter(action="member.export_self", object_id=str(member.pk)).exists()
 
 
-def test_file_requests_and_see_their_status(member, client, commit):
+@pytest.mark.parametrize(
+    "clock,due",
+    [
+        (CLOCK_DEFAULT, date(2027, 1, 5)),  # 31 days: a calendar month, not 30 days
+        (MONTH_ENDS[0], date(2027, 2, 28)),
+        (MONTH_ENDS[1], date(2028, 2, 29)),
+        (MONTH_ENDS[2], date(2027, 4, 30)),
+        (MONTH_ENDS[3], date(2028, 1, 31)),
+    ],
+    indirect=["clock"],
+    ids=["5dec", "31jan", "31jan-leap", "31mar", "31dec"],
+)
+def test_file_requests_and_see_their_status(clock, due, member, client, commit):
     with commit():
         response = client.post(reverse("portal:requests"), {"what": "erasure", "message": "Please delete me."})
     assert response.status_code == 302
     dsr = DataSubjectRequest.objects.get(member=member)
     assert dsr.kind == "erasure" and dsr.status == "received" and dsr.chain == member.chain
-    assert timedelta(days=29, hours=23) < dsr.due_at - dsr.received_at <= timedelta(days=30, minutes=1)
+    # The same time of day, one calendar month on (the last day of a shorter month).
+    assert dsr.due_at.date() == due and dsr.due_at.time() == dsr.received_at.time()
     assert mail.outbox[-1].to == ["dpo@alpha.example"] and "Freja" not in mail.outbox[-1].body
     again = client.post(reverse("portal:requests"), {"what": "erasure"})
     assert again.status_code == 200 and b"already have an open request" in again.content
@@ -104,7 +117,7 @@ def test_file_requests_and_see_their_status(member, client, commit):
     assert "Received" in page and "Use of my check-ins in statistics" in page
 
 
-def test_staff_queue_with_deadline_is_scoped(member, world, login):
+def test_staff_queue_with_deadline_is_scoped(clock, member, world, login):
     other_chain_member = make_member(world.chain_b, world.centre_b1)
     from members.services import file_data_subject_request
 
@@ -121,7 +134,7 @@ def test_staff_queue_with_deadline_is_scoped(member, world, login):
         responses["manager_a"].context["cl"].result_count == 1
         and responses["manager_b"].context["cl"].result_count == 1
     )
-    assert b"29" in responses["manager_a"].content or b"30" in responses["manager_a"].content  # days left
+    assert b">30<" in responses["manager_a"].content  # days left: filed 5 December, due 5 January
     change = reverse("admin:members_datasubjectrequest_change", args=[dsr.pk])
     assert_matrix(
         login, "get", change, {"manager_a": 200, "frontdesk_a": 403, "dpo_a": 200, "manager_b": 302, "anonymous": 302}
