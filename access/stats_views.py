@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from access import charts, stats
 from access.stats import Period
+from justface.exports import spreadsheet_row
 from justface.staff_pages import render_staff, staff_page
 from justface.tenancy import Perm, scope_for
 
@@ -129,8 +130,8 @@ def centre_statistics_csv(request, centre_id: int, chart: str):
         f'attachment; filename="statistics-{centre.slug}-{chart}-{period.start}-{period.end}.csv"'
     )
     writer = csv.writer(response)
-    writer.writerow(list(rows[0]) if rows else ["hour", "check_ins", "check_outs", "denied", "peak_inside"])
-    writer.writerows([list(r.values()) for r in rows])
+    writer.writerow(spreadsheet_row(rows[0] if rows else ["hour", "check_ins", "check_outs", "denied", "peak_inside"]))
+    writer.writerows(spreadsheet_row(r.values()) for r in rows)
     return response
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from justface import audit
 from justface.admin_scoping import ScopedAdmin
-from justface.exports import spreadsheet_safe
+from justface.exports import spreadsheet_row
 from justface.models import User
 from justface.tenancy import Perm
 from members import selectors, services
@@ -168,9 +168,9 @@ class MemberAdmin(ScopedAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="members-{timezone.now():%Y%m%d-%H%M%S}.csv"'
         writer = csv.writer(response)
-        writer.writerow(self.export_fields)
+        writer.writerow(spreadsheet_row(self.export_fields))
         for member in members:
-            writer.writerow([spreadsheet_safe(getattr(member, f)) for f in self.export_fields])
+            writer.writerow(spreadsheet_row(getattr(member, f) for f in self.export_fields))
         audit.record_many(action="member.export", actor=request.user, objs=members, reason="admin CSV export")
         return response
 
