@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "django_q",
     "encrypted_model_fields",
     "justface",
@@ -209,7 +210,7 @@ if not DEBUG and not SECURE_HSTS_PRELOAD:
 
 # Content-Security-Policy (django-csp): scripts and styles from our own static files only (no
 # inline code anywhere: the kiosk's texts are a JSON data block); the camera stream needs no
-# source. Views that need more say so with csp.decorators (the API docs page).
+# source. The API docs page too (Swagger UI from our static files, its style in a file).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -242,6 +243,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Door tablets and member self-service for Justface.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from our own static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge that sends the schema to swagger.io's validator.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "justface.schema.add_error_responses",
