@@ -167,6 +167,11 @@ JUSTFACE_PUBLIC_URL = env.str("JUSTFACE_PUBLIC_URL", default="http://127.0.0.1:8
 # and its file may be downloaded once within JUSTFACE_REPORT_FILE_HOURS, then it is erased.
 JUSTFACE_REPORT_INLINE_ROWS = env.int("JUSTFACE_REPORT_INLINE_ROWS", default=50_000)
 JUSTFACE_REPORT_FILE_HOURS = env.int("JUSTFACE_REPORT_FILE_HOURS", default=24)
+# API tokens (a member's app, a staff BI tool) work this many days after they were issued, then
+# answer 401 until their owner logs in again (justface.accounts); a new password ends them at once.
+JUSTFACE_API_TOKEN_DAYS = env.int("JUSTFACE_API_TOKEN_DAYS", default=30)
+if JUSTFACE_API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("JUSTFACE_API_TOKEN_DAYS must be at least 1.")
 # Processing register: countries outside the EU/EEA the installation itself transfers data to
 # (comma-separated ISO codes); empty: none. A chain's own processors add theirs.
 JUSTFACE_TRANSFERS_OUTSIDE_EU = env.list("JUSTFACE_TRANSFERS_OUTSIDE_EU", default=[])
