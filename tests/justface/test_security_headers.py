@@ -42,7 +42,15 @@ def assert_strict_csp(response):
 
 def test_portal_pages(client, member):
     client.force_login(member.user)
-    for url in ("/me/", "/me/profile/", "/me/pin/", "/me/data/", "/me/requests/", "/me/consents/biometric/"):
+    for url in (
+        "/me/",
+        "/me/profile/",
+        "/me/pin/",
+        "/me/password/",
+        "/me/data/",
+        "/me/requests/",
+        "/me/consents/biometric/",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert_strict_csp(response)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from justface.models import User
+from justface.models import AuditEntry, User
 from retention.jobs import purge_due
 from retention.services import erase_member
 from tests.portal_helpers import PASSWORD, commit, fresh_cache, link_in_mail, member_with_login, site_url  # noqa: F401
@@ -83,6 +83,40 @@ def test_a_password_reset_ends_every_token(member, client, commit):
     assert not Token.objects.exists()
     assert api.get(f"{ME}/profile/").status_code == 401
     assert log_in(password=new)[0].get(f"{ME}/profile/").status_code == 200
+
+
+def test_a_password_change_in_the_portal_ends_every_token(member, client):
+    api, _answer = log_in()
+    client.force_login(member.user)
+    page = client.get("/me/password/")
+    assert page.status_code == 200 and b"old_password" in page.content
+    wrong = client.post("/me/password/", {"old_password": "nope", "new_password1": "x", "new_password2": "x"})
+    assert wrong.status_code == 200 and Token.objects.exists()
+    new = "blue-violin-meadow-7"
+    done = client.post(
+        "/me/password/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new}, follow=True
+    )
+    assert "Your password is changed" in done.content.decode()
+    assert client.get("/me/profile/").status_code == 200  # this browser stays signed in
+    assert not Token.objects.exists() and api.get(f"{ME}/profile/").status_code == 401
+    assert AuditEntry.objects.filter(action="member.password_change", object_id=str(member.pk)).exists()
+
+
+def test_guessing_the_old_password_in_the_portal_is_limited(member, client):
+    client.force_login(member.user)
+    for _ in range(5):
+        client.post("/me/password/", {"old_password": "nope", "new_password1": "x", "new_password2": "x"})
+    new = "blue-violin-meadow-7"
+    blocked = client.post("/me/password/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
+    assert blocked.status_code == 200 and b"Too many attempts" in blocked.content
+    member.user.refresh_from_db()
+    assert member.user.check_password(PASSWORD)
+
+
+def test_the_portal_page_in_danish_and_norwegian(member, client):
+    client.force_login(member.user)
+    assert "Skift din adgangskode" in client.get("/me/password/", HTTP_ACCEPT_LANGUAGE="da").content.decode()
+    assert "Endre passordet ditt" in client.get("/me/password/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
 
 
 def test_any_new_password_ends_every_token(member):
