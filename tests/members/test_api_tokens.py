@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -19,6 +20,16 @@ from tests.portal_helpers import PASSWORD, commit, fresh_cache, link_in_mail, me
 
 pytestmark = pytest.mark.usefixtures("site_url", "fresh_cache")
 ME = "/api/v1/me"
+
+
+@pytest.fixture(autouse=True)
+def english_after():
+    """Pages asked for in Danish or Norwegian leave that language active in the test's thread:
+    back to the default, so that later tests read English messages."""
+    yield
+    translation.deactivate()
+
+
 T0 = datetime(2026, 2, 27, 9, 0, tzinfo=UTC)  # the term is 30 × 24 hours, whatever the clocks do
 
 

@@ -7,12 +7,22 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import translation
 
 from justface.models import AuditEntry
 from members import selectors, services
 from members.models import DataSubjectRequest, Member
 from tests.conftest import make_member
 from tests.permissions import assert_matrix
+
+
+@pytest.fixture(autouse=True)
+def english_after():
+    """Pages asked for in Danish or Norwegian leave that language active in the test's thread:
+    back to the default, so that later tests read English messages."""
+    yield
+    translation.deactivate()
+
 
 LABEL = "Lift the restriction now"
 
