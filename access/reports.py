@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from access.models import AccessEvent, Door, ReportExport
 from justface import audit, private_files
-from justface.exports import spreadsheet_safe
+from justface.exports import spreadsheet_row
 from justface.tenancy import Scope
 from members.models import Centre, Chain, Member, member_number_hash
 
@@ -235,11 +235,11 @@ def csv_chunks(*, header: list[tuple[str, str]], queryset, chain_id: int, progre
     """The CSV, line by line (for a streaming response or a file)."""
     writer = csv.writer(_Echo())
     for key, value in header:
-        yield writer.writerow([spreadsheet_safe(key), spreadsheet_safe(value)])
+        yield writer.writerow(spreadsheet_row([key, value]))
     yield writer.writerow([])
-    yield writer.writerow([str(label) for _key, label in COLUMNS])
+    yield writer.writerow(spreadsheet_row(label for _key, label in COLUMNS))
     for n, row in enumerate(_rows(queryset, chain_id), 1):
-        yield writer.writerow([spreadsheet_safe(v) for v in row])
+        yield writer.writerow(spreadsheet_row(row))
         if progress and n % PROGRESS_EVERY == 0:
             progress(n)
 
@@ -249,13 +249,13 @@ def xlsx_bytes(*, header: list[tuple[str, str]], queryset, chain_id: int, progre
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Access events"))
+    # Every cell, the header's too: openpyxl writes a string that starts with "=" as a formula.
     for key, value in header:
-        sheet.append([key, value])
+        sheet.append(spreadsheet_row([key, value]))
     sheet.append([])
-    sheet.append([str(label) for _key, label in COLUMNS])
+    sheet.append(spreadsheet_row(label for _key, label in COLUMNS))
     for n, row in enumerate(_rows(queryset, chain_id), 1):
-        # openpyxl writes strings as strings, never formulas, unless they start with "=".
-        sheet.append([spreadsheet_safe(v) if isinstance(v, str) else v for v in row])
+        sheet.append(spreadsheet_row(row))
         if progress and n % PROGRESS_EVERY == 0:
             progress(n)
     out = io.BytesIO()

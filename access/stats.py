@@ -21,17 +21,24 @@ from django.utils import timezone
 from access.models import AccessEvent, HourlyStat, Visit
 from justface.tenancy import Scope
 from members.models import Centre
-from members.selectors import counted_in_statistics
+from members.selectors import counted_in_statistics, counted_in_statistics_q
 
 
 def hour_of(at: datetime) -> datetime:
     return at.astimezone(ZoneInfo("UTC")).replace(minute=0, second=0, microsecond=0)
 
 
+def _counted_visits() -> QuerySet[Visit]:
+    """Visits the statistics may count: not those of a member whose data is restricted or who
+    objected to statistics (the same rule as count_event's, members.selectors)."""
+    return Visit.objects.filter(counted_in_statistics_q("member"))
+
+
 def _inside(centre_id: int, at: datetime) -> int:
-    """Members inside the centre at `at` (one indexed query: visit_open)."""
+    """Members inside the centre at `at` who may be counted (one indexed query: visit_open)."""
     return (
-        Visit.objects.filter(centre_id=centre_id, checked_in_at__lte=at, ends_at__gt=at)
+        _counted_visits()
+        .filter(centre_id=centre_id, checked_in_at__lte=at, ends_at__gt=at)
         .filter(Q(checked_out_at=None) | Q(checked_out_at__gt=at))
         .values("member")
         .distinct()
@@ -66,12 +73,13 @@ def count_event(event: AccessEvent) -> None:
 
 def sample_hour_starts(*, at: datetime | None = None) -> int:
     """For the hour that has just begun (and the one before, in case a run was missed): the
-    people already inside at its start raise its peak. Idempotent. Returns rows touched."""
+    people already inside at its start (who may be counted) raise its peak. Idempotent. Returns rows touched."""
     at = at or timezone.now()
     touched = 0
     for hour in (hour_of(at) - timedelta(hours=1), hour_of(at)):
         inside = (
-            Visit.objects.filter(checked_in_at__lte=hour, ends_at__gt=hour)
+            _counted_visits()
+            .filter(checked_in_at__lte=hour, ends_at__gt=hour)
             .filter(Q(checked_out_at=None) | Q(checked_out_at__gt=hour))
             .values("centre")
             .annotate(n=Count("member", distinct=True))

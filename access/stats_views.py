@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -21,6 +21,8 @@ from rest_framework.views import APIView
 
 from access import charts, stats
 from access.stats import Period
+from justface.accounts import ExpiringTokenAuthentication
+from justface.exports import spreadsheet_row
 from justface.staff_pages import render_staff, staff_page
 from justface.tenancy import Perm, scope_for
 
@@ -129,8 +131,8 @@ def centre_statistics_csv(request, centre_id: int, chart: str):
         f'attachment; filename="statistics-{centre.slug}-{chart}-{period.start}-{period.end}.csv"'
     )
     writer = csv.writer(response)
-    writer.writerow(list(rows[0]) if rows else ["hour", "check_ins", "check_outs", "denied", "peak_inside"])
-    writer.writerows([list(r.values()) for r in rows])
+    writer.writerow(spreadsheet_row(rows[0] if rows else ["hour", "check_ins", "check_outs", "denied", "peak_inside"]))
+    writer.writerows(spreadsheet_row(r.values()) for r in rows)
     return response
 
 
@@ -176,7 +178,7 @@ class StatisticsAPIView(APIView):
     (`Authorization: Token <key>`, made by the operator with `manage.py drf_create_token`)."""
 
     # Token first: an anonymous call then gets 401 with WWW-Authenticate, not 403.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [StaffStatistics]
 
 

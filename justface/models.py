@@ -22,6 +22,17 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         db_table = "justface_user"
 
+    def save(self, *args, **kwargs):
+        # set_password() keeps the new password in _password until the save (a hash upgrade at
+        # login clears it first): a new password, however it was set (reset link, the admin's
+        # password change, `changepassword`), ends every API token of the login.
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            from justface.accounts import end_api_tokens
+
+            end_api_tokens(user=self)
+
 
 class AppendOnlyError(Exception):
     """An audit entry was about to be changed or deleted."""

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "django_q",
     "encrypted_model_fields",
     "justface",
@@ -166,6 +167,11 @@ JUSTFACE_PUBLIC_URL = env.str("JUSTFACE_PUBLIC_URL", default="http://127.0.0.1:8
 # and its file may be downloaded once within JUSTFACE_REPORT_FILE_HOURS, then it is erased.
 JUSTFACE_REPORT_INLINE_ROWS = env.int("JUSTFACE_REPORT_INLINE_ROWS", default=50_000)
 JUSTFACE_REPORT_FILE_HOURS = env.int("JUSTFACE_REPORT_FILE_HOURS", default=24)
+# API tokens (a member's app, a staff BI tool) work this many days after they were issued, then
+# answer 401 until their owner logs in again (justface.accounts); a new password ends them at once.
+JUSTFACE_API_TOKEN_DAYS = env.int("JUSTFACE_API_TOKEN_DAYS", default=30)
+if JUSTFACE_API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("JUSTFACE_API_TOKEN_DAYS must be at least 1.")
 # Processing register: countries outside the EU/EEA the installation itself transfers data to
 # (comma-separated ISO codes); empty: none. A chain's own processors add theirs.
 JUSTFACE_TRANSFERS_OUTSIDE_EU = env.list("JUSTFACE_TRANSFERS_OUTSIDE_EU", default=[])
@@ -209,7 +215,7 @@ if not DEBUG and not SECURE_HSTS_PRELOAD:
 
 # Content-Security-Policy (django-csp): scripts and styles from our own static files only (no
 # inline code anywhere: the kiosk's texts are a JSON data block); the camera stream needs no
-# source. Views that need more say so with csp.decorators (the API docs page).
+# source. The API docs page too (Swagger UI from our static files, its style in a file).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -242,6 +248,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Door tablets and member self-service for Justface.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from our own static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge that sends the schema to swagger.io's validator.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "justface.schema.add_error_responses",

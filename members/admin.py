@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from justface import audit
 from justface.admin_scoping import ScopedAdmin
-from justface.exports import spreadsheet_safe
+from justface.exports import spreadsheet_row
 from justface.models import User
 from justface.tenancy import Perm
 from members import selectors, services
@@ -168,9 +168,9 @@ class MemberAdmin(ScopedAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="members-{timezone.now():%Y%m%d-%H%M%S}.csv"'
         writer = csv.writer(response)
-        writer.writerow(self.export_fields)
+        writer.writerow(spreadsheet_row(self.export_fields))
         for member in members:
-            writer.writerow([spreadsheet_safe(getattr(member, f)) for f in self.export_fields])
+            writer.writerow(spreadsheet_row(getattr(member, f) for f in self.export_fields))
         audit.record_many(action="member.export", actor=request.user, objs=members, reason="admin CSV export")
         return response
 
@@ -269,6 +269,14 @@ class HandleRequestForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    lift_restriction_now = forms.BooleanField(
+        label=_("Lift the restriction now"),
+        required=False,
+        help_text=_(
+            "Face entry, statistics and marketing use the member's data again. The member is told by "
+            "e-mail first; if that fails, the restriction stays."
+        ),
+    )
     send_email = forms.BooleanField(
         label=_("E-mail the outcome to the person"),
         required=False,
@@ -327,6 +335,7 @@ class DataSubjectRequestAdmin(ScopedAdmin):
         "outcome_email",
         "resolved_at",
         "handled_by",
+        "restriction_state",
     ]
     actions = None
 
@@ -367,12 +376,26 @@ class DataSubjectRequestAdmin(ScopedAdmin):
         answer = (
             ["status", "response"] + (["send_email"] if open_ else []) + ["outcome_email", "resolved_at", "handled_by"]
         )
-        return [(_("Received"), received), (_("Deadline"), deadline), (_("Answer and outcome e-mail"), answer)]
+        steps = [(_("Received"), received), (_("Deadline"), deadline), (_("Answer and outcome e-mail"), answer)]
+        if obj.kind == DataSubjectRequest.Kind.RESTRICTION and obj.member_id:
+            # Open or closed: a restriction lasts until staff lift it here (Art. 18(3)).
+            lift = ["lift_restriction_now"] if obj.member.restricted_since is not None else []
+            steps.append((_("Restriction"), ["restriction_state", *lift]))
+        return steps
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         return self.readonly_fields + ([] if obj.is_open else ["status", "response"])
+
+    @admin.display(description=_("restriction"))
+    def restriction_state(self, obj: DataSubjectRequest) -> str:
+        since = obj.member.restricted_since if obj.member_id else None
+        if since is None:
+            return str(_("Not in force: the member's data is used as before."))
+        return _("In force since %(when)s: face entry paused, no statistics or marketing use.") % {
+            "when": f"{timezone.localtime(since):%Y-%m-%d %H:%M}"
+        }
 
     @admin.display(description=_("days left"), ordering="due_at")
     def days_left(self, obj: DataSubjectRequest) -> str:
@@ -439,6 +462,21 @@ class DataSubjectRequestAdmin(ScopedAdmin):
             if not scope.contains(obj):
                 raise PermissionDenied
             fresh = DataSubjectRequest.objects.select_related("member", "chain").get(pk=obj.pk)
+            if data.get("lift_restriction_now"):
+                if fresh.kind != DataSubjectRequest.Kind.RESTRICTION or fresh.member is None:
+                    raise PermissionDenied
+                emailed = services.lift_restriction(
+                    member=fresh.member, actor=request.user, reason=f"request {fresh.pk}"
+                )
+                self.message_user(
+                    request,
+                    _("The restriction is lifted; the member was told by e-mail.")
+                    if emailed
+                    else _("The restriction is lifted. The member has no e-mail address: tell them by letter."),
+                    messages.SUCCESS,
+                )
+            if "status" not in data:
+                return  # an answered request: lifting its restriction was the only step left
             if data.get("confirm_identity"):
                 services.record_identity_check(
                     request=fresh, note=data.get("identity_note_text", ""), actor=request.user

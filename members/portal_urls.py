@@ -31,6 +31,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("me/profile/", views.profile, name="profile"),
     path("me/pin/", views.pin, name="pin"),
+    path("me/password/", views.password_change, name="password-change"),
     path("me/data/", views.my_data, name="my-data"),
     path("me/data/export/", views.export, name="export"),
     path("me/requests/", views.requests, name="requests"),

@@ -489,7 +489,13 @@ RULES: tuple[Rule, ...] = (
         "a member's: with the member; staff's: until the operator removes them",
         _MEMBER_ERASURE,
     ),
-    Rule("authtoken.Token", "API tokens of logins", "membership", "with the login", "justface.accounts.delete_login"),
+    Rule(
+        "authtoken.Token",
+        "API tokens of logins",
+        "membership",
+        "`JUSTFACE_API_TOKEN_DAYS` (30) days after it was issued; a new password, a logout or the login's erasure at once",
+        "purge_due → justface.accounts.delete_expired_api_tokens; justface.accounts.delete_login",
+    ),
     Rule(
         "sessions.Session",
         "login sessions",

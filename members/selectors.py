@@ -132,10 +132,22 @@ def face_entry_paused(member: Member) -> str | None:
     return None
 
 
+# A member's check-ins count in the statistics unless one of these is set: a restriction in force,
+# an objection to statistics. The one rule behind both forms below.
+_NOT_IN_STATISTICS = ("restricted_since", "objects_to_statistics_since")
+
+
 def counted_in_statistics(member: Member | None) -> bool:
     """Whether the member's check-ins may be counted in the centre's statistics: not while their
-    data is restricted, nor once they have objected to statistics."""
-    return member is None or (member.restricted_since is None and member.objects_to_statistics_since is None)
+    data is restricted, nor once they have objected to statistics (no member: counted)."""
+    return member is None or all(getattr(member, field) is None for field in _NOT_IN_STATISTICS)
+
+
+def counted_in_statistics_q(member_path: str = "") -> Q:
+    """counted_in_statistics as a filter, for rows that point to a member through `member_path`
+    (e.g. "member" for visits and access events; "" for members). A row without a member counts."""
+    prefix = f"{member_path}__" if member_path else ""
+    return Q(**{f"{prefix}{field}": None for field in _NOT_IN_STATISTICS})
 
 
 def may_receive_marketing(member: Member) -> bool:

@@ -438,9 +438,10 @@ def apply_request_effect(*, request: DataSubjectRequest, actor) -> list[str]:
     return [field]
 
 
-def lift_restriction(*, member: Member, actor) -> None:
+def lift_restriction(*, member: Member, actor, reason: str = "") -> bool:
     """End a restriction (Art. 18(3)): the member is told first, by e-mail; a failed e-mail keeps
-    the restriction."""
+    the restriction. Staff lift it on the restriction request's page (the requests desk).
+    Returns whether the member was e-mailed (False: no address; staff tell them by letter)."""
     if member.restricted_since is None:
         raise ValidationError(_("The member's data is not restricted."), code="not_restricted")
     if member.email:
@@ -452,7 +453,11 @@ def lift_restriction(*, member: Member, actor) -> None:
         )
     Member.objects.filter(pk=member.pk).update(restricted_since=None)
     member.restricted_since = None
-    audit.record(action="member.restriction_lifted", actor=actor, obj=member)
+    told = "e-mailed" if member.email else "no e-mail address"
+    audit.record(
+        action="member.restriction_lifted", actor=actor, obj=member, reason=f"{reason}; {told}" if reason else told
+    )
+    return bool(member.email)
 
 
 class EmailFailed(ValidationError):

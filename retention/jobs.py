@@ -26,6 +26,7 @@ from access import reports
 from access import services as door
 from access.selectors import frames_due
 from justface import audit
+from justface.accounts import delete_expired_api_tokens
 from justface.face_runtime import installed_models
 from members.faces import erase_biometrics, erase_retired_templates
 from members.gallery import purge_changes as purge_gallery_changes
@@ -57,6 +58,7 @@ class PurgeReport:
     audit_entries_deleted: int = 0
     erasure_jobs_deleted: int = 0
     gallery_changes_deleted: int = 0
+    api_tokens_deleted: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -247,6 +249,7 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.audit_entries_deleted = services.purge_audit_trail(today=today)
     report.erasure_jobs_deleted = services.purge_done_jobs(today=today)
     report.gallery_changes_deleted = purge_gallery_changes(before=at - GALLERY_STEPS_KEEP)
+    report.api_tokens_deleted = delete_expired_api_tokens(at=at)
     return asdict(report)
 
 

@@ -1,14 +1,14 @@
-"""What every member API view shares: token authentication, members only, and Django
+"""What every member API view shares: token authentication (tokens expire: justface.accounts), members only, and Django
 validation errors answered as 400 with a `detail` the app can show."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import permissions, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from justface.accounts import ExpiringTokenAuthentication
 from members.selectors import member_for
 
 
@@ -21,7 +21,7 @@ class IsMember(permissions.BasePermission):
 
 
 class MemberAPIView(APIView):
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication]
     permission_classes = [IsMember]
 
     def handle_exception(self, exc):

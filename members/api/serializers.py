@@ -10,6 +10,10 @@ class LoginSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField(
+        help_text="When the token stops working (JUSTFACE_API_TOKEN_DAYS after it was issued); "
+        "a new password, a logout or the member's erasure ends it sooner. Then log in again."
+    )
 
 
 class ProfileSerializer(serializers.ModelSerializer):

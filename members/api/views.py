@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from justface.accounts import end_api_tokens, issue_api_token, token_expires_at
 from members import services
 from members.accounts import LoginResult, authenticate_member
 from members.api.base import MemberAPIView
@@ -40,7 +40,7 @@ class TokenView(MemberAPIView):
             400: OpenApiResponse(description="Wrong e-mail or password"),
             429: OpenApiResponse(description="Too many attempts"),
         },
-        summary="Log in: exchange e-mail and password for the member's API token",
+        summary="Log in: exchange e-mail and password for the member's API token (it expires; see expires_at)",
         auth=[],
     )
     def post(self, request):
@@ -59,12 +59,12 @@ class TokenView(MemberAPIView):
                 {"detail": _("That e-mail and password do not match a member login.")},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _created = Token.objects.get_or_create(user=member.user)
-        return Response({"token": token.key})
+        token = issue_api_token(user=member.user)
+        return Response({"token": token.key, "expires_at": token_expires_at(token)})
 
     @extend_schema(tags=TAGS, request=None, responses={204: None}, summary="Log out: revoke the token")
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        end_api_tokens(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -5,8 +5,9 @@ Thin: every write goes through members.services."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -19,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from justface import throttle
+from justface import audit, throttle
 from justface.mail import public_url, send_on_commit
 from members import services, subject_data
 from members.accounts import LoginResult, authenticate_member, members_for_email
@@ -113,6 +114,33 @@ def password_reset(request):
 class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
     template_name = "members/portal/password_reset_confirm.html"
     success_url = reverse_lazy("portal:password-reset-complete")
+
+
+@member_required
+def password_change(request):
+    """The member changes their password (the old one first). A new password ends every API token
+    of the login (justface.User.save): apps sign in again; this browser stays signed in. Wrong
+    old passwords count against the login limit like wrong logins."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST":
+        identifier, address = request.user.get_username(), throttle.client_address(request)
+        if throttle.blocked(throttle.LOGIN, identifier=identifier, address=address):
+            form.is_valid()  # bound, so the page shows the fields as sent
+            form.add_error(
+                None, _("Too many attempts. Wait a quarter of an hour and try again, or reset your password.")
+            )
+        elif form.is_valid():
+            throttle.succeeded(throttle.LOGIN, identifier=identifier)
+            user = form.save()
+            update_session_auth_hash(request, user)
+            audit.record(action="member.password_change", actor=user, obj=request.member)
+            messages.success(
+                request, _("Your password is changed. Apps signed in with your old password must sign in again.")
+            )
+            return redirect("portal:profile")
+        elif "old_password" in form.errors:
+            throttle.failed(throttle.LOGIN, identifier=identifier, address=address)
+    return render(request, "members/portal/password_change.html", {"form": form, "member": request.member})
 
 
 @member_required
