@@ -107,7 +107,9 @@ class DecisionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Scan.Status.choices,
         help_text="`confirm`: the face matched a member only moderately; show a PIN pad (no member number) and "
-        "POST the PIN to `confirm_url` within 60 s. Then the scan is granted or denied.",
+        "POST the PIN to `confirm_url` within 60 s. Then the scan is granted or denied. `challenge`: see "
+        "`challenge`. Both only for a tablet that declared them (`supports`); any other gets `denied` with "
+        "reason `use_pin` instead. `granted` with reason `goodbye` and no `member`: a check-out that names no one.",
     )
     reason = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField(help_text="For the screen, in the centre's language.")

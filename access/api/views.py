@@ -279,8 +279,9 @@ class PinView(DeviceView):
         operation_id="door_pin",
         summary="Decide a PIN entry (the alternative to face scan)",
         description="5 wrong PINs for a member number, or 20 on a device, lock it for 15 minutes; a tablet past the "
-        "chain's daily cap of wrong PINs is locked until staff unlock it or the next day (`pin_locked`). "
-        "An unknown member number and a wrong PIN get the same answer.",
+        "chain's daily cap of wrong PINs is locked until staff unlock it or the next day. A locked device answers "
+        "`pin_locked`; a locked member number answers exactly like an unknown one or a wrong PIN (`wrong_pin`), "
+        "so the pad never tells which numbers exist or are locked.",
         request=PinRequestSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={200: DecisionSerializer, **ERRORS, 415: _error("Not JSON or a form.")},
