@@ -132,3 +132,21 @@ def test_door_simulate_confirms_a_grey_zone_face_with_the_pin(world, tablet_a, t
         "face_pin",
         {"first_name": "John"},
     )
+
+
+def test_door_simulate_decides_every_real_face_under_the_default_policy(world, tablet_a, colin, tmp_path):
+    """The probe's case: real faces at a centre on the default policy (challenge when in doubt):
+    each run prints one final decision, and no scan is left waiting for a challenge."""
+    from access.models import Scan
+    from members.models import Centre
+
+    world.centre_a1.liveness = Centre.Liveness.CHALLENGE_IN_DOUBT
+    world.centre_a1.save()
+    statuses = []
+    for person, n in [("Colin_Powell", n) for n in range(2, 8)] + [("Tony_Blair", 1), ("John_Shimkus", 2)]:
+        photo = tmp_path / f"{person}{n}.jpg"
+        photo.write_bytes(sorted((faces_dir() / person).iterdir())[n - 1].read_bytes())
+        statuses.append(json.loads(run("door_simulate", f"--token={tablet_a.token}", "--image", str(photo)))["status"])
+    assert set(statuses) <= {"granted", "denied"}, statuses
+    assert Scan.objects.filter(status__in=["pending", "challenge", "confirm"]).count() == 0
+    assert AccessEvent.objects.count() == len(statuses)

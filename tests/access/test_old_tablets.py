@@ -153,3 +153,19 @@ def test_the_use_pin_message_is_translated():
         with translation.override(language):
             texts.add(str(DENIED[Reason.USE_PIN]))
     assert len(texts) == 3 and all("PIN" in text for text in texts)
+
+
+def test_a_first_api_tablet_reaches_a_final_decision_for_every_real_face(world, old_tablet):
+    """The default policy with a challenge for every entry that passes the passive check, a member
+    in the grey zone, members and strangers, in and out: only granted or denied, ever."""
+    world.centre_a1.liveness, world.centre_a1.liveness_challenge_percent = Centre.Liveness.CHALLENGE_IN_DOUBT, 100
+    world.centre_a1.save()
+    john = enrolled(world.chain_a, world.centre_a1, GREY_PERSON, first_name="John")
+    set_pin(member=john, pin="4711", actor=None)
+    world.centre_a1.refresh_from_db()
+    faces = [face_photo(GREY_PERSON, n) for n in (2, GREY_PHOTO)] + [face_photo("Tony_Blair", 1)]
+    faces += [pad_image("bona_fide", LIVE_PRINT_SUBJECT, 3), pad_image("print", LIVE_PRINT_SUBJECT, 0)]
+    for direction in ("in", "out"):
+        for photo in faces:
+            assert old_tablet.scan(photo, direction)["status"] in ("granted", "denied")
+    assert not Challenge.objects.exists() and not Scan.objects.filter(status="confirm").exists()
