@@ -62,6 +62,9 @@ def test_door_simulate_refuses_bad_tokens_and_files(tablet_a, tmp_path):
     text.write_text("hello")
     with pytest.raises(CommandError, match="JPEG, PNG or WebP"):
         run("door_simulate", f"--token={tablet_a.token}", "--image", str(text))
+    photo = sorted((faces_dir() / "Colin_Powell").iterdir())[1]
+    with pytest.raises(CommandError, match="Cannot read"):  # every frame is read before anything is decided
+        run("door_simulate", f"--token={tablet_a.token}", "--image", str(photo), "--answer", str(tmp_path / "no.jpg"))
     assert not AccessEvent.objects.exists()
 
 
