@@ -13,7 +13,9 @@ Policy per centre (``Centre.liveness``):
   (``Centre.liveness_challenge_percent``), or when a later step asks (``extra_doubt``: the hook
   for issue #9's grey zone).
 
-Leaving (direction ``out``) is never refused, so it is never checked either.
+Leaving (direction ``out``) is never refused and never challenged; its frame gets the passive
+check (any policy but ``off``) only to decide whether the check-out may name the member and close
+their visit (access.services._check_out_verdict, issue #21).
 """
 
 from __future__ import annotations
@@ -87,8 +89,8 @@ class LivenessCheck:
 
 
 def check_for(scan: Scan) -> LivenessCheck:
-    """The centre's policy for this scan: check-ins by face only."""
-    if scan.method != "face" or scan.direction != "in":
+    """The centre's policy for this scan: scans by face, both ways (leaving: passive only)."""
+    if scan.method != "face":
         return LivenessCheck()
     return LivenessCheck(mode=scan.centre.liveness)
 

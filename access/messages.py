@@ -34,6 +34,12 @@ class Reason(StrEnum):
     # The face was not shown to be a live person: a print, a screen, or a challenge not met
     # (the access event says which layer: liveness_layer).
     LIVENESS_FAILED = "liveness_failed"
+    # A check-out by face that names no one (status granted, no member): the frame was not shown
+    # to be clearly live, or the face may not or cannot name a member (issue #21).
+    GOODBYE = "goodbye"
+    # The door would have asked for a liveness challenge or a grey-zone PIN, which this tablet has
+    # not declared it can show: a final refusal that sends the person to the PIN pad (issue #21).
+    USE_PIN = "use_pin"
 
 
 DENIED = {
@@ -51,15 +57,18 @@ DENIED = {
     Reason.MEMBERSHIP_INACTIVE: _("Your membership is not active. Please contact the front desk."),
     Reason.EXCLUDED: _("Entry is not possible. Please contact the front desk."),
     Reason.OUTSIDE_OPENING_HOURS: _("The centre is closed right now."),
-    Reason.WRONG_PIN: _("Member number or PIN is not correct. Please try again."),
+    Reason.WRONG_PIN: _("Member number or PIN is not correct. After 5 wrong tries a number is locked for 15 minutes."),
     Reason.PIN_LOCKED: _("Too many wrong PINs. Please wait 15 minutes or contact the front desk."),
     Reason.CONFIRM_PIN: _("Please enter your PIN to confirm it is you."),
     Reason.NOT_CONFIRMED: _("No PIN was entered. Please scan again or use the PIN pad."),
     Reason.UNAVAILABLE: _("We could not check you in just now. Please try again or use your PIN."),
     Reason.LIVENESS_FAILED: _("We could not confirm that you are here in person. Please try again, or use your PIN."),
+    Reason.USE_PIN: _("This door cannot check your face this time. Please use your PIN."),
 }
 WELCOME = pgettext_lazy("door greeting on entry", "Welcome, %(name)s!")
 GOODBYE = pgettext_lazy("door greeting on leaving", "Goodbye, %(name)s. See you soon!")
+# A check-out that names no one (Reason.GOODBYE): the same words for everybody.
+GOODBYE_ANYONE = pgettext_lazy("door greeting on leaving, no name", "Goodbye. See you soon!")
 PENDING = _("One moment…")
 
 
@@ -67,6 +76,8 @@ def door_message(*, language: str, status: str, reason: str, direction: str, fir
     with translation.override(language):
         if status in ("pending", "challenge"):
             return str(PENDING)
+        if status == "granted" and reason == Reason.GOODBYE:
+            return str(GOODBYE_ANYONE)
         if status == "granted":
             return str(GOODBYE if direction == "out" else WELCOME) % {"name": first_name}
         return str(DENIED[Reason(reason)])

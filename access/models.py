@@ -108,6 +108,9 @@ class Scan(models.Model):
     frame_expires_at = models.DateTimeField(_("frame expires at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # What the tablet said it handles when it sent the scan (comma-separated: challenge, confirm;
+    # access.services.FEATURE_*): a status it did not declare is never given to it.
+    client_supports = models.CharField(_("client supports"), max_length=64, blank=True, editable=False)
 
     tenancy_chain_path = "centre__chain"
     tenancy_centre_path = "centre"
@@ -131,6 +134,10 @@ class Scan(models.Model):
 
     def __str__(self) -> str:
         return f"Scan {self.pk} ({self.status})"
+
+    @property
+    def supports(self) -> frozenset[str]:
+        return frozenset(f for f in self.client_supports.split(",") if f)
 
     @property
     def is_decided(self) -> bool:

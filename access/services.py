@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,16 +56,32 @@ ENGINE_WAIT_SECONDS = 10.0
 _ENGINE_REASONS = {"no_face": Reason.NO_FACE, "multiple_faces": Reason.MULTIPLE_FACES}
 
 
+# What a tablet may declare it handles (issue #21): in its heartbeat (`supports`) or with a scan.
+# A tablet that has not declared a feature never gets its status: where the door would ask a
+# challenge or a grey-zone PIN of it, it gets a final refusal that offers the PIN pad (`use_pin`).
+FEATURE_CHALLENGE, FEATURE_CONFIRM = "challenge", "confirm"
+ALL_FEATURES = frozenset({FEATURE_CHALLENGE, FEATURE_CONFIRM})
+
+
 @dataclass(frozen=True)
 class Verdict:
     reason: Reason
     member: Member | None = None
     score: float | None = None
     margin: float | None = None
+    # The access event's reason where staff must see more than the tablet may (a locked member
+    # number is `pin_locked` for staff, `wrong_pin` at the door); None: the same as `reason`.
+    recorded: Reason | None = None
 
     @property
     def granted(self) -> bool:
+        """A member is let through (or checked out): the event names them, presence changes."""
         return self.reason is Reason.OK
+
+    @property
+    def status(self) -> str:
+        # A neutral goodbye (check-out that names no one) is not a refusal: leaving is never refused.
+        return Scan.Status.GRANTED if self.reason in (Reason.OK, Reason.GOODBYE) else Scan.Status.DENIED
 
 
 # --- doors and device tokens -------------------------------------------------------------
@@ -101,6 +117,8 @@ def touch_device(device: DeviceToken, *, at: datetime) -> None:
 
 
 def record_heartbeat(*, device: DeviceToken, status: dict) -> None:
+    """The tablet's status, replacing the last one: what it declares it supports (`supports`)
+    holds until its next heartbeat; a heartbeat without it declares nothing."""
     device.last_seen_at, device.last_status = timezone.now(), status
     DeviceToken.objects.filter(pk=device.pk).update(last_seen_at=device.last_seen_at, last_status=status)
 
@@ -108,12 +126,27 @@ def record_heartbeat(*, device: DeviceToken, status: dict) -> None:
 # --- scans ---------------------------------------------------------------------------------
 
 
+def device_supports(device: DeviceToken) -> frozenset[str]:
+    """The features the tablet declared in its last heartbeat (none before its first)."""
+    status = device.last_status if isinstance(device.last_status, dict) else {}
+    declared = status.get("supports") or []
+    return frozenset(str(f) for f in declared if isinstance(f, str)) & ALL_FEATURES
+
+
 def open_scan(
-    *, device: DeviceToken, method: str, direction: str, idempotency_key: str = "", member_number_hash: str = ""
+    *,
+    device: DeviceToken,
+    method: str,
+    direction: str,
+    idempotency_key: str = "",
+    member_number_hash: str = "",
+    supports: Iterable[str] | None = None,
 ) -> tuple[Scan, bool]:
     """A new pending scan, committed at once so that a retry finds it; or, with a known
     idempotency key, the scan that key already names (created is then False). Inserting first
-    costs a first request no look-up; the unique constraint catches retries, racing or not."""
+    costs a first request no look-up; the unique constraint catches retries, racing or not.
+    `supports`: what the tablet declared with this request (None: what its last heartbeat said)."""
+    features = device_supports(device) if supports is None else frozenset(supports) & ALL_FEATURES
     try:
         with transaction.atomic():
             scan = Scan.objects.create(
@@ -124,6 +157,7 @@ def open_scan(
                 direction=direction,
                 idempotency_key=idempotency_key,
                 member_number_hash=member_number_hash,
+                client_supports=",".join(sorted(features)),
             )
     except IntegrityError:
         if not idempotency_key:
@@ -151,7 +185,11 @@ def decide_face_scan(
     if verdict is CHALLENGE_ISSUED:
         return scan  # status `challenge`: decided when the burst comes, or when the challenge expires
     if verdict.reason is Reason.CONFIRM_PIN:
-        return _await_pin(scan, verdict, frame=shown.data)
+        if FEATURE_CONFIRM in scan.supports:
+            return _await_pin(scan, verdict, frame=shown.data)
+        # A tablet that cannot ask for the PIN alone gets a final answer: the PIN pad. The
+        # proposed member is not named, not even in the event (nobody confirmed them).
+        verdict = Verdict(Reason.USE_PIN, score=verdict.score, margin=verdict.margin)
     return _decide(scan, verdict, frame=shown.data, liveness=check)
 
 
@@ -197,8 +235,13 @@ def confirm_scan(*, device: DeviceToken, scan: Scan, pin: str) -> Scan:
         return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
     scan.status, scan.method = Scan.Status.PENDING, Method.FACE_PIN
     now, member = timezone.now(), scan.member
-    if not reserve_pin_attempt(scan=scan, at=now):
+    gate = reserve_pin_attempt(scan=scan, at=now)
+    if gate == PIN_PAD_LOCKED:
         verdict = Verdict(Reason.PIN_LOCKED, score=scan.score, margin=scan.margin)
+    elif gate == NUMBER_LOCKED:
+        # Answered like any wrong PIN (issue #21): the door never says that a number is locked.
+        _wrong_pin_unchecked(scan, pin)
+        verdict = Verdict(Reason.WRONG_PIN, score=scan.score, margin=scan.margin, recorded=Reason.PIN_LOCKED)
     else:
         right = pin_matches(member=member, pin=pin)
         settle_pin_attempt(scan=scan, right=right, at=timezone.now())
@@ -230,6 +273,8 @@ def _face_verdict(
     finally:
         _engine_slot.release()
     frame = frames[result.frame]
+    if scan.direction == "out":
+        return _check_out_verdict(scan, frame, result, check, now), frame
     if (step := _liveness_step(scan, result, check)) is not None:
         return step, frame
     if not result.ok:
@@ -272,6 +317,28 @@ def _identified_verdict(scan: Scan, frame: Frame, result: DoorResult, now: datet
     return verdict
 
 
+def _check_out_verdict(
+    scan: Scan, frame: Frame, result: DoorResult, check: door_liveness.LivenessCheck, now: datetime
+) -> Verdict:
+    """Leaving by face (issue #21): a photo held up with *I am leaving* must neither name anyone,
+    nor close their visit, nor reveal any status. So a check-out names the member and closes the
+    visit only when the centre's passive liveness check ran and the frame is clearly live (above
+    the doubt band: no challenge on the way out). Everything else, whoever it is (not live, in
+    doubt, liveness off, not recognised, grey zone, no consent, re-consent pending, face entry
+    paused), gets one neutral goodbye (`goodbye`) that names no one and changes nothing."""
+    if check.active and result.liveness is not None:
+        check.passive, check.layer = result.liveness, "passive"
+    if result.reason == FaceReason.NOT_LIVE:
+        return Verdict(Reason.GOODBYE)
+    if not result.ok:
+        # No face, two faces, poor quality: the same for everyone (the kiosk learns an empty door).
+        return Verdict(_ENGINE_REASONS.get(str(result.reason), Reason.POOR_QUALITY))
+    if not check.active or check.passive is None or check.passive < door_liveness.doubt_below():
+        return Verdict(Reason.GOODBYE)  # no face is compared with any member
+    verdict = _identified_verdict(scan, frame, result, now)
+    return verdict if verdict.granted else Verdict(Reason.GOODBYE)
+
+
 def _confirm_verdict(centre: Centre, found: Identification) -> Verdict:
     """A face in the grey zone: ask the proposed member's PIN, if face entry may name them and
     they have a PIN at all (else it is simply not recognised: the full PIN pad is there)."""
@@ -304,6 +371,11 @@ def _liveness_step(scan: Scan, result: DoorResult, check: door_liveness.Liveness
     check.layer = "passive"
     check.trigger = door_liveness.challenge_trigger(scan.centre, check.passive)
     if check.trigger:
+        if FEATURE_CHALLENGE not in scan.supports:
+            # A tablet that cannot show a challenge gets a final refusal offering the PIN pad,
+            # never a way around the challenge: nobody is identified from this frame.
+            check.challenge = {"why": "not_supported"}
+            return Verdict(Reason.USE_PIN)
         door_liveness.issue_challenge(scan=scan, check=check)
         return CHALLENGE_ISSUED
     return None
@@ -408,13 +480,21 @@ def _pin_verdict(scan: Scan, pin: str) -> Verdict:
     centre, now = scan.centre, timezone.now()
     if scan.direction == "in" and not rules.is_open(centre, now):
         return Verdict(Reason.OUTSIDE_OPENING_HOURS)
-    if not reserve_pin_attempt(scan=scan, at=now):
-        return Verdict(Reason.PIN_LOCKED)
+    gate = reserve_pin_attempt(scan=scan, at=now)
+    if gate == PIN_PAD_LOCKED:
+        return Verdict(Reason.PIN_LOCKED)  # the whole pad: it says nothing about any number
     member = (
         Member.objects.select_related("chain")
         .filter(chain=centre.chain_id, member_number_hash=scan.member_number_hash)
         .first()
     )
+    if gate == NUMBER_LOCKED:
+        # A locked member number answers exactly like an unknown one (issue #21): same reason,
+        # message and work (the hasher runs, the device's count takes a wrong PIN), so probing
+        # numbers cannot find the member a look-alike's grey-zone tries locked. Staff see
+        # `pin_locked` on the access event.
+        _wrong_pin_unchecked(scan, pin)
+        return Verdict(Reason.WRONG_PIN, recorded=Reason.PIN_LOCKED)
     # An unknown number or a member without a PIN takes as long as a wrong PIN and gets the same
     # answer: the PIN pad tells nobody which member numbers exist.
     right = pin_matches(member=member, pin=pin)
@@ -461,31 +541,54 @@ def _roll(row: PinLockout, *, now: datetime, today) -> None:
         row.day, row.day_failures = today, 0
 
 
-def reserve_pin_attempt(*, scan: Scan, at: datetime) -> bool:
-    """Take one attempt for the scan's member number and device; False (nothing taken): locked."""
+PIN_OPEN, NUMBER_LOCKED, PIN_PAD_LOCKED = "", "number", "device"
+
+
+def reserve_pin_attempt(*, scan: Scan, at: datetime) -> str:
+    """Take one attempt for the scan's member number and device. PIN_OPEN: both taken, check the
+    PIN. PIN_PAD_LOCKED: the device is locked, nothing taken. NUMBER_LOCKED: the member number
+    is locked; only the device's attempt is taken (the entry then counts as a wrong PIN there,
+    like one for an unknown number), the number's lock is left as it is."""
     policy, today = scan.centre.chain.policy, rules.local(scan.centre, at).date()
     with transaction.atomic():
         rows = _locked_rows(scan)
         for _, _, row in rows:
             _roll(row, now=at, today=today)
-        locked = any(row.locked_until is not None or row.failures >= limit for _, limit, row in rows) or (
-            rows[1][2].day_failures >= policy.pin_device_daily_failures
-        )
+        (_, number_limit, number), (_, device_limit, device) = rows
+        if (
+            device.locked_until is not None
+            or device.failures >= device_limit
+            or device.day_failures >= policy.pin_device_daily_failures
+        ):
+            gate = PIN_PAD_LOCKED
+        else:
+            device.failures += 1
+            device.day_failures += 1
+            gate = NUMBER_LOCKED if number.locked_until is not None or number.failures >= number_limit else PIN_OPEN
+            if gate == PIN_OPEN:
+                number.failures += 1
         for _, _, row in rows:
-            if not locked:
-                row.failures += 1
-                row.day_failures += 1 if row.device_id else 0
             row.save()
-    return not locked
+    return gate
 
 
-def settle_pin_attempt(*, scan: Scan, right: bool, at: datetime) -> None:
+def _wrong_pin_unchecked(scan: Scan, pin: str) -> None:
+    """An entry for a locked member number: the hasher runs on nothing (the time of any check)
+    and the device counts a wrong PIN; the number's lock is neither checked against nor extended."""
+    pin_matches(member=None, pin=pin)
+    settle_pin_attempt(scan=scan, right=False, at=timezone.now(), number=False)
+
+
+def settle_pin_attempt(*, scan: Scan, right: bool, at: datetime, number: bool = True) -> None:
     """After the check: a right PIN resets the member number's count and gives the device its
     attempt back; a wrong one stays counted and locks a key that has reached its limit (15
-    minutes), or the device's PIN pad for the rest of the day at the chain's daily cap."""
+    minutes), or the device's PIN pad for the rest of the day at the chain's daily cap.
+    `number` False: the device's row only (an entry for a locked member number)."""
     chain_id, policy = scan.centre.chain_id, scan.centre.chain.policy
     with transaction.atomic():
         for what, limit, row in _locked_rows(scan):
+            if not number and not row.device_id:
+                continue
             if right:
                 row.failures = 0 if not row.device_id else max(row.failures - 1, 0)
                 row.day_failures = max(row.day_failures - 1, 0) if row.device_id else 0
@@ -580,6 +683,8 @@ def _frame_deadline(
     policy: ChainPolicy, verdict: Verdict, visit_ends: datetime | None, now: datetime
 ) -> datetime | None:
     """Until when the frame may be kept; None: not at all."""
+    if verdict.reason is Reason.GOODBYE:
+        return None  # a neutral check-out refused nobody and names no one: nothing to keep it for
     if verdict.granted:
         return visit_ends if policy.door_photo_max_hours else None
     return now + timedelta(hours=policy.denied_frame_hours) if policy.denied_frame_hours else None
@@ -599,7 +704,7 @@ def _decide(
     keep_until = _frame_deadline(policy, verdict, visit_ends, now) if frame or held else None
     photo = (held or private_files.save("door_photo", frame)) if keep_until else ""
     fields = {
-        "status": Scan.Status.GRANTED if verdict.granted else Scan.Status.DENIED,
+        "status": verdict.status,
         "reason": verdict.reason.value,
         "member": verdict.member,
         "decided_at": now,
@@ -628,7 +733,7 @@ def _decide(
                 method=scan.method,
                 direction=scan.direction,
                 decision=scan.status,
-                reason=scan.reason,
+                reason=(verdict.recorded or verdict.reason).value,
                 score=verdict.score,
                 margin=verdict.margin,
                 **(liveness.record() if liveness else {}),

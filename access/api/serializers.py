@@ -11,6 +11,13 @@ from access.models import Method, Scan
 from members.services import PIN_PATTERN
 
 DIRECTIONS = [("in", "Check-in"), ("out", "Check-out")]
+FEATURES = ["challenge", "confirm"]
+SUPPORTS_HELP = (
+    "What this tablet can handle beyond the first API's `pending`, `granted` and `denied`: `challenge` (a "
+    "liveness challenge) and `confirm` (a grey-zone PIN). A tablet that has not declared one never gets that "
+    "status: where the door would ask it, the scan is denied with reason `use_pin` (the PIN pad). Unknown "
+    "values are ignored."
+)
 
 
 class ScanRequestSerializer(serializers.Serializer):
@@ -23,6 +30,14 @@ class ScanRequestSerializer(serializers.Serializer):
     )
     image3 = serializers.FileField(required=False, help_text="Optional: a third frame of the burst.")
     direction = serializers.ChoiceField(choices=DIRECTIONS, default="in")
+    supports = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        max_length=16,
+        help_text=SUPPORTS_HELP + " Repeat the field once per feature (a comma-separated list works too). When the "
+        "field is sent, it counts for this scan instead of the last heartbeat's (so a scan before the first "
+        "heartbeat can declare it); an empty value declares nothing.",
+    )
 
 
 class PinRequestSerializer(serializers.Serializer):
@@ -42,6 +57,15 @@ class ConfirmRequestSerializer(serializers.Serializer):
 class HeartbeatSerializer(serializers.Serializer):
     app_version = serializers.CharField(max_length=40, required=False, allow_blank=True)
     camera = serializers.ChoiceField(choices=["ok", "no_permission", "not_found", "error"], required=False)
+    supports = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        max_length=16,
+        help_text=SUPPORTS_HELP + " Holds until the next heartbeat; a heartbeat without it declares nothing.",
+    )
+
+    def validate_supports(self, value: list[str]) -> list[str]:
+        return sorted(set(value) & set(FEATURES))
 
 
 class FirstNameSerializer(serializers.Serializer):
@@ -83,11 +107,16 @@ class DecisionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Scan.Status.choices,
         help_text="`confirm`: the face matched a member only moderately; show a PIN pad (no member number) and "
-        "POST the PIN to `confirm_url` within 60 s. Then the scan is granted or denied.",
+        "POST the PIN to `confirm_url` within 60 s. Then the scan is granted or denied. `challenge`: see "
+        "`challenge`. Both only for a tablet that declared them (`supports`); any other gets `denied` with "
+        "reason `use_pin` instead. `granted` with reason `goodbye` and no `member`: a check-out that names no one.",
     )
     reason = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField(help_text="For the screen, in the centre's language.")
-    member = serializers.SerializerMethodField(help_text="Only when granted: who to greet.")
+    member = serializers.SerializerMethodField(
+        help_text="Only when granted to a named member: who to greet (null for a check-out that names no one, "
+        "reason `goodbye`)."
+    )
     method = serializers.ChoiceField(
         choices=Method.choices, help_text="`face_pin`: a face confirmed by the member's PIN."
     )
@@ -141,7 +170,7 @@ class DecisionSerializer(serializers.Serializer):
 
     @extend_schema_field(FirstNameSerializer(allow_null=True))
     def get_member(self, scan: Scan) -> dict | None:
-        return {"first_name": self._first_name(scan)} if scan.status == Scan.Status.GRANTED else None
+        return {"first_name": self._first_name(scan)} if scan.status == Scan.Status.GRANTED and scan.member else None
 
     @staticmethod
     def _first_name(scan: Scan) -> str:

@@ -93,6 +93,17 @@ def _decision(scan: Scan, request) -> Response:
     return Response({"id": str(scan.pk), "status": scan.status, "poll_url": poll_url}, status=status.HTTP_202_ACCEPTED)
 
 
+def _declared_supports(request) -> frozenset[str] | None:
+    """What a scan request declares it supports (repeated `supports` fields or one comma-separated
+    list; unknown values ignored); None when it does not say, and the last heartbeat counts."""
+    if "supports" not in request.data:
+        return None
+    values = request.data.getlist("supports")
+    if len(values) > 16 or any(len(v) > 200 for v in values):
+        raise ValidationError({"detail": "supports: at most 16 short feature names."})
+    return frozenset(f.strip() for v in values for f in v.split(",")) & services.ALL_FEATURES
+
+
 def _own_scan(request, scan_id: str) -> Scan | None:
     """A device sees only its own scans; anything else does not exist for it."""
     try:
@@ -120,7 +131,10 @@ class ScanListView(DeviceView):
                 DecisionSerializer,
                 description="Decided (the usual answer: decisions are made inline), "
                 "or status `challenge`: show `challenge.message`, take `challenge.frames` frames "
-                "`challenge.interval_ms` apart and POST them to `challenge.answer_url`.",
+                "`challenge.interval_ms` apart and POST them to `challenge.answer_url`; or status `confirm`: "
+                "ask the PIN alone and POST it to `confirm_url`. Only a tablet that declared `challenge` or "
+                "`confirm` (`supports`, here or in its heartbeat) gets them; any other gets a final `denied` "
+                "with reason `use_pin` instead.",
             ),
             202: OpenApiResponse(ScanAcceptedSerializer, description="Still being decided: poll `poll_url`."),
             **ERRORS,
@@ -147,7 +161,13 @@ class ScanListView(DeviceView):
             frames = [read_frame(f.read(MAX_BYTES + 1), f.content_type or "") for f in (upload, *extra)]
         except FrameRejected as exc:
             raise Rejected(exc.status, exc.detail) from None
-        scan, created = services.open_scan(device=request.auth, method="face", direction=direction, idempotency_key=key)
+        scan, created = services.open_scan(
+            device=request.auth,
+            method="face",
+            direction=direction,
+            idempotency_key=key,
+            supports=_declared_supports(request),
+        )
         if created:
             scan = services.decide_face_scan(scan=scan, frame=frames[0], burst=frames[1:])
         return _decision(scan, request)
@@ -259,8 +279,9 @@ class PinView(DeviceView):
         operation_id="door_pin",
         summary="Decide a PIN entry (the alternative to face scan)",
         description="5 wrong PINs for a member number, or 20 on a device, lock it for 15 minutes; a tablet past the "
-        "chain's daily cap of wrong PINs is locked until staff unlock it or the next day (`pin_locked`). "
-        "An unknown member number and a wrong PIN get the same answer.",
+        "chain's daily cap of wrong PINs is locked until staff unlock it or the next day. A locked device answers "
+        "`pin_locked`; a locked member number answers exactly like an unknown one or a wrong PIN (`wrong_pin`), "
+        "so the pad never tells which numbers exist or are locked.",
         request=PinRequestSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={200: DecisionSerializer, **ERRORS, 415: _error("Not JSON or a form.")},

@@ -50,11 +50,16 @@ class Tablet:
         direction: str | None = None,
         key: str | None = None,
         name: str = "frame.jpg",
+        supports: tuple[str, ...] | None = ("challenge", "confirm"),
         **extra,
     ):
+        """A scan as the project's kiosk sends it: declaring that it answers challenges and grey-zone
+        PINs (`supports=None`: a tablet of the first API, which does not say)."""
         data = {"image": SimpleUploadedFile(name, image, content_type=content_type)}
         if direction:
             data["direction"] = direction
+        if supports is not None:
+            data["supports"] = list(supports)
         headers = {**self.auth, **({"HTTP_IDEMPOTENCY_KEY": key} if key else {}), **extra}
         return self.client.post("/api/v1/door/scans/", data, **headers)
 

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from access import services
-from access.models import AccessEvent, Scan, Visit
+from access.models import AccessEvent, PinLockout, Scan, Visit
 from consent.enrollment import enroll_face
 from members.services import set_pin
 from tests.access.conftest import consent_to_face_scan, enrolled, pair_tablet, withdraw_face_consent
@@ -87,13 +87,16 @@ def test_a_locked_member_number_stays_locked_for_the_grey_zone(tablet_a, john):
     for _ in range(5):
         tablet_a.pin(john.member_number, "0000")
     decided = confirm(tablet_a, grey_scan(tablet_a), "4711").json()
-    assert (decided["status"], decided["reason"]) == ("denied", "pin_locked")
+    # Refused like a wrong PIN (the door never says a number is locked); staff see the lock.
+    assert (decided["status"], decided["reason"]) == ("denied", "wrong_pin")
+    assert AccessEvent.objects.get(scan=decided["id"]).reason == "pin_locked"
 
 
 def test_grey_zone_pins_count_towards_the_members_lockout(tablet_a, john):
     for _ in range(5):
         assert confirm(tablet_a, grey_scan(tablet_a), "0000").json()["reason"] == "wrong_pin"
-    assert tablet_a.pin(john.member_number, "4711").json()["reason"] == "pin_locked"
+    locked = tablet_a.pin(john.member_number, "4711").json()
+    assert locked["reason"] == "wrong_pin" and AccessEvent.objects.get(scan=locked["id"]).reason == "pin_locked"
 
 
 def test_only_the_device_that_scanned_may_confirm(world, tablet_a, tablet_b, john):
@@ -167,3 +170,51 @@ def test_a_stranger_who_looks_like_a_member_still_needs_that_members_pin(world, 
     assert (body["status"], body["reason"]) == ("confirm", "confirm_pin")
     assert confirm(tablet_a, body, "2580").json()["reason"] == "wrong_pin"
     assert not Visit.objects.exists()
+
+
+def _shown(body: dict) -> dict:
+    """What the door shows, without what differs between any two answers (id, time)."""
+    return {k: v for k, v in body.items() if k not in ("id", "decided_at")}
+
+
+def test_a_number_locked_by_grey_zone_tries_answers_exactly_like_an_unknown_one(world, tablet_a, john, monkeypatch):
+    """Issue #21, item 8: a look-alike's five grey-zone PINs lock the proposed member's number.
+    Probing member numbers on the PIN pad must not find it: the locked number, an unknown number
+    and another member's number with a wrong PIN get the same answer, through the same work (the
+    hasher runs, the device counts a wrong PIN); yet the lock holds, even for the right PIN."""
+    for _ in range(5):
+        assert confirm(tablet_a, grey_scan(tablet_a), "0000").json()["reason"] == "wrong_pin"
+    pia = make_member(world.chain_a, world.centre_a1, first_name="Pia")
+    set_pin(member=pia, pin="2580", actor=None)
+
+    real, hashed = services.pin_matches, []
+
+    def counting_pin_matches(*, member, pin):
+        hashed.append(member)
+        return real(member=member, pin=pin)
+
+    monkeypatch.setattr(services, "pin_matches", counting_pin_matches)
+    device = PinLockout.objects.get(device=tablet_a.device)
+    before = device.day_failures
+    answers = {}
+    for label, number, pin in (
+        ("locked", john.member_number, "1234"),
+        ("locked, right PIN", john.member_number, "4711"),
+        ("unknown", "NOBODY-42", "1234"),
+        ("member, wrong PIN", pia.member_number, "1234"),
+    ):
+        response = tablet_a.pin(number, pin)
+        assert response.status_code == 200
+        answers[label] = _shown(response.json())
+    assert all(shown == answers["unknown"] for shown in answers.values()), answers
+    assert answers["unknown"]["reason"] == "wrong_pin" and answers["unknown"]["member"] is None
+    assert len(hashed) == 4  # the hasher ran for every entry, the locked ones too
+    device.refresh_from_db()
+    assert device.day_failures == before + 4  # each counted on the device like a wrong PIN
+    # The lock still stops the attempts: the right PIN did not open, and staff see why.
+    assert not Visit.objects.exists()
+    assert AccessEvent.objects.filter(method="pin", reason="pin_locked").count() == 2
+    # The grey-zone confirm path says the same: a locked number's face+PIN is refused as a wrong PIN.
+    locked_confirm = _shown(confirm(tablet_a, grey_scan(tablet_a), "4711").json())
+    wrong_confirm = _shown(confirm(tablet_a, grey_scan(tablet_a), "1234").json())
+    assert locked_confirm == wrong_confirm and locked_confirm["reason"] == "wrong_pin"

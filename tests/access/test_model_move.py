@@ -72,7 +72,7 @@ def test_the_door_admits_a_member_not_yet_moved_and_moves_them(world, tablet_a, 
     )
     # Moved: the previous model is not asked about Colin any more; SFace knows him now.
     assert previous_gallery_for(world.chain_a.pk) is None
-    decided(tablet_a.scan(face_photo("Colin_Powell", 3), direction="out"))
+    assert decided(tablet_a.scan(face_photo("Colin_Powell", 3)))["member"] == {"first_name": "Colin"}
     found = identify(
         chain_id=world.chain_a.pk, template=get_engine().analyse_door_frame(face_photo("Colin_Powell", 4)).template
     )

@@ -12,6 +12,9 @@
   const API = "/api/v1/door/";
   const STORE = "justface.door.token";
   const VERSION = "kiosk-1";
+  // The statuses beyond pending/granted/denied this page can answer (declared in every heartbeat
+  // and with every scan): a tablet that does not declare one never gets it (docs/door.md).
+  const SUPPORTS = ["challenge", "confirm"];
   const TICK_MS = 150, MOTION = 6, CHANGE = 14, STEADY_TICKS = 4;
   const SHOW_MS = 4000, LEAVE_MS = 20000, HEARTBEAT_MS = 60000, MAX_SIDE = 640;
   // A scan is a burst of BURST frames, BURST_GAP_MS apart: the server fuses the frames that show
@@ -68,7 +71,7 @@
   async function heartbeat(camera) {
     const response = await api("heartbeat/", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ app_version: VERSION, ...(camera ? { camera } : {}) }),
+      body: JSON.stringify({ app_version: VERSION, supports: SUPPORTS, ...(camera ? { camera } : {}) }),
     });
     if (!response.ok) throw new Error("heartbeat " + response.status);
     const config = await response.json();
@@ -168,6 +171,7 @@
         form.append(n === 1 ? "image" : `image${n}`, await grabFrame(), `frame${n}.jpg`);
       }
       form.append("direction", direction);
+      SUPPORTS.forEach((feature) => form.append("supports", feature));
       let decision = await finalDecision(await postOnce("scans/", form), "camera_off");
       if (decision.status === "challenge") decision = await answerChallenge(decision);
       if (decision.reason === "no_face") background = sample;  // remember what an empty door looks like
