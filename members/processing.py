@@ -390,6 +390,15 @@ RULES: tuple[Rule, ...] = (
         "consent.services.withdraw; purge_due → ErasureJob 'biometrics'",
     ),
     Rule(
+        "members.PendingFacePhoto",
+        "a new enrollment photo that did not match the member's face, awaiting staff review",
+        "face",
+        "until staff approve (it becomes a template) or reject it, at most `JUSTFACE_PENDING_FACE_PHOTO_DAYS` (14) "
+        "days; at once on withdrawal and with the member",
+        "consent.enrollment.approve/reject_pending_photo; consent.services.withdraw; purge_due → "
+        "members.faces.erase_expired_pending_photos",
+    ),
+    Rule(
         "members.GalleryChange",
         "which members' face templates changed when (ids only)",
         "face",

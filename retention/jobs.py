@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Q
@@ -27,7 +28,7 @@ from access import services as door
 from access.selectors import frames_due
 from justface import audit
 from justface.face_runtime import installed_models
-from members.faces import erase_biometrics, erase_retired_templates
+from members.faces import erase_biometrics, erase_expired_pending_photos, erase_retired_templates
 from members.gallery import purge_changes as purge_gallery_changes
 from members.models import Exclusion, FaceTemplate, Member
 from members.services import erase_pin
@@ -57,6 +58,7 @@ class PurgeReport:
     audit_entries_deleted: int = 0
     erasure_jobs_deleted: int = 0
     gallery_changes_deleted: int = 0
+    pending_face_photos_erased: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -247,6 +249,9 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.audit_entries_deleted = services.purge_audit_trail(today=today)
     report.erasure_jobs_deleted = services.purge_done_jobs(today=today)
     report.gallery_changes_deleted = purge_gallery_changes(before=at - GALLERY_STEPS_KEEP)
+    report.pending_face_photos_erased = erase_expired_pending_photos(
+        before=at - timedelta(days=settings.PENDING_FACE_PHOTO_DAYS)
+    )
     return asdict(report)
 
 
