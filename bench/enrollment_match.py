@@ -135,7 +135,7 @@ def pct(r: dict) -> str:
     if r["rate"] is None:
         return "n/a"
     lo, hi = r["ci95"]
-    return f"{100 * r['rate']:.2f}% ({r['count']}/{r['trials']}, 95% CI {100 * lo:.2f}-{100 * hi:.2f}%)"
+    return f"{100 * r['rate']:.3g}% ({r['count']}/{r['trials']}, 95% CI {100 * lo:.3g}-{100 * hi:.3g}%)"
 
 
 def print_report(report: dict) -> None:

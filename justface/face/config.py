@@ -39,10 +39,15 @@ MODEL_POLICIES: dict[str, MatchPolicy] = {
 # review it (issue #21: a member enrolling someone else's face). Measured by
 # bench/enrollment_match.py (docs/face-engine.md): per-pair false-match rate <= 1e-3 / 3 on
 # ../shared/faces/calib, so that a stranger's photo passes against a member's three templates
-# at most 0.1% of the time. None: not measured here; every replacement photo goes to staff.
+# at most 0.1% of the time. SFace 0.41 (exact 0.401): own photo sent to staff 2.1% (18/857, 95%
+# CI 1.3-3.3%), a stranger's photo against two templates accepted 0.042% (669 of 1.58 million);
+# on dev 0 of 2,002 strangers, 1 of 98 own photos to staff with three templates. FaceNet CASIA
+# 0.59: own photo to staff 16.6% (14.2-19.2%), which is why SFace is the default. VGGFace2:
+# None, not measured here (its weights are not installed offline); every replacement photo
+# goes to staff until FACE_ENROLLMENT_MATCH_THRESHOLD is set from the bench.
 ENROLLMENT_MATCH: dict[str, float | None] = {
-    SFACE: None,
-    FACENET_CASIA: None,
+    SFACE: 0.41,
+    FACENET_CASIA: 0.59,
     FACENET_VGGFACE2: None,
 }
 
