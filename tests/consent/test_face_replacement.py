@@ -186,6 +186,7 @@ def test_review_side_by_side_with_the_kept_photo_and_reject(world, login, privat
     assert reverse("portal:desk-photo", args=[member.pk]) in page
     assert reverse("portal:desk-review-photo", args=[member.pk]) in page
     assert manager.get(reverse("portal:desk-photo", args=[member.pk])).content == face_photo(MEMBER, 1)
+    assert reverse("portal:desk-reviews") in manager.get(reverse("staff:desk")).content.decode()
     listing = manager.get(reverse("portal:desk-reviews"))
     assert [p.member_id for p in listing.context["pending"]] == [member.pk]
     assert "1 new face photo awaits review" in manager.get(reverse("portal:desk")).content.decode()
@@ -248,3 +249,31 @@ def test_an_unreviewed_photo_is_erased_by_the_purge(member, settings, private_ro
         report = purge_due(at=start + dt.timedelta(days=settings.PENDING_FACE_PHOTO_DAYS, minutes=1))
     assert report["pending_face_photos_erased"] == 1
     assert not models.PendingFacePhoto.objects.exists() and pending_files(private_root) == []
+
+
+def test_while_members_move_between_models_the_previous_model_compares(world, settings):
+    """A member enrolled with the previous model (FaceNet CASIA) only: their new photo is
+    compared in that model, at its own measured threshold; with no model left to compare, staff decide."""
+    settings.FACE_MODEL, settings.FACE_MODEL_PREVIOUS = "facenet-casia", ""
+    publish_documents(world.chain_a)
+    member = member_with_login(world.chain_a, world.centre_a1)
+    sign(member)
+    client = api_client(member)
+    assert client.post(f"{ME}/face/", {"image": upload(face_photo(MEMBER, 1))}).status_code == 201
+    settings.FACE_MODEL, settings.FACE_MODEL_PREVIOUS = "sface", "facenet-casia"
+
+    assert client.post(f"{ME}/face/", {"image": upload(face_photo(OTHER, 1))}).status_code == 202
+    assert models.PendingFacePhoto.objects.get(member=member).score is not None  # compared in CASIA
+    assert client.post(f"{ME}/face/", {"image": upload(face_photo(MEMBER, 2))}).status_code == 201
+    assert sorted(FaceTemplate.objects.filter(member=member).values_list("model_name", flat=True)) == [
+        "facenet-casia",
+        "sface",
+    ]
+
+    other = member_with_login(world.chain_a, world.centre_a1)
+    sign(other)
+    settings.FACE_MODEL, settings.FACE_MODEL_PREVIOUS = "facenet-casia", ""
+    assert api_client(other).post(f"{ME}/face/", {"image": upload(face_photo(OTHER, 1))}).status_code == 201
+    settings.FACE_MODEL, settings.FACE_MODEL_PREVIOUS = "sface", ""  # the move is over: nothing compares
+    assert api_client(other).post(f"{ME}/face/", {"image": upload(face_photo(OTHER, 2))}).status_code == 202
+    assert models.PendingFacePhoto.objects.get(member=other).score is None
