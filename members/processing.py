@@ -203,7 +203,11 @@ ACTIVITIES: dict[str, Activity] = {
             purpose=_("Recognising you at the door, only with your explicit consent; your PIN always works instead."),
             legal_basis=_("Your explicit consent (GDPR Art. 6(1)(a) and 9(2)(a))."),
             data_subjects=(MEMBERS,),
-            data_categories=(_("Face template (biometric data)"), _("Enrollment photo, where the chain keeps it")),
+            data_categories=(
+                _("Face template (biometric data)"),
+                _("Enrollment photo, where the chain keeps it"),
+                _("A new photo that did not match the enrolled face, until staff have checked it"),
+            ),
             recipients=(
                 _("Nobody: the door compares templates itself; staff of the member's centres see the kept photo"),
                 HOSTING,
