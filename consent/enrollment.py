@@ -5,14 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
 
 from consent.selectors import biometric_consent_active
-from justface import private_files
+from justface import audit, private_files
 from justface.face.liveness import THRESHOLD
 from justface.face_messages import enrollment_message
 from justface.face_runtime import get_engine
-from members.faces import move_template, store_face_template
-from members.models import FaceTemplate, Liveness, Member
+from members.faces import (
+    best_own_score,
+    erase_pending_photo,
+    hold_pending_photo,
+    move_template,
+    store_face_template,
+)
+from members.models import FaceTemplate, Liveness, Member, PendingFacePhoto
+
+PENDING_REVIEW = "pending_review"
 
 # Photos larger than this are refused before they reach the face engine (portal and API).
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -26,11 +36,23 @@ def passive_threshold() -> float:
 @dataclass(frozen=True)
 class EnrollmentOutcome:
     ok: bool
-    reason: str  # "ok" or the engine's / consent's reason code
+    reason: str  # "ok", "pending_review", or the engine's / consent's reason code
     message: str  # for the member, in the active language
 
+    @property
+    def pending_review(self) -> bool:
+        """The photo is kept for staff to review: nothing changed in the member's templates."""
+        return self.reason == PENDING_REVIEW
 
-def enroll_face(*, member: Member, image: bytes, actor) -> EnrollmentOutcome:
+
+def enroll_face(
+    *, member: Member, image: bytes, actor, channel: str = PendingFacePhoto.Channel.PORTAL
+) -> EnrollmentOutcome:
+    """Enroll a photo of the member's face. A member who has no template yet is enrolled at
+    once (first enrollment). A member who has: the photo must be the same person as their
+    templates (replacement_score reaches the model's 1:1 threshold), else it is kept for staff
+    to review (``pending_review``) and the templates stay as they were (issue #21: a member
+    enrolling someone else's face to share the membership)."""
     if not biometric_consent_active(member):
         return EnrollmentOutcome(False, "no_consent", enrollment_message("no_consent"))
     engine = get_engine()
@@ -38,8 +60,71 @@ def enroll_face(*, member: Member, image: bytes, actor) -> EnrollmentOutcome:
     if not result.ok:
         # not_live: a photo of a photo or of a screen; no template is made of it (issue #17).
         return EnrollmentOutcome(False, result.reason, enrollment_message(result.reason))
+    if FaceTemplate.objects.filter(member=member).exists():
+        score, same = replacement_score(member=member, image=image, template=result.template)
+        if not same:
+            hold_pending_photo(
+                member=member, photo=image, model_name=engine.model, score=score, channel=channel, actor=actor
+            )
+            return EnrollmentOutcome(False, PENDING_REVIEW, enrollment_message(PENDING_REVIEW))
     store_face_template(member=member, template=result.template, model_name=engine.model, photo=image, actor=actor)
     return EnrollmentOutcome(True, "ok", "")
+
+
+def replacement_score(*, member: Member, image: bytes, template) -> tuple[float | None, bool]:
+    """(best score, same person) of a new photo against the member's own templates: those of the
+    active model, else (while members move between models) those of the previous one, each
+    with its model's measured 1:1 threshold (EngineConfig.enrollment_match). No template of a
+    model that can compare, or no measured threshold: (score or None, False), for staff."""
+    engine = get_engine()
+    score = best_own_score(member=member, template=template, model_name=engine.model)
+    threshold = engine.config.enrollment_match
+    previous = settings.FACE_MODEL_PREVIOUS
+    if score is None and previous and FaceTemplate.objects.filter(member=member, model_name=previous).exists():
+        engine = get_engine(previous)
+        result = engine.analyse_enrollment(image)
+        if result.ok:
+            score = best_own_score(member=member, template=result.template, model_name=previous)
+            threshold = engine.config.enrollment_match
+    return score, score is not None and threshold is not None and score >= threshold
+
+
+class ReviewError(Exception):
+    """Why a photo awaiting review cannot be approved (a message for staff)."""
+
+
+def approve_pending_photo(*, pending: PendingFacePhoto, actor, reason: str) -> None:
+    """Staff compared the photo awaiting review with the member and approve it: it becomes a
+    template exactly as an enrollment (still only with valid biometric consent), the pending
+    row and its file go. Audited. Raises ReviewError when the photo cannot be enrolled."""
+    member = pending.member
+    if not biometric_consent_active(member):
+        raise ReviewError(enrollment_message("no_consent"))
+    photo = private_files.read(pending.photo_file)
+    engine = get_engine()
+    result = engine.analyse_enrollment(photo)
+    if not result.ok:
+        raise ReviewError(enrollment_message(result.reason))
+    with transaction.atomic():
+        if not PendingFacePhoto.objects.select_for_update().filter(pk=pending.pk).exists():
+            raise ReviewError(_("This photo has already been reviewed."))
+        store_face_template(
+            member=member,
+            template=result.template,
+            model_name=engine.model,
+            photo=photo,
+            actor=actor,
+            reason="approved after review",
+        )
+        audit.record(action="face.pending_approve", actor=actor, obj=member, reason=reason)
+        erase_pending_photo(member=member, actor=actor, reason="approved")
+
+
+def reject_pending_photo(*, pending: PendingFacePhoto, actor, reason: str) -> None:
+    """Staff reject the photo awaiting review: it is erased; the templates stay. Audited."""
+    with transaction.atomic():
+        audit.record(action="face.pending_reject", actor=actor, obj=pending.member, reason=reason)
+        erase_pending_photo(member=pending.member, actor=actor, reason="rejected")
 
 
 def enrollment_liveness_threshold(member: Member) -> float | None:

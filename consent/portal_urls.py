@@ -16,4 +16,7 @@ urlpatterns = [
     path("desk/", desk.search, name="desk"),
     path("desk/members/<int:member_id>/", desk.member_page, name="desk-member"),
     path("desk/members/<int:member_id>/photo/", desk.member_photo, name="desk-photo"),
+    path("desk/reviews/", desk.reviews, name="desk-reviews"),
+    path("desk/reviews/<int:member_id>/", desk.review, name="desk-review"),
+    path("desk/reviews/<int:member_id>/photo/", desk.review_photo, name="desk-review-photo"),
 ]

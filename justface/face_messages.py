@@ -14,6 +14,10 @@ ENROLLMENT_MESSAGES = {
     "not_an_image": _("That file is not a photo. Upload a JPEG, PNG or WebP image."),
     "corrupt_image": _("The photo could not be read; it may be damaged. Try another one."),
     "image_too_large": _("The photo is too large. Use one under 5 MB and 4096 pixels on each side."),
+    "pending_review": _(
+        "This photo does not look like the face you enrolled before, so the staff will check it. "
+        "Until they approve it, the door recognises you as before."
+    ),
     "not_live": _("Take a photo of yourself, not of a photo or a screen. Face the camera in good light and try again."),
 }
 FALLBACK = _("The photo could not be used. Try another one.")

@@ -44,6 +44,7 @@ def engine_config(model: str | None = None) -> EngineConfig:
         match_margin=settings.FACE_MATCH_MARGIN if active else None,
         stranger_rate=settings.FACE_STRANGER_RATE if active else None,
         confirm_rate=settings.FACE_CONFIRM_RATE if active else None,
+        enrollment_match_threshold=settings.FACE_ENROLLMENT_MATCH_THRESHOLD if active else None,
     )
 
 

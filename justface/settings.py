@@ -309,6 +309,12 @@ FACE_STRANGER_RATE = env.float("FACE_STRANGER_RATE", default=None)
 FACE_CONFIRM_RATE = env.float("FACE_CONFIRM_RATE", default=None)
 # Enrollment photos kept per member as templates (the newest; more photos, fewer refusals).
 FACE_TEMPLATES_PER_MEMBER = env.int("FACE_TEMPLATES_PER_MEMBER", default=3)
+# A new photo of a member who has templates must reach this score against one of them (1:1),
+# else staff review it (issue #21). Unset: the active model's measured threshold
+# (justface.face.config.ENROLLMENT_MATCH; bench/enrollment_match.py).
+FACE_ENROLLMENT_MATCH_THRESHOLD = env.float("FACE_ENROLLMENT_MATCH_THRESHOLD", default=None)
+# Days a photo awaiting staff review is kept before the daily purge erases it unreviewed.
+PENDING_FACE_PHOTO_DAYS = env.int("JUSTFACE_PENDING_FACE_PHOTO_DAYS", default=14)
 # Galleries (members.gallery): the node-local directory where each machine keeps one shared,
 # read-only snapshot per chain gallery (tmpfs: RAM, never disk; cleared at boot), and when a
 # process folds its recent changes into a new snapshot: after this many changed members, or

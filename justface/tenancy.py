@@ -35,6 +35,9 @@ class Perm(enum.Enum):
     RUN_REPORTS = "run_reports"  # access reports: events with member numbers, chain-wide
     VIEW_STATISTICS = "view_statistics"  # anonymous hourly counts (front desk: their centres)
     VIEW_REGISTER = "view_register"  # the processing register and the DPIA fact sheet
+    # A new face photo that does not match the member's enrolled face: approve or reject it
+    # (issue #21); the front desk sees it, a manager decides.
+    APPROVE_FACES = "approve_faces"
 
 
 _GRANTS: dict[str, frozenset[Perm]] = {
@@ -50,6 +53,7 @@ _GRANTS: dict[str, frozenset[Perm]] = {
             Perm.RUN_REPORTS,
             Perm.VIEW_STATISTICS,
             Perm.VIEW_REGISTER,
+            Perm.APPROVE_FACES,
         }
     ),
     # The DPO reads everything of the chain, the trail included, and changes nothing but the

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from justface import audit, private_files
-from members.gallery import bump_version, encode_template
-from members.models import FaceTemplate, Member
+from members.gallery import bump_version, decode_template, encode_template
+from members.models import FaceTemplate, Member, PendingFacePhoto
 from members.signals import biometrics_erased
 
 
@@ -95,16 +97,78 @@ def erase_retired_templates(*, chain_id: int, keep_models: list[str], actor, rea
     return len(retired)
 
 
+def best_own_score(*, member: Member, template: np.ndarray, model_name: str) -> float | None:
+    """The highest similarity of ``template`` to the member's own templates of ``model_name``
+    (None: they have none of that model)."""
+    rows = FaceTemplate.objects.filter(member=member, model_name=model_name).values_list("template", flat=True)
+    own = [decode_template(row) for row in rows]
+    if not own:
+        return None
+    return float((np.stack(own) @ np.asarray(template, dtype=np.float32)).max())
+
+
+def hold_pending_photo(
+    *, member: Member, photo: bytes, model_name: str, score: float | None, channel: str, actor
+) -> PendingFacePhoto:
+    """Keep a new enrollment photo that did not match the member's templates (encrypted) for
+    staff to review; nothing of it reaches the templates. A newer one replaces an older one,
+    whose file is erased."""
+    photo_name = private_files.save("pending_photo", photo)
+    try:
+        with transaction.atomic():
+            old = PendingFacePhoto.objects.select_for_update().filter(member=member).first()
+            if old is not None:
+                old.delete()
+                private_files.delete_on_commit([old.photo_file])
+            pending = PendingFacePhoto.objects.create(
+                member=member, photo_file=photo_name, model_name=model_name, score=score, channel=channel
+            )
+            audit.record(
+                action="face.pending",
+                actor=actor,
+                obj=member,
+                reason=f"{channel}: " + ("no template to compare" if score is None else f"score {score:.3f}"),
+            )
+    except BaseException:
+        private_files.delete(photo_name)
+        raise
+    return pending
+
+
+def erase_pending_photo(*, member: Member, actor, reason: str) -> int:
+    """Erase the member's photo awaiting review, if any (rejected, withdrawn, approved: it is
+    now a template); 1 if there was one. The file goes when the transaction commits."""
+    with transaction.atomic():
+        pending = PendingFacePhoto.objects.select_for_update().filter(member=member).first()
+        if pending is None:
+            return 0
+        pending.delete()
+        private_files.delete_on_commit([pending.photo_file])
+        audit.record(action="face.pending_erase", actor=actor, obj=member, reason=reason)
+    return 1
+
+
+def erase_expired_pending_photos(*, before: datetime) -> int:
+    """Photos nobody reviewed within PENDING_FACE_PHOTO_DAYS: erased by the daily purge."""
+    erased = 0
+    for member in Member.objects.filter(pending_face_photo__created_at__lt=before).select_related("chain"):
+        erased += erase_pending_photo(member=member, actor=None, reason="not reviewed in time")
+    return erased
+
+
 def erase_biometrics(*, member: Member, actor, reason: str) -> dict:
-    """Erase every template and photo of the member, everywhere; returns a receipt.
+    """Erase every template and photo of the member (a photo awaiting review too), everywhere;
+    returns a receipt.
 
     Rows go in this transaction, with the gallery version bump that makes every worker drop
     the template before its next search; files go when it commits. Apps above members erase
     what they hold (door photos) through the biometrics_erased signal."""
     with transaction.atomic():
         templates = list(FaceTemplate.objects.select_for_update().filter(member=member))
-        photos = [t.photo_file for t in templates if t.photo_file]
+        pending = list(PendingFacePhoto.objects.select_for_update().filter(member=member))
+        photos = [t.photo_file for t in templates if t.photo_file] + [p.photo_file for p in pending]
         FaceTemplate.objects.filter(pk__in=[t.pk for t in templates]).delete()
+        PendingFacePhoto.objects.filter(pk__in=[p.pk for p in pending]).delete()
         bump_version(member.chain_id, [member.pk])
         responses = biometrics_erased.send(sender=Member, member=member)
         other_photos = sum(r for _, r in responses if isinstance(r, int))

@@ -453,6 +453,41 @@ class FaceTemplate(models.Model):
         return f"Face template #{self.pk}"
 
 
+class PendingFacePhoto(models.Model):
+    """A new enrollment photo of a member who already has templates that did not match them
+    (issue #21: a member must not enroll someone else's face). Nothing of it reaches the
+    templates until staff with the right (Perm.APPROVE_FACES) compare it with the enrollment
+    photo and approve it; rejected, withdrawn, erased with the member or after
+    PENDING_FACE_PHOTO_DAYS, the photo is erased. One per member: a newer one replaces it."""
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Member portal")
+        API = "api", _("Member API")
+        DESK = "desk", _("Front desk")
+
+    member = models.OneToOneField(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="pending_face_photo"
+    )
+    # The photo, encrypted (justface.private_files), like a kept enrollment photo.
+    photo_file = models.CharField(_("photo file"), max_length=200, editable=False)
+    model_name = models.CharField(_("model name"), max_length=64, editable=False)
+    # The best similarity to the member's templates (None: none of a model that could compare).
+    score = models.FloatField(_("score"), null=True, blank=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    tenancy_chain_path = "member__chain"
+    tenancy_centre_path = "member__home_centre"
+
+    class Meta:
+        verbose_name = _("face photo awaiting review")
+        verbose_name_plural = _("face photos awaiting review")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Face photo awaiting review #{self.pk}"
+
+
 class GalleryChange(models.Model):
     """One step of a chain's gallery: at ``version`` the face templates of ``member_id`` changed
     (added, replaced or erased). Every process replays the steps since its own version, touching

@@ -203,7 +203,11 @@ ACTIVITIES: dict[str, Activity] = {
             purpose=_("Recognising you at the door, only with your explicit consent; your PIN always works instead."),
             legal_basis=_("Your explicit consent (GDPR Art. 6(1)(a) and 9(2)(a))."),
             data_subjects=(MEMBERS,),
-            data_categories=(_("Face template (biometric data)"), _("Enrollment photo, where the chain keeps it")),
+            data_categories=(
+                _("Face template (biometric data)"),
+                _("Enrollment photo, where the chain keeps it"),
+                _("A new photo that did not match the enrolled face, until staff have checked it"),
+            ),
             recipients=(
                 _("Nobody: the door compares templates itself; staff of the member's centres see the kept photo"),
                 HOSTING,
@@ -388,6 +392,15 @@ RULES: tuple[Rule, ...] = (
         "face",
         f"at once on withdrawal; {_key('biometric_retention_days')} days after the membership ends¹",
         "consent.services.withdraw; purge_due → ErasureJob 'biometrics'",
+    ),
+    Rule(
+        "members.PendingFacePhoto",
+        "a new enrollment photo that did not match the member's face, awaiting staff review",
+        "face",
+        "until staff approve (it becomes a template) or reject it, at most `JUSTFACE_PENDING_FACE_PHOTO_DAYS` (14) "
+        "days; at once on withdrawal and with the member",
+        "consent.enrollment.approve/reject_pending_photo; consent.services.withdraw; purge_due → "
+        "members.faces.erase_expired_pending_photos",
     ),
     Rule(
         "members.GalleryChange",

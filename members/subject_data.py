@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
-from members.models import DataSubjectRequest, FaceTemplate, Member
+from members.models import DataSubjectRequest, FaceTemplate, Member, PendingFacePhoto
 from members.processing import activity, days_after_end  # noqa: F401 (days_after_end: re-exported)
 
 
@@ -127,17 +127,33 @@ def profile(member: Member) -> Category:
 @provider("face", order=30)
 def face(member: Member) -> Category:
     templates = list(FaceTemplate.objects.filter(member=member).order_by("created_at"))
+    # A new photo that did not match the enrolled face and waits for staff (issue #21).
+    pending = list(PendingFacePhoto.objects.filter(member=member))
     return Category(
         key="face",
         title=_("Face template and photo"),
         **activity("face").notice(member.chain.policy),
         # The template itself is a vector of numbers only our face engine can use; its presence is what matters here.
         data=[
-            {"enrolled_at": _iso(t.created_at), "face_model": t.model_name, "photo_kept": bool(t.photo_file)}
+            {
+                "enrolled_at": _iso(t.created_at),
+                "face_model": t.model_name,
+                "photo_kept": bool(t.photo_file),
+                "awaiting_review": False,
+            }
             for t in templates
+        ]
+        + [
+            {"enrolled_at": _iso(p.created_at), "face_model": p.model_name, "photo_kept": True, "awaiting_review": True}
+            for p in pending
         ],
-        labels={"enrolled_at": _("Enrolled"), "face_model": _("Face model"), "photo_kept": _("Photo kept")},
-        photos=tuple(t.photo_file for t in templates if t.photo_file),
+        labels={
+            "enrolled_at": _("Enrolled"),
+            "face_model": _("Face model"),
+            "photo_kept": _("Photo kept"),
+            "awaiting_review": _("New photo awaiting staff review"),
+        },
+        photos=tuple(t.photo_file for t in templates if t.photo_file) + tuple(p.photo_file for p in pending),
     )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Q
@@ -28,7 +29,7 @@ from access.selectors import frames_due
 from justface import audit
 from justface.accounts import delete_expired_api_tokens
 from justface.face_runtime import installed_models
-from members.faces import erase_biometrics, erase_retired_templates
+from members.faces import erase_biometrics, erase_expired_pending_photos, erase_retired_templates
 from members.gallery import purge_changes as purge_gallery_changes
 from members.models import Exclusion, FaceTemplate, Member
 from members.services import erase_pin
@@ -59,6 +60,7 @@ class PurgeReport:
     erasure_jobs_deleted: int = 0
     gallery_changes_deleted: int = 0
     api_tokens_deleted: int = 0
+    pending_face_photos_erased: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -250,6 +252,9 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.erasure_jobs_deleted = services.purge_done_jobs(today=today)
     report.gallery_changes_deleted = purge_gallery_changes(before=at - GALLERY_STEPS_KEEP)
     report.api_tokens_deleted = delete_expired_api_tokens(at=at)
+    report.pending_face_photos_erased = erase_expired_pending_photos(
+        before=at - timedelta(days=settings.PENDING_FACE_PHOTO_DAYS)
+    )
     return asdict(report)
 
 

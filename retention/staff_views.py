@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from access import stats
 from justface.staff_pages import render_staff, staff_page
 from justface.tenancy import Perm
-from members.models import Chain
+from members.models import Chain, PendingFacePhoto
 from retention import register as reg
 
 
@@ -37,6 +37,9 @@ def desk(request):
         {
             "can_report": scope.can(Perm.RUN_REPORTS),
             "can_register": scope.can(Perm.VIEW_REGISTER),
+            # New face photos that did not match the member's enrolled face (issue #21).
+            "can_review_faces": scope.can(Perm.APPROVE_FACES),
+            "faces_awaiting_review": scope.filter(PendingFacePhoto.objects.all()).count(),
             "centres": stats.centres_for(scope),
             "chains": scope.filter(Chain.objects.all()) if scope.is_platform else [],
         },

@@ -90,6 +90,18 @@ class FaceSerializer(serializers.Serializer):
         help_text="Enrolled, but not with the current recognition model: send a new photo (the door still "
         "recognises the member while the move between models lasts)."
     )
+    pending_review = serializers.BooleanField(
+        help_text="A newer photo did not match the enrolled face and waits for staff to review it; until "
+        "they approve it, the enrolled face is used as before."
+    )
+    pending_since = serializers.DateTimeField(allow_null=True)
+
+
+class PendingReviewSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pending_review"])
+    code = serializers.ChoiceField(choices=["pending_review"])
+    detail = serializers.CharField(help_text="What the member is told, in the request's language.")
+    face = FaceSerializer(help_text="The face status: unchanged, with pending_review true.")
 
 
 class ReceiptSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from consent import selectors, services
 from consent.api.serializers import (
     FaceSerializer,
+    PendingReviewSerializer,
     ReceiptSerializer,
     RecordSerializer,
     SignSerializer,
@@ -25,6 +26,7 @@ from consent.models import ConsentDocument, ConsentRecord
 from justface import private_files
 from members.api.base import MemberAPIView
 from members.faces import erase_biometrics
+from members.models import PendingFacePhoto
 
 TAGS = ["member consent and face"]
 
@@ -104,12 +106,15 @@ class FaceView(MemberAPIView):
 
     def _status(self, member) -> dict:
         template = selectors.face_status(member)
+        pending = PendingFacePhoto.objects.filter(member=member).first()
         return {
             "enrolled": template is not None,
             "enrolled_at": template.created_at if template else None,
             "photo_kept": bool(template and template.photo_file),
             "consent_active": selectors.biometric_consent_active(member),
             "renew_photo": selectors.needs_new_photo(member),
+            "pending_review": pending is not None,
+            "pending_since": pending.created_at if pending else None,
         }
 
     @extend_schema(tags=TAGS, responses=FaceSerializer, summary="Whether the member's face is enrolled")
@@ -126,10 +131,18 @@ class FaceView(MemberAPIView):
             }
         },
         responses={
-            201: FaceSerializer,
+            201: OpenApiResponse(FaceSerializer, description="Enrolled: the first photo, or one of the same person"),
+            202: OpenApiResponse(
+                PendingReviewSerializer,
+                description="The member already has an enrolled face and this photo does not match it at the "
+                "face model's measured threshold: nothing changed; the photo waits (encrypted) for staff to "
+                "approve or reject it. status and code are pending_review; detail is the sentence to show. A "
+                "client that only knows 201 must show detail and not report the face as enrolled anew.",
+            ),
             400: OpenApiResponse(description="detail and code (the engine's reason) say why"),
         },
-        summary="Enroll the face from a selfie (needs active biometric consent)",
+        summary="Enroll the face from a selfie (needs active biometric consent); a new photo of a member "
+        "already enrolled must match the enrolled face, or staff review it",
     )
     def post(self, request):
         upload = request.FILES.get("image")
@@ -141,7 +154,17 @@ class FaceView(MemberAPIView):
             return Response(
                 {"detail": _("The photo is too large. Use one under 8 MB."), "code": "image_too_large"}, status=400
             )
-        outcome = enroll_face(member=request.member, image=upload.read(), actor=request.user)
+        outcome = enroll_face(
+            member=request.member, image=upload.read(), actor=request.user, channel=PendingFacePhoto.Channel.API
+        )
+        if outcome.pending_review:
+            body = {
+                "status": outcome.reason,
+                "code": outcome.reason,
+                "detail": outcome.message,
+                "face": self._status(request.member),
+            }
+            return Response(PendingReviewSerializer(body).data, status=status.HTTP_202_ACCEPTED)
         if not outcome.ok:
             return Response({"detail": outcome.message, "code": outcome.reason}, status=status.HTTP_400_BAD_REQUEST)
         return Response(FaceSerializer(self._status(request.member)).data, status=status.HTTP_201_CREATED)

@@ -14,14 +14,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from consent import selectors
-from consent.enrollment import enroll_face
+from consent.enrollment import ReviewError, approve_pending_photo, enroll_face, reject_pending_photo
 from consent.facts import biometric_facts
 from consent.models import ConsentDocument, ConsentRecord
-from consent.portal.forms import DeskSignForm, PhotoForm
+from consent.portal.forms import ApproveFaceForm, DeskSignForm, PhotoForm
 from consent.portal.views import sign_from_form
 from justface import audit, private_files, throttle
 from justface.middleware import uses_camera
 from justface.tenancy import Perm, scope_for
+from members.models import FaceTemplate, PendingFacePhoto
 from members.selectors import members_visible_to, search_members
 
 Kind = ConsentDocument.Kind
@@ -47,7 +48,8 @@ def search(request):
             chain_id=scope.chain_id,
             reason="desk search",
         )
-    return render(request, "consent/desk/search.html", {"term": term, "found": found})
+    pending = scope.filter(PendingFacePhoto.objects.all()).count()
+    return render(request, "consent/desk/search.html", {"term": term, "found": found, "pending": pending})
 
 
 def _signature_check(request, member, form) -> bool:
@@ -85,10 +87,26 @@ def member_page(request, member_id: int):
         messages.success(request, _("The consent is signed."))
         return redirect("portal:desk-member", member_id=member.pk)
     if action == "photo" and photo_form.is_valid():
-        outcome = enroll_face(member=member, image=photo_form.cleaned_data["photo"], actor=request.user)
+        outcome = enroll_face(
+            member=member,
+            image=photo_form.cleaned_data["photo"],
+            actor=request.user,
+            channel=PendingFacePhoto.Channel.DESK,
+        )
         if outcome.ok:
             messages.success(request, _("The face is enrolled."))
             return redirect("portal:desk-member", member_id=member.pk)
+        if outcome.pending_review:
+            # The same rule as the member's own photo: a face that does not match the enrolled
+            # one needs a second, explicit confirmation by staff with the right to approve it.
+            messages.warning(
+                request,
+                _(
+                    "This photo does not match the face enrolled for this member, so it is not enrolled. "
+                    "Compare the two photos; a manager must approve it."
+                ),
+            )
+            return redirect("portal:desk-review", member_id=member.pk)
         photo_form.add_error("photo", outcome.message)
     audit.record(action="member.view", actor=request.user, obj=member, reason="desk enrollment")
     return render(
@@ -99,6 +117,7 @@ def member_page(request, member_id: int):
             "state": state,
             "active": state.active,
             "face": selectors.face_status(member),
+            "pending": PendingFacePhoto.objects.filter(member=member).first(),
             "sign_form": sign_form,
             "photo_form": photo_form,
             "facts": biometric_facts(member.chain.policy),
@@ -109,8 +128,84 @@ def member_page(request, member_id: int):
 @staff_member_required
 def member_photo(request, member_id: int):
     member = get_object_or_404(members_visible_to(_desk_scope(request)), pk=member_id)
-    template = selectors.face_status(member)
-    if template is None or not template.photo_file:
+    template = FaceTemplate.objects.filter(member=member).exclude(photo_file="").order_by("-created_at", "-pk").first()
+    if template is None:
         raise Http404
     audit.record(action="face.photo_view", actor=request.user, obj=member, reason="desk")
     return private_files.image_response(template.photo_file)
+
+
+# --- new photos that do not match the enrolled face (issue #21) ------------------------------
+
+
+@staff_member_required
+def reviews(request):
+    """The photos awaiting review in the staff user's scope (their chain; front desk: their centres)."""
+    scope = _desk_scope(request)
+    pending = list(scope.filter(PendingFacePhoto.objects.select_related("member__home_centre")))
+    audit.record(
+        action="member.list",
+        actor=request.user,
+        object_type="members.member",
+        chain_id=scope.chain_id,
+        reason="face photos awaiting review",
+    )
+    return render(
+        request, "consent/desk/reviews.html", {"pending": pending, "can_decide": scope.can(Perm.APPROVE_FACES)}
+    )
+
+
+def _pending_of(request, member_id: int):
+    scope = _desk_scope(request)
+    member = get_object_or_404(members_visible_to(scope), pk=member_id)
+    pending = PendingFacePhoto.objects.filter(member=member).first()
+    if pending is None:
+        raise Http404
+    return scope, member, pending
+
+
+@staff_member_required
+def review(request, member_id: int):
+    """Both photos side by side: the enrollment photo the chain keeps (or, where it keeps none,
+    the member in person) and the new one; a manager approves (it is enrolled) or rejects (it
+    is erased). Every look is audited; every decision too, by the services."""
+    scope, member, pending = _pending_of(request, member_id)
+    can_decide = scope.can(Perm.APPROVE_FACES)
+    action = request.POST.get("action")
+    form = ApproveFaceForm(request.POST if action == "approve" else None)
+    if request.method == "POST":
+        if not can_decide:
+            raise PermissionDenied
+        if action == "reject":
+            reject_pending_photo(pending=pending, actor=request.user, reason="desk review")
+            messages.success(request, _("The photo is rejected and erased. The enrolled face is unchanged."))
+            return redirect("portal:desk-reviews")
+        if action == "approve" and form.is_valid():
+            try:
+                approve_pending_photo(pending=pending, actor=request.user, reason="desk review")
+            except ReviewError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("The photo is approved and enrolled."))
+                return redirect("portal:desk-reviews")
+    enrolled = FaceTemplate.objects.filter(member=member).exclude(photo_file="").order_by("-created_at", "-pk").first()
+    audit.record(action="member.view", actor=request.user, obj=member, reason="face review")
+    return render(
+        request,
+        "consent/desk/review.html",
+        {
+            "member": member,
+            "pending": pending,
+            "enrolled_photo": enrolled is not None,
+            "can_decide": can_decide,
+            "form": form,
+        },
+    )
+
+
+@staff_member_required
+def review_photo(request, member_id: int):
+    """The new photo awaiting review, for staff of the member's scope; audited like every photo read."""
+    _, member, pending = _pending_of(request, member_id)
+    audit.record(action="face.pending_view", actor=request.user, obj=member, reason="desk review")
+    return private_files.image_response(pending.photo_file)

@@ -39,3 +39,14 @@ class PhotoForm(forms.Form):
         if photo.size > MAX_PHOTO_BYTES:
             raise forms.ValidationError(_("The photo is too large. Use one under 8 MB."))
         return photo.read()
+
+
+class ApproveFaceForm(forms.Form):
+    # Never pre-ticked: approving enrolls this face as the member's, so it is a deliberate act.
+    confirm = forms.BooleanField(
+        label=_(
+            "I have compared the new photo with the member (their enrollment photo, or the member in person) "
+            "and it is the same person."
+        ),
+        required=True,
+    )

@@ -19,7 +19,7 @@ from consent.portal.forms import GuardianForm, PhotoForm, SignForm
 from justface import private_files
 from justface.middleware import uses_camera
 from members.faces import erase_biometrics
-from members.models import DataSubjectRequest, Member
+from members.models import DataSubjectRequest, Member, PendingFacePhoto
 from members.portal.access import member_required
 
 Kind = ConsentDocument.Kind
@@ -150,6 +150,9 @@ def face(request):
         if outcome.ok:
             messages.success(request, _("Your face is enrolled. Look at the door tablet next time you come in."))
             return redirect("portal:face")
+        if outcome.pending_review:
+            messages.warning(request, outcome.message)
+            return redirect("portal:face")
         form.add_error("photo", outcome.message)
     return render(
         request,
@@ -161,6 +164,7 @@ def face(request):
             "face": selectors.face_status(member),
             "state": state,
             "renew_photo": selectors.needs_new_photo(member),
+            "pending": PendingFacePhoto.objects.filter(member=member).first(),
         },
     )
 

@@ -34,6 +34,23 @@ MODEL_POLICIES: dict[str, MatchPolicy] = {
     FACENET_VGGFACE2: MatchPolicy(0.60, 0.10),
 }
 
+# 1:1: a member who already has templates and sends a new enrollment photo. The new photo's
+# template must reach this against one of the member's templates of the model, else staff
+# review it (issue #21: a member enrolling someone else's face). Measured by
+# bench/enrollment_match.py (docs/face-engine.md): per-pair false-match rate <= 1e-3 / 3 on
+# ../shared/faces/calib, so that a stranger's photo passes against a member's three templates
+# at most 0.1% of the time. SFace 0.41 (exact 0.401): own photo sent to staff 2.1% (18/857, 95%
+# CI 1.3-3.3%), a stranger's photo against two templates accepted 0.042% (669 of 1.58 million);
+# on dev 0 of 2,002 strangers, 1 of 98 own photos to staff with three templates. FaceNet CASIA
+# 0.59: own photo to staff 16.6% (14.2-19.2%), which is why SFace is the default. VGGFace2:
+# None, not measured here (its weights are not installed offline); every replacement photo
+# goes to staff until FACE_ENROLLMENT_MATCH_THRESHOLD is set from the bench.
+ENROLLMENT_MATCH: dict[str, float | None] = {
+    SFACE: 0.41,
+    FACENET_CASIA: 0.59,
+    FACENET_VGGFACE2: None,
+}
+
 
 @dataclass(frozen=True)
 class EnrollmentGate:
@@ -99,8 +116,18 @@ class EngineConfig:
     match_margin: float | None = None
     stranger_rate: float | None = None  # target share of strangers a gallery of any size admits
     confirm_rate: float | None = None  # share of strangers asked for a member's PIN (0: no grey zone)
+    # 1:1 threshold for a replacement enrollment photo; None: the model's (ENROLLMENT_MATCH).
+    enrollment_match_threshold: float | None = None
     enrollment: EnrollmentGate = field(default_factory=EnrollmentGate)
     door: DoorGate = field(default_factory=DoorGate)
+
+    @property
+    def enrollment_match(self) -> float | None:
+        """The score a replacement photo must reach against the member's own templates; None:
+        no measured threshold, so every replacement photo is reviewed by staff."""
+        if self.enrollment_match_threshold is not None:
+            return self.enrollment_match_threshold
+        return ENROLLMENT_MATCH.get(self.model)
 
     @property
     def policy(self) -> MatchPolicy:

@@ -112,4 +112,6 @@ def test_face_upload_messages_and_delete(member):
         "photo_kept": False,
         "consent_active": True,
         "renew_photo": False,
+        "pending_review": False,
+        "pending_since": None,
     }

@@ -89,6 +89,8 @@ def test_nothing_of_an_erased_member_remains(
     sign(member, kind="biometric")
     consent_to_face_scan(member)
     assert enroll_face(member=member, image=face_photo("Colin_Powell", 1), actor=member.user).ok
+    # A photo of someone else waits for staff review (issue #21): personal data that must go too.
+    assert enroll_face(member=member, image=face_photo("George_W_Bush", 1), actor=member.user).pending_review
     member_services.set_pin(member=member, pin="4711", actor=member.user)
 
     # The door: a granted face scan (a kept door photo, a visit), a denied frame kept for
