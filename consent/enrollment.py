@@ -8,9 +8,10 @@ from django.conf import settings
 
 from consent.selectors import biometric_consent_active
 from justface import private_files
+from justface.face.engine import FaceEngine, FaceResult, Reason
 from justface.face.liveness import THRESHOLD
 from justface.face_messages import enrollment_message
-from justface.face_runtime import get_engine
+from justface.face_runtime import ENGINE_WAIT_SECONDS, engine_slot, get_engine
 from members.faces import move_template, store_face_template
 from members.models import FaceTemplate, Liveness, Member
 
@@ -34,12 +35,24 @@ def enroll_face(*, member: Member, image: bytes, actor) -> EnrollmentOutcome:
     if not biometric_consent_active(member):
         return EnrollmentOutcome(False, "no_consent", enrollment_message("no_consent"))
     engine = get_engine()
-    result = engine.analyse_enrollment(image, liveness_threshold=enrollment_liveness_threshold(member))
+    result = analyse_photo(engine, image, liveness_threshold=enrollment_liveness_threshold(member))
     if not result.ok:
         # not_live: a photo of a photo or of a screen; no template is made of it (issue #17).
         return EnrollmentOutcome(False, result.reason, enrollment_message(result.reason))
     store_face_template(member=member, template=result.template, model_name=engine.model, photo=image, actor=actor)
     return EnrollmentOutcome(True, "ok", "")
+
+
+def analyse_photo(engine: FaceEngine, image: bytes, *, liveness_threshold: float | None = None) -> FaceResult:
+    """The engine's verdict on a photo, in the engine's slot (face_runtime.engine_slot): the
+    decoding of a photo at the pixel limit and the analysis, one at a time per process, like the
+    door's. ``busy`` when the slot stays taken for ENGINE_WAIT_SECONDS."""
+    if not engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
+        return FaceResult(Reason.BUSY)
+    try:
+        return engine.analyse_enrollment(image, liveness_threshold=liveness_threshold)
+    finally:
+        engine_slot.release()
 
 
 def enrollment_liveness_threshold(member: Member) -> float | None:
@@ -66,7 +79,7 @@ def reenroll_member(*, member: Member, actor) -> ReenrollmentOutcome:
     engine = get_engine()
     moved = refused = 0
     for source in pending_reenrollment(member_id=member.pk, model=engine.model):
-        result = engine.analyse_enrollment(private_files.read(source.photo_file))
+        result = analyse_photo(engine, private_files.read(source.photo_file))
         if not result.ok:
             refused += 1
             continue
