@@ -42,9 +42,7 @@ def _checked(data: bytes, content_type: str, limits: intake.ImageLimits) -> inta
     if not data:
         raise FrameRejected(400, "The image is empty.")
     if content_type not in CONTENT_TYPES:
-        raise FrameRejected(
-            415, f"Send a {intake.ACCEPTED} image, not {content_type or 'an untyped file'}."
-        )
+        raise FrameRejected(415, f"Send a {intake.ACCEPTED} image, not {content_type or 'an untyped file'}.")
     return intake.inspect(data, limits)
 
 

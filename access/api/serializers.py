@@ -14,8 +14,10 @@ DIRECTIONS = [("in", "Check-in"), ("out", "Check-out")]
 
 
 class ScanRequestSerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="The camera frame: JPEG, PNG or WebP, at most 5 MB and 16.8 megapixels "
-        "(JUSTFACE_IMAGE_MAX_PIXELS), all frames together at most JUSTFACE_IMAGE_MAX_REQUEST_PIXELS.")
+    image = serializers.FileField(
+        help_text="The camera frame: JPEG, PNG or WebP, at most 5 MB and 16.8 megapixels "
+        "(JUSTFACE_IMAGE_MAX_PIXELS), all frames together at most JUSTFACE_IMAGE_MAX_REQUEST_PIXELS."
+    )
     image2 = serializers.FileField(
         required=False,
         help_text="Optional: a second frame of the same visit (a burst; "

@@ -126,7 +126,8 @@ class ScanListView(DeviceView):
             **ERRORS,
             413: _error(
                 "Larger than 5 MB (all frames together), more pixels than JUSTFACE_IMAGE_MAX_PIXELS (default "
-                "4096×4096; `detail` says the limit), or all frames together more than JUSTFACE_IMAGE_MAX_REQUEST_PIXELS."
+                "4096×4096; `detail` says the limit), or all frames together more than "
+                "JUSTFACE_IMAGE_MAX_REQUEST_PIXELS."
             ),
             415: _error("Not multipart, or not a JPEG, PNG or WebP image (TIFF, BMP, GIF and the like are refused)."),
             503: _error("The face engine stayed busy for 10 s: send the frame again."),
