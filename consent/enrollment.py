@@ -79,7 +79,7 @@ def reenroll_member(*, member: Member, actor) -> ReenrollmentOutcome:
     engine = get_engine()
     moved = refused = 0
     for source in pending_reenrollment(member_id=member.pk, model=engine.model):
-        result = analyse_photo(engine, private_files.read(source.photo_file))
+        result = engine.analyse_enrollment(private_files.read(source.photo_file))
         if not result.ok:
             refused += 1
             continue

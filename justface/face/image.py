@@ -36,7 +36,7 @@ _MAGIC = (
     (b"\xff\xd8\xff", "JPEG"),
     (b"\x89PNG\r\n\x1a\n", "PNG"),
 )
-# Formats Pillow (or a browser) knows that are refused by name, so the message can say what was sent.
+# What a bomb in a refused format is called (Pillow names the others).
 _OTHER_MAGIC = (
     (b"GIF8", "GIF"),
     (b"BM", "BMP"),
@@ -103,18 +103,17 @@ def _sniff(data: bytes) -> str | None:
 
 def _foreign_format(data: bytes) -> str | None:
     """The name of a format that is not accepted, to say so; None when it is not an image at all."""
-    for magic, name in _OTHER_MAGIC:
-        if data.startswith(magic):
-            return name
     if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif"):
-        return "HEIC/AVIF"
+        return "HEIC/AVIF"  # a phone's own format, which Pillow does not read
     try:
         # Only to name it: Pillow's plugins parse headers on open, none decodes a pixel.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data)) as image:
                 return image.format
-    except Exception:  # anything a parser of a refused format raises: it is refused either way
+    except Image.DecompressionBombError:  # an image of a refused format, and a bomb too
+        return next((name for magic, name in _OTHER_MAGIC if data.startswith(magic)), "unknown")
+    except Exception:  # anything a parser of a refused format raises: not an image it can read
         return None
 
 
