@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test fuzz slow-clients prod-local topology-bench install browser nginx check-deploy clean lint
+.PHONY: run test fuzz slow-clients image-bombs prod-local topology-bench install browser nginx check-deploy clean lint
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ fuzz: $(STAMP)
 # with deploy/nginx/'s settings; needs PostgreSQL (DATABASE_URL's server) and the face photos.
 slow-clients: $(STAMP) nginx
 	$(PY) bench/slow_clients.py $(BENCH_ARGS)
+
+# Worker memory under image bombs on every image endpoint (README, Hardening). Needs PostgreSQL.
+image-bombs: $(STAMP)
+	$(PY) bench/image_bombs.py $(BENCH_ARGS)
 
 # The production topology on this machine (docs/operations.md): nginx with a self-signed certificate
 # in front of two web nodes, two django-q2 clusters, PostgreSQL (DATABASE_URL) and Redis. Ctrl-C stops all.

@@ -4,7 +4,6 @@ Views, the admin, commands, the retention job and signal receivers all come thro
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +19,7 @@ from access.frames import Frame
 from access.messages import Reason
 from access.models import AccessEvent, Challenge, DeviceToken, Door, Method, PinLockout, Scan, Visit
 from consent.selectors import biometric_consent_active, biometric_reconsent_pending
-from justface import audit, private_files
+from justface import audit, face_runtime, private_files
 from justface.face.engine import DoorResult
 from justface.face.engine import Reason as FaceReason
 from justface.face.liveness import check_burst
@@ -51,8 +50,8 @@ LAST_SEEN_EVERY = timedelta(seconds=60)
 # One frame analysed at a time per process: torch already spreads one analysis over
 # FACE_TORCH_THREADS cores, and two at once only fight for them (docs/door.md). Scale with
 # processes; a frame that cannot get the engine within ENGINE_WAIT is answered `unavailable`.
-_engine_slot = threading.Semaphore(1)
-ENGINE_WAIT_SECONDS = 10.0
+_engine_slot = face_runtime.engine_slot  # shared with the decoding of frames and with enrollment
+ENGINE_WAIT_SECONDS = face_runtime.ENGINE_WAIT_SECONDS
 _ENGINE_REASONS = {"no_face": Reason.NO_FACE, "multiple_faces": Reason.MULTIPLE_FACES}
 
 

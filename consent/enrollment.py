@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 
 from consent.selectors import biometric_consent_active
 from justface import audit, private_files
+from justface.face.engine import FaceEngine, FaceResult, Reason
 from justface.face.liveness import THRESHOLD
 from justface.face_messages import enrollment_message
-from justface.face_runtime import get_engine
+from justface.face_runtime import ENGINE_WAIT_SECONDS, engine_slot, get_engine
 from members.faces import (
     best_own_score,
     erase_pending_photo,
@@ -56,7 +57,7 @@ def enroll_face(
     if not biometric_consent_active(member):
         return EnrollmentOutcome(False, "no_consent", enrollment_message("no_consent"))
     engine = get_engine()
-    result = engine.analyse_enrollment(image, liveness_threshold=enrollment_liveness_threshold(member))
+    result = analyse_photo(engine, image, liveness_threshold=enrollment_liveness_threshold(member))
     if not result.ok:
         # not_live: a photo of a photo or of a screen; no template is made of it (issue #17).
         return EnrollmentOutcome(False, result.reason, enrollment_message(result.reason))
@@ -82,7 +83,7 @@ def replacement_score(*, member: Member, image: bytes, template) -> tuple[float 
     previous = settings.FACE_MODEL_PREVIOUS
     if score is None and previous and FaceTemplate.objects.filter(member=member, model_name=previous).exists():
         engine = get_engine(previous)
-        result = engine.analyse_enrollment(image)
+        result = analyse_photo(engine, image)
         if result.ok:
             score = best_own_score(member=member, template=result.template, model_name=previous)
             threshold = engine.config.enrollment_match
@@ -102,7 +103,7 @@ def approve_pending_photo(*, pending: PendingFacePhoto, actor, reason: str) -> N
         raise ReviewError(enrollment_message("no_consent"))
     photo = private_files.read(pending.photo_file)
     engine = get_engine()
-    result = engine.analyse_enrollment(photo)
+    result = analyse_photo(engine, photo)
     if not result.ok:
         raise ReviewError(enrollment_message(result.reason))
     with transaction.atomic():
@@ -125,6 +126,18 @@ def reject_pending_photo(*, pending: PendingFacePhoto, actor, reason: str) -> No
     with transaction.atomic():
         audit.record(action="face.pending_reject", actor=actor, obj=pending.member, reason=reason)
         erase_pending_photo(member=pending.member, actor=actor, reason="rejected")
+
+
+def analyse_photo(engine: FaceEngine, image: bytes, *, liveness_threshold: float | None = None) -> FaceResult:
+    """The engine's verdict on a photo, in the engine's slot (face_runtime.engine_slot): the
+    decoding of a photo at the pixel limit and the analysis, one at a time per process, like the
+    door's. ``busy`` when the slot stays taken for ENGINE_WAIT_SECONDS."""
+    if not engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
+        return FaceResult(Reason.BUSY)
+    try:
+        return engine.analyse_enrollment(image, liveness_threshold=liveness_threshold)
+    finally:
+        engine_slot.release()
 
 
 def enrollment_liveness_threshold(member: Member) -> float | None:
@@ -151,7 +164,7 @@ def reenroll_member(*, member: Member, actor) -> ReenrollmentOutcome:
     engine = get_engine()
     moved = refused = 0
     for source in pending_reenrollment(member_id=member.pk, model=engine.model):
-        result = engine.analyse_enrollment(private_files.read(source.photo_file))
+        result = analyse_photo(engine, private_files.read(source.photo_file))
         if not result.ok:
             refused += 1
             continue

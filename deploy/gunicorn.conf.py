@@ -28,3 +28,23 @@ graceful_timeout = 30
 keepalive = 75
 # The control socket (gunicorn 25+) is for interactive use; a service has systemctl.
 control_socket_disable = True
+
+
+def post_fork(server, worker):
+    """glibc's malloc keeps freed memory for reuse: a decoded image (megabytes, freed a moment
+    later) would stay in a thread's arena, and a worker's memory would only grow (issue #21: a
+    worker stayed 3 GB large after a few image bombs). From 1 MB up every allocation gets its own
+    mapping, returned to the system when freed (a fixed threshold: glibc's default one rises to
+    32 MB after the first large free), and two arenas serve the threads. Measured with
+    bench/image_bombs.py (README, Hardening). JUSTFACE_MALLOC_TUNING=0 leaves glibc's defaults."""
+    if os.environ.get("JUSTFACE_MALLOC_TUNING", "1") == "0":
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc: its allocator is not this one
+    m_mmap_threshold, m_arena_max = -3, -8  # malloc.h
+    libc.mallopt(m_mmap_threshold, 1024 * 1024)
+    libc.mallopt(m_arena_max, 2)

@@ -1,5 +1,6 @@
 """What a member is told when a photo is refused, by the face engine's reason code."""
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 ENROLLMENT_MESSAGES = {
@@ -13,15 +14,24 @@ ENROLLMENT_MESSAGES = {
     "too_bright": _("The photo is too bright. Avoid strong light behind or straight on you."),
     "not_an_image": _("That file is not a photo. Upload a JPEG, PNG or WebP image."),
     "corrupt_image": _("The photo could not be read; it may be damaged. Try another one."),
-    "image_too_large": _("The photo is too large. Use one under 5 MB and 4096 pixels on each side."),
     "pending_review": _(
         "This photo does not look like the face you enrolled before, so the staff will check it. "
         "Until they approve it, the door recognises you as before."
     ),
+    "image_too_large": _(
+        "The photo has too many pixels. Use one of at most %(megapixels)s megapixels (for example "
+        "%(example)s pixels; a WebP photo at most a quarter of that)."
+    ),
+    "unsupported_format": _("This type of file is not accepted. Upload a JPEG, PNG or WebP photo."),
+    "busy": _("The face check is busy right now. Try again in a moment."),
     "not_live": _("Take a photo of yourself, not of a photo or a screen. Face the camera in good light and try again."),
 }
 FALLBACK = _("The photo could not be used. Try another one.")
 
 
 def enrollment_message(reason: str) -> str:
-    return str(ENROLLMENT_MESSAGES.get(reason, FALLBACK))
+    message = str(ENROLLMENT_MESSAGES.get(reason, FALLBACK))
+    if reason == "image_too_large":
+        side = int(settings.IMAGE_MAX_PIXELS**0.5)
+        message %= {"megapixels": f"{settings.IMAGE_MAX_PIXELS / 1e6:.1f}", "example": f"{side}×{side}"}
+    return message

@@ -4,6 +4,7 @@ thread-safely (the library's get_engine locks)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -12,6 +13,16 @@ from justface.face import install
 from justface.face.config import EngineConfig
 from justface.face.engine import FaceEngine
 from justface.face.engine import get_engine as engine_for
+from justface.face.image import ImageLimits
+
+# One face analysis, or one image decoding, at a time per process: the engine already spreads one
+# analysis over FACE_TORCH_THREADS cores and two at once only fight for them (docs/door.md), and
+# a decoding holds the most memory a request can (an image at the limit, before it is reduced:
+# bench/image_bombs.py). The door's decisions, its frames' decoding, and enrollments all take it.
+# Reentrant, so a holder may call code that takes it too. Whoever cannot get it within
+# ENGINE_WAIT_SECONDS answers "busy" (the door: `unavailable`).
+engine_slot = threading.RLock()
+ENGINE_WAIT_SECONDS = 10.0
 
 _engines: dict[str, FaceEngine] = {}
 
@@ -45,6 +56,16 @@ def engine_config(model: str | None = None) -> EngineConfig:
         stranger_rate=settings.FACE_STRANGER_RATE if active else None,
         confirm_rate=settings.FACE_CONFIRM_RATE if active else None,
         enrollment_match_threshold=settings.FACE_ENROLLMENT_MATCH_THRESHOLD if active else None,
+        image=image_limits(),
+    )
+
+
+def image_limits() -> ImageLimits:
+    """The limits every accepted image is held to (README: JUSTFACE_IMAGE_*)."""
+    return ImageLimits(
+        max_pixels=settings.IMAGE_MAX_PIXELS,
+        max_side=settings.IMAGE_MAX_SIDE,
+        max_request_pixels=settings.IMAGE_MAX_REQUEST_PIXELS,
     )
 
 

@@ -334,6 +334,19 @@ GALLERY_CHECK_SECONDS = env.int("JUSTFACE_GALLERY_CHECK_SECONDS", default=10)
 # policy then asks for the head-turn challenge). Unset: the calibrated defaults (docs/face-engine.md).
 FACE_LIVENESS_THRESHOLD = env.float("FACE_LIVENESS_THRESHOLD", default=None)
 FACE_LIVENESS_DOUBT = env.float("FACE_LIVENESS_DOUBT", default=None)
+# Every image the product accepts (door frames, challenge bursts, enrollment photos; JPEG, PNG or
+# WebP only: justface/face/image.py): pixels of one image from its header, before decoding (WebP:
+# a quarter of it), either side, and all images of one request together (a burst).
+IMAGE_MAX_PIXELS = env.int("JUSTFACE_IMAGE_MAX_PIXELS", default=4096 * 4096)
+IMAGE_MAX_SIDE = env.int("JUSTFACE_IMAGE_MAX_SIDE", default=8192)
+IMAGE_MAX_REQUEST_PIXELS = env.int("JUSTFACE_IMAGE_MAX_REQUEST_PIXELS", default=4096 * 4096)
+for _name, _value, _least in (
+    ("JUSTFACE_IMAGE_MAX_PIXELS", IMAGE_MAX_PIXELS, 640 * 480),
+    ("JUSTFACE_IMAGE_MAX_SIDE", IMAGE_MAX_SIDE, 640),
+    ("JUSTFACE_IMAGE_MAX_REQUEST_PIXELS", IMAGE_MAX_REQUEST_PIXELS, 640 * 480),
+):
+    if _value < _least:
+        raise ImproperlyConfigured(f"{_name}={_value} is too small: a door frame is 640×480 pixels.")
 
 LOGGING = {
     "version": 1,

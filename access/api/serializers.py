@@ -21,7 +21,10 @@ SUPPORTS_HELP = (
 
 
 class ScanRequestSerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="The camera frame: JPEG, PNG or WebP, at most 5 MB and 4096 px a side.")
+    image = serializers.FileField(
+        help_text="The camera frame: JPEG, PNG or WebP, at most 5 MB and 16.8 megapixels "
+        "(JUSTFACE_IMAGE_MAX_PIXELS), all frames together at most JUSTFACE_IMAGE_MAX_REQUEST_PIXELS."
+    )
     image2 = serializers.FileField(
         required=False,
         help_text="Optional: a second frame of the same visit (a burst; "

@@ -28,7 +28,7 @@ from access.api.serializers import (
     ScanRequestSerializer,
 )
 from access.authentication import DeviceAuthentication
-from access.frames import MAX_BYTES, FrameRejected, read_frame
+from access.frames import MAX_BYTES, FrameRejected, read_frames
 from access.models import Scan
 from access.selectors import door_configuration
 from justface.rest import JSONParser
@@ -138,8 +138,13 @@ class ScanListView(DeviceView):
             ),
             202: OpenApiResponse(ScanAcceptedSerializer, description="Still being decided: poll `poll_url`."),
             **ERRORS,
-            413: _error("Larger than 5 MB (all frames together), more than 4096 px a side, or a decompression bomb."),
-            415: _error("Not multipart, or not a JPEG, PNG or WebP image."),
+            413: _error(
+                "Larger than 5 MB (all frames together), more pixels than JUSTFACE_IMAGE_MAX_PIXELS (default "
+                "4096×4096; `detail` says the limit), or all frames together more than "
+                "JUSTFACE_IMAGE_MAX_REQUEST_PIXELS."
+            ),
+            415: _error("Not multipart, or not a JPEG, PNG or WebP image (TIFF, BMP, GIF and the like are refused)."),
+            503: _error("The face engine stayed busy for 10 s: send the frame again."),
         },
     )
     def post(self, request):
@@ -158,7 +163,7 @@ class ScanListView(DeviceView):
             "direction"
         ]
         try:
-            frames = [read_frame(f.read(MAX_BYTES + 1), f.content_type or "") for f in (upload, *extra)]
+            frames = read_frames([(f.read(MAX_BYTES + 1), f.content_type or "") for f in (upload, *extra)])
         except FrameRejected as exc:
             raise Rejected(exc.status, exc.detail) from None
         scan, created = services.open_scan(
@@ -243,8 +248,12 @@ class ScanChallengeView(DeviceView):
             403: _error("Wrong nonce."),
             404: _error("No such scan for this device (another tablet's challenge is not found either)."),
             409: _error("The challenge was already answered, or the scan has none."),
-            413: _error("The burst is larger than 8 MB, or a frame too large."),
+            413: _error(
+                "The burst is larger than 8 MB, a frame has too many pixels, or all frames together more than "
+                "JUSTFACE_IMAGE_MAX_REQUEST_PIXELS (default 4096×4096; `detail` says the limit)."
+            ),
             415: _error("Not multipart, or a frame that is not a JPEG, PNG or WebP image."),
+            503: _error("The face engine stayed busy for 10 s: send the burst again."),
         },
     )
     def post(self, request, scan_id: str):
@@ -259,12 +268,10 @@ class ScanChallengeView(DeviceView):
             return Response({"detail": "No such scan for this device."}, status=status.HTTP_404_NOT_FOUND)
         uploads = request.FILES.getlist("frames")
         data = _valid(ChallengeAnswerSerializer, {"nonce": request.data.get("nonce", ""), "frames": uploads})
-        frames = []
-        for upload in data["frames"]:
-            try:
-                frames.append(read_frame(upload.read(MAX_BYTES + 1), upload.content_type or ""))
-            except FrameRejected as exc:
-                raise Rejected(exc.status, exc.detail) from None
+        try:
+            frames = read_frames([(f.read(MAX_BYTES + 1), f.content_type or "") for f in data["frames"]])
+        except FrameRejected as exc:
+            raise Rejected(exc.status, exc.detail) from None
         try:
             scan = services.answer_challenge(scan=scan, nonce=data["nonce"], frames=frames)
         except liveness.ChallengeRefused as exc:

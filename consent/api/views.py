@@ -139,7 +139,11 @@ class FaceView(MemberAPIView):
                 "approve or reject it. status and code are pending_review; detail is the sentence to show. A "
                 "client that only knows 201 must show detail and not report the face as enrolled anew.",
             ),
-            400: OpenApiResponse(description="detail and code (the engine's reason) say why"),
+            400: OpenApiResponse(
+                description="detail and code (the engine's reason) say why: e.g. unsupported_format (only JPEG, "
+                "PNG or WebP), image_too_large (more pixels than JUSTFACE_IMAGE_MAX_PIXELS; detail says the limit)"
+            ),
+            503: OpenApiResponse(description="code busy: the face engine stayed busy for 10 s; send it again"),
         },
         summary="Enroll the face from a selfie (needs active biometric consent); a new photo of a member "
         "already enrolled must match the enrolled face, or staff review it",
@@ -166,7 +170,9 @@ class FaceView(MemberAPIView):
             }
             return Response(PendingReviewSerializer(body).data, status=status.HTTP_202_ACCEPTED)
         if not outcome.ok:
-            return Response({"detail": outcome.message, "code": outcome.reason}, status=status.HTTP_400_BAD_REQUEST)
+            # busy: the face engine stayed taken (the door's scans first); the same photo works later.
+            code = status.HTTP_503_SERVICE_UNAVAILABLE if outcome.reason == "busy" else status.HTTP_400_BAD_REQUEST
+            return Response({"detail": outcome.message, "code": outcome.reason}, status=code)
         return Response(FaceSerializer(self._status(request.member)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .gallery import MatchPolicy, ScoreTail
+from .image import ImageLimits
 from .recognizers import FACENET_CASIA, FACENET_VGGFACE2, SFACE
 
 # Threshold and margin per model (cosine scales differ between models): see
@@ -110,7 +111,8 @@ class EngineConfig:
     crop_scale: float = 1.25
     mtcnn_thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
     mtcnn_factor: float = 0.709
-    max_image_pixels: int = 50_000_000  # larger images are refused before decoding
+    # What bytes given to the engine may be (image.py: formats, pixels from the header, the size decoded).
+    image: ImageLimits = field(default_factory=ImageLimits)
     # 1:N decision; None: the model's calibrated default (MODEL_POLICIES).
     match_threshold: float | None = None  # the floor of the gallery-size threshold
     match_margin: float | None = None

@@ -28,6 +28,9 @@ class Reason(StrEnum):
     NOT_AN_IMAGE = "not_an_image"
     CORRUPT_IMAGE = "corrupt_image"
     IMAGE_TOO_LARGE = "image_too_large"
+    UNSUPPORTED_FORMAT = "unsupported_format"  # an image, but not JPEG, PNG or WebP
+    TOO_MANY_PIXELS = "too_many_pixels"  # a request's images together (image.PixelBudget)
+    BUSY = "busy"  # never the engine's own answer: a caller's, when it could not get its turn
     NO_FACE = "no_face"
     MULTIPLE_FACES = "multiple_faces"
     LOW_CONFIDENCE = "low_confidence"
@@ -41,9 +44,12 @@ class Reason(StrEnum):
 
 # Sentences for members and the door screen, keyed by reason (translate by key).
 MESSAGES: dict[Reason, str] = {
-    Reason.NOT_AN_IMAGE: "This file is not a photo we can read. Please use a JPEG or PNG photo.",
+    Reason.NOT_AN_IMAGE: "This file is not a photo we can read. Please use a JPEG, PNG or WebP photo.",
     Reason.CORRUPT_IMAGE: "This photo could not be read completely. Please take it again.",
     Reason.IMAGE_TOO_LARGE: "This photo is too large. Please use a smaller photo.",
+    Reason.UNSUPPORTED_FORMAT: "This type of file is not accepted. Please use a JPEG, PNG or WebP photo.",
+    Reason.TOO_MANY_PIXELS: "These photos are too large together. Please send fewer or smaller ones.",
+    Reason.BUSY: "Please try again in a moment.",
     Reason.NO_FACE: "We could not find a face. Please look straight at the camera.",
     Reason.MULTIPLE_FACES: "There is more than one face. Please make sure only you are in the picture.",
     Reason.LOW_CONFIDENCE: "Your face is not clearly visible. Please look at the camera "
@@ -277,7 +283,7 @@ class FaceEngine:
     def _image(self, image: bytes | Image.Image) -> Image.Image:
         if isinstance(image, Image.Image):
             return image if image.mode == "RGB" else image.convert("RGB")
-        return decode_image(image, self.config.max_image_pixels)
+        return decode_image(image, self.config.image)
 
 
 def measure_quality(img: Image.Image, face: Detection) -> Quality:

@@ -79,7 +79,7 @@ def truncated_jpeg() -> bytes:
         ("not an image", (b"this is not a photo at all", "image/jpeg"), 400, "not an image"),
         ("empty", (b"", "image/jpeg"), 400, "empty"),
         ("truncated", (truncated_jpeg(), "image/jpeg"), 400, "truncated"),
-        ("too many pixels", (image_bytes("JPEG", (4097, 16)), "image/jpeg"), 413, "4096"),
+        ("too many pixels a side", (image_bytes("JPEG", (8193, 16)), "image/jpeg"), 413, "8192"),
         ("decompression bomb", (png_bomb(), "image/png"), 413, "pixels"),
         ("wrong declared type", (image_bytes("JPEG"), "text/plain"), 415, "JPEG, PNG or WebP"),
         ("GIF pretending to be JPEG", (image_bytes("GIF"), "image/jpeg"), 415, "GIF"),
