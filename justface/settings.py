@@ -254,6 +254,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # No badge that sends the schema to swagger.io's validator.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # One name for a choice set that several fields share (e.g. an answer's status and code).
+    "ENUM_NAME_OVERRIDES": {"PendingReviewEnum": ["pending_review"]},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "justface.schema.add_error_responses",
