@@ -294,6 +294,7 @@ def _liveness_step(scan: Scan, result: DoorResult, check: door_liveness.Liveness
     if not check.active:
         return None
     check.passive = result.liveness if result.liveness is not None else check.passive
+    check.cues = result.cues if result.cues is not None else check.cues
     if result.reason == FaceReason.NOT_LIVE:
         check.layer = "passive"
         return Verdict(Reason.LIVENESS_FAILED)
@@ -302,7 +303,10 @@ def _liveness_step(scan: Scan, result: DoorResult, check: door_liveness.Liveness
     if check.challenge_passed:
         return None
     check.layer = "passive"
-    check.trigger = door_liveness.challenge_trigger(scan.centre, check.passive)
+    check.reference = door_liveness.door_reference(scan.door)  # clearly live for THIS door's camera
+    check.trigger = door_liveness.challenge_trigger(
+        scan.centre, check.passive, cues=check.cues, reference=check.reference
+    )
     if check.trigger:
         door_liveness.issue_challenge(scan=scan, check=check)
         return CHALLENGE_ISSUED
@@ -338,10 +342,22 @@ def answer_challenge(*, scan: Scan, nonce: str, frames: list[Frame]) -> Scan:
         if not burst.ok:
             return _decide(scan, Verdict(Reason.LIVENESS_FAILED), liveness=check)
         check.challenge_passed = True
-        return decide_face_scan(scan=scan, frame=frames[burst.first], liveness=check)
+        decided = decide_face_scan(scan=scan, frame=frames[burst.first], liveness=check)
+        if decided.status == Scan.Status.GRANTED:
+            _learn_door_camera(decided)
+        return decided
     except Exception:
         logger.exception("Challenge answer failed for scan %s", scan.pk)
         return _decide(scan, Verdict(Reason.UNAVAILABLE), liveness=check)
+
+
+def _learn_door_camera(scan: Scan) -> None:
+    """A member let in after passing the challenge: the door learns its camera a little
+    (access.liveness.recalibrate). Never in the way of the entry itself."""
+    try:
+        door_liveness.recalibrate(scan.door)
+    except Exception:
+        logger.exception("Liveness recalibration failed for door %s", scan.door_id)
 
 
 def expire_challenge(scan: Scan) -> Scan:

@@ -162,12 +162,13 @@ class Cues:
         return logit(self.p_real)
 
     def as_record(self) -> dict:
-        return {"p_real": round(self.p_real, 6), "v2": round(self.v2, 3), "fft": round(self.fft, 4)}
+        return {"p_real": round(self.p_real, 6), "v2": round(self.v2, 4), "fft": round(self.fft, 4)}
 
     @classmethod
     def from_record(cls, record: dict) -> Cues | None:
+        """From ``as_record``: p_real from the logit, which keeps the precision near 1.0."""
         try:
-            return cls(float(record["p_real"]), float(record["fft"]))
+            return cls(float(1 / (1 + np.exp(-float(record["v2"])))), float(record["fft"]))
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -189,7 +190,7 @@ class LiveReference:
         return cues.v2 > self.v2 and cues.fft > self.fft
 
     def as_record(self) -> dict:
-        return {"v2": round(self.v2, 4), "fft": round(self.fft, 4)}
+        return {"v2": self.v2, "fft": self.fft}  # unrounded: a cut must find its own value again
 
     @classmethod
     def from_record(cls, record: dict | None) -> LiveReference | None:
@@ -259,7 +260,7 @@ def calibrate(
 
     def move(cut: float, values: list[float], step: float, floor: float, ceiling: float) -> float:
         ordered = sorted(values)
-        target = ordered[k - 1] if len(ordered) >= k and ordered[k - 1] < cut else cut + step
+        target = ordered[k - 1] if len(ordered) >= k and ordered[k - 1] <= cut else cut + step
         return float(min(max(cut + float(np.clip(target - cut, -step, step)), floor), ceiling))
 
     return LiveReference(
