@@ -362,3 +362,15 @@ def format_policy(report: dict, *, videos: bool = True) -> str:
                 + "".join(f"\n    {v}: {r['in']['k']} of {r['n']}" for v, r in let_in.items())
             )
     return "\n".join(lines)
+
+
+def format_bursts(gain: dict) -> str:
+    lines = [f"Bursts of {gain['size']} frames of one video (median frame's cues) vs single frames of those videos:"]
+    for cls, row in gain["burst"].items():
+        one = gain["single"][cls]
+        lines.append(
+            f"  {cls:<9} single n={one['n']}: refused {_pct(one, 'refused')}, challenged {_pct(one, 'challenged')}, "
+            f"in {_pct(one, 'in')} | burst n={row['n']}: refused {_pct(row, 'refused')}, challenged "
+            f"{_pct(row, 'challenged')}, in {_pct(row, 'in')}"
+        )
+    return "\n".join(lines)
