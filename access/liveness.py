@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from access.models import AccessEvent, Challenge, Door, Scan
 from justface.face import liveness as lib
-from members.models import Centre, Liveness
+from members.models import Centre, FaceTemplate, Liveness, Member
 
 CHALLENGE_TTL = timedelta(seconds=20)  # to read the instruction, turn, and send the burst
 BURST_FRAMES = 8  # the kiosk sends this many frames...
@@ -290,3 +290,18 @@ def challenge_rate(door: Door, *, since) -> dict:
     total = events.count()
     challenged = events.filter(liveness_layer="challenge").count()
     return {"total": total, "challenged": challenged, "rate": challenged / total if total else None}
+
+
+# --- enrollment photos (issue #27) ----------------------------------------------------------------
+
+
+def enrollment_in_doubt(member: Member) -> bool:
+    """Whether one of the member's templates comes from a photo that was not clearly live at
+    enrollment and no live entry has confirmed it since (FaceTemplate.enrolled_live)."""
+    return FaceTemplate.objects.filter(member=member, enrolled_live=False).exists()
+
+
+def confirm_enrollment(member: Member) -> int:
+    """The member passed the head-turn challenge and was recognised: a live person with this
+    face stood at the door, so their templates no longer ask for it."""
+    return FaceTemplate.objects.filter(member=member, enrolled_live=False).update(enrolled_live=True)

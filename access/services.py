@@ -29,7 +29,7 @@ from justface.models import AuditEntry
 from justface.tokens import new_token
 from members.faces import store_face_template
 from members.gallery import Identification, identify, previous_gallery_for
-from members.models import Centre, Member, member_number_hash
+from members.models import Centre, Liveness, Member, member_number_hash
 from members.policy import ChainPolicy
 from members.selectors import exclusion_in_force, face_entry_paused
 from members.services import pin_matches
@@ -234,7 +234,10 @@ def _face_verdict(
         return step, frame
     if not result.ok:
         return Verdict(_ENGINE_REASONS.get(str(result.reason), Reason.POOR_QUALITY)), frame
-    return _identified_verdict(scan, frame, result, now), frame
+    verdict = _identified_verdict(scan, frame, result, now)
+    if (step := _enrollment_liveness_step(scan, verdict, check)) is not None:
+        return step, frame
+    return verdict, frame
 
 
 def _identified_verdict(scan: Scan, frame: Frame, result: DoorResult, now: datetime) -> Verdict:
@@ -313,6 +316,19 @@ def _liveness_step(scan: Scan, result: DoorResult, check: door_liveness.Liveness
     return None
 
 
+def _enrollment_liveness_step(scan: Scan, verdict: Verdict, check: door_liveness.LivenessCheck) -> Verdict | None:
+    """Issue #27: a member whose enrollment photo was not clearly live (a print of someone else
+    is the other half of the attack) gets the challenge before the door opens, until one entry
+    has passed it. Only where the centre's policy has the challenge."""
+    if not verdict.granted or check.challenge_passed or check.mode != Liveness.CHALLENGE_IN_DOUBT:
+        return None
+    if not door_liveness.enrollment_in_doubt(verdict.member):
+        return None
+    check.trigger = "enrollment"
+    door_liveness.issue_challenge(scan=scan, check=check)
+    return CHALLENGE_ISSUED
+
+
 def answer_challenge(*, scan: Scan, nonce: str, frames: list[Frame]) -> Scan:
     """The burst a tablet sends in answer to its scan's challenge: checked (the head turned the
     asked way, a live 3-D face, the same face throughout, each frame passing the passive check),
@@ -345,6 +361,7 @@ def answer_challenge(*, scan: Scan, nonce: str, frames: list[Frame]) -> Scan:
         decided = decide_face_scan(scan=scan, frame=frames[burst.first], liveness=check)
         if decided.status == Scan.Status.GRANTED:
             _learn_door_camera(decided)
+            door_liveness.confirm_enrollment(decided.member)
         return decided
     except Exception:
         logger.exception("Challenge answer failed for scan %s", scan.pk)

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from consent.selectors import biometric_consent_active
 from justface import private_files
-from justface.face.liveness import THRESHOLD
+from justface.face.liveness import DEFAULT_REFERENCE, THRESHOLD
 from justface.face_messages import enrollment_message
 from justface.face_runtime import get_engine
 from members.faces import move_template, store_face_template
@@ -38,8 +38,23 @@ def enroll_face(*, member: Member, image: bytes, actor) -> EnrollmentOutcome:
     if not result.ok:
         # not_live: a photo of a photo or of a screen; no template is made of it (issue #17).
         return EnrollmentOutcome(False, result.reason, enrollment_message(result.reason))
-    store_face_template(member=member, template=result.template, model_name=engine.model, photo=image, actor=actor)
+    store_face_template(
+        member=member,
+        template=result.template,
+        model_name=engine.model,
+        photo=image,
+        actor=actor,
+        enrolled_live=enrolled_clearly_live(result.cues),
+    )
     return EnrollmentOutcome(True, "ok", "")
+
+
+def enrolled_clearly_live(cues) -> bool:
+    """Whether an accepted enrollment photo is clearly live (issue #27). A photo comes from a
+    camera no door has learned (a member's phone, the desk's webcam), so it meets the cautious
+    default reference, as a new door does; one that does not is enrolled, and the member's next
+    face entry asks for the head-turn challenge (access.liveness), which a print cannot answer."""
+    return cues is None or DEFAULT_REFERENCE.clearly_live(cues)
 
 
 def enrollment_liveness_threshold(member: Member) -> float | None:

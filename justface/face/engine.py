@@ -156,10 +156,14 @@ class FaceEngine:
         for failed, reason in checks:
             if failed:
                 return FaceResult(reason, detection=face, quality=quality, faces=len(faces))
-        live = None if liveness_threshold is None else self.passive.score(img, face)
+        cues = None if liveness_threshold is None else self.passive.cues(img, face)
+        live = None if cues is None else cues.p_real
         if live is not None and live < liveness_threshold:
-            return FaceResult(Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live)
-        return FaceResult(None, self.enrollment_template(self.crop(img, face)), face, quality, len(faces), live)
+            return FaceResult(
+                Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live, cues=cues
+            )
+        template = self.enrollment_template(self.crop(img, face))
+        return FaceResult(None, template, face, quality, len(faces), live, cues)
 
     def enrollment_template(self, crop: np.ndarray) -> np.ndarray:
         """The template of an enrollment crop averaged with its mirror image: a steadier

@@ -403,3 +403,45 @@ def test_admin_counts_failed_liveness_per_door_and_hour_and_flags_a_burst(world,
     # Another chain's manager sees none of it.
     other = login("manager_b").get("/admin/access/accessevent/liveness/").content.decode()
     assert "Main entrance" not in other and "No failed liveness checks" in other
+
+
+# --- enrollment photos (issue #27) ------------------------------------------------------------
+
+
+def dev2_image(cls: str, subject: str, name: str) -> bytes:
+    path = pad_dir().parent / "dev2" / cls / subject / name
+    return jpeg(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+
+
+MSU_PRINT = ("print", "msu_client039", "attack_client039_android_SD_printed_photo_scene01.jpg")
+MSU_LIVE = ("bona_fide", "msu_client023", "real_client023_android_SD_scene01.jpg")
+
+
+def test_an_enrollment_photo_not_clearly_live_asks_for_the_challenge_at_the_door(world, tablet_a, live_centre):
+    """Someone enrolls a good print of another person (it passes the refusal threshold): the
+    template is kept but marked, and at a door that takes the print for live the member is
+    challenged, not let in, until a live entry has confirmed the face."""
+    live_centre(Centre.Liveness.CHALLENGE_IN_DOUBT)
+    member = make_member(world.chain_a, world.centre_a1, first_name="Lea")
+    consent_to_face_scan(member)
+    outcome = enroll_face(member=member, image=dev2_image(*MSU_PRINT), actor=None)
+    assert outcome.ok, outcome.reason
+    assert list(member.face_templates.values_list("enrolled_live", flat=True)) == [False]
+    Door.objects.filter(pk=tablet_a.device.door_id).update(liveness_reference=FLOOR_REFERENCE.as_record())
+    body = tablet_a.scan(dev2_image(*MSU_PRINT)).json()
+    assert body["status"] == "challenge", body
+    assert Challenge.objects.get().trigger == "enrollment"
+    # A live entry that passed the challenge confirms the face; the next entry walks in.
+    assert door_liveness.confirm_enrollment(member) == 1
+    assert not door_liveness.enrollment_in_doubt(member)
+
+
+def test_a_clearly_live_enrollment_photo_lets_the_member_straight_in(world, tablet_a, live_centre):
+    live_centre(Centre.Liveness.CHALLENGE_IN_DOUBT)
+    member = make_member(world.chain_a, world.centre_a1, first_name="Lea")
+    consent_to_face_scan(member)
+    assert enroll_face(member=member, image=dev2_image(*MSU_LIVE), actor=None).ok
+    assert list(member.face_templates.values_list("enrolled_live", flat=True)) == [True]
+    Door.objects.filter(pk=tablet_a.device.door_id).update(liveness_reference=FLOOR_REFERENCE.as_record())
+    body = tablet_a.scan(dev2_image(*MSU_LIVE)).json()
+    assert (body["status"], body["member"]) == ("granted", {"first_name": "Lea"})
