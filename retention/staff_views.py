@@ -37,6 +37,7 @@ def desk(request):
         {
             "can_report": scope.can(Perm.RUN_REPORTS),
             "can_register": scope.can(Perm.VIEW_REGISTER),
+            "can_setup": scope.can(Perm.VIEW_CHAIN_SETUP),
             "centres": stats.centres_for(scope),
             "chains": scope.filter(Chain.objects.all()) if scope.is_platform else [],
         },

@@ -343,6 +343,7 @@ def test_staff_page_shows_each_doors_calibration(world, tablet_a, login):
     assert "Last calibrated" in text or "Senest kalibreret" in text
     other = login("manager_b").get("/staff/liveness/").content.decode()
     assert "Main entrance" not in other
+    assert "/staff/liveness/" in login("manager_a").get("/staff/").content.decode()  # linked from the desk
 
 
 def test_leaving_is_not_challenged(world, tablet_a, live_centre):
