@@ -251,6 +251,16 @@ def recalibrate(door: Door, *, at=None) -> lib.LiveReference:
     live samples (the unchallenged ones only as a count), each member a bounded share, each cut
     at most one step a time, never below the floor. Stores the cuts and door-level statistics."""
     at = at or timezone.now()
+    with transaction.atomic():
+        # One recalibration of a door at a time: two at once would take two steps from one state.
+        locked = Door.objects.select_for_update().get(pk=door.pk)
+        new = _recalibrate_locked(locked, at)
+    for name in ("liveness_reference", "liveness_calibrated_at", "liveness_stats"):
+        setattr(door, name, getattr(locked, name))
+    return new
+
+
+def _recalibrate_locked(door: Door, at) -> lib.LiveReference:
     window = _window(door)
     current = door_reference(door)
     passed = [cues for cues, challenged in window if challenged]
