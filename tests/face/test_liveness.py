@@ -337,3 +337,18 @@ def test_calibration_moves_slowly_within_its_bounds():
     for _ in range(100):
         top = liveness.calibrate(top, [], 30, rules)
     assert top == liveness.DEFAULT_REFERENCE
+
+
+def test_a_door_burst_is_judged_by_its_median_frame(engine, pad_data):
+    """One live frame that scores under the refusal threshold no longer refuses the member's
+    whole burst (before issue #27 any such frame did); a burst of prints is still refused."""
+    frames = pad(pad_data, "bona_fide", "td_d549a76a")
+    names = [p.name for p in sorted((pad_data / "bona_fide" / "td_d549a76a").glob("*.jpg"))]
+    low = names.index("621ea6b1_live_f0045.jpg")
+    alone = engine.analyse_door_frame(frames[low], liveness_threshold=THRESHOLD)
+    assert alone.reason is not None and alone.reason.value == "not_live"
+    others = [i for i, n in enumerate(names) if "live" in n and i != low][:2]
+    burst = engine.analyse_door_burst([frames[low], *(frames[i] for i in others)], liveness_threshold=THRESHOLD)
+    assert burst.ok and burst.cues is not None and burst.liveness >= THRESHOLD and burst.frames_used == 3
+    printed = engine.analyse_door_burst(pad(pad_data, "print", "nuaa_0004")[:3], liveness_threshold=THRESHOLD)
+    assert printed.reason is not None and printed.reason.value == "not_live"
