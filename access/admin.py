@@ -35,7 +35,7 @@ class DeviceTokenInline(admin.TabularInline):
 
 @admin.register(Door)
 class DoorAdmin(ScopedAdmin):
-    list_display = ["name", "centre", "created_at"]
+    list_display = ["name", "centre", "created_at", "liveness_calibrated_at"]
     list_filter = ["centre"]
     search_fields = ["name"]
     autocomplete_fields = ["centre"]
