@@ -35,12 +35,12 @@ class DeviceTokenInline(admin.TabularInline):
 
 @admin.register(Door)
 class DoorAdmin(ScopedAdmin):
-    list_display = ["name", "centre", "created_at"]
+    list_display = ["name", "centre", "created_at", "liveness_calibrated_at"]
     list_filter = ["centre"]
     search_fields = ["name"]
     autocomplete_fields = ["centre"]
     inlines = [DeviceTokenInline]
-    actions = ["issue_token"]
+    actions = ["issue_token", "reset_liveness"]
 
     def response_add(self, request, obj, post_url_continue=None):
         # A new door gets its tablet's token straight away.
@@ -49,6 +49,19 @@ class DoorAdmin(ScopedAdmin):
     @admin.action(description=_("Issue a new device token (shown once)"), permissions=["change"])
     def issue_token(self, request, queryset):
         return self._show_tokens(request, list(queryset.select_related("centre")))
+
+    @admin.action(
+        description=_("Reset the liveness calibration (back to the cautious default)"), permissions=["change"]
+    )
+    def reset_liveness(self, request, queryset):
+        from access import liveness
+
+        doors = list(queryset)
+        for door in doors:
+            liveness.reset_calibration(door)
+        self.message_user(
+            request, _("Liveness calibration reset for %(n)d door(s).") % {"n": len(doors)}, messages.SUCCESS
+        )
 
     def _show_tokens(self, request, doors):
         issued = [(door, services.issue_device_token(door=door, actor=request.user)[1]) for door in doors]

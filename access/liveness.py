@@ -8,10 +8,14 @@ Policy per centre (``Centre.liveness``):
 * ``off``: as before issue #17, no check at all.
 * ``passive``: every check-in frame must pass the passive check.
 * ``challenge_always``: the passive check, then the head-turn challenge on every check-in.
-* ``challenge_in_doubt`` (default): the passive check; the challenge when the passive score is
-  in the grey band (threshold to FACE_LIVENESS_DOUBT), for a random share of entries
+* ``challenge_in_doubt`` (default): the passive check; the challenge unless the frame is
+  *clearly live for this door's camera* (issue #27: both passive cues above the door's live
+  reference, ``door_reference``), for a random share of entries
   (``Centre.liveness_challenge_percent``), or when a later step asks (``extra_doubt``: the hook
-  for issue #9's grey zone).
+  for issue #9's grey zone). No attack walks in unchallenged because its score is high on
+  another camera's scale: a new door starts from a conservative default (most members are
+  challenged) and learns its camera from its own entries granted after passing the challenge
+  (``recalibrate``; reset in the admin).
 
 Leaving (direction ``out``) is never refused and never challenged; its frame gets the passive
 check (any policy but ``off``) only to decide whether the check-out may name the member and close
@@ -31,9 +35,9 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from access.models import Challenge, Scan
+from access.models import AccessEvent, Challenge, Door, Scan
 from justface.face import liveness as lib
-from members.models import Centre, Liveness
+from members.models import Centre, FaceTemplate, Liveness, Member
 
 CHALLENGE_TTL = timedelta(seconds=20)  # to read the instruction, turn, and send the burst
 BURST_FRAMES = 8  # the kiosk sends this many frames...
@@ -66,6 +70,8 @@ class LivenessCheck:
     trigger: str = ""  # why a challenge was asked: always, doubt, random, extra
     challenge: dict = field(default_factory=dict)  # the burst's measures (BurstResult.as_record)
     challenge_passed: bool = False
+    cues: lib.Cues | None = None  # both passive cues of the frame (what "clearly live" looks at)
+    reference: lib.LiveReference | None = None  # the door's reference the frame was held against
 
     @property
     def active(self) -> bool:
@@ -85,6 +91,10 @@ class LivenessCheck:
             detail["trigger"] = self.trigger
         if self.challenge:
             detail["challenge"] = self.challenge
+        if self.cues is not None:
+            detail["cues"] = self.cues.as_record()
+        if self.reference is not None:
+            detail["reference"] = self.reference.as_record()
         return {"liveness_layer": self.layer, "liveness_score": self.passive, "liveness_detail": detail}
 
 
@@ -95,14 +105,26 @@ def check_for(scan: Scan) -> LivenessCheck:
     return LivenessCheck(mode=scan.centre.liveness)
 
 
-def challenge_trigger(centre: Centre, passive: float | None, *, extra_doubt: bool = False) -> str:
-    """Why this entry gets the challenge ("" none). ``extra_doubt``: a later step of the door
-    decision is in doubt (the hook for issue #9's grey zone)."""
+def challenge_trigger(
+    centre: Centre,
+    passive: float | None,
+    *,
+    cues: lib.Cues | None = None,
+    reference: lib.LiveReference | None = None,
+    extra_doubt: bool = False,
+) -> str:
+    """Why this entry gets the challenge ("" none). With ``cues``, a frame not clearly live for
+    ``reference`` (the door's) is in doubt; without, the fixed grey band of the passive score.
+    ``extra_doubt``: a later step of the door decision is in doubt (the hook for issue #9's
+    grey zone)."""
     if centre.liveness == Liveness.CHALLENGE_ALWAYS:
         return "always"
     if centre.liveness != Liveness.CHALLENGE_IN_DOUBT:
         return ""
-    if passive is not None and passive < doubt_below():
+    if cues is not None:
+        if not (reference or lib.DEFAULT_REFERENCE).clearly_live(cues):
+            return "doubt"
+    elif passive is not None and passive < doubt_below():
         return "doubt"
     if extra_doubt:
         return "extra"
@@ -184,3 +206,124 @@ def check_from_challenge(challenge: Challenge, centre: Centre) -> LivenessCheck:
     return LivenessCheck(
         mode=centre.liveness, passive=challenge.passive_score, layer="challenge", trigger=challenge.trigger
     )
+
+
+# --- per-door calibration (issue #27) ------------------------------------------------------------
+
+CALIBRATION = lib.CalibrationRules()
+HISTOGRAM_EDGES = (0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 0.9999, 1.0)  # p_real bins of the staff page
+
+
+def clearly_live(door: Door | None, check: LivenessCheck) -> bool:
+    """Whether the checked frame is clearly live for this door's camera (what lets an entry in
+    with no challenge, and names a member on the way out): its cues against the door's
+    reference; a frame without cues against the fixed grey band."""
+    if check.cues is not None:
+        check.reference = door_reference(door)
+        return check.reference.clearly_live(check.cues)
+    return check.passive is not None and check.passive >= doubt_below()
+
+
+def door_reference(door: Door | None) -> lib.LiveReference:
+    """The door's live reference: what it has learned, else the conservative default."""
+    if door is None:
+        return CALIBRATION.default
+    return lib.LiveReference.from_record(door.liveness_reference) or CALIBRATION.default
+
+
+def _window(door: Door) -> list[tuple[lib.Cues, bool]]:
+    """The door's most recent granted face check-ins with measured cues (since its last reset),
+    newest first, each member at most ``member_share`` times: (cues, passed the challenge)."""
+    events = AccessEvent.objects.filter(
+        door=door,
+        decision=AccessEvent.Decision.GRANTED,
+        direction=AccessEvent.Direction.IN,
+        member__isnull=False,
+        liveness_layer__in=("passive", "challenge"),
+    )
+    if door.liveness_reset_at is not None:
+        events = events.filter(at__gt=door.liveness_reset_at)
+    out: list[tuple[lib.Cues, bool]] = []
+    per_member: dict[int, int] = {}
+    rows = events.order_by("-at", "-pk").values_list("member_id", "liveness_layer", "liveness_detail")
+    for member_id, layer, detail in rows[: CALIBRATION.window * 4].iterator():
+        cues = lib.Cues.from_record((detail or {}).get("cues") or {})
+        if cues is None or per_member.get(member_id, 0) >= CALIBRATION.member_share:
+            continue
+        per_member[member_id] = per_member.get(member_id, 0) + 1
+        out.append((cues, layer == "challenge"))
+        if len(out) >= CALIBRATION.window:
+            break
+    return out
+
+
+def recalibrate(door: Door, *, at=None) -> lib.LiveReference:
+    """One slow step of the door's reference towards its camera (liveness.calibrate), from its
+    recent granted face entries: only the frames of entries that passed the challenge count as
+    live samples (the unchallenged ones only as a count), each member a bounded share, each cut
+    at most one step a time, never below the floor. Stores the cuts and door-level statistics."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        # One recalibration of a door at a time: two at once would take two steps from one state.
+        locked = Door.objects.select_for_update().get(pk=door.pk)
+        new = _recalibrate_locked(locked, at)
+    for name in ("liveness_reference", "liveness_calibrated_at", "liveness_stats"):
+        setattr(door, name, getattr(locked, name))
+    return new
+
+
+def _recalibrate_locked(door: Door, at) -> lib.LiveReference:
+    window = _window(door)
+    current = door_reference(door)
+    passed = [cues for cues, challenged in window if challenged]
+    new = lib.calibrate(current, passed, len(window), CALIBRATION)
+    counts = [0] * (len(HISTOGRAM_EDGES) - 1)
+    for cues, _challenged in window:
+        i = next(
+            (k for k in range(len(counts)) if cues.p_real < HISTOGRAM_EDGES[k + 1]),
+            len(counts) - 1,
+        )
+        counts[i] += 1
+    stats = {"entries": len(window), "challenge_passed": len(passed), "histogram": counts}
+    fields = {"liveness_stats": stats}
+    if new != current or door.liveness_reference:
+        fields.update(liveness_reference=new.as_record(), liveness_calibrated_at=at)
+    Door.objects.filter(pk=door.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(door, name, value)
+    return new
+
+
+def reset_calibration(door: Door, *, at=None) -> None:
+    """Back to the conservative default; entries before now are never learned from again."""
+    at = at or timezone.now()
+    fields = {"liveness_reference": {}, "liveness_calibrated_at": None, "liveness_reset_at": at, "liveness_stats": {}}
+    Door.objects.filter(pk=door.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(door, name, value)
+
+
+def challenge_rate(door: Door, *, since) -> dict:
+    """Of the door's face check-ins since ``since`` that went through the passive check: how many
+    were challenged (any trigger) and how many walked in unchallenged."""
+    events = AccessEvent.objects.filter(
+        door=door, direction=AccessEvent.Direction.IN, at__gte=since, liveness_layer__in=("passive", "challenge")
+    )
+    total = events.count()
+    challenged = events.filter(liveness_layer="challenge").count()
+    return {"total": total, "challenged": challenged, "rate": challenged / total if total else None}
+
+
+# --- enrollment photos (issue #27) ----------------------------------------------------------------
+
+
+def enrollment_in_doubt(member: Member) -> bool:
+    """Whether one of the member's templates comes from a photo that was not clearly live at
+    enrollment and no live entry has confirmed it since (FaceTemplate.enrolled_live)."""
+    return FaceTemplate.objects.filter(member=member, enrolled_live=False).exists()
+
+
+def confirm_enrollment(member: Member) -> int:
+    """The member passed the head-turn challenge and was recognised: a live person with this
+    face stood at the door, so their templates no longer ask for it."""
+    return FaceTemplate.objects.filter(member=member, enrolled_live=False).update(enrolled_live=True)

@@ -15,6 +15,13 @@ class Door(models.Model):
     centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.PROTECT, related_name="doors")
     name = models.CharField(_("name"), max_length=100)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Liveness calibrated to this door's camera (issue #27, access.liveness.recalibrate): the cuts
+    # above which a frame is clearly live ({} = the conservative default), and statistics of the
+    # door's recent granted face entries. Door-level figures only: nothing here names a member.
+    liveness_reference = models.JSONField(_("liveness reference"), default=dict, blank=True, editable=False)
+    liveness_calibrated_at = models.DateTimeField(_("liveness calibrated at"), null=True, blank=True, editable=False)
+    liveness_reset_at = models.DateTimeField(_("liveness reset at"), null=True, blank=True, editable=False)
+    liveness_stats = models.JSONField(_("liveness statistics"), default=dict, blank=True, editable=False)
 
     tenancy_chain_path = "centre__chain"
     tenancy_centre_path = "centre"

@@ -28,7 +28,7 @@ from justface.models import AuditEntry
 from justface.tokens import new_token
 from members.faces import store_face_template
 from members.gallery import Identification, identify, previous_gallery_for
-from members.models import Centre, Member, member_number_hash
+from members.models import Centre, Liveness, Member, member_number_hash
 from members.policy import ChainPolicy
 from members.selectors import exclusion_in_force, face_entry_paused
 from members.services import pin_matches
@@ -278,7 +278,10 @@ def _face_verdict(
         return step, frame
     if not result.ok:
         return Verdict(_ENGINE_REASONS.get(str(result.reason), Reason.POOR_QUALITY)), frame
-    return _identified_verdict(scan, frame, result, now), frame
+    verdict = _identified_verdict(scan, frame, result, now)
+    if (step := _enrollment_liveness_step(scan, verdict, check)) is not None:
+        return step, frame
+    return verdict, frame
 
 
 def _identified_verdict(scan: Scan, frame: Frame, result: DoorResult, now: datetime) -> Verdict:
@@ -321,18 +324,19 @@ def _check_out_verdict(
 ) -> Verdict:
     """Leaving by face (issue #21): a photo held up with *I am leaving* must neither name anyone,
     nor close their visit, nor reveal any status. So a check-out names the member and closes the
-    visit only when the centre's passive liveness check ran and the frame is clearly live (above
-    the doubt band: no challenge on the way out). Everything else, whoever it is (not live, in
-    doubt, liveness off, not recognised, grey zone, no consent, re-consent pending, face entry
-    paused), gets one neutral goodbye (`goodbye`) that names no one and changes nothing."""
+    visit only when the centre's passive liveness check ran and the frame is clearly live for the
+    door's camera, as an entry that needs no challenge (none is asked on the way out). Everything
+    else, whoever it is (not live, in doubt, liveness off, not recognised, grey zone, no consent,
+    re-consent pending, face entry paused), gets one neutral goodbye (`goodbye`) that names no one and changes nothing."""
     if check.active and result.liveness is not None:
         check.passive, check.layer = result.liveness, "passive"
+        check.cues = result.cues if result.cues is not None else check.cues
     if result.reason == FaceReason.NOT_LIVE:
         return Verdict(Reason.GOODBYE)
     if not result.ok:
         # No face, two faces, poor quality: the same for everyone (the kiosk learns an empty door).
         return Verdict(_ENGINE_REASONS.get(str(result.reason), Reason.POOR_QUALITY))
-    if not check.active or check.passive is None or check.passive < door_liveness.doubt_below():
+    if not check.active or check.passive is None or not door_liveness.clearly_live(scan.door, check):
         return Verdict(Reason.GOODBYE)  # no face is compared with any member
     verdict = _identified_verdict(scan, frame, result, now)
     return verdict if verdict.granted else Verdict(Reason.GOODBYE)
@@ -360,6 +364,7 @@ def _liveness_step(scan: Scan, result: DoorResult, check: door_liveness.Liveness
     if not check.active:
         return None
     check.passive = result.liveness if result.liveness is not None else check.passive
+    check.cues = result.cues if result.cues is not None else check.cues
     if result.reason == FaceReason.NOT_LIVE:
         check.layer = "passive"
         return Verdict(Reason.LIVENESS_FAILED)
@@ -368,7 +373,10 @@ def _liveness_step(scan: Scan, result: DoorResult, check: door_liveness.Liveness
     if check.challenge_passed:
         return None
     check.layer = "passive"
-    check.trigger = door_liveness.challenge_trigger(scan.centre, check.passive)
+    check.reference = door_liveness.door_reference(scan.door)  # clearly live for THIS door's camera
+    check.trigger = door_liveness.challenge_trigger(
+        scan.centre, check.passive, cues=check.cues, reference=check.reference
+    )
     if check.trigger:
         if FEATURE_CHALLENGE not in scan.supports:
             # A tablet that cannot show a challenge gets a final refusal offering the PIN pad,
@@ -378,6 +386,19 @@ def _liveness_step(scan: Scan, result: DoorResult, check: door_liveness.Liveness
         door_liveness.issue_challenge(scan=scan, check=check)
         return CHALLENGE_ISSUED
     return None
+
+
+def _enrollment_liveness_step(scan: Scan, verdict: Verdict, check: door_liveness.LivenessCheck) -> Verdict | None:
+    """Issue #27: a member whose enrollment photo was not clearly live (a print of someone else
+    is the other half of the attack) gets the challenge before the door opens, until one entry
+    has passed it. Only where the centre's policy has the challenge."""
+    if not verdict.granted or check.challenge_passed or check.mode != Liveness.CHALLENGE_IN_DOUBT:
+        return None
+    if not door_liveness.enrollment_in_doubt(verdict.member):
+        return None
+    check.trigger = "enrollment"
+    door_liveness.issue_challenge(scan=scan, check=check)
+    return CHALLENGE_ISSUED
 
 
 def answer_challenge(*, scan: Scan, nonce: str, frames: list[Frame]) -> Scan:
@@ -409,10 +430,23 @@ def answer_challenge(*, scan: Scan, nonce: str, frames: list[Frame]) -> Scan:
         if not burst.ok:
             return _decide(scan, Verdict(Reason.LIVENESS_FAILED), liveness=check)
         check.challenge_passed = True
-        return decide_face_scan(scan=scan, frame=frames[burst.first], liveness=check)
+        decided = decide_face_scan(scan=scan, frame=frames[burst.first], liveness=check)
+        if decided.status == Scan.Status.GRANTED:
+            _learn_door_camera(decided)
+            door_liveness.confirm_enrollment(decided.member)
+        return decided
     except Exception:
         logger.exception("Challenge answer failed for scan %s", scan.pk)
         return _decide(scan, Verdict(Reason.UNAVAILABLE), liveness=check)
+
+
+def _learn_door_camera(scan: Scan) -> None:
+    """A member let in after passing the challenge: the door learns its camera a little
+    (access.liveness.recalibrate). Never in the way of the entry itself."""
+    try:
+        door_liveness.recalibrate(scan.door)
+    except Exception:
+        logger.exception("Liveness recalibration failed for door %s", scan.door_id)
 
 
 def expire_challenge(scan: Scan) -> Scan:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("reports/access/member/<int:member_id>/", staff_views.member_report, name="member-report"),
     path("reports/access/files/<uuid:export_id>/", staff_views.report_export, name="report-export"),
     path("reports/access/files/<uuid:export_id>/download/", staff_views.report_download, name="report-download"),
+    path("liveness/", staff_views.door_liveness, name="door-liveness"),
 ]
 
 from access import stats_views  # noqa: E402

@@ -3,7 +3,7 @@ statistics. Thin: the work is in access.reports and access.stats."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -103,3 +103,37 @@ def report_download(request, export_id):
     name = reports.file_name(reports.ReportFilters.from_dict(export.filters), export.file_format)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@staff_page(Perm.VIEW_CHAIN_SETUP)
+def door_liveness(request):
+    """Each door's liveness calibration (issue #27): when it was last calibrated, the cuts it
+    holds frames against, how its recent granted face entries scored (door-level counts only)
+    and how often it challenged in the last 30 days."""
+    from access import liveness as door_liveness_lib
+    from access.models import Door
+
+    since = timezone.now() - timedelta(days=30)
+    edges = door_liveness_lib.HISTOGRAM_EDGES
+    labels = [f"{lo:g}–{hi:g}" for lo, hi in zip(edges[:-1], edges[1:])]
+    doors = []
+    for door in request.scope.filter(Door.objects.select_related("centre")).order_by("centre__name", "name"):
+        stats = door.liveness_stats or {}
+        histogram = stats.get("histogram") or [0] * len(labels)
+        total = sum(histogram)
+        rate = door_liveness_lib.challenge_rate(door, since=since)
+        doors.append(
+            {
+                "door": door,
+                "calibrated": bool(door.liveness_reference),
+                "reference": door_liveness_lib.door_reference(door),
+                "entries": stats.get("entries", 0),
+                "bins": [
+                    {"label": label, "count": n, "share": round(100 * n / total) if total else 0}
+                    for label, n in zip(labels, histogram)
+                ],
+                "rate": rate,
+                "rate_pct": None if rate["rate"] is None else round(100 * rate["rate"]),
+            }
+        )
+    return render_staff(request, "access/staff/door_liveness.html", {"doors": doors}, title=_("Liveness per door"))

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from consent.selectors import biometric_consent_active
 from justface import audit, private_files
 from justface.face.engine import FaceEngine, FaceResult, Reason
-from justface.face.liveness import THRESHOLD
+from justface.face.liveness import DEFAULT_REFERENCE, THRESHOLD
 from justface.face_messages import enrollment_message
 from justface.face_runtime import ENGINE_WAIT_SECONDS, engine_slot, get_engine
 from members.faces import (
@@ -68,7 +68,14 @@ def enroll_face(
                 member=member, photo=image, model_name=engine.model, score=score, channel=channel, actor=actor
             )
             return EnrollmentOutcome(False, PENDING_REVIEW, enrollment_message(PENDING_REVIEW))
-    store_face_template(member=member, template=result.template, model_name=engine.model, photo=image, actor=actor)
+    store_face_template(
+        member=member,
+        template=result.template,
+        model_name=engine.model,
+        photo=image,
+        actor=actor,
+        enrolled_live=enrolled_clearly_live(result.cues),
+    )
     return EnrollmentOutcome(True, "ok", "")
 
 
@@ -116,6 +123,7 @@ def approve_pending_photo(*, pending: PendingFacePhoto, actor, reason: str) -> N
             photo=photo,
             actor=actor,
             reason="approved after review",
+            enrolled_live=enrolled_clearly_live(result.cues),
         )
         audit.record(action="face.pending_approve", actor=actor, obj=member, reason=reason)
         erase_pending_photo(member=member, actor=actor, reason="approved")
@@ -138,6 +146,14 @@ def analyse_photo(engine: FaceEngine, image: bytes, *, liveness_threshold: float
         return engine.analyse_enrollment(image, liveness_threshold=liveness_threshold)
     finally:
         engine_slot.release()
+
+
+def enrolled_clearly_live(cues) -> bool:
+    """Whether an accepted enrollment photo is clearly live (issue #27). A photo comes from a
+    camera no door has learned (a member's phone, the desk's webcam), so it meets the cautious
+    default reference, as a new door does; one that does not is enrolled, and the member's next
+    face entry asks for the head-turn challenge (access.liveness), which a print cannot answer."""
+    return cues is None or DEFAULT_REFERENCE.clearly_live(cues)
 
 
 def enrollment_liveness_threshold(member: Member) -> float | None:

@@ -332,8 +332,9 @@ GALLERY_COMPACT_SECONDS = env.int("JUSTFACE_GALLERY_COMPACT_SECONDS", default=30
 # How often a process looks for a newer snapshot another process of the machine wrote.
 GALLERY_CHECK_SECONDS = env.int("JUSTFACE_GALLERY_CHECK_SECONDS", default=10)
 # Passive liveness (justface/face/liveness.py): below the threshold a face is taken for a print
-# or a screen; from it up to FACE_LIVENESS_DOUBT the score is in doubt (a centre on the default
-# policy then asks for the head-turn challenge). Unset: the calibrated defaults (docs/face-engine.md).
+# or a screen; above it the door's calibrated reference decides between straight in and the
+# head-turn challenge (FACE_LIVENESS_DOUBT: the fixed grey band, used only where a frame has no
+# measured cues). Unset: the calibrated defaults (docs/face-engine.md).
 FACE_LIVENESS_THRESHOLD = env.float("FACE_LIVENESS_THRESHOLD", default=None)
 FACE_LIVENESS_DOUBT = env.float("FACE_LIVENESS_DOUBT", default=None)
 # Every image the product accepts (door frames, challenge bursts, enrollment photos; JPEG, PNG or

@@ -16,7 +16,14 @@ from members.signals import biometrics_erased
 
 
 def store_face_template(
-    *, member: Member, template: np.ndarray, model_name: str, photo: bytes | None, actor, reason: str = ""
+    *,
+    member: Member,
+    template: np.ndarray,
+    model_name: str,
+    photo: bytes | None,
+    actor,
+    reason: str = "",
+    enrolled_live: bool = True,
 ) -> FaceTemplate:
     """Add a template (and, where the chain keeps member photos, the photo, encrypted). A member
     keeps their FACE_TEMPLATES_PER_MEMBER newest of each model; older ones go. Two or three
@@ -26,7 +33,7 @@ def store_face_template(
     photo_name = private_files.save("member_photo", photo) if keep_photo else ""
     try:
         with transaction.atomic():
-            created = _add_template(member, template, model_name, photo_name)
+            created = _add_template(member, template, model_name, photo_name, enrolled_live)
             audit.record(
                 action="face.enroll",
                 actor=actor,
@@ -47,14 +54,16 @@ def move_template(*, source: FaceTemplate, template: np.ndarray, model_name: str
         source = FaceTemplate.objects.select_for_update().get(pk=source.pk)
         photo_name = source.photo_file
         FaceTemplate.objects.filter(pk=source.pk).update(photo_file="")
-        created = _add_template(source.member, template, model_name, photo_name)
+        created = _add_template(source.member, template, model_name, photo_name, source.enrolled_live)
         audit.record(
             action="face.reenroll", actor=actor, obj=source.member, reason=f"template #{source.pk} -> {model_name}"
         )
     return created
 
 
-def _add_template(member: Member, template: np.ndarray, model_name: str, photo_name: str) -> FaceTemplate:
+def _add_template(
+    member: Member, template: np.ndarray, model_name: str, photo_name: str, enrolled_live: bool = True
+) -> FaceTemplate:
     """Inside a transaction: the member's newest templates of the model stay, up to the cap."""
     existing = list(
         FaceTemplate.objects.select_for_update()
@@ -64,7 +73,11 @@ def _add_template(member: Member, template: np.ndarray, model_name: str, photo_n
     dropped = existing[max(settings.FACE_TEMPLATES_PER_MEMBER - 1, 0) :]
     FaceTemplate.objects.filter(pk__in=[t.pk for t in dropped]).delete()
     created = FaceTemplate.objects.create(
-        member=member, template=encode_template(template), model_name=model_name, photo_file=photo_name
+        member=member,
+        template=encode_template(template),
+        model_name=model_name,
+        photo_file=photo_name,
+        enrolled_live=enrolled_live,
     )
     bump_version(member.chain_id, [member.pk])
     private_files.delete_on_commit([t.photo_file for t in dropped if t.photo_file])

@@ -444,6 +444,10 @@ class FaceTemplate(models.Model):
     # The enrollment selfie, kept (encrypted, justface.private_files) only where the chain's
     # policy keeps member photos; erased with the template.
     photo_file = models.CharField(_("photo file"), max_length=200, blank=True, editable=False)
+    # Issue #27: False when the enrollment photo was not clearly live (a print of someone else is
+    # the other half of the attack): the member's next face entry asks for the head-turn
+    # challenge, and passing it sets this (access.liveness.confirm_enrollment).
+    enrolled_live = models.BooleanField(_("enrolled live"), default=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     tenancy_chain_path = "member__chain"

@@ -531,7 +531,7 @@ NOT_PERSONAL: dict[str, str] = {
     "members.Centre": "places",
     "members.StaffRole": "ties a staff login to a chain and role; goes with the staff login",
     "consent.ConsentDocument": "the texts members are asked to agree to",
-    "access.Door": "doors",
+    "access.Door": "doors, and each door's liveness calibration (cuts, a histogram of scores: no member, no id)",
     "access.DeviceToken": "door tablets (hashed token)",
     "access.HourlyStat": "counts per centre and hour: no member, no id",
     "access.Challenge": "a scan's head-turn challenge (instruction, hashed nonce, scores, no frame); deleted with its scan",

@@ -40,6 +40,7 @@ def desk(request):
             # New face photos that did not match the member's enrolled face (issue #21).
             "can_review_faces": scope.can(Perm.APPROVE_FACES),
             "faces_awaiting_review": scope.filter(PendingFacePhoto.objects.all()).count(),
+            "can_setup": scope.can(Perm.VIEW_CHAIN_SETUP),
             "centres": stats.centres_for(scope),
             "chains": scope.filter(Chain.objects.all()) if scope.is_platform else [],
         },

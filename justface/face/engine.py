@@ -19,9 +19,10 @@ from . import backend
 from .config import EngineConfig
 from .detect import Detection, Detector
 from .image import ImageError, brightness, decode_image, sharpness
-from .liveness import PassiveLiveness
+from .liveness import Cues, PassiveLiveness
 
 QUALITY_SIZE = 128  # face box resampled to this size for the quality measures
+RETRY_MAX_SIDE = 640  # a door frame without a face at the small size is looked at once more at this size
 
 
 class Reason(StrEnum):
@@ -80,6 +81,7 @@ class FaceResult:
     quality: Quality | None = None
     faces: int = 0  # faces found
     liveness: float | None = None  # passive liveness score (p_real, 0-1), when it was asked for
+    cues: Cues | None = None  # both passive cues (liveness.Cues), when the score was asked for
     frame: int = 0  # of a burst: the frame whose face ``detection`` is
     frames_used: int = 1  # of a burst: the frames whose templates were fused
 
@@ -160,10 +162,14 @@ class FaceEngine:
         for failed, reason in checks:
             if failed:
                 return FaceResult(reason, detection=face, quality=quality, faces=len(faces))
-        live = None if liveness_threshold is None else self.passive.score(img, face)
+        cues = None if liveness_threshold is None else self.passive.cues(img, face)
+        live = None if cues is None else cues.p_real
         if live is not None and live < liveness_threshold:
-            return FaceResult(Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live)
-        return FaceResult(None, self.enrollment_template(self.crop(img, face)), face, quality, len(faces), live)
+            return FaceResult(
+                Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live, cues=cues
+            )
+        template = self.enrollment_template(self.crop(img, face))
+        return FaceResult(None, template, face, quality, len(faces), live, cues)
 
     def enrollment_template(self, crop: np.ndarray) -> np.ndarray:
         """The template of an enrollment crop averaged with its mirror image: a steadier
@@ -187,6 +193,10 @@ class FaceEngine:
         except ImageError as exc:
             return FaceResult(Reason(exc.reason))
         faces = self.detector.detect(img, gate.min_face_px, gate.detect_max_side)
+        if not faces and max(img.size) > gate.detect_max_side:
+            # The small copy misses a few faces of full-resolution frames (pad/dev, dev2): one
+            # more look at RETRY_MAX_SIDE, paid only by frames without a face.
+            faces = self.detector.detect(img, gate.min_face_px, max(gate.detect_max_side, RETRY_MAX_SIDE))
         if not faces:
             return FaceResult(Reason.NO_FACE)
         face = faces[0]
@@ -202,10 +212,13 @@ class FaceEngine:
         # The template first, then the passive check: in this order the check slows the
         # recognition net least (measured: it evicts less of what SFace needs next time).
         template = self.embed(self.crop(img, face)[None])[0]
-        live = None if liveness_threshold is None else self.passive.score(img, face)
+        cues = None if liveness_threshold is None else self.passive.cues(img, face)
+        live = None if cues is None else cues.p_real
         if live is not None and live < liveness_threshold:
-            return FaceResult(Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live)
-        return FaceResult(None, template, face, quality, len(faces), live)
+            return FaceResult(
+                Reason.NOT_LIVE, detection=face, quality=quality, faces=len(faces), liveness=live, cues=cues
+            )
+        return FaceResult(None, template, face, quality, len(faces), live, cues)
 
     def analyse_door_burst(
         self, images: Sequence[bytes | Image.Image], *, liveness_threshold: float | None = None
@@ -215,27 +228,36 @@ class FaceEngine:
         steadier probe than any single frame). Refused as ``multiple_faces`` when any frame shows
         two people, and as ``poor_quality`` when the good frames do not show the same face
         (their templates less similar than ``DoorGate.burst_same_face``). No good frame: the
-        first frame's reason. With ``liveness_threshold``, a frame that fails the passive check
-        fails the burst (``not_live``), and the burst's score is its lowest frame's."""
-        results = [self.analyse_door_frame(image, liveness_threshold=liveness_threshold) for image in images]
-        refused = next((r for r in results if r.reason in (Reason.MULTIPLE_FACES, Reason.NOT_LIVE)), None)
+        first frame's reason. With ``liveness_threshold``, the burst's cues are the median frame's
+        of each cue (one odd frame moves neither): below the threshold the burst is ``not_live``,
+        and they decide "clearly live" at the door (pad/dev + dev2, bursts of 3 frames of one
+        video: docs/face-engine.md, *Liveness*)."""
+        # Every frame's cues are measured (threshold 0: none refused alone); the median frame's decide.
+        measure = None if liveness_threshold is None else 0.0
+        results = [self.analyse_door_frame(image, liveness_threshold=measure) for image in images]
+        refused = next((r for r in results if r.reason is Reason.MULTIPLE_FACES), None)
         if refused is not None:
             return refused
         good = [(n, r) for n, r in enumerate(results) if r.ok]
         if not good:
             return results[0]
+        cues = [r.cues for _, r in good if r.cues is not None]
+        median = Cues.median(cues) if cues else None
+        if median is not None and liveness_threshold is not None and median.p_real < liveness_threshold:
+            n, first = good[0]
+            return replace(first, reason=Reason.NOT_LIVE, template=None, frame=n, liveness=median.p_real, cues=median)
         templates = np.stack([r.template for _, r in good])
         if len(good) > 1 and float((templates @ templates.T).min()) < self.config.door.burst_same_face:
             return FaceResult(Reason.POOR_QUALITY, faces=good[0][1].faces)
         fused = templates.sum(axis=0)
         first_frame, first = good[0]
-        scores = [r.liveness for _, r in good if r.liveness is not None]
         return replace(
             first,
             template=fused / np.linalg.norm(fused),
             frame=first_frame,
             frames_used=len(good),
-            liveness=min(scores) if scores else None,
+            liveness=None if median is None else median.p_real,
+            cues=median,
         )
 
     def fit_for_enrollment(self, result: FaceResult) -> bool:

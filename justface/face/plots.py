@@ -152,10 +152,40 @@ def plot_score_distributions(
         ax.axvline(threshold, color="k", linestyle="--", label=f"threshold {threshold:.2f}")
         if doubt_below is not None:
             ax.axvline(doubt_below, color="grey", linestyle=":", label=f"in doubt below {doubt_below:.2f}")
-        ax.set_xlabel("p_real (mean softmax[1] of both MiniFASNets)")
+        ax.set_xlabel("p_real (MiniFASNetV2 softmax[1])")
         ax.set_ylabel("fraction of the class's faces")
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=8, loc="upper center")
+        fig.tight_layout()
+        path = Path(path)
+        fig.savefig(path, format="png", dpi=110)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def plot_policy(path: str | Path, reports: Mapping[str, Mapping], *, title: str = "Door policy per class") -> Path:
+    """Per report (e.g. uncalibrated, per-source calibration) and class: the shares refused,
+    challenged and let in unchallenged (liveness_eval.evaluate_policy), with Wilson 95% intervals."""
+    decisions = (("refused", "C3"), ("challenged", "C1"), ("in", "C2"))
+    panels = list(reports.items())
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.2), squeeze=False)
+    try:
+        for ax, (name, report) in zip(axes[0], panels):
+            classes = list(report["classes"])
+            x = np.arange(len(classes))
+            for i, (decision, colour) in enumerate(decisions):
+                rates = [report["classes"][c][decision]["rate"] or 0.0 for c in classes]
+                cis = [report["classes"][c][decision]["ci95"] or [0.0, 0.0] for c in classes]
+                err = np.array([[r - lo for r, (lo, _) in zip(rates, cis)], [hi - r for r, (_, hi) in zip(rates, cis)]])
+                ax.bar(x + (i - 1) * 0.27, rates, 0.27, color=colour, label=decision, yerr=err, capsize=3)
+            ax.set_xticks(x, classes)
+            ax.set_ylim(0, 1)
+            ax.set_ylabel("share of frames")
+            ax.set_title(name, fontsize=10)
+            ax.grid(True, axis="y", alpha=0.4)
+            ax.legend(fontsize=8)
+        fig.suptitle(title, fontsize=10)
         fig.tight_layout()
         path = Path(path)
         fig.savefig(path, format="png", dpi=110)

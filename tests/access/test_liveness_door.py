@@ -19,10 +19,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageOps
 
+from access import liveness as door_liveness
 from access import services
-from access.models import AccessEvent, Challenge, Scan
+from access.models import AccessEvent, Challenge, Door, Scan
 from consent.enrollment import enroll_face
-from justface.face.liveness import still_burst
+from justface.face.liveness import DEFAULT_REFERENCE, FLOOR_REFERENCE, Cues, reference_quantile, still_burst
 from members.models import Centre
 from tests.access.conftest import consent_to_face_scan, pair_tablet
 from tests.conftest import REPO, face_photo, make_member
@@ -115,7 +116,8 @@ def test_live_member_is_admitted_with_the_passive_check(world, tablet_a, live_ce
     assert (body["status"], body["reason"], body["member"]) == ("granted", "ok", {"first_name": "Lea"})
     event = AccessEvent.objects.get()
     assert event.liveness_layer == "passive" and event.liveness_score >= 0.33
-    assert event.liveness_detail == {"mode": "passive"}
+    assert event.liveness_detail["mode"] == "passive"
+    assert set(event.liveness_detail["cues"]) == {"p_real", "v2", "fft"}  # scores only, no frame
 
 
 @pytest.mark.parametrize("cls", ["print", "replay"])
@@ -219,15 +221,129 @@ def test_unanswered_challenge_is_decided_by_the_purge(world, tablet_a, live_cent
     assert Scan.objects.get().status == "denied"
 
 
-def test_in_doubt_policy_challenges_only_a_grey_score(world, tablet_a, live_centre, settings):
+def test_in_doubt_policy_challenges_what_is_not_clearly_live_for_this_door(world, tablet_a, live_centre):
+    """Issue #27: a new door holds frames against the conservative default (a live member is
+    challenged); once the door knows its camera the same member walks in unchallenged."""
     live_centre(Centre.Liveness.CHALLENGE_IN_DOUBT)
-    enrolled_live(world, LIVE_PRINT_SUBJECT, photo=0)
-    settings.FACE_LIVENESS_DOUBT = 0.0  # nothing is in doubt: straight in
-    assert tablet_a.scan(pad_image("bona_fide", LIVE_PRINT_SUBJECT, 3)).json()["status"] == "granted"
-    settings.FACE_LIVENESS_DOUBT = 1.01  # everything is in doubt: the challenge
-    body = tablet_a.scan(pad_image("bona_fide", LIVE_PRINT_SUBJECT, 4)).json()
+    member = enrolled_live(world, LIVE_PRINT_SUBJECT, photo=0)
+    door_liveness.confirm_enrollment(member)  # as after an earlier live entry (its own test below)
+    body = tablet_a.scan(pad_image("bona_fide", LIVE_PRINT_SUBJECT, 3)).json()
     assert body["status"] == "challenge"
     assert Challenge.objects.get().trigger == "doubt"
+    Door.objects.filter(pk=tablet_a.device.door_id).update(liveness_reference=FLOOR_REFERENCE.as_record())
+    assert tablet_a.scan(pad_image("bona_fide", LIVE_PRINT_SUBJECT, 4)).json()["status"] == "granted"
+    event = AccessEvent.objects.get()
+    assert event.liveness_detail["reference"] == FLOOR_REFERENCE.as_record()
+
+
+def test_a_good_print_scoring_live_at_a_new_door_is_challenged_not_let_in(world, tablet_a, live_centre):
+    """A large, good printed photo (dev2, MSU-MFSD) that MiniFASNetV2 takes for live (p_real
+    above the old grey band) meets the new door's default reference: the challenge, never a
+    straight entry."""
+    live_centre(Centre.Liveness.CHALLENGE_IN_DOUBT)
+    path = (
+        pad_dir().parent / "dev2" / "print" / "msu_client039" / "attack_client039_android_SD_printed_photo_scene01.jpg"
+    )
+    image = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+    body = tablet_a.scan(jpeg(image)).json()
+    assert body["status"] == "challenge", body
+    row = Challenge.objects.get()
+    assert row.trigger == "doubt" and row.passive_score > 0.99  # the old policy let it walk in
+
+
+# --- per-door calibration (issue #27) ------------------------------------------------------------
+
+
+def _entries(world, door, cues, *, challenged: bool, members=None):
+    """Granted face check-ins at ``door`` as the door decision records them (cues only)."""
+    members = members or [make_member(world.chain_a, world.centre_a1) for _ in range(len(cues))]
+    for i, c in enumerate(cues):
+        AccessEvent.objects.create(
+            centre=world.centre_a1,
+            door=door,
+            member=members[i % len(members)],
+            method="face",
+            direction="in",
+            decision="granted",
+            reason="ok",
+            liveness_layer="challenge" if challenged else "passive",
+            liveness_score=c.p_real,
+            liveness_detail={"mode": "challenge_in_doubt", "cues": c.as_record()},
+        )
+
+
+def _cues(v2: float, fft: float) -> Cues:
+    return Cues(float(1 / (1 + np.exp(-v2))), fft)
+
+
+def test_a_door_learns_its_camera_slowly_from_challenge_passed_entries(world, tablet_a):
+    door = Door.objects.get(pk=tablet_a.device.door_id)
+    rng = np.random.default_rng(0)
+    honest = [_cues(v, f) for v, f in zip(rng.normal(4.0, 1.5, 60), rng.normal(-2.6, 0.15, 60))]
+    _entries(world, door, honest[:40], challenged=True)
+    assert door_liveness.recalibrate(door) == DEFAULT_REFERENCE  # fewer than min_entries: no move
+    _entries(world, door, honest[40:], challenged=True)
+    first = door_liveness.recalibrate(door)
+    rules = door_liveness.CALIBRATION
+    assert first.v2 == pytest.approx(DEFAULT_REFERENCE.v2 - rules.step_v2)  # one step at a time
+    for _ in range(40):
+        ref = door_liveness.recalibrate(door)
+    assert ref.v2 == pytest.approx(reference_quantile([c.v2 for c in honest]), abs=1e-3)
+    assert ref.fft == pytest.approx(reference_quantile([c.fft for c in honest]), abs=1e-3)
+    door.refresh_from_db()
+    assert door.liveness_calibrated_at is not None and door.liveness_stats["entries"] == 60
+    assert sum(door.liveness_stats["histogram"]) == 60
+
+
+def test_an_attacker_feeding_the_door_cannot_move_it_beyond_its_bound(world, tablet_a):
+    door = Door.objects.get(pk=tablet_a.device.door_id)
+    rng = np.random.default_rng(1)
+    honest = [_cues(v, f) for v, f in zip(rng.normal(4.0, 1.0, 60), rng.normal(-2.6, 0.1, 60))]
+    _entries(world, door, honest, challenged=True)
+    for _ in range(40):
+        before = door_liveness.recalibrate(door)
+    # One member passes the challenge 100 times with frames far below anything live here...
+    attacker = make_member(world.chain_a, world.centre_a1)
+    _entries(world, door, [_cues(-8.0, -4.5)] * 100, challenged=True, members=[attacker])
+    # ...and frames that were never challenged are never taken as live samples.
+    _entries(world, door, [_cues(-8.0, -4.5)] * 100, challenged=False, members=[attacker])
+    after = door_liveness.recalibrate(door)
+    rules = door_liveness.CALIBRATION
+    assert before.v2 - after.v2 <= rules.step_v2 + 1e-9 and before.fft - after.fft <= rules.step_fft + 1e-9
+    for _ in range(40):
+        after = door_liveness.recalibrate(door)
+    bounded = honest + [_cues(-8.0, -4.5)] * rules.member_share  # their share: member_share entries
+    assert after.v2 >= reference_quantile([c.v2 for c in bounded]) - 1e-9
+    assert after.v2 >= FLOOR_REFERENCE.v2 and after.fft >= FLOOR_REFERENCE.fft
+
+
+def test_reset_restores_the_default_and_forgets_earlier_entries(world, tablet_a, login):
+    door = Door.objects.get(pk=tablet_a.device.door_id)
+    _entries(world, door, [_cues(2.0, -2.7)] * 60, challenged=True)
+    for _ in range(30):
+        door_liveness.recalibrate(door)
+    assert door_liveness.door_reference(door) != DEFAULT_REFERENCE
+    response = login("manager_a").post(
+        "/admin/access/door/", {"action": "reset_liveness", "_selected_action": [door.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    door.refresh_from_db()
+    assert door_liveness.door_reference(door) == DEFAULT_REFERENCE and door.liveness_calibrated_at is None
+    assert door_liveness.recalibrate(door) == DEFAULT_REFERENCE  # the old entries no longer count
+
+
+def test_staff_page_shows_each_doors_calibration(world, tablet_a, login):
+    door = Door.objects.get(pk=tablet_a.device.door_id)
+    _entries(world, door, [_cues(2.0, -2.7)] * 60, challenged=True)
+    door_liveness.recalibrate(door)
+    page = login("manager_a").get("/staff/liveness/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Main entrance" in text and "100%" in text  # every entry here was challenged
+    assert "Last calibrated" in text or "Senest kalibreret" in text
+    other = login("manager_b").get("/staff/liveness/").content.decode()
+    assert "Main entrance" not in other
+    assert "/staff/liveness/" in login("manager_a").get("/staff/").content.decode()  # linked from the desk
 
 
 def test_leaving_is_not_challenged(world, tablet_a, live_centre):
@@ -289,3 +405,45 @@ def test_admin_counts_failed_liveness_per_door_and_hour_and_flags_a_burst(world,
     # Another chain's manager sees none of it.
     other = login("manager_b").get("/admin/access/accessevent/liveness/").content.decode()
     assert "Main entrance" not in other and "No failed liveness checks" in other
+
+
+# --- enrollment photos (issue #27) ------------------------------------------------------------
+
+
+def dev2_image(cls: str, subject: str, name: str) -> bytes:
+    path = pad_dir().parent / "dev2" / cls / subject / name
+    return jpeg(ImageOps.exif_transpose(Image.open(path)).convert("RGB"))
+
+
+MSU_PRINT = ("print", "msu_client039", "attack_client039_android_SD_printed_photo_scene01.jpg")
+MSU_LIVE = ("bona_fide", "msu_client023", "real_client023_android_SD_scene01.jpg")
+
+
+def test_an_enrollment_photo_not_clearly_live_asks_for_the_challenge_at_the_door(world, tablet_a, live_centre):
+    """Someone enrolls a good print of another person (it passes the refusal threshold): the
+    template is kept but marked, and at a door that takes the print for live the member is
+    challenged, not let in, until a live entry has confirmed the face."""
+    live_centre(Centre.Liveness.CHALLENGE_IN_DOUBT)
+    member = make_member(world.chain_a, world.centre_a1, first_name="Lea")
+    consent_to_face_scan(member)
+    outcome = enroll_face(member=member, image=dev2_image(*MSU_PRINT), actor=None)
+    assert outcome.ok, outcome.reason
+    assert list(member.face_templates.values_list("enrolled_live", flat=True)) == [False]
+    Door.objects.filter(pk=tablet_a.device.door_id).update(liveness_reference=FLOOR_REFERENCE.as_record())
+    body = tablet_a.scan(dev2_image(*MSU_PRINT)).json()
+    assert body["status"] == "challenge", body
+    assert Challenge.objects.get().trigger == "enrollment"
+    # A live entry that passed the challenge confirms the face; the next entry walks in.
+    assert door_liveness.confirm_enrollment(member) == 1
+    assert not door_liveness.enrollment_in_doubt(member)
+
+
+def test_a_clearly_live_enrollment_photo_lets_the_member_straight_in(world, tablet_a, live_centre):
+    live_centre(Centre.Liveness.CHALLENGE_IN_DOUBT)
+    member = make_member(world.chain_a, world.centre_a1, first_name="Lea")
+    consent_to_face_scan(member)
+    assert enroll_face(member=member, image=dev2_image(*MSU_LIVE), actor=None).ok
+    assert list(member.face_templates.values_list("enrolled_live", flat=True)) == [True]
+    Door.objects.filter(pk=tablet_a.device.door_id).update(liveness_reference=FLOOR_REFERENCE.as_record())
+    body = tablet_a.scan(dev2_image(*MSU_LIVE)).json()
+    assert (body["status"], body["member"]) == ("granted", {"first_name": "Lea"})

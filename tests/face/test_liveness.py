@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from justface.face import liveness
+from justface.face import liveness, liveness_eval
 from justface.face.convert import ModelError
 from justface.face.liveness import (
     LEFT,
@@ -61,7 +61,7 @@ def passive_scores(engine, images) -> list[float]:
 
 
 def test_shipped_weights_match_the_pinned_sha256_and_licence_is_kept():
-    for net in liveness.NETS:
+    for net in liveness.SHIPPED:
         assert liveness.sha256_of(liveness.WEIGHTS_DIR / net.file) == net.sha256
     assert (liveness.WEIGHTS_DIR / "LICENSE-Apache-2.0.txt").is_file()
     assert "MiniFASNet" in (REPO / "NOTICE").read_text()
@@ -98,7 +98,8 @@ def test_prints_and_replays_score_low_and_live_frames_high(engine, pad_data):
     assert len(printed) >= 14 and max(printed) < THRESHOLD
     assert len(live) >= 9 and min(live) >= THRESHOLD
     replay = passive_scores(engine, pad(pad_data, "replay", "td_06c12159"))
-    assert np.mean(np.asarray(replay) < THRESHOLD) >= 0.8  # most replay frames; not all (docs/face-engine.md)
+    # Most replay frames are refused outright (not all: the rest go to the challenge, issue #27).
+    assert np.mean(np.asarray(replay) < THRESHOLD) >= 0.5
 
 
 def test_dev_faces_mostly_pass(engine, face_data):
@@ -225,9 +226,22 @@ def test_evaluate_liveness_command_json_and_plot(pad_data, tmp_path, sface_path,
             (tmp_path / "pad" / cls / subject / src.name).symlink_to(src)
     out = StringIO()
     call_command(
-        "evaluate_liveness", str(tmp_path / "pad"), "--json", "--plot", str(tmp_path / "scores.png"), stdout=out
+        "evaluate_liveness",
+        str(tmp_path / "pad"),
+        "--json",
+        "--plot",
+        str(tmp_path / "scores.png"),
+        "--calibrate-by-source",
+        "--policy-plot",
+        str(tmp_path / "policy.png"),
+        stdout=out,
     )
     report = json.loads(out.getvalue())
+    assert (tmp_path / "policy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    policy = report["policy"]["calibrated by source"]
+    assert set(policy["classes"]["print"]) == {"n", "no_face", "refused", "challenged", "in"}
+    assert policy["classes"]["print"]["in"]["k"] == 0 and len(policy["classes"]["print"]["in"]["ci95"]) == 2
+    assert set(policy["per_video"]["replay"]) == {"pad:replay/td_b8ab8bcc"}
     assert report["threshold"] == THRESHOLD
     assert set(report["classes"]) == {"bona_fide", "print", "replay"}
     assert set(report["classes"]["bona_fide"]) >= {"n", "no_face", "bpcer"}
@@ -237,3 +251,104 @@ def test_evaluate_liveness_command_json_and_plot(pad_data, tmp_path, sface_path,
     assert set(report["per_subject"]["replay"]) == {"td_b8ab8bcc"}
     assert (tmp_path / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "liveness" in capsys.readouterr().err  # the progress bar, on stderr
+
+
+# --- the door policy per camera (issue #27) -----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pad_frames(engine, pad_data):
+    """Every frame of pad/dev and pad/dev2 as the door sees it (face, both cues)."""
+    dev2 = pad_data.parent / "dev2"
+    if not dev2.is_dir():
+        pytest.fail(f"Presentation-attack images not found at {dev2} (beside pad/dev).", pytrace=False)
+    return liveness_eval.measure_frames(engine, [pad_data, dev2])
+
+
+def test_a_new_door_lets_no_development_attack_in_unchallenged(pad_frames):
+    report = liveness_eval.evaluate_policy(pad_frames)
+    assert report["attacks"]["in"]["k"] == 0
+    assert report["classes"]["bona_fide"]["refused"]["rate"] <= 0.05
+    assert report["classes"]["bona_fide"]["challenged"]["rate"] >= 0.5  # conservative: most members challenged
+
+
+def test_doors_calibrated_to_their_camera_meet_the_targets(pad_frames):
+    """pad/dev + dev2 by source, cross-validated by subject (docs/face-engine.md, *Liveness*)."""
+    report = liveness_eval.evaluate_policy(pad_frames, calibrate_by_source=True)
+    for cls in ("print", "replay"):
+        assert report["classes"][cls]["in"]["rate"] <= 0.02, report["classes"][cls]
+    assert report["classes"]["bona_fide"]["refused"]["rate"] <= 0.05
+    assert report["classes_calibrated"]["bona_fide"]["challenged"]["rate"] <= 0.25
+    # The good prints of dev2 (MSU-MFSD) score live on p_real: only the door's own camera tells.
+    msu = report["per_source"]["print"]["sunny3/MSU-MFSD"]
+    assert msu["in"]["k"] <= 1 and msu["n"] == 18
+
+
+def test_a_burst_scored_as_its_median_frame_refuses_no_live_burst(pad_frames):
+    gain = liveness_eval.burst_gain(pad_frames, size=3)
+    assert gain["burst"]["bona_fide"]["refused"]["k"] == 0 < gain["single"]["bona_fide"]["refused"]["k"]
+    assert gain["burst"]["print"]["in"]["k"] == 0 and gain["burst"]["replay"]["in"]["k"] == 0
+
+
+def test_a_door_frame_the_small_detector_misses_is_looked_at_again(engine, pad_data):
+    """A replay frame of dev2 whose face MTCNN misses at 320 px: without the retry the door
+    answered no_face; now the face is found and the passive check sees it."""
+    path = pad_data.parent / "dev2" / "replay" / "gh_manikantham" / "fake_f0090.jpg"
+    image = load(path)
+    assert not engine.detector.detect(image, 80, engine.config.door.detect_max_side)
+    result = engine.analyse_door_frame(image, liveness_threshold=THRESHOLD)
+    assert result.reason is not None and result.reason.value == "not_live"
+    assert result.cues is not None and result.cues.p_real < THRESHOLD
+
+
+def test_fft_cue_measures_fine_detail_against_mid_detail():
+    """White noise has the same energy at every frequency: the cue is then the log of the rings'
+    areas; a face-sized patch of smooth shading has almost none at 0.25-0.5 cycles/px."""
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, (128, 128, 3)).astype(np.uint8)
+    box = (0.0, 0.0, 127.0, 127.0)
+    low, high = liveness._LOW_RING.sum(), liveness._HIGH_RING.sum()
+    assert liveness.fft_ratio(noise, box) == pytest.approx(np.log(high / low), abs=0.1)
+    yy, xx = np.mgrid[0:128, 0:128]
+    smooth = np.repeat((127 + 100 * np.sin(xx / 20.0) * np.cos(yy / 25.0)).astype(np.uint8)[:, :, None], 3, axis=2)
+    assert liveness.fft_ratio(smooth, box) < liveness.fft_ratio(noise, box) - 2
+
+
+def test_calibration_moves_slowly_within_its_bounds():
+    rules = liveness.CalibrationRules(min_entries=10, step_v2=0.5, step_fft=0.05)
+    live = [liveness.Cues(float(1 / (1 + np.exp(-v))), -2.6) for v in np.linspace(1.0, 6.0, 30)]
+    ref = liveness.DEFAULT_REFERENCE
+    assert liveness.calibrate(ref, live[:5], 9, rules) == ref  # too few entries
+    step = liveness.calibrate(ref, live, 30, rules)
+    assert step.v2 == pytest.approx(ref.v2 - 0.5) and step.fft == pytest.approx(ref.fft - 0.05)
+    for _ in range(60):
+        ref = liveness.calibrate(ref, live, 30, rules)
+    assert ref.v2 == pytest.approx(liveness.reference_quantile([c.v2 for c in live]))
+    # Entries above the cut that were never challenged count: too few below it, the cut goes up.
+    up = liveness.calibrate(ref, live[:1], 300, rules)
+    assert up.v2 == pytest.approx(ref.v2 + 0.5)
+    # Never below the floor, never above the default.
+    low = [liveness.Cues(1e-6, -9.0)] * 30
+    floor = ref
+    for _ in range(100):
+        floor = liveness.calibrate(floor, low, 30, rules)
+    assert floor == liveness.FLOOR_REFERENCE
+    top = floor
+    for _ in range(100):
+        top = liveness.calibrate(top, [], 30, rules)
+    assert top == liveness.DEFAULT_REFERENCE
+
+
+def test_a_door_burst_is_judged_by_its_median_frame(engine, pad_data):
+    """One live frame that scores under the refusal threshold no longer refuses the member's
+    whole burst (before issue #27 any such frame did); a burst of prints is still refused."""
+    frames = pad(pad_data, "bona_fide", "td_d549a76a")
+    names = [p.name for p in sorted((pad_data / "bona_fide" / "td_d549a76a").glob("*.jpg"))]
+    low = names.index("621ea6b1_live_f0045.jpg")
+    alone = engine.analyse_door_frame(frames[low], liveness_threshold=THRESHOLD)
+    assert alone.reason is not None and alone.reason.value == "not_live"
+    others = [i for i, n in enumerate(names) if "live" in n and i != low][:2]
+    burst = engine.analyse_door_burst([frames[low], *(frames[i] for i in others)], liveness_threshold=THRESHOLD)
+    assert burst.ok and burst.cues is not None and burst.liveness >= THRESHOLD and burst.frames_used == 3
+    printed = engine.analyse_door_burst(pad(pad_data, "print", "nuaa_0004")[:3], liveness_threshold=THRESHOLD)
+    assert printed.reason is not None and printed.reason.value == "not_live"

@@ -1,7 +1,9 @@
-"""Liveness on a folder of presentation-attack images, at the configured threshold."""
+"""Liveness on folders of presentation-attack images, at the configured threshold, and the door
+policy (refused / challenged / let in unchallenged), optionally with per-source calibration."""
 
 import json
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -21,52 +23,114 @@ def _thresholds() -> tuple[float, float]:
 
 class Command(BaseCommand):
     help = (
-        "Evaluate liveness on FOLDER = {bona_fide,print,replay}/<subject>/*.jpg at the configured threshold "
-        "(FACE_LIVENESS_THRESHOLD): BPCER of bona fide faces, APCER of print and replay attacks (overall and per "
-        "subject/video), and how many still bursts (each attack image moved as a hand-held print or phone "
-        "moves) pass the head-turn challenge. Rates are fractions of the images with a face."
+        "Evaluate liveness on FOLDER... = {bona_fide,print,replay}/<subject>/*.jpg (with MANIFEST.tsv) at the "
+        "configured threshold (FACE_LIVENESS_THRESHOLD): per folder BPCER of bona fide faces, APCER of print and "
+        "replay attacks and how many still bursts pass the head-turn challenge; then the door policy over all "
+        "folders: per class, source, subject and video the shares refused, challenged and let in unchallenged "
+        "(Wilson 95%% intervals), at a new door (the default reference) and, with --calibrate-by-source, at doors "
+        "calibrated to their camera (MANIFEST's source_repo; each reference from the source's other subjects' live "
+        "frames); and what scoring bursts of --burst-size frames of one video changes."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("folder")
+        parser.add_argument("folder", nargs="+")
         parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object on stdout")
         parser.add_argument("--plot", metavar="PATH", help="write the score distributions per class (PNG)")
+        parser.add_argument("--policy-plot", metavar="PATH", help="write the door policy's shares per class (PNG)")
         parser.add_argument("--seed", type=int, default=0, help="seed of the still bursts (default 0)")
         parser.add_argument("--no-bursts", action="store_true", help="skip the still bursts (faster)")
         parser.add_argument("--scores", action="store_true", help="with --json: keep every score in the output")
+        parser.add_argument(
+            "--calibrate-by-source", action="store_true", help="also simulate per-door calibration by source"
+        )
+        parser.add_argument("--burst-size", type=int, default=3, help="frames per scored burst (default 3; 0: skip)")
 
-    def handle(self, folder, as_json=False, plot=None, seed=0, no_bursts=False, scores=False, **options):
+    def handle(
+        self,
+        folder,
+        as_json=False,
+        plot=None,
+        policy_plot=None,
+        seed=0,
+        no_bursts=False,
+        scores=False,
+        calibrate_by_source=False,
+        burst_size=3,
+        **options,
+    ):
         from tqdm import tqdm
 
         threshold, doubt = _thresholds()
+        folders = list(folder)
+        if len({Path(f).name for f in folders}) != len(folders):
+            raise CommandError("Give folders with different names (each frame is named by its folder).")
+        if burst_size < 0 or burst_size == 1:
+            raise CommandError("--burst-size must be 0 (skip) or at least 2.")
         try:
             engine = face_runtime.get_engine()
-            report = liveness_eval.evaluate_pad(
-                engine,
-                folder,
-                threshold=threshold,
-                doubt_below=doubt,
-                seed=seed,
-                bursts=not no_bursts,
-                progress=lambda jobs: tqdm(jobs, desc="liveness", unit="image", file=sys.stderr),
+            per_folder = {}
+            for f in folders:
+                per_folder[Path(f).name] = liveness_eval.evaluate_pad(
+                    engine,
+                    f,
+                    threshold=threshold,
+                    doubt_below=doubt,
+                    seed=seed,
+                    bursts=not no_bursts,
+                    progress=lambda jobs: tqdm(jobs, desc="liveness", unit="image", file=sys.stderr),
+                )
+            frames = liveness_eval.measure_frames(
+                engine, folders, progress=lambda jobs: tqdm(jobs, desc="door policy", unit="image", file=sys.stderr)
             )
         except (FileNotFoundError, ModelError) as exc:
             raise CommandError(str(exc)) from None
+        policies = {"new door (default reference)": liveness_eval.evaluate_policy(frames, threshold=threshold)}
+        if calibrate_by_source:
+            policies["calibrated by source"] = liveness_eval.evaluate_policy(
+                frames, threshold=threshold, calibrate_by_source=True
+            )
+        bursts = (
+            liveness_eval.burst_gain(
+                frames, size=burst_size, threshold=threshold, calibrate_by_source=calibrate_by_source
+            )
+            if burst_size
+            else None
+        )
         if plot:
             from justface.face.plots import plot_score_distributions
 
+            merged: dict[str, list[float]] = {}
+            for report in per_folder.values():
+                for cls, values in report["scores"].items():
+                    merged.setdefault(cls, []).extend(values)
             plot_score_distributions(
                 plot,
-                report["scores"],
+                merged,
                 threshold=threshold,
                 doubt_below=doubt,
-                title=f"Passive liveness scores on {folder}",
+                title=f"Passive liveness scores on {', '.join(folders)}",
             )
+        if policy_plot:
+            from justface.face.plots import plot_policy
+
+            plot_policy(policy_plot, policies, title=f"Door policy on {', '.join(folders)}")
         if not scores:
-            report.pop("scores")
+            for report in per_folder.values():
+                report.pop("scores")
         if as_json:
-            self.stdout.write(json.dumps(report))
-        else:
+            out = {"folders": per_folder, "policy": policies, "bursts": bursts}
+            if len(folders) == 1:
+                out.update(per_folder[Path(folders[0]).name])  # the single-folder report at the top, as before
+            self.stdout.write(json.dumps(out))
+            return
+        for name, report in per_folder.items():
+            self.stdout.write(f"== {name}")
             self.stdout.write(liveness_eval.format_report(report))
-            if plot:
-                self.stdout.write(f"Score distributions: {plot}")
+        for report in policies.values():
+            self.stdout.write(liveness_eval.format_policy(report))
+        if bursts:
+            self.stdout.write(liveness_eval.format_bursts(bursts))
+        if plot:
+            self.stdout.write(f"Score distributions: {plot}")
+        if policy_plot:
+            self.stdout.write(f"Door policy: {policy_plot}")
