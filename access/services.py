@@ -327,7 +327,8 @@ def _check_out_verdict(
     visit only when the centre's passive liveness check ran and the frame is clearly live for the
     door's camera, as an entry that needs no challenge (none is asked on the way out). Everything
     else, whoever it is (not live, in doubt, liveness off, not recognised, grey zone, no consent,
-    re-consent pending, face entry paused), gets one neutral goodbye (`goodbye`) that names no one and changes nothing."""
+    re-consent pending, face entry paused), gets one neutral goodbye (`goodbye`) that names no one
+    and changes nothing."""
     if check.active and result.liveness is not None:
         check.passive, check.layer = result.liveness, "passive"
         check.cues = result.cues if result.cues is not None else check.cues
