@@ -179,3 +179,29 @@ def pytest_sessionfinish(session, exitstatus):
         for report in skipped:
             reporter.write_line(f"SKIPPED IN CI (a guard did not run): {report.nodeid}: {report.longrepr}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# Data that migrations write (django-q2's schedules) is wiped by the flush after a transactional
+# test; in a shuffled order a later test would then miss it. Put it back after such a test.
+SCHEDULE_MIGRATIONS = (
+    "access.migrations.0006_hourly_stats_schedule",
+    "retention.migrations.0003_purge_schedule",
+    "retention.migrations.0008_clear_sessions_schedule",
+)
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_after_flush(request, django_db_blocker):
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    flushed = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if flushed:
+        from importlib import import_module
+
+        from django.apps import apps
+
+        with django_db_blocker.unblock():
+            for name in SCHEDULE_MIGRATIONS:
+                import_module(name).create_schedule(apps, None)
