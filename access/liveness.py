@@ -34,8 +34,8 @@ from justface.face import liveness as lib
 from members.models import Centre, Liveness
 
 CHALLENGE_TTL = timedelta(seconds=20)  # to read the instruction, turn, and send the burst
-BURST_FRAMES = 8  # the kiosk sends this many frames...
-BURST_INTERVAL_MS = 200  # ...this far apart (1.4 s of turning)
+BURST_FRAMES = 10  # the kiosk sends this many frames...
+BURST_INTERVAL_MS = 150  # ...this far apart (1.35 s of turning; a turn spans several frames: issue #21)
 BURST_MAX_BYTES = 8 * 1024 * 1024  # the whole multipart burst
 
 INSTRUCTION_TEXTS = {

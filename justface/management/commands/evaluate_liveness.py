@@ -24,7 +24,8 @@ class Command(BaseCommand):
         "Evaluate liveness on FOLDER = {bona_fide,print,replay}/<subject>/*.jpg at the configured threshold "
         "(FACE_LIVENESS_THRESHOLD): BPCER of bona fide faces, APCER of print and replay attacks (overall and per "
         "subject/video), and how many still bursts (each attack image moved as a hand-held print or phone "
-        "moves) pass the head-turn challenge. Rates are fractions of the images with a face."
+        "moves) pass the head-turn challenge, and bursts cut from several photos of one person (two photos, "
+        "slideshows; FOLDER's bona fide people and --photos folders). Rates are fractions of the images with a face."
     )
 
     def add_arguments(self, parser):
@@ -33,9 +34,17 @@ class Command(BaseCommand):
         parser.add_argument("--plot", metavar="PATH", help="write the score distributions per class (PNG)")
         parser.add_argument("--seed", type=int, default=0, help="seed of the still bursts (default 0)")
         parser.add_argument("--no-bursts", action="store_true", help="skip the still bursts (faster)")
+        parser.add_argument(
+            "--photos",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="a folder of one sub-folder of photos per person (repeatable): its people with several photos "
+            "also give two-photo and slideshow bursts (as FOLDER's bona fide people do)",
+        )
         parser.add_argument("--scores", action="store_true", help="with --json: keep every score in the output")
 
-    def handle(self, folder, as_json=False, plot=None, seed=0, no_bursts=False, scores=False, **options):
+    def handle(self, folder, as_json=False, plot=None, seed=0, no_bursts=False, scores=False, photos=(), **options):
         from tqdm import tqdm
 
         threshold, doubt = _thresholds()
@@ -48,6 +57,7 @@ class Command(BaseCommand):
                 doubt_below=doubt,
                 seed=seed,
                 bursts=not no_bursts,
+                photos=photos,
                 progress=lambda jobs: tqdm(jobs, desc="liveness", unit="image", file=sys.stderr),
             )
         except (FileNotFoundError, ModelError) as exc:
