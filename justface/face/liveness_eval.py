@@ -7,7 +7,10 @@ and APCER (attacks accepted) at the threshold, overall and per subject (for repl
 as the subjects of pad/dev are one video each). ``still_bursts`` runs the challenge check
 (geometry and same face, without the passive layer, which would refuse most of them by itself)
 on a burst made from each attack image (liveness.still_burst: shifts, rotation, scale, tilt and
-brightness, as a hand-held print or phone moves) and counts how many pass.
+brightness, as a hand-held print or phone moves) and counts how many pass; its ``kinds`` does
+the same on bursts cut from several photos of one person (issue #21: two photos [P, P, T, T] and
+slideshows, mirrored to turn the asked way, ordered by yaw or not, held by hand or not), per
+source folder and kind: the pad folder's bona fide people and any ``photos`` folders.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageOps
@@ -79,12 +80,16 @@ def enrolled_live(world, cls_subject: str, photo: int = 0, **overrides):
     return member
 
 
-def answer(tablet, decision: dict, frames: list[bytes], nonce: str | None = None):
+def answer(tablet, decision: dict, frames: list[bytes], nonce: str | None = None, after: float = 2.0):
+    """POST the burst ``after`` seconds after the challenge was issued (the clock moved on, as
+    the kiosk takes its frames: 400 ms + 9 x 150 ms at least)."""
     data = {
         "nonce": nonce if nonce is not None else decision["challenge"]["nonce"],
         "frames": [SimpleUploadedFile(f"f{i}.jpg", f, content_type="image/jpeg") for i, f in enumerate(frames)],
     }
-    return tablet.client.post(f"/api/v1/door/scans/{decision['id']}/challenge/", data, **tablet.auth)
+    issued = Challenge.objects.get(scan_id=decision["id"]).created_at
+    with time_machine.travel(issued + timedelta(seconds=after), tick=True):
+        return tablet.client.post(f"/api/v1/door/scans/{decision['id']}/challenge/", data, **tablet.auth)
 
 
 # --- passive layer --------------------------------------------------------------------------
@@ -211,6 +216,17 @@ def test_two_photo_burst_held_by_hand_is_refused(world, tablet_a, live_centre, c
     assert (decision["status"], decision["reason"]) == ("denied", "liveness_failed")
     why = AccessEvent.objects.get().liveness_detail["challenge"]["why"]
     assert why in ("not_one_capture", "turn_not_gradual"), why
+
+
+def test_an_answer_sooner_than_the_frames_take_is_refused(world, tablet_a, live_centre):
+    """Issue #21: the server's own clock. 10 frames 150 ms apart cannot arrive 0.5 s after the
+    challenge was issued: whatever the frames show, that burst was not taken by the kiosk."""
+    body = challenged(world, tablet_a, live_centre)
+    frame = pad_image("bona_fide", LIVE_PRINT_SUBJECT, 3)
+    decision = answer(tablet_a, body, [frame] * 10, after=0.5).json()
+    assert (decision["status"], decision["reason"]) == ("denied", "liveness_failed")
+    detail = AccessEvent.objects.get().liveness_detail["challenge"]
+    assert detail["why"] == "too_fast" and 400 <= detail["answered_after_ms"] < 1350
 
 
 def test_challenge_answer_is_single_use(world, tablet_a, live_centre):

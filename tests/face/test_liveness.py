@@ -29,7 +29,7 @@ from justface.face.liveness import (
     still_burst,
     yaw,
 )
-from justface.face.liveness_eval import load
+from justface.face.liveness_eval import PHOTO_BURST_KINDS, format_report, load
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -251,8 +251,8 @@ def test_still_bursts_of_attack_images_fail_the_challenge(engine, pad_data):
 
 
 def test_a_burst_of_different_faces_is_refused(engine, pad_data):
-    a, b = pad(pad_data, "bona_fide", "nuaa_0004")[0], pad(pad_data, "bona_fide", "nuaa_0001")[0]
-    result = check_burst(engine, [a, a, b, b, a, b], LEFT)
+    a, b = pad(pad_data, "bona_fide", "nuaa_0004")[:3], pad(pad_data, "bona_fide", "nuaa_0001")[:3]
+    result = check_burst(engine, [a[0], a[1], b[0], b[1], a[2], b[2]], LEFT)
     assert (result.ok, result.why) == (False, "not_same_face")
 
 
@@ -351,6 +351,11 @@ def test_evaluate_liveness_command_json_and_plot(pad_data, tmp_path, sface_path,
     assert set(report["classes"]["print"]) >= {"n", "no_face", "apcer"}
     assert report["classes"]["print"]["apcer"] == 0.0 and report["classes"]["bona_fide"]["bpcer"] == 0.0
     assert report["still_bursts"]["n"] == 4 and report["still_bursts"]["passed"] == 0
+    # The two live photos of nuaa_0004 also make bursts cut from photos (issue #21): none passes.
+    kinds = report["still_bursts"]["kinds"][str(tmp_path / "pad")]
+    assert set(kinds) == set(PHOTO_BURST_KINDS)
+    assert all(row["n"] == 4 and row["passed"] == 0 for row in kinds.values()), kinds
+    assert "two_photo" in format_report({**report, "scores": {}})
     assert set(report["per_subject"]["replay"]) == {"td_b8ab8bcc"}
     assert (tmp_path / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "liveness" in capsys.readouterr().err  # the progress bar, on stderr
