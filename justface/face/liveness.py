@@ -206,6 +206,9 @@ SCENE_MIN_SHARE = 0.10  # with less scene than this share of the copy left, the 
 
 
 def _grey(image: Image.Image | np.ndarray) -> np.ndarray:
+    """Grey float32 of an RGB image (a 2-D array is taken as grey already)."""
+    if isinstance(image, np.ndarray) and image.ndim == 2:
+        return image.astype(np.float32, copy=False)
     rgb = np.asarray(image.convert("RGB") if isinstance(image, Image.Image) else image)
     return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
 
@@ -342,11 +345,11 @@ class BurstResult:
         return out
 
 
-def _drop_repeats(found: list, repeat_diff: float) -> tuple[list, int]:
+def _drop_repeats(found: list, greys: dict, repeat_diff: float) -> tuple[list, int]:
     """The frames that are not a (near-)copy of an earlier kept frame, and how many were."""
     kept: list = []
     for item in found:
-        if any(frame_difference(item[1], other[1]) < repeat_diff for other in kept):
+        if any(frame_difference(greys[item[0]], greys[other[0]]) < repeat_diff for other in kept):
             continue
         kept.append(item)
     return kept, len(found) - len(kept)
@@ -398,7 +401,8 @@ def check_burst(
             spoiled += 1  # an unclear face, or two faces: no landmarks to trust
             continue
         found.append((i, img, faces[0]))
-    found, repeats = _drop_repeats(found, rules.repeat_diff)
+    greys = {i: _grey(img) for i, img, _ in found}  # once per frame: repeats and scene use them
+    found, repeats = _drop_repeats(found, greys, rules.repeat_diff)
     if len(found) < rules.min_frames:
         why = "repeated_frames" if repeats and len(found) + repeats >= rules.min_frames else "too_few_faces"
         return BurstResult(False, why, len(frames), len(found), repeats=repeats, details={"spoiled": spoiled})
@@ -412,7 +416,8 @@ def check_burst(
     same = float(np.min(templates[1:] @ templates[0]))
     face_step = float(np.min(np.sum(templates[1:] * templates[:-1], axis=1)))
     scene_step = min(
-        scene_similarity(a[1], a[2].box, b[1], b[2].box) for a, b in zip(found[:-1], found[1:], strict=True)
+        scene_similarity(greys[a[0]], a[2].box, greys[b[0]], b[2].box)
+        for a, b in zip(found[:-1], found[1:], strict=True)
     )
     step_share, backtrack = turn_profile(yaws)
     low_passive = None
