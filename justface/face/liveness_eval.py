@@ -83,7 +83,7 @@ def photo_attacks(
     * two_photo: [P, P, T, T], [P, T, T, T], [P x4, T x4], [P x2, T x6]: T the most turned photo;
     * two_photo_jitter: the same, each frame moved as a hand-held picture (no exact repeats);
     * slideshow: 3, 4 or up to 8 random photos, random order, each mirrored at random, jittered;
-    * slideshow_by_yaw: up to 4 or up to 8 photos, the frontal one first and the others by how far
+    * slideshow_by_yaw: up to 4 or up to 10 photos, the frontal one first and the others by how far
       they turn the asked way, each shown for the same number of frames;
     * slideshow_by_yaw_jitter: the same, jittered."""
     n = len(photos)
