@@ -40,9 +40,14 @@ from justface.face import liveness as lib
 from members.models import Centre, FaceTemplate, Liveness, Member
 
 CHALLENGE_TTL = timedelta(seconds=20)  # to read the instruction, turn, and send the burst
-BURST_FRAMES = 8  # the kiosk sends this many frames...
-BURST_INTERVAL_MS = 200  # ...this far apart (1.4 s of turning)
+BURST_FRAMES = 10  # the kiosk sends this many frames...
+BURST_INTERVAL_MS = 150  # ...this far apart (1.35 s of turning; a turn spans several frames: issue #21)
 BURST_MAX_BYTES = 8 * 1024 * 1024  # the whole multipart burst
+# The server's own clock (no client-sent time is trusted): a burst cannot arrive sooner after its
+# challenge was issued than the frames take to capture (the kiosk waits 400 ms to let the member
+# read, then (BURST_FRAMES - 1) intervals). An answer sooner than this was not taken by the kiosk
+# from a live camera (issue #21). It only bounds the burst from below: an attacker can wait.
+MIN_ANSWER_DELAY = timedelta(milliseconds=(BURST_FRAMES - 1) * BURST_INTERVAL_MS)
 
 INSTRUCTION_TEXTS = {
     lib.LEFT: _("Turn your head a little to your left"),

@@ -413,6 +413,10 @@ def answer_challenge(*, scan: Scan, nonce: str, frames: list[Frame]) -> Scan:
     check = door_liveness.check_from_challenge(challenge, scan.centre)
     if not door_liveness.reopen_for_decision(scan):
         return Scan.objects.select_related("centre__chain", "member").get(pk=scan.pk)
+    answered_after = challenge.used_at - challenge.created_at
+    if answered_after < door_liveness.MIN_ANSWER_DELAY:  # faster than the frames can be taken
+        check.challenge = {"why": "too_fast", "answered_after_ms": int(answered_after.total_seconds() * 1000)}
+        return _decide(scan, Verdict(Reason.LIVENESS_FAILED), liveness=check)
     try:
         if not _engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
             return _decide(scan, Verdict(Reason.UNAVAILABLE), liveness=check)
@@ -427,7 +431,7 @@ def answer_challenge(*, scan: Scan, nonce: str, frames: list[Frame]) -> Scan:
             )
         finally:
             _engine_slot.release()
-        check.challenge = burst.as_record()
+        check.challenge = burst.as_record() | {"answered_after_ms": int(answered_after.total_seconds() * 1000)}
         if not burst.ok:
             return _decide(scan, Verdict(Reason.LIVENESS_FAILED), liveness=check)
         check.challenge_passed = True

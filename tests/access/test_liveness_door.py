@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageOps
@@ -23,7 +24,14 @@ from access import liveness as door_liveness
 from access import services
 from access.models import AccessEvent, Challenge, Door, Scan
 from consent.enrollment import enroll_face
-from justface.face.liveness import DEFAULT_REFERENCE, FLOOR_REFERENCE, Cues, reference_quantile, still_burst
+from justface.face.liveness import (
+    DEFAULT_REFERENCE,
+    FLOOR_REFERENCE,
+    Cues,
+    photo_burst,
+    reference_quantile,
+    still_burst,
+)
 from members.models import Centre
 from tests.access.conftest import consent_to_face_scan, pair_tablet
 from tests.conftest import REPO, face_photo, make_member
@@ -80,12 +88,16 @@ def enrolled_live(world, cls_subject: str, photo: int = 0, **overrides):
     return member
 
 
-def answer(tablet, decision: dict, frames: list[bytes], nonce: str | None = None):
+def answer(tablet, decision: dict, frames: list[bytes], nonce: str | None = None, after: float = 2.0):
+    """POST the burst ``after`` seconds after the challenge was issued (the clock moved on, as
+    the kiosk takes its frames: 400 ms + 9 x 150 ms at least)."""
     data = {
         "nonce": nonce if nonce is not None else decision["challenge"]["nonce"],
         "frames": [SimpleUploadedFile(f"f{i}.jpg", f, content_type="image/jpeg") for i, f in enumerate(frames)],
     }
-    return tablet.client.post(f"/api/v1/door/scans/{decision['id']}/challenge/", data, **tablet.auth)
+    issued = Challenge.objects.get(scan_id=decision["id"]).created_at
+    with time_machine.travel(issued + timedelta(seconds=after), tick=True):
+        return tablet.client.post(f"/api/v1/door/scans/{decision['id']}/challenge/", data, **tablet.auth)
 
 
 # --- passive layer --------------------------------------------------------------------------
@@ -160,7 +172,7 @@ def test_challenge_is_issued_with_nonce_expiry_and_instruction(world, tablet_a, 
     challenge = body["challenge"]
     assert challenge["instruction"] in ("turn_left", "turn_right")
     assert challenge["message"].startswith("Drej hovedet")  # centre A1 speaks Danish
-    assert len(challenge["nonce"]) >= 32 and challenge["frames"] == 8
+    assert len(challenge["nonce"]) >= 32 and (challenge["frames"], challenge["interval_ms"]) == (10, 150)
     assert challenge["answer_url"].endswith(f"/api/v1/door/scans/{body['id']}/challenge/")
     row = Challenge.objects.get()
     assert row.nonce_hash != challenge["nonce"] and row.device_id == tablet_a.device.pk
@@ -179,6 +191,51 @@ def test_still_picture_burst_is_refused(world, tablet_a, live_centre):
     event = AccessEvent.objects.get()
     assert event.liveness_layer == "challenge" and event.liveness_detail["challenge"]["why"] in ("no_turn", "flat")
     assert event.liveness_detail["trigger"] == "always"
+
+
+def test_two_photo_burst_is_refused(world, tablet_a, live_centre, colin):
+    """Issue #21: the head turn answered with two ordinary photos of the member, [P, P, T, T],
+    T mirrored when it turns the other way. Before the burst had to be one continuous capture,
+    this was granted (photos 9 and 3 of Colin Powell: either instruction)."""
+    live_centre(Centre.Liveness.CHALLENGE_ALWAYS)
+    body = tablet_a.scan(face_photo("Colin_Powell", 9)).json()
+    assert body["status"] == "challenge", body
+    p = Image.open(io.BytesIO(face_photo("Colin_Powell", 9))).convert("RGB")
+    t = Image.open(io.BytesIO(face_photo("Colin_Powell", 3))).convert("RGB")
+    if body["challenge"]["instruction"] == "turn_left":
+        t = ImageOps.mirror(t)  # photo 3 is turned to the member's right: mirrored, to the left
+    decision = answer(tablet_a, body, [jpeg(f) for f in (p, p, t, t)]).json()
+    assert (decision["status"], decision["reason"], decision["member"]) == ("denied", "liveness_failed", None)
+    event = AccessEvent.objects.get()
+    assert event.liveness_layer == "challenge" and event.member is None
+    assert event.liveness_detail["challenge"]["why"] == "repeated_frames"
+    assert event.liveness_detail["challenge"]["repeats"] == 2
+
+
+def test_two_photo_burst_held_by_hand_is_refused(world, tablet_a, live_centre, colin):
+    """The same two photos, each frame moved as a hand-held picture (no two frames alike): the
+    cut from one photo to the other is no continuous capture and no gradual turn."""
+    live_centre(Centre.Liveness.CHALLENGE_ALWAYS)
+    body = tablet_a.scan(face_photo("Colin_Powell", 9)).json()
+    assert body["status"] == "challenge", body
+    photos = [Image.open(io.BytesIO(face_photo("Colin_Powell", n))).convert("RGB") for n in (9, 3)]
+    mirrored = [1] if body["challenge"]["instruction"] == "turn_left" else []
+    frames = photo_burst(photos, [0, 0, 0, 0, 1, 1, 1, 1], mirrored=mirrored, rng=np.random.default_rng(7))
+    decision = answer(tablet_a, body, [jpeg(f) for f in frames]).json()
+    assert (decision["status"], decision["reason"]) == ("denied", "liveness_failed")
+    why = AccessEvent.objects.get().liveness_detail["challenge"]["why"]
+    assert why in ("not_one_capture", "turn_not_gradual"), why
+
+
+def test_an_answer_sooner_than_the_frames_take_is_refused(world, tablet_a, live_centre):
+    """Issue #21: the server's own clock. 10 frames 150 ms apart cannot arrive 0.5 s after the
+    challenge was issued: whatever the frames show, that burst was not taken by the kiosk."""
+    body = challenged(world, tablet_a, live_centre)
+    frame = pad_image("bona_fide", LIVE_PRINT_SUBJECT, 3)
+    decision = answer(tablet_a, body, [frame] * 10, after=0.5).json()
+    assert (decision["status"], decision["reason"]) == ("denied", "liveness_failed")
+    detail = AccessEvent.objects.get().liveness_detail["challenge"]
+    assert detail["why"] == "too_fast" and 400 <= detail["answered_after_ms"] < 1350
 
 
 def test_challenge_answer_is_single_use(world, tablet_a, live_centre):

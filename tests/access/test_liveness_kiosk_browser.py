@@ -67,5 +67,5 @@ def test_kiosk_shows_the_challenge_and_a_still_picture_is_refused(live_server, s
     assert page.locator("#challenge").is_hidden()
     event = AccessEvent.objects.get()
     assert (event.reason, event.liveness_layer, event.member) == ("liveness_failed", "challenge", None)
-    assert event.liveness_detail["challenge"]["frames"] == 8
+    assert event.liveness_detail["challenge"]["frames"] == 10  # access.liveness.BURST_FRAMES
     assert not blocked, blocked

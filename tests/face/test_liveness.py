@@ -25,10 +25,11 @@ from justface.face.liveness import (
     check_burst,
     crop_box,
     nose_parallax,
+    photo_burst,
     still_burst,
     yaw,
 )
-from justface.face.liveness_eval import load
+from justface.face.liveness_eval import PHOTO_BURST_KINDS, format_report, load
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -172,14 +173,62 @@ class _FakeEngine:
         return np.tile(np.eye(1, 128, dtype=np.float32), (len(crops), 1))
 
 
+def modelled_capture(n: int, seed: int = 0) -> list[Image.Image]:
+    """``n`` frames of one mounted camera: the same textured scene each time, plus sensor noise
+    (grey-level sd 3) that differs from frame to frame, as no two frames of a live camera are
+    the same picture."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (30, 40, 3)).astype(np.uint8)
+    scene = np.asarray(Image.fromarray(coarse).resize((640, 480), Image.Resampling.BICUBIC), dtype=np.float32)
+    return [Image.fromarray(np.clip(scene + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8)) for _ in range(n)]
+
+
+TURN = (0, 3, 8, 14, 19, 22, 24, 24)  # degrees, frame by frame: a head turning a little
+
+
 def test_check_burst_takes_a_modelled_head_turn_the_asked_way_only():
-    turn = [head_landmarks(a) for a in (0, 3, 8, 14, 19, 22, 24, 24)]
-    frames = [Image.new("RGB", (640, 480))] * len(turn)
-    assert check_burst(_FakeEngine(turn), frames, LEFT).ok
+    turn = [head_landmarks(a) for a in TURN]
+    frames = modelled_capture(len(turn))
+    result = check_burst(_FakeEngine(turn), frames, LEFT)
+    assert result.ok, result
+    assert result.repeats == 0 and result.scene_step > 0.95 and result.turn_step_share < 0.3
     wrong = check_burst(_FakeEngine(turn), frames, RIGHT)
     assert (wrong.ok, wrong.why) == (False, "no_turn")
-    mirrored = [head_landmarks(-a) for a in (0, 3, 8, 14, 19, 22, 24, 24)]
+    mirrored = [head_landmarks(-a) for a in TURN]
     assert check_burst(_FakeEngine(mirrored), frames, RIGHT).ok
+
+
+def test_repeated_frames_do_not_count():
+    """The same picture sent again cannot come from a live camera (issue #21): repeats are dropped
+    and a burst left with fewer than min_frames distinct frames is refused, whatever its
+    landmarks say."""
+    turn = [head_landmarks(a) for a in (0, 0, 24, 24)]
+    p, t = modelled_capture(2)
+    result = check_burst(_FakeEngine(turn), [p, p, t, t], LEFT)
+    assert (result.ok, result.why, result.repeats) == (False, "repeated_frames", 2)
+    # A live burst whose camera stalled for a frame keeps its other frames.
+    frames = modelled_capture(len(TURN) + 1)
+    frames[3] = frames[2]
+    marks = [head_landmarks(a) for a in TURN[:3]] + [head_landmarks(TURN[2])] + [head_landmarks(a) for a in TURN[3:]]
+    stalled = check_burst(_FakeEngine(marks), frames, LEFT)
+    assert stalled.ok and stalled.repeats == 1
+
+
+def test_a_turn_in_one_jump_is_refused():
+    """Two poses and nothing between (a cut from one photo to another), in a modelled capture."""
+    jump = [head_landmarks(a) for a in (0, 0, 0, 0, 24, 24, 24, 24)]
+    result = check_burst(_FakeEngine(jump), modelled_capture(8), LEFT)
+    assert (result.ok, result.why) == (False, "turn_not_gradual")
+    assert result.turn_step_share > 0.9
+
+
+def test_two_scenes_are_not_one_capture():
+    """A modelled turn whose frames come from two different scenes (two photos taken elsewhere)."""
+    turn = [head_landmarks(a) for a in TURN]
+    frames = modelled_capture(4, seed=1) + modelled_capture(4, seed=2)
+    result = check_burst(_FakeEngine(turn), frames, LEFT)
+    assert (result.ok, result.why) == (False, "not_one_capture")
+    assert result.scene_step < ChallengeRules().min_scene_step
 
 
 def test_check_burst_refuses_a_moved_flat_picture_of_a_turn():
@@ -190,7 +239,7 @@ def test_check_burst_refuses_a_moved_flat_picture_of_a_turn():
     for k in range(8):
         m = np.array([[1 - 0.04 * k, 0.03 * k], [-0.02 * k, 1 + 0.02 * k]])
         frames.append((picture - picture.mean(axis=0)) @ m.T + picture.mean(axis=0) + (5 * k, -3 * k))
-    result = check_burst(_FakeEngine(frames), [Image.new("RGB", (640, 480))] * 8, LEFT)
+    result = check_burst(_FakeEngine(frames), modelled_capture(8), LEFT)
     assert not result.ok and result.why in ("no_turn", "flat")
 
 
@@ -203,9 +252,77 @@ def test_still_bursts_of_attack_images_fail_the_challenge(engine, pad_data):
 
 
 def test_a_burst_of_different_faces_is_refused(engine, pad_data):
-    a, b = pad(pad_data, "bona_fide", "nuaa_0004")[0], pad(pad_data, "bona_fide", "nuaa_0001")[0]
-    result = check_burst(engine, [a, a, b, b, a, b], LEFT)
+    a, b = pad(pad_data, "bona_fide", "nuaa_0004")[:3], pad(pad_data, "bona_fide", "nuaa_0001")[:3]
+    result = check_burst(engine, [a[0], a[1], b[0], b[1], a[2], b[2]], LEFT)
     assert (result.ok, result.why) == (False, "not_same_face")
+
+
+# --- bursts cut from several photos (issue #21) ------------------------------------------------
+
+
+def dev_photo(face_data: Path, person: str, n: int) -> Image.Image:
+    return load(sorted((face_data / person).iterdir())[n - 1])
+
+
+@pytest.mark.parametrize("instruction", [LEFT, RIGHT])
+def test_two_photos_of_one_person_do_not_answer_the_challenge(engine, face_data, instruction):
+    """The outside probe's attack: [P, P, T, T], T another photo of the member, mirrored when it
+    turns the other way. Photos 9 (frontal) and 3 (turned) of Colin Powell passed the check
+    before issue #21 for either instruction, with the passive layer too."""
+    p, t = dev_photo(face_data, "Colin_Powell", 9), dev_photo(face_data, "Colin_Powell", 3)
+    mirrored = [1] if instruction == LEFT else []  # photo 3 turns to the image's left
+    result = check_burst(
+        engine,
+        photo_burst([p, t], [0, 0, 1, 1], mirrored=mirrored),
+        instruction,
+        passive=engine.passive,
+        passive_threshold=THRESHOLD,
+    )
+    assert (result.ok, result.why, result.repeats) == (False, "repeated_frames", 2)
+    # Held by hand (no two frames alike), over the kiosk's 10 frames: the cut is no capture.
+    rng = np.random.default_rng(11)
+    for pattern in ([0, 0, 1, 1], [0] * 5 + [1] * 5, [0, 0] + [1] * 8):
+        result = check_burst(engine, photo_burst([p, t], pattern, mirrored=mirrored, rng=rng), instruction)
+        assert not result.ok and result.why in ("not_one_capture", "turn_not_gradual", "no_turn"), result
+
+
+@pytest.mark.parametrize("person", ["George_W_Bush", "Tony_Blair", "Jacques_Chirac"])
+def test_a_slideshow_ordered_by_yaw_does_not_answer_the_challenge(engine, face_data, person):
+    """The attacker's best slideshow: the most frontal photo first, then the others turned the
+    asked way (mirrored where needed) by how far they turn, each moved by hand. Before issue #21
+    the slideshow of all ten photos passed for each of these three people."""
+    photos = [load(p) for p in sorted((face_data / person).iterdir())]
+    yaws = []
+    for image in photos:
+        faces = engine.detector.detect(image, 60, 320)
+        yaws.append(yaw(np.asarray(faces[0].landmarks)) if faces else 0.0)
+    order = sorted(range(len(photos)), key=lambda i: abs(yaws[i]))
+    mirrored = [i for i in order if yaws[i] < 0]  # turn_left: the nose goes to the image's right
+    rng = np.random.default_rng(4)
+    for count in (3, 5, 10):
+        sequence = [order[f * count // 10] for f in range(10)]
+        result = check_burst(engine, photo_burst(photos, sequence, mirrored=mirrored, rng=rng), LEFT)
+        assert not result.ok, result
+
+
+@pytest.fixture(scope="session")
+def pad_data2() -> Path:
+    folder = Path(os.environ.get("JUSTFACE_PAD_DATA2", REPO.parent / "shared" / "pad" / "dev2"))
+    if not folder.is_dir():
+        pytest.fail(f"pad/dev2 not found at {folder}: set JUSTFACE_PAD_DATA2.", pytrace=False)
+    return folder
+
+
+def test_frames_of_one_real_webcam_capture_are_one_capture(engine, pad_data2):
+    """The nearest thing to a live burst in shared/: consecutive enrolment stills of one webcam
+    (pad/dev2 gh_wingscape). Nobody turned on request there, so the burst need not pass as a
+    whole; but it is no repeat and no cut: the continuity measures are met."""
+    frames = [load(p) for p in sorted((pad_data2 / "bona_fide" / "gh_wingscape").glob("*.jpg"))[:6]]
+    rules = ChallengeRules()
+    result = check_burst(engine, frames, LEFT)
+    assert result.faces == 6 and result.repeats == 0
+    assert result.scene_step >= rules.min_scene_step and result.face_step >= rules.min_face_step
+    assert result.why not in ("not_one_capture", "repeated_frames")
 
 
 # --- evaluate_liveness --------------------------------------------------------------------------
@@ -248,6 +365,11 @@ def test_evaluate_liveness_command_json_and_plot(pad_data, tmp_path, sface_path,
     assert set(report["classes"]["print"]) >= {"n", "no_face", "apcer"}
     assert report["classes"]["print"]["apcer"] == 0.0 and report["classes"]["bona_fide"]["bpcer"] == 0.0
     assert report["still_bursts"]["n"] == 4 and report["still_bursts"]["passed"] == 0
+    # The two live photos of nuaa_0004 also make bursts cut from photos (issue #21): none passes.
+    kinds = report["still_bursts"]["kinds"][str(tmp_path / "pad")]
+    assert set(kinds) == set(PHOTO_BURST_KINDS)
+    assert all(row["n"] == 4 and row["passed"] == 0 for row in kinds.values()), kinds
+    assert "two_photo" in format_report({**report, "scores": {}})
     assert set(report["per_subject"]["replay"]) == {"td_b8ab8bcc"}
     assert (tmp_path / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "liveness" in capsys.readouterr().err  # the progress bar, on stderr

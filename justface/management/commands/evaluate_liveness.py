@@ -29,7 +29,9 @@ class Command(BaseCommand):
         "folders: per class, source, subject and video the shares refused, challenged and let in unchallenged "
         "(Wilson 95%% intervals), at a new door (the default reference) and, with --calibrate-by-source, at doors "
         "calibrated to their camera (MANIFEST's source_repo; each reference from the source's other subjects' live "
-        "frames); and what scoring bursts of --burst-size frames of one video changes."
+        "frames); and what scoring bursts of --burst-size frames of one video changes. Bursts cut from several photos "
+        "of one person (two photos, slideshows; each folder's bona fide people and --photos folders) must fail the "
+        "challenge too."
     )
 
     def add_arguments(self, parser):
@@ -39,6 +41,14 @@ class Command(BaseCommand):
         parser.add_argument("--policy-plot", metavar="PATH", help="write the door policy's shares per class (PNG)")
         parser.add_argument("--seed", type=int, default=0, help="seed of the still bursts (default 0)")
         parser.add_argument("--no-bursts", action="store_true", help="skip the still bursts (faster)")
+        parser.add_argument(
+            "--photos",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="a folder of one sub-folder of photos per person (repeatable): its people with several photos "
+            "also give two-photo and slideshow bursts (as FOLDER's bona fide people do)",
+        )
         parser.add_argument("--scores", action="store_true", help="with --json: keep every score in the output")
         parser.add_argument(
             "--calibrate-by-source", action="store_true", help="also simulate per-door calibration by source"
@@ -56,6 +66,7 @@ class Command(BaseCommand):
         scores=False,
         calibrate_by_source=False,
         burst_size=3,
+        photos=(),
         **options,
     ):
         from tqdm import tqdm
@@ -77,6 +88,7 @@ class Command(BaseCommand):
                     doubt_below=doubt,
                     seed=seed,
                     bursts=not no_bursts,
+                    photos=photos,
                     progress=lambda jobs: tqdm(jobs, desc="liveness", unit="image", file=sys.stderr),
                 )
             frames = liveness_eval.measure_frames(
