@@ -7,11 +7,14 @@ is closed at once as unanswered (``liveness_failed``), as the purge job would af
 grey-zone face (status ``confirm``) is confirmed with ``--pin``; without it the scan is left to
 its 60-s window. What happened on the way is said on stderr."""
 
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+from access import liveness as door_liveness
 from access import services
 from access.api.serializers import DecisionSerializer
 from access.frames import CONTENT_TYPES, FrameRejected, read_frame
@@ -81,6 +84,9 @@ class Command(BaseCommand):
             )
             return services.expire_challenge(scan)
         self.stderr.write(f"The centre asked for a liveness challenge ({instruction}): answering with the frames.")
+        # As the kiosk does: the burst takes its frames' time after the challenge (sooner is refused).
+        waited = timezone.now() - scan.challenge.created_at
+        time.sleep(max(0.0, (door_liveness.MIN_ANSWER_DELAY - waited).total_seconds()))
         try:
             return services.answer_challenge(scan=scan, nonce=scan.issued_nonce, frames=burst)
         except ChallengeRefused as exc:  # cannot happen for a fresh scan; never a traceback though
