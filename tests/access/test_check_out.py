@@ -1,8 +1,8 @@
 """Leaving by face (issue #21, item 2): a photo of a member held to the tablet with *I am leaving*
 must not name them, close their visit, or reveal their status. A check-out by face names the
 member and closes the visit only when the centre's passive liveness check ran and the frame is
-clearly live for the door's camera (as an entry with no challenge); every other check-out by face gets one neutral goodbye,
-whoever is in the picture. Real faces: ../shared/faces/dev and the live, printed and replayed
+clearly live for the door's camera (as an entry with no challenge); every other check-out by face
+gets one neutral goodbye, whoever is in the picture. Real faces: ../shared/faces/dev and the live, printed and replayed
 frames of ../shared/pad/dev (passive scores as of this change: bona fide nuaa_0004 #3 0.99, #0 0.98;
 td_b8ab8bcc's replay #5 0.49, in doubt; nuaa_0004's print #0 0.02)."""
 
