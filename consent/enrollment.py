@@ -18,11 +18,14 @@ from members.faces import (
     erase_pending_photo,
     hold_pending_photo,
     move_template,
+    pending_photos_today,
     store_face_template,
 )
 from members.models import FaceTemplate, Liveness, Member, PendingFacePhoto
 
 PENDING_REVIEW = "pending_review"
+# More photos held for review in 24 hours than PENDING_FACE_PHOTOS_PER_DAY: refused (API: 429).
+TOO_MANY_REVIEWS = "too_many_reviews"
 
 # Photos larger than this are refused before they reach the face engine (portal and API).
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -48,11 +51,14 @@ class EnrollmentOutcome:
 def enroll_face(
     *, member: Member, image: bytes, actor, channel: str = PendingFacePhoto.Channel.PORTAL
 ) -> EnrollmentOutcome:
-    """Enroll a photo of the member's face. A member who has no template yet is enrolled at
-    once (first enrollment). A member who has: the photo must be the same person as their
-    templates (replacement_score reaches the model's 1:1 threshold), else it is kept for staff
-    to review (``pending_review``) and the templates stay as they were (issue #21: a member
-    enrolling someone else's face to share the membership)."""
+    """Enroll a photo of the member's face. A member who never had a face enrolled is enrolled
+    at once (first enrollment). A member who has templates: the photo must be the same person
+    (replacement_score reaches the model's 1:1 threshold), else it is kept for staff to review
+    (``pending_review``) and the templates stay as they were (issue #21: a member enrolling
+    someone else's face to share the membership). A member who deleted their face data or
+    withdrew face consent (Member.face_erased_on) has nothing to compare with: staff review
+    the photo. At most PENDING_FACE_PHOTOS_PER_DAY photos a member are held in 24 hours; past
+    that, ``too_many_reviews`` and nothing is kept."""
     if not biometric_consent_active(member):
         return EnrollmentOutcome(False, "no_consent", enrollment_message("no_consent"))
     engine = get_engine()
@@ -60,13 +66,22 @@ def enroll_face(
     if not result.ok:
         # not_live: a photo of a photo or of a screen; no template is made of it (issue #17).
         return EnrollmentOutcome(False, result.reason, enrollment_message(result.reason))
-    if FaceTemplate.objects.filter(member=member).exists():
+    enrolled = FaceTemplate.objects.filter(member=member).exists()
+    if enrolled or Member.objects.filter(pk=member.pk, face_erased_on__isnull=False).exists():
+        # A member who deleted their face data (or withdrew face consent) has no template to
+        # compare with, only the day it was deleted: staff check the new face in person.
         score, same = replacement_score(member=member, image=image, template=result.template)
         if not same:
+            limit = settings.PENDING_FACE_PHOTOS_PER_DAY
+            if pending_photos_today(member=member) >= limit:
+                return EnrollmentOutcome(
+                    False, TOO_MANY_REVIEWS, enrollment_message(TOO_MANY_REVIEWS) % {"count": limit}
+                )
             hold_pending_photo(
                 member=member, photo=image, model_name=engine.model, score=score, channel=channel, actor=actor
             )
-            return EnrollmentOutcome(False, PENDING_REVIEW, enrollment_message(PENDING_REVIEW))
+            reason = PENDING_REVIEW if enrolled else "pending_review_after_erasure"
+            return EnrollmentOutcome(False, PENDING_REVIEW, enrollment_message(reason))
     store_face_template(member=member, template=result.template, model_name=engine.model, photo=image, actor=actor)
     return EnrollmentOutcome(True, "ok", "")
 
