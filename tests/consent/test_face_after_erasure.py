@@ -94,6 +94,7 @@ def test_delete_my_face_then_another_persons_face_waits_for_staff(member, client
     assert erased_on(member) == dt.date(2026, 3, 2)  # the day, nothing biometric
     if how == "portal":  # the member was told, when they deleted it, what a new photo takes
         assert "the staff check it once before the door uses it" in page
+        assert "You can enroll again whenever you like" in page
 
 
 def test_withdraw_sign_again_then_another_persons_face_waits_for_staff(member, client):
