@@ -146,8 +146,17 @@ def test_staff_compare_in_person_and_approval_enrolls_it(member, login, world, c
     assert not FaceTemplate.objects.filter(member=member).exists()
 
     manager = login("manager_a")
+    listing = manager.get(reverse("portal:desk-reviews")).content.decode()
+    assert "face data deleted before: compare with the member in person" in listing
     page = manager.get(review).content.decode()
     assert "No earlier photo is kept" in page and "in person" in page
+    for language, words in (
+        ("da", "Der er ikke gemt noget tidligere foto"),
+        ("nb", "Det er ikke lagret noe tidligere"),
+    ):
+        translated = manager.get(review, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        manager.cookies.pop("django_language", None)
+        assert words in translated and "slettet" in translated, language
     assert reverse("portal:desk-review-photo", args=[member.pk]) in page
     with commit():
         assert manager.post(review, {"action": "approve", "confirm": "on"}).status_code == 302
