@@ -14,11 +14,11 @@ from justface.face.liveness import THRESHOLD
 from justface.face_messages import enrollment_message
 from justface.face_runtime import get_engine
 from members.faces import (
+    PendingLimitReached,
     best_own_score,
     erase_pending_photo,
     hold_pending_photo,
     move_template,
-    pending_photos_today,
     store_face_template,
 )
 from members.models import FaceTemplate, Liveness, Member, PendingFacePhoto
@@ -73,13 +73,20 @@ def enroll_face(
         score, same = replacement_score(member=member, image=image, template=result.template)
         if not same:
             limit = settings.PENDING_FACE_PHOTOS_PER_DAY
-            if pending_photos_today(member=member) >= limit:
+            try:
+                hold_pending_photo(
+                    member=member,
+                    photo=image,
+                    model_name=engine.model,
+                    score=score,
+                    channel=channel,
+                    actor=actor,
+                    limit=limit,
+                )
+            except PendingLimitReached:
                 return EnrollmentOutcome(
                     False, TOO_MANY_REVIEWS, enrollment_message(TOO_MANY_REVIEWS) % {"count": limit}
                 )
-            hold_pending_photo(
-                member=member, photo=image, model_name=engine.model, score=score, channel=channel, actor=actor
-            )
             reason = PENDING_REVIEW if enrolled else "pending_review_after_erasure"
             return EnrollmentOutcome(False, PENDING_REVIEW, enrollment_message(reason))
     store_face_template(member=member, template=result.template, model_name=engine.model, photo=image, actor=actor)
@@ -121,6 +128,7 @@ def approve_pending_photo(*, pending: PendingFacePhoto, actor, reason: str) -> N
     if not result.ok:
         raise ReviewError(enrollment_message(result.reason))
     with transaction.atomic():
+        Member.objects.select_for_update().filter(pk=member.pk).first()  # the lock order of hold_pending_photo
         if not PendingFacePhoto.objects.select_for_update().filter(pk=pending.pk).exists():
             raise ReviewError(_("This photo has already been reviewed."))
         store_face_template(

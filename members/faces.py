@@ -111,15 +111,31 @@ def best_own_score(*, member: Member, template: np.ndarray, model_name: str) -> 
     return float((np.stack(own) @ np.asarray(template, dtype=np.float32)).max())
 
 
+class PendingLimitReached(Exception):
+    """The member already had ``limit`` photos held for review in the last 24 hours."""
+
+
 def hold_pending_photo(
-    *, member: Member, photo: bytes, model_name: str, score: float | None, channel: str, actor
+    *,
+    member: Member,
+    photo: bytes,
+    model_name: str,
+    score: float | None,
+    channel: str,
+    actor,
+    limit: int | None = None,
 ) -> PendingFacePhoto:
     """Keep a new enrollment photo that did not match the member's templates (encrypted) for
     staff to review; nothing of it reaches the templates. A newer one replaces an older one,
-    whose file is erased."""
+    whose file is erased. ``limit``: at most that many in 24 hours (pending_photos_today), else
+    PendingLimitReached and nothing is kept; checked under the member's row lock, so two
+    uploads at once cannot both slip under it."""
     photo_name = private_files.save("pending_photo", photo)
     try:
         with transaction.atomic():
+            Member.objects.select_for_update().filter(pk=member.pk).first()
+            if limit is not None and pending_photos_today(member=member) >= limit:
+                raise PendingLimitReached
             old = PendingFacePhoto.objects.select_for_update().filter(member=member).first()
             if old is not None:
                 old.delete()
@@ -185,6 +201,8 @@ def erase_biometrics(*, member: Member, actor, reason: str, remember: bool = Fal
     the template before its next search; files go when it commits. Apps above members erase
     what they hold (door photos) through the biometrics_erased signal."""
     with transaction.atomic():
+        # The member's row first, as every writer of their face rows takes it (one lock order).
+        Member.objects.select_for_update().filter(pk=member.pk).first()
         templates = list(FaceTemplate.objects.select_for_update().filter(member=member))
         pending = list(PendingFacePhoto.objects.select_for_update().filter(member=member))
         photos = [t.photo_file for t in templates if t.photo_file] + [p.photo_file for p in pending]
