@@ -15,6 +15,7 @@ from justface.face.liveness import DEFAULT_REFERENCE, THRESHOLD
 from justface.face_messages import enrollment_message
 from justface.face_runtime import ENGINE_WAIT_SECONDS, engine_slot, get_engine
 from members.faces import (
+    PendingLimitReached,
     best_own_score,
     erase_pending_photo,
     hold_pending_photo,
@@ -24,6 +25,8 @@ from members.faces import (
 from members.models import FaceTemplate, Liveness, Member, PendingFacePhoto
 
 PENDING_REVIEW = "pending_review"
+# More photos held for review in 24 hours than PENDING_FACE_PHOTOS_PER_DAY: refused (API: 429).
+TOO_MANY_REVIEWS = "too_many_reviews"
 
 # Photos larger than this are refused before they reach the face engine (portal and API).
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -49,11 +52,14 @@ class EnrollmentOutcome:
 def enroll_face(
     *, member: Member, image: bytes, actor, channel: str = PendingFacePhoto.Channel.PORTAL
 ) -> EnrollmentOutcome:
-    """Enroll a photo of the member's face. A member who has no template yet is enrolled at
-    once (first enrollment). A member who has: the photo must be the same person as their
-    templates (replacement_score reaches the model's 1:1 threshold), else it is kept for staff
-    to review (``pending_review``) and the templates stay as they were (issue #21: a member
-    enrolling someone else's face to share the membership)."""
+    """Enroll a photo of the member's face. A member who never had a face enrolled is enrolled
+    at once (first enrollment). A member who has templates: the photo must be the same person
+    (replacement_score reaches the model's 1:1 threshold), else it is kept for staff to review
+    (``pending_review``) and the templates stay as they were (issue #21: a member enrolling
+    someone else's face to share the membership). A member who deleted their face data or
+    withdrew face consent (Member.face_erased_on) has nothing to compare with: staff review
+    the photo. At most PENDING_FACE_PHOTOS_PER_DAY photos a member are held in 24 hours; past
+    that, ``too_many_reviews`` and nothing is kept."""
     if not biometric_consent_active(member):
         return EnrollmentOutcome(False, "no_consent", enrollment_message("no_consent"))
     engine = get_engine()
@@ -61,13 +67,29 @@ def enroll_face(
     if not result.ok:
         # not_live: a photo of a photo or of a screen; no template is made of it (issue #17).
         return EnrollmentOutcome(False, result.reason, enrollment_message(result.reason))
-    if FaceTemplate.objects.filter(member=member).exists():
+    enrolled = FaceTemplate.objects.filter(member=member).exists()
+    if enrolled or Member.objects.filter(pk=member.pk, face_erased_on__isnull=False).exists():
+        # A member who deleted their face data (or withdrew face consent) has no template to
+        # compare with, only the day it was deleted: staff check the new face in person.
         score, same = replacement_score(member=member, image=image, template=result.template)
         if not same:
-            hold_pending_photo(
-                member=member, photo=image, model_name=engine.model, score=score, channel=channel, actor=actor
-            )
-            return EnrollmentOutcome(False, PENDING_REVIEW, enrollment_message(PENDING_REVIEW))
+            limit = settings.PENDING_FACE_PHOTOS_PER_DAY
+            try:
+                hold_pending_photo(
+                    member=member,
+                    photo=image,
+                    model_name=engine.model,
+                    score=score,
+                    channel=channel,
+                    actor=actor,
+                    limit=limit,
+                )
+            except PendingLimitReached:
+                return EnrollmentOutcome(
+                    False, TOO_MANY_REVIEWS, enrollment_message(TOO_MANY_REVIEWS) % {"count": limit}
+                )
+            reason = PENDING_REVIEW if enrolled else "pending_review_after_erasure"
+            return EnrollmentOutcome(False, PENDING_REVIEW, enrollment_message(reason))
     store_face_template(
         member=member,
         template=result.template,
@@ -114,6 +136,7 @@ def approve_pending_photo(*, pending: PendingFacePhoto, actor, reason: str) -> N
     if not result.ok:
         raise ReviewError(enrollment_message(result.reason))
     with transaction.atomic():
+        Member.objects.select_for_update().filter(pk=member.pk).first()  # the lock order of hold_pending_photo
         if not PendingFacePhoto.objects.select_for_update().filter(pk=pending.pk).exists():
             raise ReviewError(_("This photo has already been reviewed."))
         store_face_template(

@@ -44,6 +44,9 @@ def biometric_facts(policy: ChainPolicy) -> list[str]:
         ),
         _("Withdrawing is one click, at any time. Your template and photos are then erased at once."),
         _(
+            "You can enroll again after withdrawing or deleting your face data, at any time; the staff then check the new photo once, so that nobody else's face is enrolled on your membership. For that we keep only the day you deleted it (no photo, no template), with your membership details."
+        ),
+        _(
             "If we move to a better recognition method, your template is computed again, from your kept photo or from a clear picture the door takes when it recognises you; the old template is then erased. Your consent covers this; nothing else changes."
         ),
     ]

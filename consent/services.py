@@ -211,7 +211,7 @@ def withdraw(*, member: Member, kind: str, evidence: Evidence, actor) -> Consent
             raise ValidationError(_("There is no consent to withdraw."), code="nothing_to_withdraw")
         receipt = {}
         if kind == Kind.BIOMETRIC:
-            receipt = erase_biometrics(member=member, actor=actor, reason="consent withdrawn")
+            receipt = erase_biometrics(member=member, actor=actor, reason="consent withdrawn", remember=True)
             GuardianConfirmation.revoke_open(member)
         record = _record(
             member=member,

@@ -24,6 +24,15 @@ ENROLLMENT_MESSAGES = {
     ),
     "unsupported_format": _("This type of file is not accepted. Upload a JPEG, PNG or WebP photo."),
     "busy": _("The face check is busy right now. Try again in a moment."),
+    # A member who deleted their face data (or withdrew face consent) enrolls again (issue #21).
+    "pending_review_after_erasure": _(
+        "You deleted your face data before, so a new face is checked once by the staff before the door "
+        "uses it. Show yourself at the front desk; until then, use your PIN."
+    ),
+    "too_many_reviews": _(
+        "You have reached the limit of photos the staff check in one day (%(count)d). Wait for them to "
+        "check the one you sent, or try again tomorrow."
+    ),
     "not_live": _("Take a photo of yourself, not of a photo or a screen. Face the camera in good light and try again."),
 }
 FALLBACK = _("The photo could not be used. Try another one.")

@@ -317,6 +317,9 @@ FACE_TEMPLATES_PER_MEMBER = env.int("FACE_TEMPLATES_PER_MEMBER", default=3)
 FACE_ENROLLMENT_MATCH_THRESHOLD = env.float("FACE_ENROLLMENT_MATCH_THRESHOLD", default=None)
 # Days a photo awaiting staff review is kept before the daily purge erases it unreviewed.
 PENDING_FACE_PHOTO_DAYS = env.int("JUSTFACE_PENDING_FACE_PHOTO_DAYS", default=14)
+# At most this many photos of one member are held for staff review in 24 hours (portal, API and
+# desk together); past it the upload is refused (API: 429) and nothing is kept.
+PENDING_FACE_PHOTOS_PER_DAY = env.int("JUSTFACE_PENDING_FACE_PHOTOS_PER_DAY", default=3)
 # Galleries (members.gallery): the node-local directory where each machine keeps one shared,
 # read-only snapshot per chain gallery (tmpfs: RAM, never disk; cleared at boot), and when a
 # process folds its recent changes into a new snapshot: after this many changed members, or

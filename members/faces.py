@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from justface import audit, private_files
+from justface.models import AuditEntry
 from members.gallery import bump_version, decode_template, encode_template
 from members.models import FaceTemplate, Member, PendingFacePhoto
 from members.signals import biometrics_erased
@@ -34,6 +35,9 @@ def store_face_template(
     try:
         with transaction.atomic():
             created = _add_template(member, template, model_name, photo_name, enrolled_live)
+            # Enrolled again (after staff approved it): the templates are the reference now.
+            Member.objects.filter(pk=member.pk, face_erased_on__isnull=False).update(face_erased_on=None)
+            member.face_erased_on = None
             audit.record(
                 action="face.enroll",
                 actor=actor,
@@ -120,15 +124,31 @@ def best_own_score(*, member: Member, template: np.ndarray, model_name: str) -> 
     return float((np.stack(own) @ np.asarray(template, dtype=np.float32)).max())
 
 
+class PendingLimitReached(Exception):
+    """The member already had ``limit`` photos held for review in the last 24 hours."""
+
+
 def hold_pending_photo(
-    *, member: Member, photo: bytes, model_name: str, score: float | None, channel: str, actor
+    *,
+    member: Member,
+    photo: bytes,
+    model_name: str,
+    score: float | None,
+    channel: str,
+    actor,
+    limit: int | None = None,
 ) -> PendingFacePhoto:
     """Keep a new enrollment photo that did not match the member's templates (encrypted) for
     staff to review; nothing of it reaches the templates. A newer one replaces an older one,
-    whose file is erased."""
+    whose file is erased. ``limit``: at most that many in 24 hours (pending_photos_today), else
+    PendingLimitReached and nothing is kept; checked under the member's row lock, so two
+    uploads at once cannot both slip under it."""
     photo_name = private_files.save("pending_photo", photo)
     try:
         with transaction.atomic():
+            Member.objects.select_for_update().filter(pk=member.pk).first()
+            if limit is not None and pending_photos_today(member=member) >= limit:
+                raise PendingLimitReached
             old = PendingFacePhoto.objects.select_for_update().filter(member=member).first()
             if old is not None:
                 old.delete()
@@ -169,19 +189,41 @@ def erase_expired_pending_photos(*, before: datetime) -> int:
     return erased
 
 
-def erase_biometrics(*, member: Member, actor, reason: str) -> dict:
+def pending_photos_today(*, member: Member) -> int:
+    """How many photos of the member were held for staff review in the last 24 hours (each one
+    is audited as face.pending; the audit trail is append-only, so replacing, rejecting or
+    deleting a photo does not reset the count)."""
+    return AuditEntry.objects.filter(
+        action="face.pending",
+        object_type=Member._meta.label_lower,
+        object_id=str(member.pk),
+        at__gte=timezone.now() - timedelta(days=1),
+    ).count()
+
+
+def erase_biometrics(*, member: Member, actor, reason: str, remember: bool = False) -> dict:
     """Erase every template and photo of the member (a photo awaiting review too), everywhere;
     returns a receipt.
+
+    ``remember``: the member asked for it (deleted their face, withdrew their consent) and stays
+    a member: if they had a face enrolled, keep the day (Member.face_erased_on, no biometric data)
+    so that their next enrollment goes to staff review (issue #21). Not for a whole member's
+    erasure or the retention job.
 
     Rows go in this transaction, with the gallery version bump that makes every worker drop
     the template before its next search; files go when it commits. Apps above members erase
     what they hold (door photos) through the biometrics_erased signal."""
     with transaction.atomic():
+        # The member's row first, as every writer of their face rows takes it (one lock order).
+        Member.objects.select_for_update().filter(pk=member.pk).first()
         templates = list(FaceTemplate.objects.select_for_update().filter(member=member))
         pending = list(PendingFacePhoto.objects.select_for_update().filter(member=member))
         photos = [t.photo_file for t in templates if t.photo_file] + [p.photo_file for p in pending]
         FaceTemplate.objects.filter(pk__in=[t.pk for t in templates]).delete()
         PendingFacePhoto.objects.filter(pk__in=[p.pk for p in pending]).delete()
+        if remember and templates:
+            member.face_erased_on = timezone.localdate()
+            Member.objects.filter(pk=member.pk).update(face_erased_on=member.face_erased_on)
         bump_version(member.chain_id, [member.pk])
         responses = biometrics_erased.send(sender=Member, member=member)
         other_photos = sum(r for _, r in responses if isinstance(r, int))

@@ -235,6 +235,12 @@ class Member(models.Model):
     # The door PIN, hashed like a password (members.services.set_pin); the alternative to face scan.
     pin_hash = models.CharField(_("pin hash"), max_length=128, blank=True, editable=False)
     pin_set_at = models.DateTimeField(_("pin set at"), null=True, blank=True, editable=False)
+    # The day the member's face data were last erased at their own request ("delete my face
+    # data", or withdrawing face consent), while they had a face enrolled: not biometric (no
+    # template, no photo), only the fact and the day, so that their next "first" enrollment is
+    # checked by staff like a photo that does not match (issue #21: else deleting the face would
+    # let a member enroll someone else's). Cleared when a face is enrolled again; goes with the member.
+    face_erased_on = models.DateField(_("face data deleted on"), null=True, blank=True, editable=False)
 
     member_number_hash = models.CharField(_("member number hash"), max_length=64, editable=False)
     email_hash = models.CharField(_("email hash"), max_length=64, blank=True, editable=False, db_index=True)

@@ -51,6 +51,16 @@ def _biometric_words(policy: ChainPolicy) -> str:
     return str(_("Deleted at once when you withdraw your consent, otherwise %(end)s.") % {"end": end})
 
 
+def _face_history_words(policy: ChainPolicy) -> str:
+    return (
+        str(_("Deleted when staff approve a new photo of you (your face is then enrolled again)."))
+        + " "
+        + str(_("Otherwise with your membership details:"))
+        + " "
+        + days_after_end(policy.checkins_retention_days)
+    )
+
+
 def _door_photo_words(policy: ChainPolicy) -> str:
     if not policy.door_photo_max_hours:
         return str(_("Never kept."))
@@ -217,6 +227,24 @@ ACTIVITIES: dict[str, Activity] = {
             special_category=True,
             enforced_by="members.faces.erase_biometrics: at once on withdrawal; retention.jobs.purge_due → ErasureJob kind 'biometrics'",
             stored=(_("Encrypted column (template); encrypted private file (photo)"),),
+        ),
+        Activity(
+            key="face_history",
+            name=_("Earlier face enrollment"),
+            purpose=_(
+                "Making sure a face enrolled after you deleted yours (or withdrew your consent) is really yours: "
+                "the staff check that new photo once, so nobody else can use your membership."
+            ),
+            legal_basis=_(
+                "Legitimate interest (GDPR Art. 6(1)(f)): keeping a membership to the person who holds it. "
+                "It holds no biometric data."
+            ),
+            data_subjects=(MEMBERS,),
+            data_categories=(_("The day your face data were deleted at your request (no photo, no template)"),),
+            recipients=(CENTRE_STAFF, HOSTING),
+            retention_key="checkins_retention_days",
+            retention_words=_face_history_words,
+            enforced_by="members.faces.store_face_template (a face enrolled again); " + _MEMBER_ERASURE,
         ),
         Activity(
             key="door_photos",
@@ -401,6 +429,15 @@ RULES: tuple[Rule, ...] = (
         "days; at once on withdrawal and with the member",
         "consent.enrollment.approve/reject_pending_photo; consent.services.withdraw; purge_due → "
         "members.faces.erase_expired_pending_photos",
+    ),
+    Rule(
+        "members.Member.face_erased_on",
+        "the day a member deleted their face data or withdrew face consent (no template, no photo): their next "
+        "enrollment goes to staff review",
+        "face_history",
+        f"until a new face is enrolled (staff approved it); else with the member, "
+        f"{_key('checkins_retention_days')} days after the membership ends¹",
+        "members.faces.store_face_template; " + _MEMBER_ERASURE,
     ),
     Rule(
         "members.GalleryChange",

@@ -157,6 +157,18 @@ def face(member: Member) -> Category:
     )
 
 
+@provider("face_history", order=35)
+def face_history(member: Member) -> Category:
+    # Not biometric: only that (and when) the member deleted an enrolled face (issue #21).
+    return Category(
+        key="face_history",
+        title=_("Earlier face enrollment"),
+        **activity("face_history").notice(member.chain.policy),
+        data={"face_data_deleted_on": _iso(member.face_erased_on)},
+        labels={"face_data_deleted_on": _("Face data deleted on (your next photo is checked by staff)")},
+    )
+
+
 @provider("pin", order=40)
 def pin(member: Member) -> Category:
     return Category(

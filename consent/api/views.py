@@ -21,7 +21,7 @@ from consent.api.serializers import (
     StateSerializer,
     WithdrawSerializer,
 )
-from consent.enrollment import MAX_PHOTO_BYTES, enroll_face
+from consent.enrollment import MAX_PHOTO_BYTES, TOO_MANY_REVIEWS, enroll_face
 from consent.models import ConsentDocument, ConsentRecord
 from justface import private_files
 from members.api.base import MemberAPIView
@@ -135,7 +135,9 @@ class FaceView(MemberAPIView):
             202: OpenApiResponse(
                 PendingReviewSerializer,
                 description="The member already has an enrolled face and this photo does not match it at the "
-                "face model's measured threshold: nothing changed; the photo waits (encrypted) for staff to "
+                "face model's measured threshold, or the member deleted their face data (or withdrew face "
+                "consent) before, so there is nothing to compare with: nothing changed; the photo waits "
+                "(encrypted) for staff to "
                 "approve or reject it. status and code are pending_review; detail is the sentence to show. A "
                 "client that only knows 201 must show detail and not report the face as enrolled anew.",
             ),
@@ -144,6 +146,10 @@ class FaceView(MemberAPIView):
                 "PNG or WebP), image_too_large (more pixels than JUSTFACE_IMAGE_MAX_PIXELS; detail says the limit)"
             ),
             503: OpenApiResponse(description="code busy: the face engine stayed busy for 10 s; send it again"),
+            429: OpenApiResponse(
+                description="code too_many_reviews: this member already had JUSTFACE_PENDING_FACE_PHOTOS_PER_DAY "
+                "photos held for staff review in the last 24 hours; nothing was kept. detail is the sentence to show."
+            ),
         },
         summary="Enroll the face from a selfie (needs active biometric consent); a new photo of a member "
         "already enrolled must match the enrolled face, or staff review it",
@@ -169,6 +175,10 @@ class FaceView(MemberAPIView):
                 "face": self._status(request.member),
             }
             return Response(PendingReviewSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+        if outcome.reason == TOO_MANY_REVIEWS:
+            return Response(
+                {"detail": outcome.message, "code": outcome.reason}, status=status.HTTP_429_TOO_MANY_REQUESTS
+            )
         if not outcome.ok:
             # busy: the face engine stayed taken (the door's scans first); the same photo works later.
             code = status.HTTP_503_SERVICE_UNAVAILABLE if outcome.reason == "busy" else status.HTTP_400_BAD_REQUEST
@@ -183,7 +193,7 @@ class FaceView(MemberAPIView):
     def delete(self, request):
         return Response(
             ReceiptSerializer(
-                erase_biometrics(member=request.member, actor=request.user, reason="member deleted face")
+                erase_biometrics(member=request.member, actor=request.user, reason="member deleted face", remember=True)
             ).data
         )
 

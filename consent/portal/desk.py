@@ -99,13 +99,17 @@ def member_page(request, member_id: int):
         if outcome.pending_review:
             # The same rule as the member's own photo: a face that does not match the enrolled
             # one needs a second, explicit confirmation by staff with the right to approve it.
-            messages.warning(
-                request,
-                _(
+            if member.face_erased_on is not None and not FaceTemplate.objects.filter(member=member).exists():
+                warning = _(
+                    "This member deleted their face data before, so a new face is not enrolled at once. "
+                    "Compare the photo with the member in person; a manager must approve it."
+                )
+            else:
+                warning = _(
                     "This photo does not match the face enrolled for this member, so it is not enrolled. "
                     "Compare the two photos; a manager must approve it."
-                ),
-            )
+                )
+            messages.warning(request, warning)
             return redirect("portal:desk-review", member_id=member.pk)
         photo_form.add_error("photo", outcome.message)
     audit.record(action="member.view", actor=request.user, obj=member, reason="desk enrollment")
@@ -197,6 +201,8 @@ def review(request, member_id: int):
             "member": member,
             "pending": pending,
             "enrolled_photo": enrolled is not None,
+            # No template, only the day the member deleted their face data (issue #21).
+            "erased_on": None if FaceTemplate.objects.filter(member=member).exists() else member.face_erased_on,
             "can_decide": can_decide,
             "form": form,
         },

@@ -172,7 +172,7 @@ def face(request):
 @member_required
 @require_POST
 def face_delete(request):
-    receipt = erase_biometrics(member=request.member, actor=request.user, reason="member deleted face")
+    receipt = erase_biometrics(member=request.member, actor=request.user, reason="member deleted face", remember=True)
     messages.success(
         request,
         _(
@@ -181,6 +181,14 @@ def face_delete(request):
         )
         % {"n": receipt["face_templates"], "p": receipt["member_photos"]},
     )
+    if receipt["face_templates"]:
+        messages.info(
+            request,
+            _(
+                "When you add a new photo, the staff check it once before the door uses it, so that nobody "
+                "else's face is enrolled on your membership. We keep only the day you deleted your face data."
+            ),
+        )
     return redirect("portal:face")
 
 

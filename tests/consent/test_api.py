@@ -36,7 +36,7 @@ def test_documents_in_the_asked_language_with_key_facts(member):
     assert set(by_kind) == {"terms", "biometric", "marketing"}
     bio = by_kind["biometric"]["document"]
     assert bio["language"] == "da" and bio["title"].startswith("Samtykke") and len(bio["text_sha256"]) == 64
-    assert len(bio["key_facts"]) == 7 and by_kind["terms"]["document"]["key_facts"] == []
+    assert len(bio["key_facts"]) == 8 and by_kind["terms"]["document"]["key_facts"] == []
     assert by_kind["biometric"]["active"] is False
     english = api_client(member).get(f"{ME}/consents/documents/", HTTP_ACCEPT_LANGUAGE="nb").json()
     assert {s["document"]["language"] for s in english} == {"nb"}

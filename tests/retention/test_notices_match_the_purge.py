@@ -34,6 +34,8 @@ CLAIMS = {
     "profile": ["checkins_retention_days"],
     "consents": ["checkins_retention_days", "marketing_retention_days"],
     "face": ["biometric_retention_days"],
+    # The day a member deleted their face data (issue #21): with the member, not with the templates.
+    "face_history": ["checkins_retention_days"],
     "pin": ["pin_retention_days"],
     "checkins": ["checkins_retention_days"],
     "requests": ["requests_retention_days"],
@@ -90,6 +92,14 @@ def test_the_purge_does_what_the_sentences_say(chain, world):
         cases.append(("membership", kept, lambda m=whole: Member.objects.filter(pk=m.pk).exists()))
         face = with_template(member_ended(POLICY["biometric_retention_days"] + days))
         cases.append(("face", kept, lambda m=face: FaceTemplate.objects.filter(member=m).exists()))
+        deleted_face = TODAY - timedelta(days=500)
+        history = member_ended(POLICY["checkins_retention_days"] + days, face_erased_on=deleted_face)
+        cases.append(("face_history", kept, lambda m=history: Member.objects.filter(pk=m.pk).exists()))
+        # Past the biometric period the day stays: the notice says "with your membership details".
+        past_face = member_ended(POLICY["biometric_retention_days"] + days, face_erased_on=deleted_face)
+        cases.append(
+            ("face_history", True, lambda m=past_face: Member.objects.get(pk=m.pk).face_erased_on == deleted_face)
+        )
         pin = member_ended(POLICY["pin_retention_days"] + days, pin_hash=make_password("4711"))
         cases.append(("pin", kept, lambda m=pin: bool(Member.objects.get(pk=m.pk).pin_hash)))
         marketing = member_ended(POLICY["marketing_retention_days"] + days)
