@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from access import reports
 from access.messages import Reason
 from access.models import AccessEvent, Door
+from justface.widgets import IsoDateInput
 from members.models import Centre, Chain
 
 
@@ -21,8 +22,8 @@ class ReportForm(forms.Form):
     doors = forms.ModelMultipleChoiceField(
         Door.objects.none(), label=_("Doors"), required=False, help_text=_("None chosen: every door.")
     )
-    date_from = forms.DateField(label=_("From (first day)"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To (last day)"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From (first day)"), widget=IsoDateInput())
+    date_to = forms.DateField(label=_("To (last day)"), widget=IsoDateInput())
     member_number = forms.CharField(
         label=_("Member number"), required=False, max_length=32, help_text=_("Empty: all members.")
     )

@@ -17,6 +17,7 @@ from justface.admin_scoping import ScopedAdmin
 from justface.exports import spreadsheet_safe
 from justface.models import User
 from justface.tenancy import Perm
+from justface.widgets import IsoDateInput
 from members import selectors, services
 from members.models import Centre, Chain, DataSubjectRequest, Exclusion, Invitation, Member, StaffRole
 
@@ -523,7 +524,9 @@ class ExclusionForm(forms.ModelForm):
 
     email = forms.EmailField(label=_("E-mail (only its keyed hash is kept)"), required=False)
     phone = forms.CharField(label=_("Phone (only its keyed hash is kept)"), required=False)
-    birth_date = forms.DateField(label=_("Birth date (only a keyed hash with the name is kept)"), required=False)
+    birth_date = forms.DateField(
+        label=_("Birth date (only a keyed hash with the name is kept)"), required=False, widget=IsoDateInput()
+    )
 
     class Meta:
         model = Exclusion
