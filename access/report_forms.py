@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from access import reports
 from access.messages import Reason
 from access.models import AccessEvent, Door
+from justface import display
 from justface.widgets import IsoDateInput
 from members.models import Centre, Chain
 
@@ -31,7 +32,9 @@ class ReportForm(forms.Form):
         label=_("Decision"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Decision.choices)
     )
     reason = forms.ChoiceField(
-        label=_("Reason"), required=False, choices=[("", _("Any"))] + [(r.value, r.value) for r in Reason]
+        label=_("Reason"),
+        required=False,
+        choices=[("", _("Any"))] + [(r.value, display.labels("access.reason").get(r.value, r.value)) for r in Reason],
     )
     method = forms.ChoiceField(
         label=_("Method"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Method.choices)

@@ -1,7 +1,11 @@
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext_lazy as _
 
+from justface import display
+from justface.admin_display import code_filter
 from justface.admin_scoping import ScopedAdmin
-from justface.models import AuditEntry
+from justface.models import AuditEntry, User
 from justface.staff_login import StaffAuthenticationForm
 from justface.tenancy import Perm
 
@@ -15,21 +19,34 @@ class AuditEntryAdmin(ScopedAdmin):
 
     view_perm = Perm.VIEW_AUDIT
     change_perm = add_perm = delete_perm = None
-    list_display = [
-        "at",
-        "action",
-        "actor_kind",
-        "actor_id",
-        "object_type",
-        "object_id",
-        "chain_id",
-        "reason",
-        "request_id",
-    ]
-    list_filter = ["action", "actor_kind"]
+    list_display = ["at", "action_label", "actor_kind", "actor", "object_label", "object_id", "reason", "request_id"]
+    list_filter = [code_filter("action", "audit.action", _("action"), display.audit_action), "actor_kind"]
     date_hierarchy = "at"
     search_fields = ["=object_id", "=request_id", "=action"]
     actions = None
+
+    def get_queryset(self, request):
+        names = User.objects.filter(pk=OuterRef("actor_id")).values("username")[:1]
+        return super().get_queryset(request).annotate(actor_name=Subquery(names))
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, entry):
+        return display.audit_action(entry.action)
+
+    @admin.display(description=_("by"))
+    def actor(self, entry):
+        """The staff member's user name (members and systems by their kind only: no personal data)."""
+        if entry.actor_id is None or entry.actor_kind not in (
+            AuditEntry.ActorKind.STAFF,
+            AuditEntry.ActorKind.PLATFORM,
+        ):
+            return display.EMPTY
+        return getattr(entry, "actor_name", None) or f"#{entry.actor_id}"
+
+    @admin.display(description=_("object"), ordering="object_type")
+    def object_label(self, entry):
+        model = entry.object_type.rpartition(".")[2]
+        return display.label("audit.object", model) if model else display.EMPTY
 
     def log_change(self, request, obj, message):  # nothing can change here; never log
         pass
