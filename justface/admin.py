@@ -11,6 +11,8 @@ from justface.tenancy import Perm
 
 # The one way staff sign in: every attempt goes through the guessing limiter.
 admin.site.login_form = StaffAuthenticationForm
+# "View site" led back to the admin (staff land there): the staff desk is linked beside the user links instead.
+admin.site.site_url = None
 
 
 @admin.register(AuditEntry)

@@ -47,4 +47,5 @@ urlpatterns = [
     path("", include("members.portal_urls")),
 ]
 
+handler403 = errors.permission_denied
 handler500 = errors.server_error

@@ -39,8 +39,9 @@ def desk(request):
             "can_register": scope.can(Perm.VIEW_REGISTER),
             "centres": stats.centres_for(scope),
             "chains": scope.filter(Chain.objects.all()) if scope.is_platform else [],
+            "is_desk": True,
         },
-        title=_("DPO's and manager's desk"),
+        title=_("Staff desk"),
     )
 
 

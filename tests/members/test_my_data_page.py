@@ -66,3 +66,22 @@ def test_danish_page_has_none_of_the_english_labels(page):
     html = page("da")
     for english in ("When", "Signed", "Membership status", "Your consents", "Nothing held", "Reason", "Legal basis"):
         assert english not in html, english
+
+
+def test_pin_page_shows_the_member_number_and_24_hour_times(clock, world, client, private_root):  # noqa: F811
+    from django.utils import timezone
+
+    member = member_with_login(world.chain_a, world.centre_a1)
+    member.pin_set_at = timezone.now().replace(hour=23, minute=20)  # 00:20 in Copenhagen
+    member.save(update_fields=["pin_set_at"])
+    client.force_login(member.user)
+    html = client.get(reverse("portal:pin")).content.decode()
+    assert member.member_number in html
+    assert "00:20" in html and "a.m." not in html
+
+
+def test_requests_page_and_its_message_say_one_month(clock, world, client, private_root):  # noqa: F811
+    member = member_with_login(world.chain_a, world.centre_a1)
+    client.force_login(member.user)
+    html = client.get(reverse("portal:requests")).content.decode()
+    assert "30 days" not in html and "within one month" in html
