@@ -160,7 +160,10 @@ MEDIA_ROOT = DATA_DIR / "private"
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Justface <noreply@localhost>")
 # The site's address, for links in e-mails (invitations, password resets, guardians' links).
-JUSTFACE_PUBLIC_URL = env.str("JUSTFACE_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else "")
+# In development, the port `make run` serves on (PORT), so invitation links and seed_demo's URL match it.
+JUSTFACE_PUBLIC_URL = env.str(
+    "JUSTFACE_PUBLIC_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}" if DEBUG else ""
+)
 
 # Access reports (access.reports): above this many rows a report is written in the background,
 # and its file may be downloaded once within JUSTFACE_REPORT_FILE_HOURS, then it is erased.
