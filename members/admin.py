@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from justface import audit
@@ -18,7 +18,7 @@ from justface.exports import spreadsheet_safe
 from justface.models import User
 from justface.tenancy import Perm
 from justface.widgets import IsoDateInput
-from members import selectors, services
+from members import selectors, services, setup_forms
 from members.models import Centre, Chain, DataSubjectRequest, Exclusion, Invitation, Member, StaffRole
 
 admin.site.site_header = "Justface"
@@ -31,6 +31,25 @@ class ChainAdmin(ScopedAdmin):
     list_display = ["name", "slug", "country", "default_language", "face_models"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["gallery_version", "created_at", "face_models"]
+    form = setup_forms.ChainForm  # the policy as form fields, not a JSON box (issue #22, 4)
+
+    def get_fieldsets(self, request, obj=None):
+        if not self.has_change_permission(request, obj):  # readers: the policy in words
+            return [(None, {"fields": [*self._chain_fields(), "policy_in_words"]})]
+        return [(None, {"fields": self._chain_fields()}), (_("Policy"), {"fields": setup_forms.POLICY_FIELD_NAMES})]
+
+    def _chain_fields(self):
+        return ["name", "slug", "organisation_number", "country", "default_language", "dpo_name", "dpo_email",
+                "gallery_version", "created_at", "face_models"]  # fmt: skip
+
+    @admin.display(description=_("Policy"))
+    def policy_in_words(self, obj: Chain):
+        policy = obj.policy
+        return format_html_join(
+            "", "<div>{}: <strong>{}</strong></div>",
+            ((label, _("yes") if v is True else _("no") if v is False else v)
+             for name, label in setup_forms.POLICY_LABELS.items() for v in [getattr(policy, name)]),
+        )  # fmt: skip
 
     @admin.display(description=_("Members enrolled, by face model"))
     def face_models(self, obj: Chain) -> str:
@@ -50,6 +69,7 @@ class ChainAdmin(ScopedAdmin):
 
 @admin.register(Centre)
 class CentreAdmin(ScopedAdmin):
+    form = setup_forms.CentreForm  # opening hours one line per day, not JSON (issue #22, 4)
     list_display = ["name", "chain", "time_zone", "language", "liveness"]
     list_filter = ["chain"]
     search_fields = ["name", "slug"]
