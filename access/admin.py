@@ -114,20 +114,9 @@ class ReadOnlyAdmin(ScopedAdmin):
 
 @admin.register(AccessEvent)
 class AccessEventAdmin(ReadOnlyAdmin):
-    list_display = [
-        "at",
-        "centre",
-        "door",
-        "member_number",
-        "method",
-        "direction",
-        "decision",
-        "reason_label",
-        "score_shown",
-        "margin_shown",
-        "liveness_layer_label",
-        "liveness_score_shown",
-    ]
+    # Fits a 1366 px laptop beside the filters (issue #22, 8): the door names its centre; the
+    # margin and the liveness score are on the event's own page.
+    list_display = ["at_local", "centre", "door_name", "member_number", "how", "outcome", "score_shown"]
     list_select_related = ["centre", "door__centre", "member"]  # door may be empty: not joined by default
     list_filter = [
         "decision",
@@ -144,8 +133,51 @@ class AccessEventAdmin(ReadOnlyAdmin):
     margin_shown = score_column("margin", _("margin"))
     liveness_score_shown = score_column("liveness_score", _("liveness score"))
     date_hierarchy = "at"
-    readonly_fields = ["door_photo"]
+    # The event's own page: the same words, numbers rounded (never 16 decimals), local time.
+    fields = [
+        "at",
+        "centre",
+        "door",
+        "member_number",
+        "method",
+        "direction",
+        "decision",
+        "reason_label",
+        "score_shown",
+        "margin_shown",
+        "liveness_layer_label",
+        "liveness_score_shown",
+        "liveness_detail",
+        "door_photo",
+    ]
+    readonly_fields = [
+        "member_number",
+        "reason_label",
+        "score_shown",
+        "margin_shown",
+        "liveness_layer_label",
+        "liveness_score_shown",
+        "door_photo",
+    ]
     LIVENESS_REPORT_DAYS = 7
+
+    @admin.display(description=_("at"), ordering="at")
+    def at_local(self, event):
+        return display.when_short(event.at)
+
+    @admin.display(description=_("door"), ordering="door__name")
+    def door_name(self, event):
+        return event.door.name if event.door_id else display.EMPTY
+
+    @admin.display(description=_("how"), ordering="method")
+    def how(self, event):
+        return f"{event.get_method_display()}, {str(event.get_direction_display()).lower()}"
+
+    @admin.display(description=_("outcome"), ordering="decision")
+    def outcome(self, event):
+        if event.reason == "ok":
+            return event.get_decision_display()
+        return f"{event.get_decision_display()}: {display.label('access.reason', event.reason)}"
 
     @admin.display(description=_("member number"))
     def member_number(self, event):

@@ -95,6 +95,14 @@ def _to_datetime(value):
     return value
 
 
+def when_short(value) -> str:
+    """A compact local time for lists and tables: "2026-12-06 02:41" (the same in every language)."""
+    value = _to_datetime(value)
+    if isinstance(value, datetime):
+        return (timezone.localtime(value) if timezone.is_aware(value) else value).strftime("%Y-%m-%d %H:%M")
+    return when(value)
+
+
 def when(value, *, seconds: bool = False) -> str:
     """A date or time for a person: "5. december 2026, 23:20" (da), "Dec. 5, 2026, 23:20" (en), in
     the current time zone. ISO strings (as the data export holds them) are read too."""
