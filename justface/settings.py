@@ -259,6 +259,8 @@ Q_CLUSTER = {
     "retry": 360,
     "catch_up": False,
     "save_limit": 200,
+    # The worker's routine lines ("processing...", every 30-60 s) only where asked for in development.
+    "log_level": env.str("JUSTFACE_Q_LOG_LEVEL", default="WARNING" if DEBUG else "INFO"),
 }
 # Where django-q2's tasks queue: the database by default (nothing else to run); a Redis URL on
 # machines of their own (docs/operations.md). Schedules, results and the erasure jobs stay in the
@@ -324,7 +326,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors_short": {"()": "justface.log_filters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors_short"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "faiss.loader": {"level": "WARNING"}},
 }
