@@ -110,9 +110,10 @@ class MemberAdmin(ScopedAdmin):
             {"fields": ["first_name", "last_name", "birth_date", "gender", "email", "phone", "address"]},
         ),
         (_("Guardian (members under the chain's minor age)"), {"fields": ["guardian_name", "guardian_email"]}),
+        (_("Consent, face, PIN and visits"), {"fields": ["overview"]}),
         (_("Access report"), {"fields": ["access_report"]}),
     ]
-    readonly_fields = ["access_report"]
+    readonly_fields = ["access_report", "overview"]
     export_fields = [
         "member_number",
         "first_name",
@@ -124,6 +125,48 @@ class MemberAdmin(ScopedAdmin):
         "start_date",
         "end_date",
     ]
+
+    @admin.display(description=_("Status"))
+    def overview(self, obj: Member) -> str:
+        """Where the member stands, from what each app holds about them (members.subject_data, so
+        members reads consent and access without importing them): consents, face, PIN, visits."""
+        if obj is None or obj.pk is None:
+            return "–"
+        from justface import display
+        from members.subject_data import held_about
+
+        held = {c.key: c.data for c in held_about(obj)}
+        lines = []
+        latest = {}
+        for record in held.get("consents", []):
+            latest[record["document"]] = record  # oldest first: the last one stands
+        for kind, record in sorted(latest.items()):
+            lines.append(
+                f"{display.label('consent.document', kind)}: {display.label('consent.action', record['action'])} "
+                f"{display.when(record['at'])}"
+            )
+        if not latest:
+            lines.append(str(_("No consent signed.")))
+        faces = held.get("face", [])
+        lines.append(
+            _("Face template: enrolled %(when)s") % {"when": display.when(faces[-1]["enrolled_at"])}
+            if faces
+            else str(_("No face template: enters with the PIN."))
+        )
+        pin = held.get("pin", {})
+        lines.append(
+            _("PIN set %(when)s") % {"when": display.when(pin.get("pin_set_at"))}
+            if pin.get("pin_set")
+            else str(_("No PIN yet: the member sets it in the portal."))
+        )
+        since = (timezone.now() - timedelta(days=30)).isoformat()
+        visits = [e for e in held.get("checkins", []) if e["decision"] == "granted" and e["direction"] == "in"]
+        recent = [e for e in visits if e["at"] >= since]
+        lines.append(
+            _("Visits in the last 30 days: %(n)s; last visit %(when)s")
+            % {"n": len(recent), "when": display.when(visits[-1]["at"]) if visits else display.EMPTY}
+        )
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
 
     @admin.display(description=_("Access report"))
     def access_report(self, obj: Member) -> str:
