@@ -215,6 +215,14 @@ def error_rates() -> dict:
     where, sep, what = data.get("data_set", "").partition(": ")
     if sep and "/" in where:
         data["data_set"] = what
+
+    # The file is the team's, in English; its texts are in the catalogues (a new measurement's
+    # new wording reads in English until translated: the browser test of issue #22 notices).
+    def tr(text: str) -> str:
+        return _(text) if text else text  # gettext("") is the catalogue's header
+
+    data["data_set"], data["note"] = tr(data.get("data_set", "")), tr(data.get("note", ""))
+    data["figures"] = [{**f, "what": tr(f["what"]), "value": tr(f["value"])} for f in data.get("figures", [])]
     data["model_in_use"] = settings.FACE_MODEL
     data["applies"] = data.get("model") == settings.FACE_MODEL
     return data

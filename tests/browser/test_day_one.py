@@ -108,7 +108,14 @@ PAGES = {
         "/admin/members/centre/{a1}/change/",
     ],
     "frontdesk_a": ["/admin/", "/staff/", "/desk/", "/admin/members/member/", "/admin/access/accessevent/liveness/"],
-    "dpo_a": ["/admin/", "/staff/", "/admin/justface/auditentry/", "/admin/members/datasubjectrequest/"],
+    "dpo_a": [
+        "/admin/",
+        "/staff/",
+        "/staff/register/",
+        "/staff/dpia/",
+        "/admin/justface/auditentry/",
+        "/admin/members/datasubjectrequest/",
+    ],
     "member": ["/me/", "/me/data/", "/me/pin/", "/me/requests/"],
 }
 
