@@ -211,7 +211,8 @@ def test_main_pages_per_role_and_language(live_server, browser, day_one, tmp_pat
             where = f"{role} {language} {device} {url}"
             if response is None or response.status != 200:
                 problems.append(f"{where}: status {response and response.status}")
-            name = f"{role.split('_')[0]}-{language}-{device}-{url.strip('/').replace('/', '_') or 'home'}.png"
+            page_name = template.strip("/").replace("/", "_").replace("{a1}", "centre").replace("{event}", "event")
+            name = f"{role.split('_')[0]}-{language}-{device}-{page_name or 'home'}.png"
             page.screenshot(path=str(folder / name), full_page=True)
             problems += [f"{where}: {e}" for e in errors]
             problems += [f"{where}: too wide: {o}" for o in page.evaluate(OVERFLOW_JS)]
