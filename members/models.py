@@ -279,7 +279,7 @@ class Member(models.Model):
                 chain_id=self.chain_id, member_number_hash=member_number_hash(self.member_number)
             )
             if clash.exclude(pk=self.pk).exists():
-                raise ValidationError({"member_number": "Another member of this chain has that number."})
+                raise ValidationError({"member_number": _("Another member of this chain has that number.")})
 
     def save(self, *args, **kwargs):
         self.refresh_lookup_hashes()
