@@ -101,6 +101,7 @@ class ConsentRecordAdmin(ScopedAdmin):
     @admin.display(description=_("member number"))
     def member_number(self, record):
         return record.member.member_number  # a person reads the member number, not the row id
+
     fields = [
         "member",
         "document",
