@@ -31,6 +31,10 @@ class Category:
     data: Any  # JSON-ready
     labels: dict[str, str] = field(default_factory=dict)  # data key -> heading on the access page
     photos: tuple[str, ...] = field(default=())  # justface.private_files names, exported as images
+    # For the access page only (the export keeps the codes): data key -> justface.display kind of
+    # its codes, and the keys shown folded under "Details" (fingerprints, browsers, addresses).
+    codes: dict[str, str] = field(default_factory=dict)
+    details: tuple[str, ...] = field(default=())
 
 
 Provider = Callable[[Member], Category]
@@ -67,6 +71,12 @@ CHECKIN_TEXTS = dict(
         "direction": _("In or out"),
         "decision": _("Result"),
         "reason": _("Reason"),
+    },
+    codes={
+        "method": "access.method",
+        "direction": "access.direction",
+        "decision": "access.decision",
+        "reason": "access.reason",
     },
 )
 
@@ -121,6 +131,7 @@ def profile(member: Member) -> Category:
             "login_created_at": _("Login created"),
             "last_login_at": _("Last login"),
         },
+        codes={"gender": "member.gender", "status": "member.status"},
     )
 
 
@@ -153,6 +164,7 @@ def face(member: Member) -> Category:
             "photo_kept": _("Photo kept"),
             "awaiting_review": _("New photo awaiting staff review"),
         },
+        details=("face_model",),
         photos=tuple(t.photo_file for t in templates if t.photo_file) + tuple(p.photo_file for p in pending),
     )
 
@@ -211,4 +223,5 @@ def requests(member: Member) -> Category:
             "resolved_at": _("Resolved"),
             "response": _("Answer"),
         },
+        codes={"kind": "request.kind", "objection_to": "request.objection", "status": "request.status"},
     )
