@@ -56,7 +56,7 @@ def set_pin(*, member: Member, pin: str, actor=None) -> None:
 
 
 def erase_pin(*, member: Member, actor, reason: str) -> bool:
-    """Delete the door PIN's hash (the membership has ended: members.processing, activity "pin")."""
+    """Delete the door PIN's hash (the membership has ended: members.personal_data, activity "pin")."""
     if not Member.objects.filter(pk=member.pk).exclude(pin_hash="").update(pin_hash="", pin_set_at=None):
         return False
     member.pin_hash, member.pin_set_at = "", None

@@ -1,6 +1,6 @@
 """The processing register (GDPR Art. 30) and the biometrics DPIA fact sheet of a chain,
 generated from the same declarations that drive the retention jobs and the member's "my data"
-page (members.processing), the chain's policy, its own list of processors (retention.Processor),
+page (the personal-data registry, justface.personal_data), the chain's policy, its own list of processors (retention.Processor),
 and the measures the settings actually put in force. Nothing here is typed in twice."""
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access import services as door
-from justface import audit, throttle
+from justface import audit, personal_data, throttle
 from justface.tenancy import Role
 from members.models import Chain
-from members.processing import ACTIVITIES
 from retention.models import Processor
 
 ERROR_RATES_FILE = Path(settings.BASE_DIR) / "docs" / "face-error-rates.json"
@@ -197,7 +196,7 @@ def processing_register(*, chain: Chain) -> dict:
                 "retention": a.retention_words(policy),
                 "enforced_by": a.enforced_by,
             }
-            for a in ACTIVITIES.values()
+            for a in personal_data.activities()
         ],
         "processors": processors,
         "transfers_outside_eu": transfers(chain),
@@ -218,7 +217,7 @@ def error_rates() -> dict:
 def dpia_facts(*, chain: Chain) -> dict:
     """The biometrics DPIA fact sheet: the starting point of the chain's own impact assessment."""
     policy = chain.policy
-    face, photos = ACTIVITIES["face"], ACTIVITIES["door_photos"]
+    face, photos = personal_data.activity("face"), personal_data.activity("door_photos")
     return {
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "controller": {"name": chain.name, "dpo_email": chain.dpo_email},
