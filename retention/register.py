@@ -218,10 +218,12 @@ def dpia_facts(*, chain: Chain) -> dict:
     """The biometrics DPIA fact sheet: the starting point of the chain's own impact assessment."""
     policy = chain.policy
     face, photos = personal_data.activity("face"), personal_data.activity("door_photos")
+    # Every special-category (biometric) activity the registry holds: a new one shows here too.
+    special = [a for a in personal_data.activities() if a.special_category]
     return {
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "controller": {"name": chain.name, "dpo_email": chain.dpo_email},
-        "what": [str(d) for d in face.data_categories + photos.data_categories]
+        "what": [str(d) for a in special for d in a.data_categories]
         + [
             str(
                 _("The member's photo is kept: %(kept)s (the chain's setting keep_member_photo).")
@@ -230,7 +232,7 @@ def dpia_facts(*, chain: Chain) -> dict:
         ],
         "why": str(face.purpose),
         "legal_basis": str(face.legal_basis),
-        "where": [str(s) for s in face.stored + photos.stored]
+        "where": [str(s) for a in special for s in a.stored]
         + [
             str(
                 _("In this installation's database and data folder (%(hosting)s).")
