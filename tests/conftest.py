@@ -190,18 +190,20 @@ SCHEDULE_MIGRATIONS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _migration_data_after_flush(request, django_db_blocker):
-    yield
-    marker = request.node.get_closest_marker("django_db")
-    flushed = {"transactional_db", "live_server"} & set(request.fixturenames) or (
-        marker is not None and marker.kwargs.get("transaction")
-    )
-    if flushed:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After every fixture of the test is finalised (the flush is pytest-django's own teardown)."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    transactional = {"transactional_db", "live_server"} & fixtures or (marker and marker.kwargs.get("transaction"))
+    if transactional and nextitem is not None:  # after the last test the test database is gone
         from importlib import import_module
 
         from django.apps import apps
+        from pytest_django.plugin import blocking_manager_key
 
-        with django_db_blocker.unblock():
+        with item.config.stash[blocking_manager_key].unblock():
             for name in SCHEDULE_MIGRATIONS:
                 import_module(name).create_schedule(apps, None)
+    return result
