@@ -24,11 +24,13 @@ $(STAMP): requirements.txt requirements-nodeps.txt
 run: $(STAMP) .env
 	$(PY) manage.py install_face_model
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	PORT=$(PORT) $(PY) manage.py seed_demo $(DEMO_ARGS)
 	@# The background worker (door-photo purge) in its own process group, so Ctrl-C reaches only
-	@# the web server; then the worker's main process alone is told to stop.
-	setsid $(PY) manage.py qcluster & QPID=$$!; trap 'kill $$QPID 2>/dev/null' EXIT; \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@# the web server; then the worker's main process alone is told to stop, whether the server
+	@# ends by itself or by Ctrl-C (INT), a closed terminal (HUP) or kill (TERM).
+	setsid $(PY) manage.py qcluster & QPID=$$!; \
+	trap 'kill $$QPID 2>/dev/null; wait $$QPID 2>/dev/null' EXIT; trap 'exit 130' INT HUP TERM; \
+	PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP) browser nginx
 	$(PY) manage.py install_face_model --settings=justface.settings_test

@@ -58,7 +58,7 @@ class DeviceToken(models.Model):
         verbose_name_plural = _("device tokens")
 
     def __str__(self) -> str:
-        return f"Device token #{self.pk} for {self.door}"
+        return _("Device token for %(door)s") % {"door": self.door} + (f" ({self.label})" if self.label else "")
 
     @property
     def is_active(self) -> bool:
@@ -215,7 +215,13 @@ class AccessEvent(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.get_decision_display()} ({self.reason}) at {self.at:%Y-%m-%d %H:%M}"
+        from justface.display import label, when
+
+        return _("%(decision)s: %(reason)s, %(when)s") % {
+            "decision": self.get_decision_display(),
+            "reason": label("access.reason", self.reason),
+            "when": when(self.at),
+        }
 
 
 class Visit(models.Model):
@@ -241,7 +247,9 @@ class Visit(models.Model):
         indexes = [models.Index(fields=["centre", "ends_at"], condition=Q(checked_out_at=None), name="visit_open")]
 
     def __str__(self) -> str:
-        return f"Visit #{self.pk} from {self.checked_in_at:%Y-%m-%d %H:%M}"
+        from justface.display import when
+
+        return _("Visit from %(when)s") % {"when": when(self.checked_in_at)}
 
 
 class PinLockout(models.Model):

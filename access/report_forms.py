@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from access import reports
 from access.messages import Reason
 from access.models import AccessEvent, Door
+from justface import display
+from justface.widgets import IsoDateInput
 from members.models import Centre, Chain
 
 
@@ -21,8 +23,8 @@ class ReportForm(forms.Form):
     doors = forms.ModelMultipleChoiceField(
         Door.objects.none(), label=_("Doors"), required=False, help_text=_("None chosen: every door.")
     )
-    date_from = forms.DateField(label=_("From (first day)"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To (last day)"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From (first day)"), widget=IsoDateInput())
+    date_to = forms.DateField(label=_("To (last day)"), widget=IsoDateInput())
     member_number = forms.CharField(
         label=_("Member number"), required=False, max_length=32, help_text=_("Empty: all members.")
     )
@@ -30,7 +32,9 @@ class ReportForm(forms.Form):
         label=_("Decision"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Decision.choices)
     )
     reason = forms.ChoiceField(
-        label=_("Reason"), required=False, choices=[("", _("Any"))] + [(r.value, r.value) for r in Reason]
+        label=_("Reason"),
+        required=False,
+        choices=[("", _("Any"))] + [(r.value, display.labels("access.reason").get(r.value, r.value)) for r in Reason],
     )
     method = forms.ChoiceField(
         label=_("Method"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Method.choices)

@@ -186,6 +186,29 @@ def retention_note(chain: Chain) -> str:
     ) % {"days": days}
 
 
+def filters_in_words(filters: ReportFilters) -> str:
+    """The filters as a person reads them (the file's header): names, member numbers, labels.
+    (ReportFilters.describe() keeps ids and codes, for the audit trail.)"""
+    from justface.display import label, when
+
+    def names(model, ids) -> str:
+        return ", ".join(str(o) for o in model.objects.filter(pk__in=ids)) if ids else str(_("all"))
+
+    member = Member.objects.only("member_number").filter(pk=filters.member_id).first() if filters.member_id else None
+    parts = [
+        f"{when(filters.date_from)} – {when(filters.date_to)}",
+        f"{_('Centres')}: {names(Centre, filters.centre_ids)}",
+        f"{_('Doors')}: {names(Door, filters.door_ids)}",
+        f"{_('Member')}: {member.member_number if member else _('all')}",
+    ]
+    for name, title in (("decision", _("Decision")), ("reason", _("Reason")), ("method", _("Method"))):
+        if getattr(filters, name):
+            parts.append(f"{title}: {label('access.' + name, getattr(filters, name))}")
+    if filters.direction:
+        parts.append(f"{_('Direction')}: {label('access.direction', filters.direction)}")
+    return "; ".join(parts)
+
+
 def header_lines(
     *, chain: Chain, filters: ReportFilters, actor_label: str, rows: int, at: datetime
 ) -> list[tuple[str, str]]:
@@ -193,7 +216,7 @@ def header_lines(
         (_("Justface access report"), chain.name),
         (_("Run by"), actor_label),
         (_("Run at"), timezone.localtime(at).isoformat(timespec="seconds")),
-        (_("Filters"), filters.describe()),
+        (_("Filters"), filters_in_words(filters)),
         (_("Time zone"), str(timezone.get_current_timezone())),
         (_("Rows"), str(rows)),
         (_("Retention"), retention_note(chain)),

@@ -33,10 +33,15 @@ def open_interval(centre: Centre, at: datetime) -> tuple[datetime, datetime] | N
     if not centre.opening_hours:
         return None
     now = local(centre, at)
-    for start, end in centre.opening_hours.get(DAYS[now.weekday()], []):
-        opens, closes = _parse(now, start), _parse(now, end)
-        if opens <= now < closes:
-            return opens, closes
+    # Today's intervals, then yesterday's that run past midnight (["22:00", "06:00"]: overnight).
+    for back in (0, 1):
+        day = datetime.combine(now.date() - timedelta(days=back), time(0), tzinfo=now.tzinfo)
+        for start, end in centre.opening_hours.get(DAYS[day.weekday()], []):
+            opens, closes = _parse(day, start), _parse(day, end)
+            if closes <= opens:
+                closes = _parse(day + timedelta(days=1), end)
+            if opens <= now < closes:
+                return opens, closes
     return None
 
 

@@ -68,7 +68,7 @@ def member_report(request, member_id: int):
         request,
         "access/staff/member_report.html",
         {"member_id": member.pk},
-        title=_("Access report for member #%(id)d") % {"id": member.pk},
+        title=_("Access report for member %(number)s") % {"number": member.member_number},
     )
 
 

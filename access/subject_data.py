@@ -18,6 +18,12 @@ CHECKIN_TEXTS = dict(
         "decision": _("Result"),
         "reason": _("Reason"),
     },
+    codes={
+        "method": "access.method",
+        "direction": "access.direction",
+        "decision": "access.decision",
+        "reason": "access.reason",
+    },
 )
 
 

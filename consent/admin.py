@@ -95,8 +95,13 @@ class ConsentRecordAdmin(ScopedAdmin):
     view_perm = Perm.VIEW_MEMBERS
     change_perm = add_perm = delete_perm = None
     audit_list_action, audit_view_action = "consentrecord.list", "consentrecord.view"
-    list_display = ["at", "member_id", "document", "action", "channel"]
+    list_display = ["at", "member_number", "document", "action", "channel"]
     list_filter = ["action", "channel", "document__kind"]
+
+    @admin.display(description=_("member number"))
+    def member_number(self, record):
+        return record.member.member_number  # a person reads the member number, not the row id
+
     fields = [
         "member",
         "document",
@@ -113,4 +118,4 @@ class ConsentRecordAdmin(ScopedAdmin):
     actions = None
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("document")
+        return super().get_queryset(request).select_related("document", "member")

@@ -55,7 +55,11 @@ class ConsentDocument(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} v{self.version} ({self.language})"
+        return _("%(kind)s, version %(version)s (%(language)s)") % {
+            "kind": self.get_kind_display(),
+            "version": self.version,
+            "language": self.language,
+        }
 
     @property
     def is_published(self) -> bool:
@@ -133,7 +137,13 @@ class ConsentRecord(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.document} at {self.at:%Y-%m-%d %H:%M}"
+        from justface.display import when
+
+        return _("%(action)s: %(document)s, %(when)s") % {
+            "action": self.get_action_display(),
+            "document": self.document,
+            "when": when(self.at),
+        }
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

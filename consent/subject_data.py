@@ -52,4 +52,11 @@ def consents(member: Member) -> Category:
             "user_agent": _("Browser"),
             "receipt": _("Erased"),
         },
+        codes={
+            "document": "consent.document",
+            "language": "language",
+            "action": "consent.action",
+            "channel": "consent.channel",
+        },
+        details=("document", "version", "language", "text_sha256", "typed_name", "ip_address", "user_agent", "receipt"),
     )

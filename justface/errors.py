@@ -69,3 +69,22 @@ def server_error(request: HttpRequest) -> HttpResponse:
     calls it while handling the exception, so sys.exc_info() still names it."""
     answer = response_for_exception(request, sys.exc_info()[1]) if sys.exc_info()[1] else None
     return answer or error_response(request, 500, "Something went wrong on our side. It has been logged; try again.")
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    """handler403: a page in the reader's language that says why and leads back, never a bare
+    "403 Forbidden". Staff get the pages their role may open (justface.staff_nav)."""
+    from django.shortcuts import render
+
+    from justface.staff_nav import entries_for
+
+    if is_api(request):
+        return error_response(request, 403, "You do not have permission to perform this action.")
+    user = getattr(request, "user", None)
+    staff = bool(user is not None and user.is_authenticated and user.is_staff)
+    context = {"staff": staff, "entries": entries_for(user) if staff else []}
+    if staff:
+        from django.contrib import admin
+
+        context.update(admin.site.each_context(request))
+    return render(request, "403.html", context, status=403)

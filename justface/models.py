@@ -82,7 +82,9 @@ class AuditEntry(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"
+        from justface.display import audit_action, when
+
+        return f"{when(self.at)} {audit_action(self.action)}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

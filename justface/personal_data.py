@@ -128,6 +128,10 @@ class Category:
     data: Any  # JSON-ready
     labels: dict[str, str] = field(default_factory=dict)  # data key -> heading on the access page
     photos: tuple[str, ...] = field(default=())  # justface.private_files names, exported as images
+    # For the access page only (the export keeps the codes): data key -> justface.display kind of
+    # its codes, and the keys shown folded under "Details" (fingerprints, browsers, addresses).
+    codes: dict[str, str] = field(default_factory=dict)
+    details: tuple[str, ...] = field(default=())
     order: int = 0  # place on the page and in the export
 
 

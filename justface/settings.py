@@ -161,7 +161,10 @@ MEDIA_ROOT = DATA_DIR / "private"
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Justface <noreply@localhost>")
 # The site's address, for links in e-mails (invitations, password resets, guardians' links).
-JUSTFACE_PUBLIC_URL = env.str("JUSTFACE_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else "")
+# In development, the port `make run` serves on (PORT), so invitation links and seed_demo's URL match it.
+JUSTFACE_PUBLIC_URL = env.str(
+    "JUSTFACE_PUBLIC_URL", default=f"http://127.0.0.1:{env.str('PORT', default='8000')}" if DEBUG else ""
+)
 
 # Access reports (access.reports): above this many rows a report is written in the background,
 # and its file may be downloaded once within JUSTFACE_REPORT_FILE_HOURS, then it is erased.
@@ -270,6 +273,8 @@ Q_CLUSTER = {
     "retry": 360,
     "catch_up": False,
     "save_limit": 200,
+    # The worker's routine lines ("processing...", every 30-60 s) only where asked for in development.
+    "log_level": env.str("JUSTFACE_Q_LOG_LEVEL", default="WARNING" if DEBUG else "INFO"),
 }
 # Where django-q2's tasks queue: the database by default (nothing else to run); a Redis URL on
 # machines of their own (docs/operations.md). Schedules, results and the erasure jobs stay in the
@@ -358,7 +363,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors_short": {"()": "justface.log_filters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors_short"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "faiss.loader": {"level": "WARNING"}},
 }

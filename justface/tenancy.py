@@ -57,7 +57,8 @@ _GRANTS: dict[str, frozenset[Perm]] = {
         }
     ),
     # The DPO reads everything of the chain, the trail included, and changes nothing but the
-    # answers to data-subject requests, which are theirs to give.
+    # answers to data-subject requests, which are theirs to give: an erasure request's erasure
+    # included (README, *Demo logins*; the request's page says so).
     Role.DPO: frozenset(
         {
             Perm.VIEW_MEMBERS,

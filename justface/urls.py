@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path, reverse
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -30,8 +31,14 @@ def old_erasure_request(request, request_id: int):
     return redirect("admin:members_datasubjectrequest_change", request_id)
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: the site's icon (no 404 in every log)."""
+    return redirect(static("favicon.svg"), permanent=True)
+
+
 urlpatterns = [
     path("", home, name="home"),
+    path("favicon.ico", favicon),
     path("admin/retention/erasurerequest/", old_erasure_queue),
     path("admin/retention/erasurerequest/<int:request_id>/change/", old_erasure_request),
     path("admin/", admin.site.urls),
@@ -47,4 +54,5 @@ urlpatterns = [
     path("", include("members.portal_urls")),
 ]
 
+handler403 = errors.permission_denied
 handler500 = errors.server_error

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from justface import audit
@@ -17,7 +17,8 @@ from justface.admin_scoping import ScopedAdmin
 from justface.exports import spreadsheet_row
 from justface.models import User
 from justface.tenancy import Perm
-from members import selectors, services
+from justface.widgets import IsoDateInput
+from members import selectors, services, setup_forms
 from members.models import Centre, Chain, DataSubjectRequest, Exclusion, Invitation, Member, StaffRole
 
 admin.site.site_header = "Justface"
@@ -30,6 +31,25 @@ class ChainAdmin(ScopedAdmin):
     list_display = ["name", "slug", "country", "default_language", "face_models"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["gallery_version", "created_at", "face_models"]
+    form = setup_forms.ChainForm  # the policy as form fields, not a JSON box (issue #22, 4)
+
+    def get_fieldsets(self, request, obj=None):
+        if not self.has_change_permission(request, obj):  # readers: the policy in words
+            return [(None, {"fields": [*self._chain_fields(), "policy_in_words"]})]
+        return [(None, {"fields": self._chain_fields()}), (_("Policy"), {"fields": setup_forms.POLICY_FIELD_NAMES})]
+
+    def _chain_fields(self):
+        return ["name", "slug", "organisation_number", "country", "default_language", "dpo_name", "dpo_email",
+                "gallery_version", "created_at", "face_models"]  # fmt: skip
+
+    @admin.display(description=_("Policy"))
+    def policy_in_words(self, obj: Chain):
+        policy = obj.policy
+        return format_html_join(
+            "", "<div>{}: <strong>{}</strong></div>",
+            ((label, _("yes") if v is True else _("no") if v is False else v)
+             for name, label in setup_forms.POLICY_LABELS.items() for v in [getattr(policy, name)]),
+        )  # fmt: skip
 
     @admin.display(description=_("Members enrolled, by face model"))
     def face_models(self, obj: Chain) -> str:
@@ -49,6 +69,7 @@ class ChainAdmin(ScopedAdmin):
 
 @admin.register(Centre)
 class CentreAdmin(ScopedAdmin):
+    form = setup_forms.CentreForm  # opening hours one line per day, not JSON (issue #22, 4)
     list_display = ["name", "chain", "time_zone", "language", "liveness"]
     list_filter = ["chain"]
     search_fields = ["name", "slug"]
@@ -89,9 +110,10 @@ class MemberAdmin(ScopedAdmin):
             {"fields": ["first_name", "last_name", "birth_date", "gender", "email", "phone", "address"]},
         ),
         (_("Guardian (members under the chain's minor age)"), {"fields": ["guardian_name", "guardian_email"]}),
+        (_("Consent, face, PIN and visits"), {"fields": ["overview"]}),
         (_("Access report"), {"fields": ["access_report"]}),
     ]
-    readonly_fields = ["access_report"]
+    readonly_fields = ["access_report", "overview"]
     export_fields = [
         "member_number",
         "first_name",
@@ -103,6 +125,48 @@ class MemberAdmin(ScopedAdmin):
         "start_date",
         "end_date",
     ]
+
+    @admin.display(description=_("Status"))
+    def overview(self, obj: Member) -> str:
+        """Where the member stands, from what each app holds about them (the personal-data registry,
+        so members reads consent and access without importing them): consents, face, PIN, visits."""
+        if obj is None or obj.pk is None:
+            return "–"
+        from justface import display
+        from justface.personal_data import held_about
+
+        held = {c.key: c.data for c in held_about(obj)}
+        lines = []
+        latest = {}
+        for record in held.get("consents", []):
+            latest[record["document"]] = record  # oldest first: the last one stands
+        for kind, record in sorted(latest.items()):
+            lines.append(
+                f"{display.label('consent.document', kind)}: {display.label('consent.action', record['action'])} "
+                f"{display.when(record['at'])}"
+            )
+        if not latest:
+            lines.append(str(_("No consent signed.")))
+        faces = held.get("face", [])
+        lines.append(
+            _("Face template: enrolled %(when)s") % {"when": display.when(faces[-1]["enrolled_at"])}
+            if faces
+            else str(_("No face template: enters with the PIN."))
+        )
+        pin = held.get("pin", {})
+        lines.append(
+            _("PIN set %(when)s") % {"when": display.when(pin.get("pin_set_at"))}
+            if pin.get("pin_set")
+            else str(_("No PIN yet: the member sets it in the portal."))
+        )
+        since = (timezone.now() - timedelta(days=30)).isoformat()
+        visits = [e for e in held.get("checkins", []) if e["decision"] == "granted" and e["direction"] == "in"]
+        recent = [e for e in visits if e["at"] >= since]
+        lines.append(
+            _("Visits in the last 30 days: %(n)s; last visit %(when)s")
+            % {"n": len(recent), "when": display.when(visits[-1]["at"]) if visits else display.EMPTY}
+        )
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
 
     @admin.display(description=_("Access report"))
     def access_report(self, obj: Member) -> str:
@@ -561,7 +625,9 @@ class ExclusionForm(forms.ModelForm):
 
     email = forms.EmailField(label=_("E-mail (only its keyed hash is kept)"), required=False)
     phone = forms.CharField(label=_("Phone (only its keyed hash is kept)"), required=False)
-    birth_date = forms.DateField(label=_("Birth date (only a keyed hash with the name is kept)"), required=False)
+    birth_date = forms.DateField(
+        label=_("Birth date (only a keyed hash with the name is kept)"), required=False, widget=IsoDateInput()
+    )
 
     class Meta:
         model = Exclusion

@@ -285,7 +285,7 @@ class Member(models.Model):
                 chain_id=self.chain_id, member_number_hash=member_number_hash(self.member_number)
             )
             if clash.exclude(pk=self.pk).exists():
-                raise ValidationError({"member_number": "Another member of this chain has that number."})
+                raise ValidationError({"member_number": _("Another member of this chain has that number.")})
 
     def save(self, *args, **kwargs):
         self.refresh_lookup_hashes()
@@ -376,7 +376,14 @@ class Exclusion(models.Model):
         ordering = ["-starts_on"]
 
     def __str__(self) -> str:
-        return f"Exclusion #{self.pk} from {self.starts_on}"
+        from justface.display import when
+
+        if self.member_number:
+            return _("Exclusion of member %(number)s from %(day)s") % {
+                "number": self.member_number,
+                "day": when(self.starts_on),
+            }
+        return _("Exclusion from %(day)s") % {"day": when(self.starts_on)}
 
     def save(self, *args, **kwargs):
         self.member_number_hash = member_number_hash(self.member_number) if self.member_number else ""
@@ -460,7 +467,9 @@ class FaceTemplate(models.Model):
     tenancy_centre_path = "member__home_centre"
 
     def __str__(self) -> str:
-        return f"Face template #{self.pk}"
+        from justface.display import when
+
+        return _("Face template enrolled %(when)s") % {"when": when(self.created_at)}
 
 
 class PendingFacePhoto(models.Model):
@@ -659,7 +668,9 @@ class DataSubjectRequest(models.Model):
         ordering = ["due_at"]
 
     def __str__(self) -> str:
-        return f"Request #{self.pk} ({self.kind})"
+        from justface.display import when
+
+        return _("%(kind)s, received %(day)s") % {"kind": self.get_kind_display(), "day": when(self.received_at)}
 
     @property
     def is_open(self) -> bool:

@@ -62,6 +62,7 @@ def profile(member: Member) -> Category:
             "login_created_at": _("Login created"),
             "last_login_at": _("Last login"),
         },
+        codes={"gender": "member.gender", "status": "member.status"},
     )
 
 
@@ -94,6 +95,7 @@ def face(member: Member) -> Category:
             "photo_kept": _("Photo kept"),
             "awaiting_review": _("New photo awaiting staff review"),
         },
+        details=("face_model",),
         photos=tuple(t.photo_file for t in templates if t.photo_file) + tuple(p.photo_file for p in pending),
     )
 
@@ -152,4 +154,5 @@ def requests(member: Member) -> Category:
             "resolved_at": _("Resolved"),
             "response": _("Answer"),
         },
+        codes={"kind": "request.kind", "objection_to": "request.objection", "status": "request.status"},
     )

@@ -43,7 +43,9 @@ class ErasureJob(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} erasure due {self.due_at:%Y-%m-%d %H:%M}"
+        from justface.display import when
+
+        return _("%(kind)s: erasure due %(when)s") % {"kind": self.get_kind_display(), "when": when(self.due_at)}
 
 
 class Processor(models.Model):

@@ -209,6 +209,19 @@ def error_rates() -> dict:
     updates from `evaluate_faces` (the figures of docs/face-engine.md's SFace section)."""
     data = json.loads(ERROR_RATES_FILE.read_text())
     data["source_file"] = str(ERROR_RATES_FILE.relative_to(settings.BASE_DIR))
+    # "../shared/faces/calib: 1,000 people..." names a folder on the team's machine: a person reads
+    # what the set is, not where it lay.
+    where, sep, what = data.get("data_set", "").partition(": ")
+    if sep and "/" in where:
+        data["data_set"] = what
+
+    # The file is the team's, in English; its texts are in the catalogues (a new measurement's
+    # new wording reads in English until translated: the browser test of issue #22 notices).
+    def tr(text: str) -> str:
+        return _(text) if text else text  # gettext("") is the catalogue's header
+
+    data["data_set"], data["note"] = tr(data.get("data_set", "")), tr(data.get("note", ""))
+    data["figures"] = [{**f, "what": tr(f["what"]), "value": tr(f["value"])} for f in data.get("figures", [])]
     data["model_in_use"] = settings.FACE_MODEL
     data["applies"] = data.get("model") == settings.FACE_MODEL
     return data
@@ -230,7 +243,13 @@ def dpia_facts(*, chain: Chain) -> dict:
                 % {"kept": _("yes") if policy.keep_member_photo else _("no")}
             )
         ],
-        "why": str(face.purpose),
+        # The controller's words (the fact sheet is theirs), not the member notice's "you".
+        "why": str(
+            _(
+                "Recognising members at the door by their face, only for members who gave their explicit "
+                "consent; every member can use a PIN instead, at every door."
+            )
+        ),
         "legal_basis": str(face.legal_basis),
         "where": [str(s) for a in special for s in a.stored]
         + [

@@ -37,14 +37,15 @@ def desk(request):
         {
             "can_report": scope.can(Perm.RUN_REPORTS),
             "can_register": scope.can(Perm.VIEW_REGISTER),
-            # New face photos that did not match the member's enrolled face (issue #21).
-            "can_review_faces": scope.can(Perm.APPROVE_FACES),
-            "faces_awaiting_review": scope.filter(PendingFacePhoto.objects.all()).count(),
-            "can_setup": scope.can(Perm.VIEW_CHAIN_SETUP),
+            # New face photos that did not match the member's enrolled face wait for someone.
+            "faces_awaiting_review": scope.filter(PendingFacePhoto.objects.all()).count()
+            if scope.can(Perm.EDIT_MEMBERS)
+            else 0,
             "centres": stats.centres_for(scope),
             "chains": scope.filter(Chain.objects.all()) if scope.is_platform else [],
+            "is_desk": True,
         },
-        title=_("DPO's and manager's desk"),
+        title=_("Staff desk"),
     )
 
 

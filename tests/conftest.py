@@ -2,7 +2,8 @@
 
 manager_a   manager of chain A (sees all of chain A)
 frontdesk_a front desk of chain A, centre A1 only (the weaker role)
-dpo_a       DPO of chain A (reads everything of A, changes nothing)
+dpo_a       DPO of chain A (reads everything of A; answers data-subject requests, an erasure
+            included; changes nothing else)
 manager_b   manager of chain B: the outsider, who must see nothing of A
 anonymous   not logged in
 operator    platform superuser

@@ -131,7 +131,10 @@ def test_downloads_and_audit(world, login):
 
 def test_dpia_facts(world, login):
     page = login("manager_a").get("/staff/dpia/").content.decode()
-    assert "PIN works at every door" in page and "1.40%" in page and "face-error-rates.json" in page
+    assert "PIN works at every door" in page and "1.40%" in page
+    # Written for the controller, without the team's file paths (issue #22, 5).
+    assert "Recognising members at the door" in page and "Recognising you" not in page
+    assert "face-error-rates.json" not in page and "../shared" not in page
     facts = register.dpia_facts(chain=world.chain_a)
     assert facts["how_long"]["face_retention_days"] == 0 and facts["error_rates"]["model"] == "sface"
 
@@ -147,3 +150,13 @@ def test_command(world, tmp_path, capsys):
     assert "# Processing register" in capsys.readouterr().out
     with pytest.raises(CommandError, match="No chain"):
         call_command("processing_register", "--chain", "nope", "--format", "md")
+
+
+def test_register_page_reads_without_code_paths_or_setting_names(world, login):
+    """Issue #22, 5: code paths and setting names are folded under "Technical detail (for IT)"."""
+    import re
+
+    page = login("manager_a").get("/staff/register/").content.decode()
+    assert "purge_due" in page  # still there for IT...
+    shown = re.sub(r"<details.*?</details>", "", page, flags=re.S)
+    assert "purge_due" not in shown and "_retention_days" not in shown  # ...but not in what a person reads

@@ -101,7 +101,7 @@ ENGLISH_TO_DANISH = {
         ("Last seen at", "Sidst set"),
     ],
     "visits": [("Inside right now", "Inde lige nu"), ("Checked in at", "Tjekket ind"), ("By inside now", "inde nu")],
-    "accessevents": [("Decision", "Afgørelse"), ("Direction", "Retning"), ("Granted", "Godkendt")],
+    "accessevents": [("Outcome", "Resultat"), ("How", "Hvordan"), ("Granted", "Godkendt")],
     "dsrs": [("days left", "Dage tilbage"), ("Received at", "Modtaget")],
     "consentdocuments": [
         ("Publish the selected drafts", "Offentliggør de valgte kladder"),

@@ -42,3 +42,31 @@ def test_database_dump_holds_no_names_emails_or_phones(capsys):
     for m in members:
         for value in (m.first_name + " " + m.last_name, m.last_name, m.email, m.phone, m.phone.replace(" ", "")):
             assert value not in dump, f"{value!r} is in the dump in clear"
+
+
+def test_demo_has_doors_tokens_and_weeks_of_marked_synthetic_events(db, capsys, monkeypatch, settings):
+    """Issue #22, 6: a trial shows something: a door per centre with its token printed, a few weeks
+    of access events marked as demo data (statistics, reports and door failures have content), the
+    URL with the port in use, and --open-all-hours for trying the door at night."""
+    from access.models import AccessEvent, DeviceToken, Door, HourlyStat
+
+    settings.JUSTFACE_PUBLIC_URL = ""
+    monkeypatch.setenv("PORT", "8123")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    doors = list(Door.objects.all())
+    assert len(doors) == 2 and all("(demo)" in d.name for d in doors)
+    assert DeviceToken.objects.filter(revoked_at=None).count() == 2
+    assert out.count("shown once:") == 2 and "http://127.0.0.1:8123/admin/" in out
+    assert "norrebro" in out and "vesterbro" in out
+    events = AccessEvent.objects.all()
+    assert events.count() > 500 and all(e.liveness_detail == {"demo": True} for e in events)
+    days = {e.at.date() for e in events}
+    assert len(days) >= 21
+    assert events.filter(reason="liveness_failed").count() >= 5 and events.filter(decision="denied").count() > 20
+    assert HourlyStat.objects.filter(check_ins__gt=0).count() > 100  # the statistics are counted
+    count = events.count()
+    call_command("seed_demo", "--open-all-hours")
+    again = capsys.readouterr().out
+    assert AccessEvent.objects.count() == count and "shown once:" not in again  # nothing twice
+    assert all(c.opening_hours == {} for c in Centre.objects.all()) and "open around the clock" in again

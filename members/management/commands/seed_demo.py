@@ -1,9 +1,11 @@
 """A demo chain to click through: two centres, a manager, a front-desk user, a DPO and ~50
 members. Safe to run again: it finds what is there and only adds what is missing."""
 
+import os
 import random
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -66,7 +68,18 @@ MEMBER_COUNT = 50
 
 
 class Command(BaseCommand):
-    help = "Create (or complete) the demo chain, its centres, staff logins and members."
+    help = (
+        "Create (or complete) the demo chain, its centres, staff logins and members, a door per centre "
+        "with its token, and a few weeks of synthetic (demo) access events."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--open-all-hours",
+            action="store_true",
+            help="Open the demo centres around the clock (to try the door at night); without it, new "
+            "centres get 06-22 on weekdays and 08-18 at weekends, and existing ones keep their hours.",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -93,6 +106,8 @@ class Command(BaseCommand):
                     name=name, address=address, time_zone="Europe/Copenhagen", opening_hours={**WEEKDAYS, **WEEKEND}
                 ),
             )
+        if options["open_all_hours"]:
+            Centre.objects.filter(chain=chain).update(opening_hours={})  # empty: always open
         logins = []
         for username, role, centre_slugs in STAFF:
             user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True})
@@ -135,12 +150,19 @@ class Command(BaseCommand):
 
         # By name: the documents are consent's, which sits above members.
         call_command("seed_consent_documents", chain=chain.slug, stdout=self.stdout)
+        # By name too: doors and access events are access's.
+        call_command("seed_demo_access", chain=chain.slug, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo chain '{chain.name}': {len(centres)} centres, "
                 f"{Member.objects.filter(chain=chain).count()} members ({added} new)."
             )
         )
-        self.stdout.write("Staff logins at http://127.0.0.1:8000/admin/ :")
+        url = (settings.JUSTFACE_PUBLIC_URL or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}").rstrip("/")
+        hours = (
+            "open around the clock" if options["open_all_hours"] else "opening hours as set (--open-all-hours: 24/7)"
+        )
+        self.stdout.write(f"Centres (slugs): {', '.join(sorted(centres))}; chain slug: {chain.slug}; {hours}.")
+        self.stdout.write(f"Staff logins at {url}/admin/ :")
         for username, role, password in logins:
             self.stdout.write(f"  {username:<10} {role:<24} password: {password}")

@@ -1,0 +1,34 @@
+"""An ordinary 403 is one log line, not tracebacks (issue #22, 7); a 500 keeps its traceback."""
+
+import logging
+
+from django.conf import settings
+
+from justface.log_filters import ClientErrorsWithoutTraceback
+
+
+def test_a_refusal_logs_one_line(world, login, caplog):
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert login("frontdesk_a").get("/staff/reports/access/").status_code == 403
+    records = [r for r in caplog.records if r.name == "django.request"]
+    assert records  # Django attaches the traceback to each (exc_info)
+    handler_filter = ClientErrorsWithoutTraceback()
+    formatter = logging.Formatter("%(levelname)s %(name)s %(message)s")
+    for record in records:
+        assert handler_filter.filter(record)
+        assert "Traceback" not in formatter.format(record)  # the console prints one line
+    assert "client_errors_short" in settings.LOGGING["handlers"]["console"]["filters"]
+
+
+def test_a_server_error_keeps_its_traceback():
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord(
+            "django.request", logging.ERROR, __file__, 1, "Internal Server Error", None, sys.exc_info()
+        )
+    record.status_code = 500
+    assert ClientErrorsWithoutTraceback().filter(record)
+    assert "Traceback" in logging.Formatter().format(record)
