@@ -195,3 +195,31 @@ def test_biometrics_are_erased_first_and_the_member_row_last():
     assert order[: len(biometric)] == biometric == ["face", "door_photos"]
     assert order[-1] == "member"
     assert [e.order for e in personal_data.registered()] == sorted(e.order for e in personal_data.registered())
+
+
+def test_a_biometric_category_goes_with_a_withdrawal_too(world):
+    """A category marked biometric is erased by members.faces.erase_biometrics (withdrawn face
+    consent, a deleted face, the biometric retention job) as well as with the whole member."""
+    from members.faces import erase_biometrics
+
+    scans = {}
+    line = ReceiptLine("vein_scans", _("Palm vein scans"))
+    personal_data.register(
+        PersonalData(
+            key="veins",
+            order=15,
+            biometric=True,
+            erase=lambda member, *, actor, reason: {line: int(scans.pop(member.pk, None) is not None)},
+            receipt=(line,),
+        )
+    )
+    try:
+        member = make_member(world.chain_a, world.centre_a1)
+        scans[member.pk] = "scan"
+        receipt = erase_biometrics(member=member, actor=None, reason="withdrawn")
+        assert receipt["vein_scans"] == 1 and receipt["face_templates"] == 0 and not scans
+        assert Member.objects.filter(pk=member.pk).exists()  # only the biometric categories went
+        scans[member.pk] = "again"
+        assert erase_member(member=member, actor=None, reason="test")["vein_scans"] == 1
+    finally:
+        personal_data.unregister("veins")
