@@ -7,7 +7,5 @@ class AccessConfig(AppConfig):
     verbose_name = _("Door access")
 
     def ready(self) -> None:
-        from access import authentication  # noqa: F401  (registers the Device scheme in the OpenAPI schema)
-        from access.receivers import connect
-
-        connect()
+        # The Device scheme in the OpenAPI schema; access's categories of personal data.
+        from access import authentication, personal_data  # noqa: F401

@@ -1,16 +1,37 @@
-"""Check-ins held about a member, for the member's access page and export (members.subject_data)."""
+"""Check-ins held about a member, for the member's access page and export (registered with the
+personal-data registry by access.personal_data)."""
+
+from django.utils.translation import gettext_lazy as _
 
 from access.models import AccessEvent
+from justface.personal_data import Category, activity
 from members.models import Member
-from members.processing import activity
-from members.subject_data import CHECKIN_TEXTS, Category, provider
+
+CHECKIN_TEXTS = dict(
+    title=_("Your check-ins"),
+    labels={
+        "at": _("When"),
+        "centre": _("Centre"),
+        "door": _("Door"),
+        "method": _("How"),
+        "direction": _("In or out"),
+        "decision": _("Result"),
+        "reason": _("Reason"),
+    },
+    codes={
+        "method": "access.method",
+        "direction": "access.direction",
+        "decision": "access.decision",
+        "reason": "access.reason",
+    },
+)
 
 
-@provider("checkins", order=50)
 def checkins(member: Member) -> Category:
     events = AccessEvent.objects.filter(member=member).select_related("centre", "door").order_by("at")
     return Category(
         key="checkins",
+        order=50,
         **activity("checkins").notice(member.chain.policy),
         **CHECKIN_TEXTS,
         data=[

@@ -1,24 +1,24 @@
-"""What consent holds about a member, for the access page and the export (members.subject_data)."""
+"""What consent holds about a member, for the access page and the export (registered with the
+personal-data registry by consent.personal_data)."""
 
 from django.utils.translation import gettext_lazy as _
 
 from consent.models import ConsentRecord
+from justface.personal_data import Category, activity
 from members.models import Member
-from members.processing import activity
-from members.subject_data import Category, provider
 
 
-@provider("consents", order=20)
 def consents(member: Member) -> Category:
     policy = member.chain.policy
     notice = activity("consents").notice(policy)
-    # Marketing consent has its own, shorter period (members.processing, activity "marketing").
+    # Marketing consent has its own, shorter period (consent.personal_data, activity "marketing").
     notice["retention"] = (
         f"{notice['retention']} {_('Marketing consent:')} {activity('marketing').retention_words(policy)}"
     )
     records = ConsentRecord.objects.filter(member=member).select_related("document").order_by("at", "id")
     return Category(
         key="consents",
+        order=20,
         title=_("Your consents"),
         **notice,
         data=[

@@ -128,12 +128,12 @@ class MemberAdmin(ScopedAdmin):
 
     @admin.display(description=_("Status"))
     def overview(self, obj: Member) -> str:
-        """Where the member stands, from what each app holds about them (members.subject_data, so
-        members reads consent and access without importing them): consents, face, PIN, visits."""
+        """Where the member stands, from what each app holds about them (the personal-data registry,
+        so members reads consent and access without importing them): consents, face, PIN, visits."""
         if obj is None or obj.pk is None:
             return "–"
         from justface import display
-        from members.subject_data import held_about
+        from justface.personal_data import held_about
 
         held = {c.key: c.data for c in held_about(obj)}
         lines = []

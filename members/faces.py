@@ -9,11 +9,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from justface import audit, private_files
+from justface import audit, personal_data, private_files
 from justface.models import AuditEntry
 from members.gallery import bump_version, decode_template, encode_template
 from members.models import FaceTemplate, Member, PendingFacePhoto
-from members.signals import biometrics_erased
 
 
 def store_face_template(
@@ -201,38 +200,40 @@ def pending_photos_today(*, member: Member) -> int:
     ).count()
 
 
+def erase_face_rows(*, member: Member, actor, reason: str) -> tuple[int, int]:
+    """Erase every template and photo of the member (a photo awaiting review too); returns how
+    many templates and photos went. Rows go in the caller's transaction, with the gallery version
+    bump that makes every worker drop the template before its next search; files go when it
+    commits. The face category's eraser in the personal-data registry (members.personal_data)."""
+    templates = list(FaceTemplate.objects.select_for_update().filter(member=member))
+    pending = list(PendingFacePhoto.objects.select_for_update().filter(member=member))
+    photos = [t.photo_file for t in templates if t.photo_file] + [p.photo_file for p in pending]
+    FaceTemplate.objects.filter(pk__in=[t.pk for t in templates]).delete()
+    PendingFacePhoto.objects.filter(pk__in=[p.pk for p in pending]).delete()
+    bump_version(member.chain_id, [member.pk])
+    audit.record(action="face.erase", actor=actor, obj=member, reason=reason)
+    private_files.delete_on_commit(photos)
+    return len(templates), len(photos)
+
+
 def erase_biometrics(*, member: Member, actor, reason: str, remember: bool = False) -> dict:
-    """Erase every template and photo of the member (a photo awaiting review too), everywhere;
+    """Erase every biometric category of the personal-data registry for the member: their
+    templates and photos (erase_face_rows), then what the apps above hold (door photos: access);
     returns a receipt.
 
     ``remember``: the member asked for it (deleted their face, withdrew their consent) and stays
     a member: if they had a face enrolled, keep the day (Member.face_erased_on, no biometric data)
     so that their next enrollment goes to staff review (issue #21). Not for a whole member's
-    erasure or the retention job.
-
-    Rows go in this transaction, with the gallery version bump that makes every worker drop
-    the template before its next search; files go when it commits. Apps above members erase
-    what they hold (door photos) through the biometrics_erased signal."""
+    erasure or the retention job."""
     with transaction.atomic():
         # The member's row first, as every writer of their face rows takes it (one lock order).
         Member.objects.select_for_update().filter(pk=member.pk).first()
-        templates = list(FaceTemplate.objects.select_for_update().filter(member=member))
-        pending = list(PendingFacePhoto.objects.select_for_update().filter(member=member))
-        photos = [t.photo_file for t in templates if t.photo_file] + [p.photo_file for p in pending]
-        FaceTemplate.objects.filter(pk__in=[t.pk for t in templates]).delete()
-        PendingFacePhoto.objects.filter(pk__in=[p.pk for p in pending]).delete()
-        if remember and templates:
+        erased: dict[str, int | bool] = {}
+        for category in personal_data.registered():
+            if category.biometric:
+                lines = category.erase(member, actor=actor, reason=reason)
+                erased |= personal_data.counts(personal_data.checked(category, lines))
+        if remember and erased.get("face_templates"):
             member.face_erased_on = timezone.localdate()
             Member.objects.filter(pk=member.pk).update(face_erased_on=member.face_erased_on)
-        bump_version(member.chain_id, [member.pk])
-        responses = biometrics_erased.send(sender=Member, member=member)
-        other_photos = sum(r for _, r in responses if isinstance(r, int))
-        audit.record(action="face.erase", actor=actor, obj=member, reason=reason)
-        private_files.delete_on_commit(photos)
-    return {
-        "erased_at": timezone.now().isoformat(),
-        "face_templates": len(templates),
-        "member_photos": len(photos),
-        "door_photos": other_photos,
-        "reason": reason,
-    }
+    return {"erased_at": timezone.now().isoformat(), **erased, "reason": reason}

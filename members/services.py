@@ -21,10 +21,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from justface import audit, private_files
+from justface import audit, personal_data, private_files
 from justface.accounts import delete_login
 from justface.mail import public_url, send_on_commit
-from members import subject_data
 from members.models import DataSubjectRequest, EmailChange, Exclusion, Invitation, Member, add_months, email_hash
 from members.selectors import exclusions_matching_member
 
@@ -56,7 +55,7 @@ def set_pin(*, member: Member, pin: str, actor=None) -> None:
 
 
 def erase_pin(*, member: Member, actor, reason: str) -> bool:
-    """Delete the door PIN's hash (the membership has ended: members.processing, activity "pin")."""
+    """Delete the door PIN's hash (the membership has ended: members.personal_data, activity "pin")."""
     if not Member.objects.filter(pk=member.pk).exclude(pin_hash="").update(pin_hash="", pin_set_at=None):
         return False
     member.pin_hash, member.pin_set_at = "", None
@@ -294,7 +293,7 @@ def _image_suffix(data: bytes) -> str:
 def export_member_data(*, member: Member, actor) -> bytes:
     """A ZIP of everything held about the member: one JSON file per category (index.json says
     what each is for, its legal basis and how long it is kept) and the kept photos."""
-    categories = subject_data.held_about(member)
+    categories = personal_data.held_about(member)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         index = {

@@ -1,94 +1,25 @@
-"""Everything held about a member, for the access page and the portability export.
+"""What members holds about a member, as the access page and the portability export show it.
 
-Each app contributes what it holds through a provider registered here, in a `subject_data`
-module of its own (found like admin.py modules: django's autodiscover_modules). So members,
-the lowest of these apps, lists consent records and check-ins without importing consent or
-access: the imports keep pointing downwards."""
+Each function is one category of the "my data" page; members.personal_data registers them with
+the personal-data registry (justface.personal_data), whose held_about lists every app's: so
+members shows consent records and check-ins without importing consent or access."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache
-from typing import Any
-
-from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
+from justface.personal_data import Category, activity, held_about  # noqa: F401 (held_about: re-exported)
 from members.models import DataSubjectRequest, FaceTemplate, Member, PendingFacePhoto
-from members.processing import activity, days_after_end  # noqa: F401 (days_after_end: re-exported)
-
-
-@dataclass(frozen=True)
-class Category:
-    """One kind of data held: what it is, why, on what legal basis, how long, and the data."""
-
-    key: str  # file name in the export
-    title: str
-    purpose: str
-    legal_basis: str
-    retention: str
-    data: Any  # JSON-ready
-    labels: dict[str, str] = field(default_factory=dict)  # data key -> heading on the access page
-    photos: tuple[str, ...] = field(default=())  # justface.private_files names, exported as images
-    # For the access page only (the export keeps the codes): data key -> justface.display kind of
-    # its codes, and the keys shown folded under "Details" (fingerprints, browsers, addresses).
-    codes: dict[str, str] = field(default_factory=dict)
-    details: tuple[str, ...] = field(default=())
-
-
-Provider = Callable[[Member], Category]
-_providers: dict[str, tuple[int, Provider]] = {}
-
-
-def provider(key: str, *, order: int) -> Callable[[Provider], Provider]:
-    def register(fn: Provider) -> Provider:
-        _providers[key] = (order, fn)
-        return fn
-
-    return register
-
-
-@cache
-def _discover() -> None:
-    autodiscover_modules("subject_data")
-
-
-def held_about(member: Member) -> list[Category]:
-    _discover()
-    return [fn(member) for _, fn in sorted(_providers.values(), key=lambda entry: entry[0])]
-
-
-# Check-ins are access's data; their purpose, legal basis and retention are declared in
-# members.processing with the others, the headings live here in members' catalogue.
-CHECKIN_TEXTS = dict(
-    title=_("Your check-ins"),
-    labels={
-        "at": _("When"),
-        "centre": _("Centre"),
-        "door": _("Door"),
-        "method": _("How"),
-        "direction": _("In or out"),
-        "decision": _("Result"),
-        "reason": _("Reason"),
-    },
-    codes={
-        "method": "access.method",
-        "direction": "access.direction",
-        "decision": "access.decision",
-        "reason": "access.reason",
-    },
-)
 
 
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-@provider("profile", order=10)
 def profile(member: Member) -> Category:
     return Category(
         key="profile",
+        order=10,
         title=_("Your profile and membership"),
         **activity("membership").notice(member.chain.policy),
         data={
@@ -135,13 +66,13 @@ def profile(member: Member) -> Category:
     )
 
 
-@provider("face", order=30)
 def face(member: Member) -> Category:
     templates = list(FaceTemplate.objects.filter(member=member).order_by("created_at"))
     # A new photo that did not match the enrolled face and waits for staff (issue #21).
     pending = list(PendingFacePhoto.objects.filter(member=member))
     return Category(
         key="face",
+        order=30,
         title=_("Face template and photo"),
         **activity("face").notice(member.chain.policy),
         # The template itself is a vector of numbers only our face engine can use; its presence is what matters here.
@@ -169,11 +100,11 @@ def face(member: Member) -> Category:
     )
 
 
-@provider("face_history", order=35)
 def face_history(member: Member) -> Category:
     # Not biometric: only that (and when) the member deleted an enrolled face (issue #21).
     return Category(
         key="face_history",
+        order=35,
         title=_("Earlier face enrollment"),
         **activity("face_history").notice(member.chain.policy),
         data={"face_data_deleted_on": _iso(member.face_erased_on)},
@@ -181,10 +112,10 @@ def face_history(member: Member) -> Category:
     )
 
 
-@provider("pin", order=40)
 def pin(member: Member) -> Category:
     return Category(
         key="pin",
+        order=40,
         title=_("Door PIN"),
         **activity("pin").notice(member.chain.policy),
         # Only a one-way hash of the PIN is stored: nobody can read the PIN itself.
@@ -193,11 +124,11 @@ def pin(member: Member) -> Category:
     )
 
 
-@provider("requests", order=60)
 def requests(member: Member) -> Category:
     rows = DataSubjectRequest.objects.filter(member=member).order_by("received_at")
     return Category(
         key="requests",
+        order=60,
         title=_("Your data-protection requests"),
         **activity("requests").notice(member.chain.policy),
         data=[

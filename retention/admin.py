@@ -7,42 +7,24 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from justface import audit
+from justface import audit, personal_data
 from justface.admin_scoping import ScopedAdmin
 from members.admin import DataSubjectRequestAdmin
 from members.models import DataSubjectRequest
 from retention import services
 from retention.models import Processor
 
-# What each count of an erasure's receipt is (retention.services.erase_member and
-# carry_out_erasure_request); a test checks a real receipt has no key missing here.
-RECEIPT_LABELS = {
-    "face_templates": _("Face templates"),
-    "member_photos": _("Kept enrollment photos"),
-    "door_photos": _("Door photos"),
-    "check_ins_anonymised": _("Check-ins kept without the member"),
-    "visits_deleted": _("Visits"),
-    "scans_deleted": _("Door scans"),
-    "pin_lockouts_deleted": _("Wrong-PIN counts"),
-    "consent_records_deleted": _("Consent records"),
-    "guardian_links_deleted": _("Guardian confirmations"),
-    "requests_redacted": _("Requests kept without the person's words"),
-    "invitations_deleted": _("Portal invitations"),
-    "email_changes_deleted": _("Pending e-mail changes"),
-    "login_deleted": _("Portal login deleted"),
-    "sessions_deleted": _("Login sessions"),
-    "confirmation_sent": _("Confirmation e-mailed"),
-}
-
 
 def receipt_lines(receipt: dict) -> list[tuple[str, str]]:
-    """(label, value) for each count of a stored receipt, in RECEIPT_LABELS' order."""
+    """(label, value) for each count of a stored receipt, in the order and with the labels the
+    personal-data registry's categories declare (justface.personal_data.receipt_labels)."""
 
     def shown(value) -> str:
         return str(_("yes") if value else _("no")) if isinstance(value, bool) else str(value)
 
-    known = [(str(label), shown(receipt[key])) for key, label in RECEIPT_LABELS.items() if key in receipt]
-    return known + [(key, shown(value)) for key, value in receipt.items() if key not in RECEIPT_LABELS]
+    labels = personal_data.receipt_labels()
+    known = [(str(label), shown(receipt[key])) for key, label in labels.items() if key in receipt]
+    return known + [(key, shown(value)) for key, value in receipt.items() if key not in labels]
 
 
 @admin.register(DataSubjectRequest)

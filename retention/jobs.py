@@ -42,7 +42,7 @@ CLAIM_EXPIRES = timedelta(minutes=10)
 BATCH = 500
 # Scans are working data (long-polls, retries, PIN lockout counting); their access events stay.
 SCAN_KEEP = timedelta(days=1)
-GALLERY_STEPS_KEEP = timedelta(days=2)  # members.processing: GalleryChange
+GALLERY_STEPS_KEEP = timedelta(days=2)  # members.personal_data: GalleryChange
 
 
 @dataclass

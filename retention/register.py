@@ -1,6 +1,6 @@
 """The processing register (GDPR Art. 30) and the biometrics DPIA fact sheet of a chain,
 generated from the same declarations that drive the retention jobs and the member's "my data"
-page (members.processing), the chain's policy, its own list of processors (retention.Processor),
+page (the personal-data registry, justface.personal_data), the chain's policy, its own list of processors (retention.Processor),
 and the measures the settings actually put in force. Nothing here is typed in twice."""
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access import services as door
-from justface import audit, throttle
+from justface import audit, personal_data, throttle
 from justface.tenancy import Role
 from members.models import Chain
-from members.processing import ACTIVITIES
 from retention.models import Processor
 
 ERROR_RATES_FILE = Path(settings.BASE_DIR) / "docs" / "face-error-rates.json"
@@ -197,7 +196,7 @@ def processing_register(*, chain: Chain) -> dict:
                 "retention": a.retention_words(policy),
                 "enforced_by": a.enforced_by,
             }
-            for a in ACTIVITIES.values()
+            for a in personal_data.activities()
         ],
         "processors": processors,
         "transfers_outside_eu": transfers(chain),
@@ -231,11 +230,13 @@ def error_rates() -> dict:
 def dpia_facts(*, chain: Chain) -> dict:
     """The biometrics DPIA fact sheet: the starting point of the chain's own impact assessment."""
     policy = chain.policy
-    face, photos = ACTIVITIES["face"], ACTIVITIES["door_photos"]
+    face, photos = personal_data.activity("face"), personal_data.activity("door_photos")
+    # Every special-category (biometric) activity the registry holds: a new one shows here too.
+    special = [a for a in personal_data.activities() if a.special_category]
     return {
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "controller": {"name": chain.name, "dpo_email": chain.dpo_email},
-        "what": [str(d) for d in face.data_categories + photos.data_categories]
+        "what": [str(d) for a in special for d in a.data_categories]
         + [
             str(
                 _("The member's photo is kept: %(kept)s (the chain's setting keep_member_photo).")
@@ -250,7 +251,7 @@ def dpia_facts(*, chain: Chain) -> dict:
             )
         ),
         "legal_basis": str(face.legal_basis),
-        "where": [str(s) for s in face.stored + photos.stored]
+        "where": [str(s) for a in special for s in a.stored]
         + [
             str(
                 _("In this installation's database and data folder (%(hosting)s).")

@@ -14,34 +14,33 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from access.services import erase_member_access_data
 from consent.models import ConsentDocument, ConsentRecord
-from consent.services import erase_member_consents
-from justface import audit
+from justface import audit, personal_data
+from justface.personal_data import activity
 from members import services as member_services
-from members.faces import erase_biometrics
 from members.models import Chain, DataSubjectRequest, Exclusion, FaceTemplate, Member
 from members.policy import ChainPolicy
-from members.processing import activity
 from members.services import resolve_data_subject_request
 from retention.models import ErasureJob
 
 
 def erase_member(*, member: Member, actor, reason: str) -> dict:
-    """Erase the member and everything about them, one app at a time, each through its own
-    service, in one transaction: the templates and every photo first (erase_biometrics, so every
-    worker's gallery drops them), then the door's data (access), the consents (consent), and last
-    the member's own records, the member and their login (members). Check-ins stay, without the
-    member, as the anonymous counts the statistics use; data-subject requests stay, without the
-    member and their words, as proof; exclusions stay until the quarantine ends. The receipt
-    counts every category removed (ids and counts only)."""
+    """Erase the member and everything about them, in one transaction: every category of the
+    personal-data registry (justface.personal_data), each erased by the app that holds it, in the
+    registry's order: the biometrics first (face templates and photos, so every worker's gallery
+    drops them, then door photos), then check-ins, visits and scans (access), consents (consent),
+    and last the member's own records, the member and their login (members). Check-ins stay,
+    without the member, as the anonymous counts the statistics use; data-subject requests stay,
+    without the member and their words, as proof; exclusions stay until the quarantine ends. The
+    receipt counts every line each category declared (ids and counts only)."""
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
         member_id, chain_id = member.pk, member.chain_id
-        receipt = erase_biometrics(member=member, actor=actor, reason=reason)
-        receipt |= erase_member_access_data(member=member)
-        receipt |= erase_member_consents(member=member)
-        receipt |= member_services.erase_member_record(member=member)
+        receipt: dict = {"erased_at": timezone.now().isoformat(), "reason": reason}
+        for category in personal_data.registered():
+            if category.erase is not None:
+                lines = category.erase(member, actor=actor, reason=reason)
+                receipt |= personal_data.counts(personal_data.checked(category, lines))
         audit.record(
             action="member.erase",
             actor=actor,
@@ -188,7 +187,7 @@ def members_due_biometric_erasure(*, today: date | None = None) -> list[Member]:
     """Ended members who still have templates past the chain's biometric_retention_days
     (default 0: the day after the membership's last day)."""
     with_templates = Member.objects.filter(pk__in=FaceTemplate.objects.values("member_id"))
-    # The period is the one members.processing declares (the notice and the register show it).
+    # The period is the one members.personal_data declares (the notice and the register show it).
     return _due(lambda c: activity("face").retention_days(c.policy), today or timezone.localdate(), with_templates)
 
 

@@ -20,9 +20,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from justface import audit, throttle
+from justface import audit, personal_data, throttle
 from justface.mail import public_url, send_on_commit
-from members import services, subject_data
+from members import services
 from members.accounts import LoginResult, authenticate_member, members_for_email
 from members.models import DataSubjectRequest, Invitation
 from members.portal import forms
@@ -191,7 +191,7 @@ def my_data(request):
     return render(
         request,
         "members/portal/my_data.html",
-        {"member": request.member, "categories": subject_data.held_about(request.member)},
+        {"member": request.member, "categories": personal_data.held_about(request.member)},
     )
 
 

@@ -1,7 +1,7 @@
 """Retention for every category, from one policy (issue #12, item 3): each rule at its boundary
 (the day before the period ends, its last day, the day after), the audit trail's one exception
 to its trigger, the end of a membership that has no end date, and the docs table generated from
-members.processing."""
+the personal-data registry (justface.personal_data)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from django_q.models import Schedule
 from consent.models import ConsentDocument, ConsentRecord
 from justface import audit
 from justface.models import AppendOnlyError, AuditEntry
+from justface.personal_data import not_personal, retention_table, rules
 from members.models import DataSubjectRequest, Member
 from members.policy import ChainPolicy
-from members.processing import NOT_PERSONAL, RULES, retention_table
 from retention.jobs import purge_due
 from retention.models import ErasureJob
 from tests.conftest import REPO, make_member
@@ -260,13 +260,13 @@ def test_sessions_are_cleared_daily(db):
 
 
 def test_every_table_has_a_period_or_a_reason(db):
-    declared = {r.table.split(" ")[0] for r in RULES} | set(NOT_PERSONAL)
+    declared = {r.table.split(" ")[0] for r in rules()} | set(not_personal())
     ours = {
         m._meta.label
         for m in apps.get_models()
         if m._meta.app_label in {"members", "consent", "access", "retention", "justface"} and not m._meta.proxy
     }
-    assert ours - declared == set(), "tables with neither a retention rule nor a reason in members.processing"
+    assert ours - declared == set(), "tables with neither a retention rule nor a reason in the personal-data registry"
     for label in declared:
         app_label, model, *column = label.split(".")
         model_class = apps.get_model(app_label, model)

@@ -1,4 +1,4 @@
-"""Print the retention table (category → period → job) generated from members.processing, or
+"""Print the retention table (category → period → job) generated from the personal-data registry, or
 rewrite it in docs/retention.md (--write). A test checks the docs hold exactly this table."""
 
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from members.processing import retention_table
+from justface.personal_data import retention_table
 
 DOC = Path(settings.BASE_DIR) / "docs" / "retention.md"
 BEGIN, END = (
@@ -16,7 +16,7 @@ BEGIN, END = (
 
 
 class Command(BaseCommand):
-    help = "Print the retention table generated from members.processing (--write: update docs/retention.md)."
+    help = "Print the retention table generated from the personal-data registry (--write: update docs/retention.md)."
 
     def add_arguments(self, parser):
         parser.add_argument("--write", action="store_true", help="Rewrite the table in docs/retention.md.")
