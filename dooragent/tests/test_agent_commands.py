@@ -7,7 +7,6 @@ import json
 import pytest
 from agent_helpers import DOOR, NOW, payload
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from dooragent.commands import (
     NonceStore,
     Refused,

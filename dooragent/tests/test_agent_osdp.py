@@ -8,7 +8,6 @@ import osdp
 import pytest
 from agent_helpers import agent_config
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from dooragent.client import Agent
 from dooragent.drivers.osdp import OsdpDriver, timer_count
 
