@@ -10,9 +10,9 @@ payload must be ``{"v": 1, "type": "open", "door": <this door>, "event": int, "o
 
 Clock skew: the agent's clock is expected to be NTP-synced (systemd-timesyncd on a Raspberry Pi).
 A command is refused when ``now > not_after + skew`` or ``issued_at > now + skew``; the default
-tolerance is 2 s, so with the server's 5 s validity a command is usable for at most 7 s of the
-agent's clock, and an agent whose clock is more than ~7 s behind or ahead refuses everything
-(fail-secure: the door stays shut, and the refusals are logged with their reason).
+tolerance is 2 s, so with the server's 5 s validity an agent clock more than 2 s behind the
+server's refuses every command (``not_yet_valid``) and one more than 7 s ahead refuses every
+command (``expired``): fail-secure, the door stays shut and each refusal is logged with its reason.
 
 Replay: every accepted nonce is written (fsync'd, atomically replaced file) to the nonce store
 *before* the relay moves, and kept until its not_after + skew has passed, so neither a second
