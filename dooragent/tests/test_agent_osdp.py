@@ -80,3 +80,11 @@ def test_without_the_right_key_there_is_no_channel_and_no_open(tmp_path, osdp_pa
 @pytest.mark.parametrize("ms, count", [(200, 2), (3000, 30), (3050, 31), (30000, 300)])
 def test_timer_count_rounds_up(ms, count):
     assert timer_count(ms) == count
+
+
+def test_a_pd_that_refuses_the_output_gives_no_relay_report(agent, make_command):
+    agent, pd = agent
+    pd.set_command_handler(lambda command: (-1, None))  # the PD answers NAK
+    assert not agent.handle(make_command(time.time()))
+    assert pd.get_command(timeout=1)["command"] == osdp.Command.Output  # it did arrive...
+    assert [r for r in agent.reports.peek(10) if r["type"] == "relay"] == []  # ...but is not reported

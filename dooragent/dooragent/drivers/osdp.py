@@ -3,7 +3,8 @@
 The PD is the door's reader or I/O module. Secure channel is mandatory (``LibFlag.EnforceSecure``
 with the PD's 16-byte SCBK): a device on the bus that does not hold the key is never talked to in
 clear. ``open(ms)`` sends ``osdp_OUT`` (Command.Output) with control code 5, "temporary on for
-timer_count x 100 ms then back", so the PD itself turns the relay off again. The door contact is one
+timer_count x 100 ms then back", so the PD itself turns the relay off again, and returns once the
+PD acknowledged it (LibOSDP's command completion; a NAK or no answer raises DriverError). The door contact is one
 of the PD's inputs; its ``osdp_ISTATR`` status reports arrive as ``Event.Status`` / ``Input``.
 
 Settings (``[driver]`` with ``type = "osdp"``): ``port`` (serial device, e.g. /dev/ttyUSB0),
@@ -17,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import termios
+import threading
 import time
 import tty
 
@@ -25,6 +27,7 @@ import osdp
 from . import ContactCallback, Driver, DriverError
 
 CONTROL_TEMPORARY_ON = 5
+ACK_TIMEOUT = 2.0  # the PD answers within one poll cycle (~50 ms); a silent one is offline
 BAUDS = {
     9600: termios.B9600,
     19200: termios.B19200,
@@ -105,6 +108,9 @@ class OsdpDriver(Driver):
         self._own_channel = channel is None
         self.channel = channel or SerialChannel(settings["port"], settings.get("baud", 9600))
         self.contact: str | None = None
+        self._open_lock = threading.Lock()
+        self._acked = threading.Event()
+        self._ack_status: int | None = None
         info = osdp.PDInfo(
             self.address,
             self.channel,
@@ -115,6 +121,7 @@ class OsdpDriver(Driver):
             [info],
             log_level=osdp.LogLevel.Warning,
             event_handler=self._on_event,
+            command_completion_handler=self._on_completion,
         )
 
     def start(self) -> None:
@@ -148,8 +155,22 @@ class OsdpDriver(Driver):
             "control_code": CONTROL_TEMPORARY_ON,
             "timer_count": timer_count(ms),
         }
-        if not self.cp.submit_command(self.address, command):
-            raise DriverError("LibOSDP did not accept the output command")
+        with self._open_lock:
+            self._acked.clear()
+            self._ack_status = None
+            if not self.cp.submit_command(self.address, command):
+                raise DriverError("LibOSDP did not accept the output command")
+            # The "relay" report means the PD acknowledged the output command (osdp_ACK), not
+            # merely that it was queued.
+            if not self._acked.wait(ACK_TIMEOUT):
+                raise DriverError(f"the OSDP device did not answer the output command within {ACK_TIMEOUT} s")
+            if self._ack_status != osdp.CompletionStatus.Ok:
+                raise DriverError(f"the OSDP device refused the output command (completion {self._ack_status})")
+
+    def _on_completion(self, address: int, command: dict, status: int) -> None:
+        if command.get("command") == osdp.Command.Output:
+            self._ack_status = status
+            self._acked.set()
 
     def _on_event(self, pd: int, event: dict) -> int:
         if event.get("event") != osdp.Event.Status or event.get("type") != osdp.StatusReportType.Input:
