@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "dooragent"))
+sys.path.insert(0, str(REPO / "dooragent" / "src"))
 sys.path.insert(0, str(REPO / "dooragent" / "tests"))
 
 import osdp  # noqa: E402

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 # The agent is its own package (pip install ./dooragent); the tests also run from a plain checkout.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import osdp  # noqa: E402
 from agent_helpers import NOW, SocketChannel, free_port, payload  # noqa: E402

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-AGENT_DIR = Path(__file__).resolve().parents[1]
+AGENT_DIR = Path(__file__).resolve().parents[1] / "src"
 
 
 def check(tmp_path, text: str):
