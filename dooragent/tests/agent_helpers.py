@@ -122,6 +122,7 @@ class FakeServer:
         self.polls = 0
         self.poll_status = 200
         self.report_status = 200
+        self.poll_body = None  # answer this at once instead of the held poll
         self.cond = threading.Condition()
         outer = self
 
@@ -144,6 +145,8 @@ class FakeServer:
                 outer.polls += 1
                 if outer.poll_status != 200:
                     return self._answer(outer.poll_status, {"detail": "refused"})
+                if outer.poll_body is not None:
+                    return self._answer(200, outer.poll_body)
                 wait = float(parse_qs(url.query).get("wait", ["20"])[0])
                 with outer.cond:
                     outer.cond.wait_for(lambda: outer.pending, timeout=wait)

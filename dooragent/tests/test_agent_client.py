@@ -115,3 +115,19 @@ def test_unreachable_server_then_reports_are_retried(tmp_path, run_agent, make_c
         assert pd.get_command(timeout=35)["command"] == osdp.Command.Output
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("body", [{"commands": "x"}, ["no"], {}])
+def test_a_nonsense_answer_opens_nothing_and_does_not_spin(server, run_agent, make_command, body):
+    server.poll_body = body
+    agent, pd = run_agent(server.url)
+    time.sleep(1.5)
+    assert pd.get_command(timeout=0.1) is None and agent.opened == 0
+    assert 1 <= server.polls <= 3  # backs off (1 s, 2 s ...) instead of hammering the server
+
+
+def test_an_empty_answer_at_once_does_not_spin(server, run_agent):
+    server.poll_body = {"commands": []}
+    agent, pd = run_agent(server.url)
+    time.sleep(1.6)
+    assert 2 <= server.polls <= 5, server.polls

@@ -40,6 +40,7 @@ log = logging.getLogger("dooragent")
 REPORT_QUEUE_MAX = 1000
 REPORT_BATCH = 100
 BACKOFF_MAX = 30.0
+MIN_EMPTY_POLL = 0.5
 
 
 class ReportQueue:
@@ -214,9 +215,14 @@ class Agent:
         backoff = 1.0
         try:
             while not self._stop.is_set():
+                started = time.monotonic()
                 try:
-                    self.poll_once()
+                    moved = self.poll_once()
                     backoff = 1.0
+                    if not moved and time.monotonic() - started < MIN_EMPTY_POLL:
+                        # A server that answers an empty held poll at once (misconfigured proxy)
+                        # must not make the agent spin.
+                        self._stop.wait(MIN_EMPTY_POLL)
                 except urllib.error.HTTPError as exc:
                     log.error("server answered HTTP %s to the poll (revoked agent?); door stays locked", exc.code)
                 except (OSError, ValueError) as exc:
