@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+import tty
 
 import osdp
 import pytest
@@ -88,3 +90,52 @@ def test_a_pd_that_refuses_the_output_gives_no_relay_report(agent, make_command)
     assert not agent.handle(make_command(time.time()))
     assert pd.get_command(timeout=1)["command"] == osdp.Command.Output  # it did arrive...
     assert [r for r in agent.reports.peek(10) if r["type"] == "relay"] == []  # ...but is not reported
+
+
+class FdChannel(osdp.Channel):
+    """The PD's end of a pty pair (the other end is what the agent opens as its serial port)."""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self.fd = fd
+
+    def read(self, max_bytes: int) -> bytes:
+        try:
+            return os.read(self.fd, max_bytes)
+        except (BlockingIOError, OSError):
+            return b""
+
+    def write(self, buf: bytes) -> int:
+        try:
+            return os.write(self.fd, buf)
+        except BlockingIOError:
+            return 0
+
+    def flush(self) -> None:
+        pass
+
+
+def test_the_serial_port_driver_over_a_pty(tmp_path, server_public, make_command):
+    """The driver as configured in production (``port = "/dev/..."``, termios raw 9600 baud), on a pty."""
+    master, slave = os.openpty()
+    os.set_blocking(master, False)
+    tty.setraw(master)
+    scbk = os.urandom(16)
+    pd = osdp.PeripheralDevice(
+        osdp.PDInfo(1, FdChannel(master), scbk=scbk, flags=[osdp.LibFlag.EnforceSecure]),
+        osdp.PDCapabilities([(osdp.Capability.OutputControl, 1, 1)]),
+        log_level=osdp.LogLevel.Warning,
+    )
+    settings = {"type": "osdp", "port": os.ttyname(slave), "baud": 9600, "scbk": scbk.hex()}
+    agent = Agent(agent_config(tmp_path, [server_public], driver=settings))
+    pd.start()
+    agent.driver.start()
+    try:
+        assert agent.driver.wait_ready(15), "no secure channel over the pty"
+        assert agent.handle(make_command(time.time(), open_ms=800))
+        assert pd.get_command(timeout=3)["timer_count"] == 8
+    finally:
+        agent.driver.stop()
+        pd.stop()
+        os.close(slave)
+        os.close(master)
