@@ -3,18 +3,20 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt dooragent/pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test fuzz slow-clients image-bombs prod-local topology-bench install browser nginx check-deploy clean lint
+.PHONY: run test fuzz slow-clients image-bombs prod-local topology-bench install browser nginx mosquitto check-deploy clean lint
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-nodeps.txt
+$(STAMP): requirements.txt requirements-nodeps.txt dooragent/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	# facenet-pytorch pins torch<2.3, numpy<2, pillow<10.3: install it without them.
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	# The door agent (dooragent/, its own package; its dependencies are pinned in requirements.txt).
+	$(PY) -m pip install --quiet --no-deps -e ./dooragent
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -32,7 +34,7 @@ run: $(STAMP) .env
 	trap 'kill $$QPID 2>/dev/null; wait $$QPID 2>/dev/null' EXIT; trap 'exit 130' INT HUP TERM; \
 	PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP) browser nginx
+test: $(STAMP) browser nginx mosquitto
 	$(PY) manage.py install_face_model --settings=justface.settings_test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -70,6 +72,11 @@ debian = command -v $(1) >/dev/null || [ -x /usr/sbin/$(1) ] || { [ "$$(id -u)" 
 nginx:
 	@$(call debian,nginx,nginx-light)
 	@$(call debian,systemd-analyze,systemd)
+
+# The door agent's MQTT tests start their own mosquitto in the foreground on a free loopback port
+# (Debian's package also starts a service on 127.0.0.1:1883; the tests do not use it).
+mosquitto:
+	@$(call debian,mosquitto,mosquitto)
 
 # Browser tests drive Debian's chromium (Playwright's own browser download is not used).
 browser:
