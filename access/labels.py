@@ -24,10 +24,19 @@ REASONS = {
     "not_confirmed": _("Not confirmed by PIN"),
     "unavailable": _("Could not be decided"),
     "liveness_failed": _("Not a live face"),
+    "goodbye": _("Checked out, no name"),
+    "use_pin": _("Sent to the PIN pad"),
+    "door_closed": _("Door closed at this hour"),
+    "membership_type_not_allowed": _("Membership type not allowed at this door"),
+    "exit_only": _("Exit-only door"),
+    "anti_passback": _("Already inside (anti-passback)"),
+    "pin_reused": _("PIN just used at another door"),
 }
 assert set(REASONS) == {r.value for r in Reason}, "every reason code needs a label here"
 
 display.register("access.reason", REASONS)
+# A door rule that let the member in but wants staff to look (AccessEvent.flag).
+display.register("access.flag", {"anti_passback": _("Second entry without check-out (anti-passback)")})
 display.register(
     "access.liveness_layer",
     {
