@@ -84,9 +84,17 @@ def door_refusal(door: Door, centre: Centre, direction: str, at: datetime) -> Re
         return None
     if door.exit_only:
         return Reason.EXIT_ONLY
-    if door.opening_hours:  # the door's own hours replace the centre's
-        return None if open_interval(centre, at, door.opening_hours) else Reason.DOOR_CLOSED
-    return None if is_open(centre, at) else Reason.OUTSIDE_OPENING_HOURS
+    if door_open(door, centre, at):
+        return None
+    # The door's own hours replace the centre's: each says which was closed.
+    return Reason.DOOR_CLOSED if door.opening_hours else Reason.OUTSIDE_OPENING_HOURS
+
+
+def door_open(door: Door, centre: Centre, at: datetime) -> bool:
+    """Within the door's hours (its own, else the centre's): what the tablet shows."""
+    if door.opening_hours:
+        return open_interval(centre, at, door.opening_hours) is not None
+    return is_open(centre, at)
 
 
 def allowed_types(door: Door) -> set[str]:
