@@ -71,12 +71,14 @@ CHECKIN_TEXTS = dict(
         "direction": _("In or out"),
         "decision": _("Result"),
         "reason": _("Reason"),
+        "flag": _("Noted for staff"),
     },
     codes={
         "method": "access.method",
         "direction": "access.direction",
         "decision": "access.decision",
         "reason": "access.reason",
+        "flag": "access.flag",
     },
 )
 

@@ -15,6 +15,7 @@ from access.messages import DENIED, Reason, door_message
 from access.models import AccessEvent, Door
 from justface import display
 from members.models import Member
+from members.subject_data import held_about
 from tests.access.conftest import pair_tablet
 from tests.conftest import face_photo
 
@@ -156,6 +157,9 @@ def test_anti_passback_in_flag_mode_lets_in_and_flags_the_event_for_staff(clock,
     assert shown in page.content.decode() and page.content.decode().count(shown) >= 2  # column and filter
     filtered = login("manager_a").get("/admin/access/accessevent/", {"flag__exact": "anti_passback"})
     assert filtered.status_code == 200 and filtered.context["cl"].result_count == 1
+    # The member sees it too, among their check-ins (My data; Art. 15).
+    checkins = next(c for c in held_about(colin) if c.key == "checkins")
+    assert sorted(row.get("flag", "") for row in checkins.data) == ["", "anti_passback"]
 
 
 def test_a_pin_used_at_another_door_within_a_minute_is_refused(clock, tablet_a, second_door, colin):
