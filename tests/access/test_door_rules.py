@@ -240,3 +240,21 @@ def test_the_heartbeat_gives_the_door_its_own_hours(clock, tablet_a, second_door
     assert (own["opening_hours"], own["open_now"]) == ({"wed": [["06:00", "09:00"]]}, False)
     centres = tablet_a.heartbeat(app_version="kiosk-1").json()
     assert (centres["opening_hours"], centres["open_now"]) == ({}, True)
+
+
+def test_the_access_report_offers_and_filters_the_new_reasons_by_their_labels(
+    clock, tablet_a, second_door, colin, login
+):
+    set_rules(second_door, exit_only=True)
+    assert pin(second_door, colin) == ("denied", "exit_only")
+    assert pin(tablet_a, colin) == ("granted", "ok")
+    client = login("manager_a")
+    page = client.get("/staff/reports/access/")
+    with translation.override(page.wsgi_request.LANGUAGE_CODE):
+        labels = [str(display.label("access.reason", r.value)) for r in NEW_REASONS]
+    assert all(label in page.content.decode() for label in labels)
+    day = {"date_from": "2027-03-10", "date_to": "2027-03-10", "file_format": "csv"}
+    response = client.post("/staff/reports/access/", {**day, "reason": "exit_only"})
+    text = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+    rows = [line for line in text.splitlines() if ",exit_only" in line]
+    assert len(rows) == 1 and ",granted," not in text  # only the refusal at the exit-only door
