@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -15,6 +16,39 @@ from justface import audit, display, private_files
 from justface.admin_display import code_column, code_filter, score_column
 from justface.admin_scoping import ScopedAdmin
 from justface.tenancy import Perm, scope_for
+from members.setup_forms import OpeningHoursField
+
+
+class DoorForm(forms.ModelForm):
+    # The same one-line-per-day field as the centre's (issue #22, 4): no JSON typed by staff.
+    opening_hours = OpeningHoursField(
+        label=_("Door opening hours"),
+        help_text=_(
+            "One line per day, e.g. 06:00–22:00; several: 06:00–12:00, 14:00–22:00; overnight: 22:00–06:00. "
+            "Every day empty: the centre's opening hours. Once any day is set, an empty day is closed at this door."
+        ),
+    )
+
+    class Meta:
+        model = Door
+        fields = "__all__"
+
+    # A form that leaves the rules out (an older client, a script) keeps the defaults: the door
+    # behaves as before rules existed.
+    DEFAULTED = ("anti_passback", "anti_passback_minutes", "anti_passback_scope")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.DEFAULTED:
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.DEFAULTED:
+            if name in self.fields and cleaned.get(name) in (None, ""):
+                cleaned[name] = Door._meta.get_field(name).get_default()
+        return cleaned
 
 
 class DeviceTokenInline(admin.TabularInline):
@@ -36,12 +70,50 @@ class DeviceTokenInline(admin.TabularInline):
 
 @admin.register(Door)
 class DoorAdmin(ScopedAdmin):
-    list_display = ["name", "centre", "created_at", "liveness_calibrated_at"]
+    form = DoorForm
+    list_display = ["name", "centre", "rules", "created_at", "liveness_calibrated_at"]
+    fieldsets = [
+        (None, {"fields": ["centre", "name"]}),
+        (
+            _("Door rules"),
+            {
+                "fields": [
+                    "opening_hours",
+                    "exit_only",
+                    "membership_types",
+                    "anti_passback",
+                    "anti_passback_minutes",
+                    "anti_passback_scope",
+                    "refuse_pin_reuse",
+                ],
+                "description": _(
+                    "Checked by the server for face and PIN entries alike, in this order: exit only, the door's "
+                    "hours, then for the identified member: membership, exclusion, membership type, PIN reuse, "
+                    "anti-passback. Leaving is never refused."
+                ),
+            },
+        ),
+    ]
     list_filter = ["centre"]
     search_fields = ["name"]
     autocomplete_fields = ["centre"]
     inlines = [DeviceTokenInline]
     actions = ["issue_token", "reset_liveness"]
+
+    @admin.display(description=_("rules"))
+    def rules(self, door):
+        shown = []
+        if door.exit_only:
+            shown.append(str(_("exit only")))
+        if door.opening_hours:
+            shown.append(str(_("own hours")))
+        if door.membership_types:
+            shown.append(door.membership_types)
+        if door.anti_passback != "off":
+            shown.append(f"{_('anti-passback')}: {door.get_anti_passback_display()}")
+        if door.refuse_pin_reuse:
+            shown.append(str(_("PIN reuse refused")))
+        return "; ".join(shown) or display.EMPTY
 
     def response_add(self, request, obj, post_url_continue=None):
         # A new door gets its tablet's token straight away.
@@ -137,11 +209,13 @@ class AccessEventAdmin(ReadOnlyAdmin):
         "direction",
         code_filter("reason", "access.reason", _("reason")),
         code_filter("liveness_layer", "access.liveness_layer", _("liveness layer")),
+        code_filter("flag", "access.flag", _("flag")),
         "centre",
         "door",
     ]
     reason_label = code_column("reason", "access.reason", _("reason"))
     liveness_layer_label = code_column("liveness_layer", "access.liveness_layer", _("liveness layer"))
+    flag_label = code_column("flag", "access.flag", _("flag"))
     score_shown = score_column("score", _("score"))
     margin_shown = score_column("margin", _("margin"))
     liveness_score_shown = score_column("liveness_score", _("liveness score"))
@@ -156,6 +230,7 @@ class AccessEventAdmin(ReadOnlyAdmin):
         "direction",
         "decision",
         "reason_label",
+        "flag_label",
         "score_shown",
         "margin_shown",
         "liveness_layer_label",
@@ -166,6 +241,7 @@ class AccessEventAdmin(ReadOnlyAdmin):
     readonly_fields = [
         "member_number",
         "reason_label",
+        "flag_label",
         "score_shown",
         "margin_shown",
         "liveness_layer_label",
@@ -188,6 +264,8 @@ class AccessEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("outcome"), ordering="decision")
     def outcome(self, event):
+        if event.flag:  # let in, but a door rule wants staff to look (anti-passback, flag mode)
+            return f"{event.get_decision_display()} ({display.label('access.flag', event.flag)})"
         if event.reason == "ok":
             return event.get_decision_display()
         return f"{event.get_decision_display()}: {display.label('access.reason', event.reason)}"

@@ -25,9 +25,16 @@ REASONS = {
     "liveness_failed": _("Not a live face"),
     "use_pin": _("Tablet cannot check the face: PIN offered"),
     "goodbye": _("Goodbye (no one named)"),
+    "door_closed": _("Door closed at this hour"),
+    "membership_type_not_allowed": _("Membership type not allowed at this door"),
+    "exit_only": _("Exit-only door"),
+    "anti_passback": _("Already inside (anti-passback)"),
+    "pin_reused": _("PIN just used at another door"),
 }
 
 display.register("access.reason", REASONS)
+# A door rule that let the member in but wants staff to look (AccessEvent.flag).
+display.register("access.flag", {"anti_passback": _("Second entry without check-out (anti-passback)")})
 display.register(
     "access.liveness_layer",
     {

@@ -40,6 +40,13 @@ class Reason(StrEnum):
     # The door would have asked for a liveness challenge or a grey-zone PIN, which this tablet has
     # not declared it can show: a final refusal that sends the person to the PIN pad (issue #21).
     USE_PIN = "use_pin"
+    # Rules per door (issue #24, 4; access.rules): the door's own opening hours, membership types
+    # allowed, exit only, anti-passback, and a PIN used at another door within a minute.
+    DOOR_CLOSED = "door_closed"
+    MEMBERSHIP_TYPE_NOT_ALLOWED = "membership_type_not_allowed"
+    EXIT_ONLY = "exit_only"
+    ANTI_PASSBACK = "anti_passback"
+    PIN_REUSED = "pin_reused"
 
 
 DENIED = {
@@ -64,6 +71,11 @@ DENIED = {
     Reason.UNAVAILABLE: _("We could not check you in just now. Please try again or use your PIN."),
     Reason.LIVENESS_FAILED: _("We could not confirm that you are here in person. Please try again, or use your PIN."),
     Reason.USE_PIN: _("This door cannot check your face this time. Please use your PIN."),
+    Reason.DOOR_CLOSED: _("This door is closed right now. Please use another entrance."),
+    Reason.MEMBERSHIP_TYPE_NOT_ALLOWED: _("Your membership does not include this area. Please ask the front desk."),
+    Reason.EXIT_ONLY: _("This door is an exit only. Please use the entrance."),
+    Reason.ANTI_PASSBACK: _("You are already checked in. Please check out before entering again."),
+    Reason.PIN_REUSED: _("This PIN was just used at another door. Please contact the front desk."),
 }
 WELCOME = pgettext_lazy("door greeting on entry", "Welcome, %(name)s!")
 GOODBYE = pgettext_lazy("door greeting on leaving", "Goodbye, %(name)s. See you soon!")

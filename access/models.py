@@ -3,12 +3,25 @@ events they produce, and the visits (check-in to check-out) that give live occup
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Centre, Chain, Member
+from members.validators import validate_opening_hours
+
+
+class AntiPassback(models.TextChoices):
+    OFF = "off", _("Off")
+    REFUSE = "refuse", _("Refuse the second entry")
+    FLAG = "flag", _("Let in, flag the event for staff")
+
+
+class PassbackScope(models.TextChoices):
+    DOOR = "door", _("This door only")
+    CENTRE = "centre", _("Any door of the centre")
 
 
 class Door(models.Model):
@@ -22,6 +35,47 @@ class Door(models.Model):
     liveness_calibrated_at = models.DateTimeField(_("liveness calibrated at"), null=True, blank=True, editable=False)
     liveness_reset_at = models.DateTimeField(_("liveness reset at"), null=True, blank=True, editable=False)
     liveness_stats = models.JSONField(_("liveness statistics"), default=dict, blank=True, editable=False)
+    # Rules per door (issue #24, 4; access.rules.door_refusal, entry_refusal, entry_flag). Every
+    # default keeps the door as it was: the centre's hours, every membership type, both ways.
+    opening_hours = models.JSONField(
+        _("door opening hours"),
+        default=dict,
+        blank=True,
+        validators=[validate_opening_hours],
+        help_text=_("Empty: the centre's opening hours."),
+    )
+    membership_types = models.CharField(
+        _("membership types allowed"),
+        max_length=500,
+        blank=True,
+        help_text=_("Comma-separated, as written on the members (e.g. Premium, Women); empty: every membership type."),
+    )
+    exit_only = models.BooleanField(
+        _("exit only"), default=False, help_text=_("Members may leave through this door, never enter.")
+    )
+    anti_passback = models.CharField(
+        _("anti-passback"),
+        max_length=8,
+        choices=AntiPassback.choices,
+        default=AntiPassback.OFF,
+        help_text=_(
+            "A second entry without a check-out in between, within the window: refused, or let in and flagged."
+        ),
+    )
+    anti_passback_minutes = models.PositiveSmallIntegerField(
+        _("anti-passback window (minutes)"), default=30, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+    anti_passback_scope = models.CharField(
+        _("anti-passback counts entries at"),
+        max_length=8,
+        choices=PassbackScope.choices,
+        default=PassbackScope.DOOR,
+    )
+    refuse_pin_reuse = models.BooleanField(
+        _("refuse a PIN used at another door within a minute"),
+        default=False,
+        help_text=_("A member's PIN that let someone in at another door less than a minute ago is refused here."),
+    )
 
     tenancy_chain_path = "centre__chain"
     tenancy_centre_path = "centre"
@@ -204,6 +258,9 @@ class AccessEvent(models.Model):
     liveness_layer = models.CharField(_("liveness layer"), max_length=16, blank=True, db_index=True)
     liveness_score = models.FloatField(_("liveness score"), null=True, blank=True)
     liveness_detail = models.JSONField(_("liveness detail"), default=dict, blank=True)
+    # A door rule that let the member in but wants staff to look (issue #24: "anti_passback"),
+    # derived from the events themselves: no new personal data.
+    flag = models.CharField(_("flag"), max_length=32, blank=True, db_index=True)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     tenancy_chain_path = "centre__chain"

@@ -54,7 +54,10 @@ CHECKINS = Activity(
     purpose=_("Access control and support; counted without names in statistics for the centre."),
     legal_basis=_("Contract (GDPR Art. 6(1)(b)); statistics: legitimate interest (Art. 6(1)(f))."),
     data_subjects=(MEMBERS,),
-    data_categories=(_("Time, centre, door, method (face or PIN), direction, decision and reason"),),
+    data_categories=(
+        _("Time, centre, door, method (face or PIN), direction, decision and reason"),
+        _("A note for staff where a door rule let the member in but asks them to look (anti-passback)"),
+    ),
     recipients=(CENTRE_STAFF, DPO_MANAGERS, HOSTING),
     retention_key="checkins_retention_days",
     retention_words=after_end,

@@ -9,7 +9,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from access.models import DeviceToken, Scan, Visit
-from access.rules import is_open
+from access.rules import door_open
 from justface.tenancy import Scope
 from justface.tokens import token_hash
 from members.models import Centre
@@ -56,8 +56,9 @@ def door_configuration(device: DeviceToken) -> dict:
         "language": centre.door_language,
         "languages": ["da", "nb", "en"],
         "time_zone": centre.time_zone,
-        "opening_hours": centre.opening_hours,
-        "open_now": is_open(centre, timezone.now()),
+        # The door's own hours where it has them (issue #24, 4), else the centre's.
+        "opening_hours": device.door.opening_hours or centre.opening_hours,
+        "open_now": door_open(device.door, centre, timezone.now()),
         "poll_interval_ms": POLL_INTERVAL_MS,
     }
 

@@ -258,8 +258,8 @@ def _face_verdict(
     """The verdict, and the frame that showed the face (the first frame when none did)."""
     centre, now = scan.centre, timezone.now()
     check = check or door_liveness.LivenessCheck()
-    if scan.direction == "in" and not rules.is_open(centre, now):
-        return Verdict(Reason.OUTSIDE_OPENING_HOURS), frames[0]  # no face is analysed while closed
+    if refused := rules.door_refusal(scan.door, centre, scan.direction, now):
+        return Verdict(refused), frames[0]  # no face is analysed while the door is closed to all
     if not _engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
         return Verdict(Reason.UNAVAILABLE), frames[0]
     try:
@@ -496,7 +496,7 @@ def _entry_refusal(member: Member, scan: Scan, now: datetime) -> Reason | None:
         return Reason.MEMBERSHIP_INACTIVE
     if exclusion_in_force(member, on=rules.local(scan.centre, now).date()):
         return Reason.EXCLUDED
-    return None
+    return rules.member_refusal(member, scan.door, scan.method, now)  # the door's own rules
 
 
 def decide_pin(*, device: DeviceToken, member_number: str, pin: str, direction: str, idempotency_key: str = "") -> Scan:
@@ -516,8 +516,8 @@ def decide_pin(*, device: DeviceToken, member_number: str, pin: str, direction: 
 
 def _pin_verdict(scan: Scan, pin: str) -> Verdict:
     centre, now = scan.centre, timezone.now()
-    if scan.direction == "in" and not rules.is_open(centre, now):
-        return Verdict(Reason.OUTSIDE_OPENING_HOURS)
+    if refused := rules.door_refusal(scan.door, centre, scan.direction, now):
+        return Verdict(refused)
     gate = reserve_pin_attempt(scan=scan, at=now)
     if gate == PIN_PAD_LOCKED:
         return Verdict(Reason.PIN_LOCKED)  # the whole pad: it says nothing about any number
@@ -775,6 +775,7 @@ def _decide(
                 score=verdict.score,
                 margin=verdict.margin,
                 **(liveness.record() if liveness else {}),
+                flag=rules.entry_flag(scan.door, verdict.member, scan.direction, now) if verdict.granted else "",
             )
             if verdict.granted:
                 _record_presence(scan, now, visit_ends)

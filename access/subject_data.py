@@ -17,12 +17,14 @@ CHECKIN_TEXTS = dict(
         "direction": _("In or out"),
         "decision": _("Result"),
         "reason": _("Reason"),
+        "flag": _("Noted for staff"),
     },
     codes={
         "method": "access.method",
         "direction": "access.direction",
         "decision": "access.decision",
         "reason": "access.reason",
+        "flag": "access.flag",
     },
 )
 
@@ -43,6 +45,8 @@ def checkins(member: Member) -> Category:
                 "direction": e.direction,
                 "decision": e.decision,
                 "reason": e.reason,
+                # A door rule's flag on the entry (issue #24: anti-passback), only where set.
+                **({"flag": e.flag} if e.flag else {}),
             }
             for e in events
         ],
