@@ -24,6 +24,8 @@ REASONS = {
     "not_confirmed": _("Not confirmed by PIN"),
     "unavailable": _("Could not be decided"),
     "liveness_failed": _("Not a live face"),
+    "goodbye": _("Checked out, no one named"),
+    "use_pin": _("Sent to the PIN pad"),
 }
 assert set(REASONS) == {r.value for r in Reason}, "every reason code needs a label here"
 

@@ -71,6 +71,8 @@ display.register(
         "dsr.extend": _("Data-protection request: deadline extended"),
         "door.token_issue": _("Door: device token issued"),
         "door.token_revoke": _("Door: device token revoked"),
+        "door.agent_issue": _("Door: agent credential issued"),
+        "door.agent_revoke": _("Door: agent credential revoked"),
         "door.pin_lockout": _("Door: PIN locked after wrong tries"),
         "door.pin_unlock": _("Door: PIN unlocked"),
         "consent_document.publish": _("Consent text: published"),

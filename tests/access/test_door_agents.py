@@ -1,0 +1,350 @@
+"""Door agents, server side (issue #24): signed open commands for granted entries only, at the
+scan's own door only; the agent API (long poll, reports) through the real API; door states
+and alarms; scoping; revocation; the tablet's token never reaches a command.
+
+The signature is checked with `cryptography` directly (Ed25519 over the payload bytes, as
+DOOR_PROTOCOL.md fixes it): the agent's own verifier (dooragent.commands) lives on the fix-agent
+branch, not merged into this one yet."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import stat
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from access import door_agents, door_signing, services
+from access.models import AccessEvent, DeviceToken, Door, DoorAgent, DoorCommand, DoorEvent
+from members.services import set_pin
+from tests.access.conftest import pair_tablet
+from tests.conftest import make_member
+
+
+@pytest.fixture(autouse=True)
+def key_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    settings.JUSTFACE_DOOR_SIGNING_KEY = ""
+    return settings.DATA_DIR
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def verify(command: dict) -> dict:
+    """What an agent paired with the server's public key does first: the signature over the
+    payload bytes (raises InvalidSignature), then parse."""
+    kid, public = door_signing.public_key_from_text(door_signing.signing_key().public_text)
+    assert command["kid"] == kid
+    data = unb64url(command["payload"])
+    public.verify(unb64url(command["signature"]), data)
+    return json.loads(data)
+
+
+class Agent:
+    def __init__(self, door: Door):
+        self.row, self.token = services.issue_door_agent(door=door, actor=None)
+        self.client = Client()
+
+    @property
+    def auth(self) -> dict:
+        return {"HTTP_AUTHORIZATION": f"Agent {self.token}"}
+
+    def poll(self, wait="0"):
+        return self.client.get("/api/v1/agent/commands/", {"wait": wait}, **self.auth)
+
+    def report(self, *events, raw: bytes | None = None):
+        body = raw if raw is not None else json.dumps({"events": list(events)})
+        return self.client.post("/api/v1/agent/reports/", body, content_type="application/json", **self.auth)
+
+
+@pytest.fixture
+def pia(world, tablet_a):
+    member = make_member(world.chain_a, world.centre_a1, first_name="Pia")
+    set_pin(member=member, pin="2580", actor=None)
+    return member
+
+
+@pytest.fixture
+def agent_a(tablet_a) -> Agent:
+    return Agent(tablet_a.device.door)
+
+
+def granted(tablet, member, direction=None) -> AccessEvent:
+    response = tablet.pin(member.member_number, "2580", direction=direction)
+    assert response.status_code == 200 and response.json()["status"] == "granted", response.content
+    return AccessEvent.objects.latest("pk")
+
+
+def test_a_granted_pin_entry_queues_one_signed_command_for_its_own_door_only(tablet_a, agent_a, pia, world):
+    other_door = Agent(Door.objects.create(centre=world.centre_a1, name="Back door"))
+    event = granted(tablet_a, pia)
+    body = agent_a.poll().json()
+    assert len(body["commands"]) == 1
+    payload = verify(body["commands"][0])
+    assert payload["v"] == 1 and payload["type"] == "open"
+    assert payload["door"] == str(tablet_a.device.door_id) and payload["event"] == event.pk
+    assert payload["not_after"] - payload["issued_at"] == pytest.approx(5)
+    assert 200 <= payload["open_ms"] <= 30000 and len(payload["nonce"]) == 32
+    # Delivered once; the other door's agent never sees it.
+    assert agent_a.poll().json() == {"commands": []}
+    assert other_door.poll().json() == {"commands": []}
+    # A check-out granted at the door opens it too (the person passes the same door).
+    granted(tablet_a, pia, direction="out")
+    assert verify(agent_a.poll().json()["commands"][0])["event"] == AccessEvent.objects.latest("pk").pk
+
+
+def test_a_tampered_command_fails_verification(tablet_a, agent_a, pia):
+    granted(tablet_a, pia)
+    command = agent_a.poll().json()["commands"][0]
+    payload = json.loads(unb64url(command["payload"]))
+    payload["door"] = "999"
+    forged = {**command, "payload": door_signing.b64url(door_signing.canonical(payload))}
+    from cryptography.exceptions import InvalidSignature
+
+    with pytest.raises(InvalidSignature):
+        verify(forged)
+
+
+def test_a_denied_entry_never_signs_anything(tablet_a, agent_a, pia, world):
+    assert tablet_a.pin(pia.member_number, "0000").json()["status"] == "denied"
+    assert tablet_a.pin("NO-SUCH-NUMBER", "2580").json()["status"] == "denied"
+    closed = make_member(world.chain_a, world.centre_a1, status="ended")
+    set_pin(member=closed, pin="2580", actor=None)
+    assert tablet_a.pin(closed.member_number, "2580").json()["status"] == "denied"
+    assert DoorCommand.objects.count() == 0
+    assert agent_a.poll().json() == {"commands": []}
+
+
+def test_no_agent_or_a_revoked_one_means_no_command(tablet_a, pia):
+    granted(tablet_a, pia)
+    assert DoorCommand.objects.count() == 0
+    agent = Agent(tablet_a.device.door)
+    services.revoke_door_agent(agent=agent.row, actor=None)
+    granted(tablet_a, pia)
+    assert DoorCommand.objects.count() == 0
+    assert agent.poll().status_code == 401
+
+
+def test_a_revoked_agent_gets_401_and_nothing_even_if_a_command_waits(tablet_a, agent_a, pia):
+    granted(tablet_a, pia)
+    services.revoke_door_agent(agent=agent_a.row, actor=None)
+    response = agent_a.poll()
+    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+    assert DoorCommand.objects.get().claimed_at is None
+
+
+def test_the_tablet_token_never_reaches_a_command(tablet_a, agent_a, pia):
+    """Every door endpoint with the device token shows no command; every agent endpoint refuses it."""
+    scan_poll = tablet_a.pin(pia.member_number, "2580")
+    command = DoorCommand.objects.get()
+    secrets_ = (command.payload, command.signature, command.nonce)
+    responses = [
+        scan_poll,
+        tablet_a.poll(scan_poll.json()["id"]),
+        tablet_a.heartbeat(app_version="1"),
+        tablet_a.client.get("/api/v1/door/scans/", **tablet_a.auth),
+    ]
+    for response in responses:
+        assert not any(s in response.content.decode() for s in secrets_)
+    for header in (f"Device {tablet_a.token}", f"Agent {tablet_a.token}", f"agent {agent_a.token}", "Agent "):
+        auth = {"HTTP_AUTHORIZATION": header}
+        assert Client().get("/api/v1/agent/commands/", {"wait": 0}, **auth).status_code == 401
+        assert Client().post("/api/v1/agent/reports/", "{}", content_type="application/json", **auth).status_code == 401
+    # The agent's credential is no tablet's either.
+    assert Client().post("/api/v1/door/heartbeat/", {}, HTTP_AUTHORIZATION=f"Device {agent_a.token}").status_code == 401
+    assert DoorCommand.objects.get().claimed_at is None
+
+
+def test_another_chains_agent_sees_and_changes_nothing(tablet_a, tablet_b, agent_a, pia):
+    agent_b = Agent(tablet_b.device.door)
+    event = granted(tablet_a, pia)
+    assert agent_b.poll().json() == {"commands": []}
+    nonce = DoorCommand.objects.get().nonce
+    assert agent_b.report({"type": "relay", "nonce": nonce, "event": event.pk, "at": time.time()}).json() == {
+        "accepted": 0
+    }
+    assert agent_b.report({"type": "contact", "state": "open", "at": time.time()}).status_code == 200
+    assert not DoorEvent.objects.filter(door=tablet_a.device.door).exists()
+    event.refresh_from_db()
+    assert event.door_opened_at is None
+    assert len(agent_a.poll().json()["commands"]) == 1
+
+
+def test_relay_report_sets_door_opened_at_and_contact_gives_opened(tablet_a, agent_a, pia):
+    event = granted(tablet_a, pia)
+    payload = verify(agent_a.poll().json()["commands"][0])
+    now = time.time()
+    wrong = agent_a.report({"type": "relay", "nonce": "0" * 32, "event": event.pk, "at": now})
+    assert wrong.json() == {"accepted": 0}
+    assert agent_a.report(
+        {"type": "relay", "nonce": payload["nonce"], "event": event.pk, "at": now},
+        {"type": "contact", "state": "open", "at": now + 0.5},
+    ).json() == {"accepted": 2}
+    event.refresh_from_db()
+    assert abs(event.door_opened_at.timestamp() - now) < 0.01
+    opened = DoorEvent.objects.get()
+    assert (opened.kind, opened.access_event) == (DoorEvent.Kind.OPENED, event)
+    agent_a.report({"type": "contact", "state": "closed", "at": now + 3})
+    assert DoorEvent.objects.get().closed_at is not None
+    assert mail.outbox == []
+
+
+def test_contact_open_without_a_grant_is_forced_open_and_mails_the_managers_once(
+    tablet_a, agent_a, world, django_capture_on_commit_callbacks
+):
+    world.users["manager_a"].email = "boss@alpha.example"
+    world.users["manager_a"].save()
+    world.users["manager_b"].email = "boss@beta.example"
+    world.users["manager_b"].save()
+    now = time.time()
+    with django_capture_on_commit_callbacks(execute=True):
+        agent_a.report({"type": "contact", "state": "open", "at": now})
+        agent_a.report({"type": "contact", "state": "closed", "at": now + 1})
+        agent_a.report({"type": "contact", "state": "open", "at": now + 2})
+    kinds = list(DoorEvent.objects.order_by("at").values_list("kind", flat=True))
+    assert kinds == ["forced_open", "forced_open"]
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["boss@alpha.example"]  # throttled, own chain only
+
+
+def test_held_open_and_agent_offline_come_from_the_sweep(tablet_a, agent_a, pia, time_machine):
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    granted(tablet_a, pia)
+    agent_a.report({"type": "heartbeat", "at": start.timestamp(), "version": "1.0", "driver": "mqtt"})
+    agent_a.report({"type": "contact", "state": "open", "at": start.timestamp()})
+    assert door_agents.sweep(at=start + timedelta(seconds=29)) == {"held_open": 0, "agent_offline": 0}
+    assert door_agents.sweep(at=start + timedelta(seconds=31)) == {"held_open": 1, "agent_offline": 0}
+    assert door_agents.sweep(at=start + timedelta(seconds=40)) == {"held_open": 0, "agent_offline": 0}
+    assert door_agents.sweep(at=start + timedelta(seconds=91)) == {"held_open": 0, "agent_offline": 1}
+    assert door_agents.sweep(at=start + timedelta(seconds=200)) == {"held_open": 0, "agent_offline": 0}
+    kinds = set(DoorEvent.objects.values_list("kind", flat=True))
+    assert kinds == {"opened", "held_open", "agent_offline"}
+    # Back online: one event, and the next silence is reported again.
+    time_machine.move_to(start + timedelta(seconds=210), tick=False)
+    agent_a.report({"type": "heartbeat", "at": time.time(), "version": "1.0", "driver": "mqtt"})
+    assert DoorEvent.objects.filter(kind="agent_online").count() == 1
+    assert door_agents.sweep(at=start + timedelta(seconds=400))["agent_offline"] == 1
+
+
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        (b'{"events": "x"}', "events"),
+        (b"[1, 2]", "events"),
+        (b'{"events": [' + b"[" * 40 + b"]" * 40 + b"]}", "nested"),
+        (b'{"events": [{"type": "contact", "state": "open\\u0000", "at": 1}]}', "NUL"),
+        (b'{"events": [{"type": "contact", "state": "ajar", "at": 1700000000}]}', "state"),
+        (b'{"events": [{"type": "contact", "state": "open", "at": "now"}]}', "at"),
+        (b'{"events": [{"type": "contact", "state": "open", "at": true}]}', "at"),
+        (b'{"events": [{"type": "relay", "nonce": 5, "event": 1, "at": 1700000000}]}', "nonce"),
+        (b'{"events": [{"type": "relay", "nonce": "' + b"a" * 32 + b'", "event": 1e400, "at": 1700000000}]}', ""),
+        (b'{"events": [{"type": "relay", "nonce": "' + b"a" * 32 + b'", "event": 99999999999999999999, "at": 1}]}', ""),
+        (b'{"events": [{"type": "heartbeat", "at": 1700000000, "version": {"a": 1}}]}', "version"),
+        (b'{"events": [{"type": "boom", "at": 1700000000}]}', "type"),
+        (b'{"events": [' + b'{"type": "heartbeat", "at": 1700000000},' * 101 + b"1]}", "At most"),
+        (b'{"events": ["' + b"x" * 70000 + b'"]}', "bytes"),
+        (b"\xff\xfe", ""),
+    ],
+)
+def test_bad_reports_are_400_with_a_detail(agent_a, body, fragment):
+    response = agent_a.report(raw=body)
+    assert response.status_code == 400, response.content
+    assert fragment in response.json()["detail"]
+
+
+@pytest.mark.parametrize("wait", ["abc", "-1", "26", "nan", "inf", "1e999", ""])
+def test_a_bad_wait_is_400(agent_a, wait):
+    response = agent_a.poll(wait)
+    assert response.status_code == 400 and "wait" in response.json()["detail"]
+
+
+def test_the_long_poll_holds_until_wait_and_answers_empty(agent_a):
+    started = time.monotonic()
+    assert agent_a.poll("1").json() == {"commands": []}
+    assert 1.0 <= time.monotonic() - started < 3
+
+
+def test_create_door_agent_prints_the_credential_and_the_public_key(world, key_dir):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("create_door_agent", "--centre", "a1", "--door", "Side door", stdout=out, stderr=err)
+    token, public, *rest = out.getvalue().splitlines()
+    assert rest == [] and "Shown once" in err.getvalue()
+    assert public == door_signing.signing_key().public_text and public.startswith("ed25519:")
+    agent = DoorAgent.objects.get()
+    assert agent.door.name == "Side door" and token not in agent.token_hash
+    assert Client().get("/api/v1/agent/commands/", {"wait": 0}, HTTP_AUTHORIZATION=f"Agent {token}").status_code == 200
+    key_file = key_dir / "keys" / "door-signing.key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert not DeviceToken.objects.exists()
+
+
+def test_the_key_from_the_environment_wins_and_a_bad_one_is_refused(world, settings):
+    from django.core.management.base import CommandError
+
+    raw = Ed25519PrivateKey.generate()
+    from cryptography.hazmat.primitives import serialization
+
+    secret = raw.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    settings.JUSTFACE_DOOR_SIGNING_KEY = base64.b64encode(secret).decode()
+    public = raw.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert door_signing.signing_key().public_text.endswith(base64.b64encode(public).decode())
+    settings.JUSTFACE_DOOR_SIGNING_KEY = "not-a-key"
+    with pytest.raises(CommandError, match="signing key"):
+        call_command("create_door_agent", "--centre", "a1", "--door", "Side door", stdout=io.StringIO())
+    assert not DoorAgent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_held_poll_is_woken_by_a_grant_through_a_real_server(live_server, world):
+    """Two real HTTP clients against a live server: the agent's held request returns the command
+    as soon as the tablet's PIN entry is granted, well before `wait` runs out."""
+    import requests
+
+    centre = world.centre_a1
+    centre.opening_hours = {}
+    centre.save()
+    tablet = pair_tablet(centre)
+    member = make_member(world.chain_a, centre, first_name="Pia")
+    set_pin(member=member, pin="2580", actor=None)
+    _, token = services.issue_door_agent(door=tablet.device.door, actor=None)
+    got = {}
+
+    def hold():
+        started = time.monotonic()
+        got["response"] = requests.get(
+            f"{live_server.url}/api/v1/agent/commands/",
+            params={"wait": 10},
+            headers={"Authorization": f"Agent {token}"},
+            timeout=20,
+        )
+        got["seconds"] = time.monotonic() - started
+
+    waiter = threading.Thread(target=hold)
+    waiter.start()
+    time.sleep(0.5)
+    answer = requests.post(
+        f"{live_server.url}/api/v1/door/pin/",
+        json={"member_number": member.member_number, "pin": "2580"},
+        headers={"Authorization": f"Device {tablet.token}"},
+        timeout=20,
+    )
+    assert answer.json()["status"] == "granted"
+    waiter.join(20)
+    assert got["response"].status_code == 200
+    (command,) = got["response"].json()["commands"]
+    assert verify(command)["event"] == AccessEvent.objects.get().pk
+    assert got["seconds"] < 5
