@@ -63,10 +63,10 @@ class CommandsView(AgentView):
         parameters=[
             OpenApiParameter(
                 "wait",
-                int,
+                {"type": "number", "minimum": 0, "maximum": door_agents.MAX_WAIT, "default": door_agents.DEFAULT_WAIT},
                 required=False,
-                description=f"Hold the request up to this many seconds (0..{door_agents.MAX_WAIT}, "
-                f"default {door_agents.DEFAULT_WAIT}) until a command is pending.",
+                description=f"Hold the request up to this many seconds (0 to {door_agents.MAX_WAIT}) until a "
+                "command for the agent's door is pending; each command is handed out once.",
             )
         ],
         responses={

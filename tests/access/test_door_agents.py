@@ -348,3 +348,47 @@ def test_a_held_poll_is_woken_by_a_grant_through_a_real_server(live_server, worl
     (command,) = got["response"].json()["commands"]
     assert verify(command)["event"] == AccessEvent.objects.get().pk
     assert got["seconds"] < 5
+
+
+DOORS = "/admin/access/door/"
+AGENTS = "/admin/access/dooragent/"
+
+
+def test_only_the_chains_managers_pair_an_agent_and_see_its_credential_once(login, tablet_a, tablet_b, world):
+    import re
+
+    from access.selectors import hash_device_token
+    from justface.models import AuditEntry
+
+    door = tablet_a.device.door
+    for name in ("frontdesk_a", "dpo_a", "manager_b"):
+        login(name).post(DOORS, {"action": "issue_agent", "_selected_action": [door.pk]})
+    assert not DoorAgent.objects.exists()
+    page = login("manager_a").post(DOORS, {"action": "issue_agent", "_selected_action": [door.pk]})
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    html = page.content.decode()
+    token = re.search(r'<code class="agent-token">([^<]+)</code>', html).group(1)
+    public = re.search(r'<code class="server-public-key">([^<]+)</code>', html).group(1)
+    assert public == door_signing.signing_key().public_text
+    agent = DoorAgent.objects.get()
+    assert agent.door == door and agent.token_hash == hash_device_token(token)
+    assert AuditEntry.objects.filter(action="door.agent_issue", object_id=str(agent.pk)).exists()
+    # Listed for its own chain only; revoked by its own chain only, at once.
+    assert "Main entrance" in login("manager_a").get(AGENTS).content.decode()
+    assert "Main entrance" not in login("manager_b").get(AGENTS).content.decode()
+    auth = {"HTTP_AUTHORIZATION": f"Agent {token}"}
+    login("manager_b").post(AGENTS, {"action": "revoke", "_selected_action": [agent.pk]})
+    assert Client().get("/api/v1/agent/commands/", {"wait": 0}, **auth).status_code == 200
+    login("manager_a").post(AGENTS, {"action": "revoke", "_selected_action": [agent.pk]})
+    assert Client().get("/api/v1/agent/commands/", {"wait": 0}, **auth).status_code == 401
+    assert AuditEntry.objects.filter(action="door.agent_revoke", object_id=str(agent.pk)).count() == 1
+
+
+def test_door_events_are_read_only_and_scoped_in_the_admin(login, tablet_a, tablet_b, agent_a):
+    agent_a.report({"type": "contact", "state": "open", "at": time.time()})
+    event = DoorEvent.objects.get()
+    url = f"/admin/access/doorevent/{event.pk}/change/"
+    assert login("manager_a").get(url).status_code == 200
+    assert login("manager_b").get(url).status_code == 302
+    assert login("manager_a").post(url, {"kind": "opened"}).status_code == 403
+    assert DoorEvent.objects.get().kind == "forced_open"
