@@ -392,3 +392,14 @@ def test_door_events_are_read_only_and_scoped_in_the_admin(login, tablet_a, tabl
     assert login("manager_b").get(url).status_code == 302
     assert login("manager_a").post(url, {"kind": "opened"}).status_code == 403
     assert DoorEvent.objects.get().kind == "forced_open"
+
+
+def test_door_public_key_prints_the_key_in_use_and_makes_a_new_pair_for_rotation(db, settings):
+    out = io.StringIO()
+    call_command("door_public_key", stdout=out)
+    assert out.getvalue().strip() == door_signing.signing_key().public_text
+    out = io.StringIO()
+    call_command("door_public_key", "--new", stdout=out, stderr=io.StringIO())
+    private, public = out.getvalue().splitlines()
+    settings.JUSTFACE_DOOR_SIGNING_KEY = private
+    assert door_signing.signing_key().public_text == public != door_signing.public_key_from_text(public)[0]
