@@ -266,3 +266,8 @@ def _alarm(event: DoorEvent) -> None:
             "when": f"{event.at:%Y-%m-%d %H:%M:%S}",
         }
     transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=True))
+
+
+def purge_commands(*, before: datetime) -> int:
+    """Open commands are working data: each is useless 5 s after it is made (retention.jobs.purge_due)."""
+    return DoorCommand.objects.filter(created_at__lt=before).delete()[1].get("access.DoorCommand", 0)

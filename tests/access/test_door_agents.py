@@ -403,3 +403,24 @@ def test_door_public_key_prints_the_key_in_use_and_makes_a_new_pair_for_rotation
     private, public = out.getvalue().splitlines()
     settings.JUSTFACE_DOOR_SIGNING_KEY = private
     assert door_signing.signing_key().public_text == public != door_signing.public_key_from_text(public)[0]
+
+
+def test_door_commands_go_a_day_after_they_were_made(tablet_a, agent_a, pia):
+    from retention.jobs import purge_due
+
+    granted(tablet_a, pia)
+    made = DoorCommand.objects.get().created_at
+    assert purge_due(at=made + timedelta(hours=23))["door_commands_deleted"] == 0
+    assert purge_due(at=made + timedelta(hours=25))["door_commands_deleted"] == 1
+    assert AccessEvent.objects.count() == 1 and not DoorCommand.objects.exists()
+
+
+def test_erasing_a_member_leaves_door_events_naming_no_one(tablet_a, agent_a, pia):
+    from retention.services import erase_member
+
+    event = granted(tablet_a, pia)
+    agent_a.report({"type": "contact", "state": "open", "at": time.time()})
+    assert DoorEvent.objects.get().access_event == event
+    erase_member(member=pia, actor=None, reason="test")
+    opened = DoorEvent.objects.select_related("access_event").get()
+    assert opened.kind == "opened" and opened.access_event.member_id is None
