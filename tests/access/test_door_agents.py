@@ -424,3 +424,20 @@ def test_erasing_a_member_leaves_door_events_naming_no_one(tablet_a, agent_a, pi
     erase_member(member=pia, actor=None, reason="test")
     opened = DoorEvent.objects.select_related("access_event").get()
     assert opened.kind == "opened" and opened.access_event.member_id is None
+
+
+def test_the_door_status_page_is_live_scoped_and_linked(login, tablet_a, tablet_b, agent_a, world):
+    agent_a.report(
+        {"type": "heartbeat", "at": time.time(), "version": "1", "driver": "mqtt"},
+        {"type": "contact", "state": "open", "at": time.time()},
+    )
+    Agent(tablet_b.device.door)
+    page = login("frontdesk_a").get("/staff/doors/")
+    assert page.status_code == 200 and page["Refresh"] == "10"
+    text = page.content.decode()
+    assert "Alpha One – Main entrance" in text and "Beta One" not in text
+    assert 'class="alarm"' in text  # the forced open
+    assert "/staff/doors/" in login("frontdesk_a").get("/staff/").content.decode()
+    other = login("manager_b").get("/staff/doors/").content.decode()
+    assert "Alpha One" not in other and "Beta One – Main entrance" in other and 'class="alarm"' not in other
+    assert login("anonymous").get("/staff/doors/").status_code in (302, 403)
