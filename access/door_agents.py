@@ -177,22 +177,22 @@ def _contact(*, agent: DoorAgent, is_open: bool, at: datetime) -> None:
         return
     if episode is not None:
         return  # still open: a repeated report
-    grant = (
-        AccessEvent.objects.filter(
-            door=door,
-            decision=AccessEvent.Decision.GRANTED,
-            at__gte=at - GRANT_WINDOW,
-            at__lte=at + timedelta(seconds=2),
-        )
-        .exclude(door_events__kind=DoorEvent.Kind.OPENED)
-        .order_by("-at")
-        .first()
-    )
+    recent = AccessEvent.objects.filter(door=door, at__gte=at - GRANT_WINDOW, at__lte=at + timedelta(seconds=2))
+    grants = recent.filter(decision=AccessEvent.Decision.GRANTED).order_by("-at")
+    grant = grants.exclude(door_events__kind=DoorEvent.Kind.OPENED).first()
     if grant is not None:
         DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.OPENED, at=at, access_event=grant)
-    else:
-        forced = DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.FORCED_OPEN, at=at)
-        _alarm(forced)
+        if recent.filter(reason="multiple_faces").exists():
+            # The tablet saw more than one face just before this grant opened the door.
+            _alarm(DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.TAILGATING_HINT, at=at, access_event=grant))
+        return
+    used = grants.first()
+    if used is not None:
+        # A second opening for one grant (the contact counted two entries): a hint, not a forced door.
+        _alarm(DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.TAILGATING_HINT, at=at, access_event=used))
+        DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.OPENED, at=at, access_event=used)
+        return
+    _alarm(DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.FORCED_OPEN, at=at))
 
 
 def _heartbeat(*, agent: DoorAgent, report: dict, at: datetime) -> None:

@@ -441,3 +441,30 @@ def test_the_door_status_page_is_live_scoped_and_linked(login, tablet_a, tablet_
     other = login("manager_b").get("/staff/doors/").content.decode()
     assert "Alpha One" not in other and "Beta One – Main entrance" in other and 'class="alarm"' not in other
     assert login("anonymous").get("/staff/doors/").status_code in (302, 403)
+
+
+def test_two_openings_for_one_grant_or_a_crowd_at_the_tablet_give_a_tailgating_hint(tablet_a, agent_a, pia):
+    event = granted(tablet_a, pia)
+    now = time.time()
+    agent_a.report(
+        {"type": "contact", "state": "open", "at": now},
+        {"type": "contact", "state": "closed", "at": now + 2},
+        {"type": "contact", "state": "open", "at": now + 3},
+    )
+    kinds = list(DoorEvent.objects.order_by("pk").values_list("kind", "access_event"))
+    assert kinds == [("opened", event.pk), ("tailgating_hint", event.pk), ("opened", event.pk)]
+    # The tablet refused a frame with two faces just before the grant that opened the door.
+    DoorEvent.objects.all().delete()
+    AccessEvent.objects.create(
+        centre=tablet_a.device.door.centre,
+        door=tablet_a.device.door,
+        method="face",
+        decision="denied",
+        reason="multiple_faces",
+    )
+    second = granted(tablet_a, pia)
+    agent_a.report({"type": "contact", "state": "open", "at": time.time() + 1})
+    assert set(DoorEvent.objects.values_list("kind", "access_event")) == {
+        ("opened", second.pk),
+        ("tailgating_hint", second.pk),
+    }
