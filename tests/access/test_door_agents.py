@@ -468,3 +468,15 @@ def test_two_openings_for_one_grant_or_a_crowd_at_the_tablet_give_a_tailgating_h
         ("opened", second.pk),
         ("tailgating_hint", second.pk),
     }
+
+
+def test_the_access_report_shows_when_the_door_opened(tablet_a, agent_a, pia, login):
+    event = granted(tablet_a, pia)
+    nonce = verify(agent_a.poll().json()["commands"][0])["nonce"]
+    agent_a.report({"type": "relay", "nonce": nonce, "event": event.pk, "at": time.time()})
+    event.refresh_from_db()
+    from access.reports import COLUMNS, _rows
+
+    (row,) = list(_rows(AccessEvent.objects.filter(pk=event.pk), event.centre.chain_id))
+    assert COLUMNS[-1][0] == "door_opened_at"
+    assert row[-1] == timezone.localtime(event.door_opened_at).isoformat(timespec="seconds")
