@@ -32,6 +32,7 @@ _held = threading.BoundedSemaphore(max(1, getattr(settings, "JUSTFACE_DOOR_AGENT
 
 class Busy(APIException):
     status_code = 503
+    wait = 1  # DRF's handler sends it as Retry-After
     default_detail = "Every held poll of this server process is taken; poll again after Retry-After seconds."
 
 
@@ -92,14 +93,8 @@ class CommandsView(AgentView):
         else:
             commands = door_agents.wait_for_commands(agent=agent, wait=0)
             if wait and not commands:
-                raise _busy()
+                raise Busy()
         return Response({"commands": [c.as_delivered() for c in commands]})
-
-
-def _busy() -> Busy:
-    error = Busy()
-    error.auth_header = None
-    return error
 
 
 class ReportsView(AgentView):
