@@ -156,7 +156,17 @@ def test_the_tablet_token_never_reaches_a_command(tablet_a, agent_a, pia):
         tablet_a.heartbeat(app_version="1"),
         tablet_a.client.get("/api/v1/door/scans/", **tablet_a.auth),
     ]
+    # And every route of the tablet API, with GET and POST, whatever it answers.
+    from access import api_urls
+
+    scan_id = scan_poll.json()["id"]
+    for route in api_urls.urlpatterns:
+        url = "/api/v1/door/" + str(route.pattern).replace("<str:scan_id>", scan_id)
+        responses.append(tablet_a.client.get(url, **tablet_a.auth))
+        responses.append(tablet_a.client.post(url, {}, content_type="application/json", **tablet_a.auth))
+    assert len(api_urls.urlpatterns) >= 6
     for response in responses:
+        assert response.status_code < 500
         assert not any(s in response.content.decode() for s in secrets_)
     for header in (f"Device {tablet_a.token}", f"Agent {tablet_a.token}", f"agent {agent_a.token}", "Agent "):
         auth = {"HTTP_AUTHORIZATION": header}
