@@ -219,7 +219,7 @@ def main() -> None:
     args = parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="door-open-bench-"))
     env = door_bench.environment(args, data_dir)
-    held = -(-args.doors // args.workers)
+    held = args.doors  # gunicorn may hand every agent's connection to one process (README, Door agents)
     env.update({"JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS": str(held), "JUSTFACE_WEB_THREADS": str(4 + held)})
     os.environ.update(env)
     sys.path.insert(0, str(REPO))

@@ -31,7 +31,9 @@ _held = threading.BoundedSemaphore(max(1, getattr(settings, "JUSTFACE_DOOR_AGENT
 
 
 class Busy(APIException):
-    status_code = 503
+    # 429, not 503: the server is well, this process's held polls are all taken (a 5xx would be
+    # logged as a server error for an expected, self-healing condition).
+    status_code = 429
     wait = 1  # DRF's handler sends it as Retry-After
     default_detail = "Every held poll of this server process is taken; poll again after Retry-After seconds."
 
@@ -72,7 +74,9 @@ class CommandsView(AgentView):
         ],
         responses={
             200: DoorCommandsSerializer,
-            503: OpenApiResponse(ErrorSerializer, description="No held poll free in this process: retry later."),
+            429: OpenApiResponse(
+                ErrorSerializer, description="Every held poll of this process is taken: poll again after Retry-After."
+            ),
             **ERRORS,
         },
     )

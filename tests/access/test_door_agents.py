@@ -492,7 +492,7 @@ def test_the_access_report_shows_when_the_door_opened(tablet_a, agent_a, pia, lo
     assert row[-1] == timezone.localtime(event.door_opened_at).isoformat(timespec="seconds")
 
 
-def test_when_every_held_poll_is_taken_an_agent_gets_503_retry_after_but_still_its_command(tablet_a, agent_a, pia):
+def test_when_every_held_poll_is_taken_an_agent_gets_429_retry_after_but_still_its_command(tablet_a, agent_a, pia):
     from access.api import agent as agent_api
 
     taken = []
@@ -500,7 +500,7 @@ def test_when_every_held_poll_is_taken_an_agent_gets_503_retry_after_but_still_i
         taken.append(1)
     try:
         busy = agent_a.poll("5")
-        assert busy.status_code == 503 and busy["Retry-After"] == "1" and "Retry-After" in busy.json()["detail"]
+        assert busy.status_code == 429 and busy["Retry-After"] == "1" and "Retry-After" in busy.json()["detail"]
         granted(tablet_a, pia)
         assert len(agent_a.poll("5").json()["commands"]) == 1
     finally:

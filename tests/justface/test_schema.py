@@ -47,7 +47,7 @@ def test_the_agent_api_is_documented_with_its_own_credential(schema):
     assert commands["security"] == [{"DoorAgentToken": []}]
     wait = next(p for p in commands["parameters"] if p["name"] == "wait")
     assert wait["schema"]["minimum"] == 0 and wait["schema"]["maximum"] == 25
-    assert {"200", "400", "401", "503"} <= commands["responses"].keys()
+    assert {"200", "400", "401", "429"} <= commands["responses"].keys()
     reports = schema["paths"]["/api/v1/agent/reports/"]["post"]
     assert reports["security"] == [{"DoorAgentToken": []}] and "401" in reports["responses"]
     assert "Agent <token>" in schema["components"]["securitySchemes"]["DoorAgentToken"]["description"]
