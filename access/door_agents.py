@@ -224,7 +224,7 @@ def sweep(*, at: datetime | None = None) -> dict[str, int]:
             .filter(kind__in=[DoorEvent.Kind.OPENED, DoorEvent.Kind.FORCED_OPEN], closed_at=None, held_reported_at=None)
         )
         for episode in episodes:
-            if now - episode.at >= timedelta(seconds=episode.door.held_open_seconds):
+            if now - episode.at >= timedelta(seconds=episode.door.held_open_limit):
                 DoorEvent.objects.filter(pk=episode.pk).update(held_reported_at=now)
                 _alarm(DoorEvent.objects.create(door=episode.door, kind=DoorEvent.Kind.HELD_OPEN, at=now))
                 held += 1

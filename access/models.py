@@ -24,7 +24,10 @@ class Door(models.Model):
     liveness_stats = models.JSONField(_("liveness statistics"), default=dict, blank=True, editable=False)
     # Door agents (issue #24): a contact open longer than this is reported `held_open`.
     held_open_seconds = models.PositiveIntegerField(
-        _("held-open limit (seconds)"), default=30, help_text=_("An open door is reported held open after this long.")
+        _("held-open limit (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_("An open door is reported held open after this long. Empty: 30 seconds."),
     )
 
     tenancy_chain_path = "centre__chain"
@@ -38,6 +41,10 @@ class Door(models.Model):
 
     def __str__(self) -> str:
         return f"{self.centre} – {self.name}"
+
+    @property
+    def held_open_limit(self) -> int:
+        return self.held_open_seconds or 30
 
 
 class DeviceToken(models.Model):
