@@ -22,6 +22,8 @@ display.register(
         "door_photo": _("Door photo"),
         "door": _("Door"),
         "devicetoken": _("Door device token"),
+        "dooragent": _("Door agent"),
+        "doorevent": _("Door event"),
         "accessevent": _("Access event"),
         "visit": _("Visit"),
         "access": _("Access report"),
