@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from access import selectors, services
-from access.models import AccessEvent, DeviceToken, Door, Visit
+from access.models import AccessEvent, DeviceToken, Door, DoorAgent, DoorEvent, Visit
 from justface import audit, display, private_files
 from justface.admin_display import code_column, code_filter, score_column
 from justface.admin_scoping import ScopedAdmin
@@ -98,7 +98,7 @@ class DoorAdmin(ScopedAdmin):
     search_fields = ["name"]
     autocomplete_fields = ["centre"]
     inlines = [DeviceTokenInline]
-    actions = ["issue_token", "reset_liveness"]
+    actions = ["issue_token", "issue_agent", "reset_liveness"]
 
     @admin.display(description=_("rules"))
     def rules(self, door):
@@ -122,6 +122,27 @@ class DoorAdmin(ScopedAdmin):
     @admin.action(description=_("Issue a new device token (shown once)"), permissions=["change"])
     def issue_token(self, request, queryset):
         return self._show_tokens(request, list(queryset.select_related("centre")))
+
+    @admin.action(description=_("Pair a new door agent (credential shown once)"), permissions=["change"])
+    def issue_agent(self, request, queryset):
+        from access import door_signing
+
+        public_key = door_signing.signing_key().public_text
+        doors = list(queryset.select_related("centre"))
+        issued = [(door, services.issue_door_agent(door=door, actor=request.user)[1]) for door in doors]
+        response = TemplateResponse(
+            request,
+            "admin/access/door/agent_issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Door agent credential issued"),
+                "issued": issued,
+                "public_key": public_key,
+                "opts": self.model._meta,
+            },
+        )
+        add_never_cache_headers(response)  # the credential must not linger in any cache
+        return response
 
     @admin.action(
         description=_("Reset the liveness calibration (back to the cautious default)"), permissions=["change"]
@@ -188,6 +209,34 @@ class DeviceTokenAdmin(ScopedAdmin):
             for token in queryset.select_related("door__centre")
         )
         self.message_user(request, _("%(count)s PIN pad(s) unlocked.") % {"count": unlocked}, messages.SUCCESS)
+
+
+@admin.register(DoorAgent)
+class DoorAgentAdmin(ScopedAdmin):
+    list_display = ["__str__", "label", "created_at", "last_seen_at", "revoked_at"]
+    list_select_related = ["door__centre"]
+    list_filter = ["door__centre"]
+    fields = ["door", "label", "created_at", "last_seen_at", "revoked_at", "last_status"]
+    readonly_fields = ["door", "created_at", "last_seen_at", "revoked_at", "last_status"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # paired from a door (action "Pair a new door agent"), so the credential is shown once
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead
+
+    @admin.action(description=_("Revoke selected door agents (immediately)"), permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = sum(
+            services.revoke_door_agent(agent=agent, actor=request.user)
+            for agent in queryset.select_related("door__centre")
+        )
+        self.message_user(
+            request,
+            _("%(count)s door agent(s) revoked; they get no more commands.") % {"count": revoked},
+            messages.SUCCESS,
+        )
 
 
 class ReadOnlyAdmin(ScopedAdmin):
@@ -377,3 +426,11 @@ class VisitAdmin(ReadOnlyAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "occupancy": selectors.occupancy(self.scope(request))}
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(DoorEvent)
+class DoorEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "door", "kind", "access_event", "closed_at"]
+    list_select_related = ["door__centre"]
+    list_filter = ["kind", "door__centre"]
+    date_hierarchy = "at"

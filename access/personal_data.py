@@ -215,3 +215,15 @@ declare_not_personal(
     "access.Challenge",
     "a scan's head-turn challenge (instruction, hashed nonce, scores, no frame); deleted with its scan",
 )
+declare_not_personal("access.DoorAgent", "door agents beside the doors (hashed credential, software version, driver)")
+declare_not_personal(
+    "access.DoorCommand",
+    "signed open commands (door id, access event id, times, nonce: no member); deleted a day after they are made "
+    "(purge_due → access.door_agents.purge_commands)",
+)
+declare_not_personal(
+    "access.DoorEvent",
+    "door states and alarms (opened, forced or held open, agent offline): facts about a door. An `opened` event "
+    "links the access event that opened the door and names no one itself; that access event loses its member at "
+    "the member's erasure (check-ins), which unties the door event from any person",
+)

@@ -44,6 +44,8 @@ COLUMNS = [
     ("decision", gettext_lazy("Decision")),
     ("reason", gettext_lazy("Reason")),
     ("score", gettext_lazy("Score")),
+    # When the door's agent reported the relay moved for this grant (issue #24); empty: no agent.
+    ("door_opened_at", gettext_lazy("Door opened")),
 ]
 
 
@@ -246,6 +248,9 @@ def _rows(queryset, chain_id: int) -> Iterator[list]:
             event.decision,
             event.reason,
             "" if event.score is None else round(event.score, 3),
+            ""
+            if event.door_opened_at is None
+            else timezone.localtime(event.door_opened_at).isoformat(timespec="seconds"),
         ]
 
 

@@ -13,11 +13,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from access import door_agents, rules, stats
 from access import liveness as door_liveness
-from access import rules, stats
 from access.frames import Frame
 from access.messages import Reason
-from access.models import AccessEvent, Challenge, DeviceToken, Door, Method, PinLockout, Scan, Visit
+from access.models import AccessEvent, Challenge, DeviceToken, Door, DoorAgent, Method, PinLockout, Scan, Visit
 from consent.selectors import biometric_consent_active, biometric_reconsent_pending
 from justface import audit, face_runtime, private_files
 from justface.face.engine import DoorResult
@@ -780,6 +780,8 @@ def _decide(
             if verdict.granted:
                 _record_presence(scan, now, visit_ends)
             stats.count_event(event)  # the anonymous hourly counts, in the event's transaction
+            if scan.status == Scan.Status.GRANTED:
+                door_agents.queue_open(event=event, scan=scan)  # signed, for this door's agent only
     except BaseException:
         if photo != held:
             private_files.delete(photo)  # nothing half-written: no frame without its row
@@ -848,3 +850,22 @@ def erase_member_access_data(*, member: Member) -> dict[str, int]:
         "scans_deleted": scans,
         "pin_lockouts_deleted": lockouts,
     }
+
+
+# --- door agents (issue #24; the rest in access.door_agents) ---------------------------------------
+
+
+def issue_door_agent(*, door: Door, label: str = "", actor) -> tuple[DoorAgent, str]:
+    """A new credential for the agent beside the door. The raw token is returned once and stored nowhere."""
+    raw, hashed = new_token()
+    agent = DoorAgent.objects.create(door=door, label=label, token_hash=hashed)
+    audit.record(action="door.agent_issue", actor=actor, obj=agent, chain_id=door.centre.chain_id)
+    return agent, raw
+
+
+def revoke_door_agent(*, agent: DoorAgent, actor) -> bool:
+    """Revoke at once: its next request (and a long poll it holds) gets nothing. False if already revoked."""
+    revoked = DoorAgent.objects.filter(pk=agent.pk, revoked_at=None).update(revoked_at=timezone.now()) == 1
+    if revoked:
+        audit.record(action="door.agent_revoke", actor=actor, obj=agent, chain_id=agent.door.centre.chain_id)
+    return revoked

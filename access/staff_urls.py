@@ -8,6 +8,7 @@ urlpatterns = [
     path("reports/access/files/<uuid:export_id>/", staff_views.report_export, name="report-export"),
     path("reports/access/files/<uuid:export_id>/download/", staff_views.report_download, name="report-download"),
     path("liveness/", staff_views.door_liveness, name="door-liveness"),
+    path("doors/", staff_views.door_status, name="door-status"),
 ]
 
 from access import stats_views  # noqa: E402

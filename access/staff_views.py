@@ -137,3 +137,49 @@ def door_liveness(request):
             }
         )
     return render_staff(request, "access/staff/door_liveness.html", {"doors": doors}, title=_("Liveness per door"))
+
+
+# How often the door status page reloads itself (seconds): a live view without JavaScript.
+DOOR_STATUS_REFRESH = 10
+
+
+@staff_page(Perm.VIEW_MEMBERS)
+def door_status(request):
+    """Each door of the staff member's centres, live (issue #24): open or closed by its contact,
+    its agent online or not, and its latest door events (forced, held open, offline...)."""
+    from access.models import Door, DoorAgent, DoorEvent
+
+    now = timezone.now()
+    offline_after = timedelta(seconds=settings.JUSTFACE_DOOR_AGENT_OFFLINE_SECONDS)
+    doors = list(request.scope.filter(Door.objects.select_related("centre")).order_by("centre__name", "name"))
+    agents: dict[int, list] = {}
+    for agent in DoorAgent.objects.filter(door__in=doors, revoked_at=None):
+        agents.setdefault(agent.door_id, []).append(agent)
+    rows = []
+    for door in doors:
+        episode = (
+            DoorEvent.objects.filter(door=door, kind__in=[DoorEvent.Kind.OPENED, DoorEvent.Kind.FORCED_OPEN])
+            .order_by("-at")
+            .first()
+        )
+        own = agents.get(door.pk, [])
+        online = any(a.last_seen_at and now - a.last_seen_at < offline_after for a in own)
+        rows.append(
+            {
+                "door": door,
+                "has_agent": bool(own),
+                "online": online,
+                "last_seen": max((a.last_seen_at for a in own if a.last_seen_at), default=None),
+                "open": episode is not None and episode.closed_at is None,
+                "open_since": episode.at if episode is not None and episode.closed_at is None else None,
+                "events": list(DoorEvent.objects.filter(door=door).order_by("-at")[:10]),
+            }
+        )
+    response = render_staff(
+        request,
+        "access/staff/door_status.html",
+        {"rows": rows, "refresh": DOOR_STATUS_REFRESH, "alarms": DoorEvent.ALARMS},
+        title=_("Door status"),
+    )
+    response["Refresh"] = str(DOOR_STATUS_REFRESH)
+    return response

@@ -8,9 +8,11 @@ nginx (deploy/nginx/) is always in front: never expose a node itself (README, Ha
 import os
 
 # Two processes for two cores, four threads each (docs/door.md: measured layouts); WEB_CONCURRENCY
-# for a machine with more cores.
+# for a machine with more cores. A door agent's long poll holds a thread while it waits (no CPU):
+# a node with more doors than JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS x processes raises both that and
+# JUSTFACE_WEB_THREADS (README, "Door agents").
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = 4
+threads = int(os.environ.get("JUSTFACE_WEB_THREADS", "4"))
 worker_class = "gthread"
 # One inference thread per process (more made the door slower, docs/door.md); a background
 # cluster keeps the setting's own default.

@@ -170,6 +170,14 @@ JUSTFACE_PUBLIC_URL = env.str(
 # and its file may be downloaded once within JUSTFACE_REPORT_FILE_HOURS, then it is erased.
 JUSTFACE_REPORT_INLINE_ROWS = env.int("JUSTFACE_REPORT_INLINE_ROWS", default=50_000)
 JUSTFACE_REPORT_FILE_HOURS = env.int("JUSTFACE_REPORT_FILE_HOURS", default=24)
+
+# Door agents (issue #24, access.door_signing, access.door_agents): the server's Ed25519 key that
+# signs open commands (base64 of the raw 32 bytes; empty: DATA_DIR/keys/door-signing.key, made on
+# first use), and after how many seconds without a heartbeat an agent is reported offline.
+JUSTFACE_DOOR_SIGNING_KEY = env.str("JUSTFACE_DOOR_SIGNING_KEY", default="")
+JUSTFACE_DOOR_AGENT_OFFLINE_SECONDS = env.int("JUSTFACE_DOOR_AGENT_OFFLINE_SECONDS", default=90)
+# Long polls held at once per web process (each holds a thread; deploy/gunicorn.conf.py has 4).
+JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS = env.int("JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS", default=2)
 # API tokens (a member's app, a staff BI tool) work this many days after they were issued, then
 # answer 401 until their owner logs in again (justface.accounts); a new password ends them at once.
 JUSTFACE_API_TOKEN_DAYS = env.int("JUSTFACE_API_TOKEN_DAYS", default=30)

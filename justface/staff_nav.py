@@ -52,6 +52,13 @@ ENTRIES = (
         Perm.VIEW_MEMBERS,
     ),
     Entry(
+        "door-status",
+        _("Door status"),
+        _("Each door open or closed, its agent online or not, forced and held-open alarms."),
+        "staff:door-status",
+        Perm.VIEW_MEMBERS,
+    ),
+    Entry(
         "door-liveness",
         _("Liveness per door"),
         _("How each door's camera has been calibrated: live-score spread and challenge rate."),

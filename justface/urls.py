@@ -47,6 +47,7 @@ urlpatterns = [
     path("healthz", health.healthz),
     path("livez", health.livez),
     path("api/v1/door/", include("access.api_urls")),
+    path("api/v1/agent/", include("access.agent_api_urls")),
     path("kiosk/", include("access.kiosk_urls")),
     path("api/v1/me/", include("members.api_urls")),
     path("api/v1/statistics/", include("access.stats_api_urls")),

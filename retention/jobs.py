@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from access import reports
+from access import door_agents, reports
 from access import services as door
 from access.selectors import frames_due
 from justface import audit
@@ -61,6 +61,7 @@ class PurgeReport:
     gallery_changes_deleted: int = 0
     api_tokens_deleted: int = 0
     pending_face_photos_erased: int = 0
+    door_commands_deleted: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -245,6 +246,7 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.scans_deleted = door.purge_old_scans(before=at - SCAN_KEEP)
     report.retired_templates_erased = erase_templates_of_retired_models()
     report.pin_lockouts_deleted = door.purge_pin_lockouts(at=at)
+    report.door_commands_deleted = door_agents.purge_commands(before=at - SCAN_KEEP)
     report.report_files_erased = reports.erase_expired_exports(at=at)
     today = timezone.localdate(at)
     report.requests_deleted = services.purge_closed_requests(today=today)

@@ -188,6 +188,7 @@ SCHEDULE_MIGRATIONS = (
     "access.migrations.0006_hourly_stats_schedule",
     "retention.migrations.0003_purge_schedule",
     "retention.migrations.0008_clear_sessions_schedule",
+    "access.migrations.0017_door_sweep_schedule",
 )
 
 

@@ -39,3 +39,15 @@ def test_pin_request_limits(schema):
     pin_request = schema["components"]["schemas"]["PinRequest"]["properties"]
     assert pin_request["member_number"]["minLength"] == 1 and pin_request["member_number"]["maxLength"] == 32
     assert pin_request["pin"]["pattern"] == "^[0-9]{4,8}$"
+
+
+def test_the_agent_api_is_documented_with_its_own_credential(schema):
+    """Issue #24: the door agent's operations, their `Agent <token>` scheme and the long poll's bound."""
+    commands = schema["paths"]["/api/v1/agent/commands/"]["get"]
+    assert commands["security"] == [{"DoorAgentToken": []}]
+    wait = next(p for p in commands["parameters"] if p["name"] == "wait")
+    assert wait["schema"]["minimum"] == 0 and wait["schema"]["maximum"] == 25
+    assert {"200", "400", "401", "429"} <= commands["responses"].keys()
+    reports = schema["paths"]["/api/v1/agent/reports/"]["post"]
+    assert reports["security"] == [{"DoorAgentToken": []}] and "401" in reports["responses"]
+    assert "Agent <token>" in schema["components"]["securitySchemes"]["DoorAgentToken"]["description"]

@@ -1,0 +1,264 @@
+"""Scan posted -> command at the door's agent (issue #24): N doors, each with a tablet and an agent,
+through a real gunicorn on loopback (README's layout, with the held polls the doors need).
+
+Each door's tablet sends granted PIN entries (a member per door, in and out in turn: the PIN path
+is the decision without the face engine, so the figure is what the agent adds on top of a
+decision); each door's agent holds `GET /api/v1/agent/commands/?wait=20` as the agent does and
+verifies every command's Ed25519 signature, door and event. Reported: the tablet's round trip,
+and **open latency** = from the tablet's 200 (decision committed) to the command in the agent's
+hands (p50/p95, ms), plus commands lost (a grant whose command never came within 5 s) and
+duplicated (a nonce seen twice).
+
+    .venv/bin/python bench/door_open_bench.py              # a table
+    .venv/bin/python bench/door_open_bench.py --json       # one JSON object on stdout
+
+Needs PostgreSQL; recreates its own database (--database)."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import door_bench  # noqa: E402  (database, environment and start-up helpers)
+
+REPO = door_bench.REPO
+log = door_bench.log
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL.")
+    parser.add_argument("--database", default="justface_door_open_bench", help="Database to (re)create.")
+    parser.add_argument("--doors", type=int, default=8, help="Doors, each with one tablet and one agent.")
+    parser.add_argument("--grants", type=int, default=1000, help="Granted entries in all.")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes.")
+    parser.add_argument("--port", type=int, default=8795)
+    parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
+    args = parser.parse_args()
+    args.torch_threads, args.backend = 1, "onnxruntime"
+    return args
+
+
+def seed(doors: int) -> list[dict]:
+    import django
+
+    django.setup()
+    from access import door_signing
+    from access.models import Door
+    from access.services import issue_device_token, issue_door_agent
+    from members.models import Centre, Chain, Member
+    from members.services import set_pin
+
+    chain = Chain.objects.create(
+        name="Bench Fitness",
+        slug="bench",
+        organisation_number="DK00000000",
+        country="DK",
+        default_language="da",
+        dpo_email="dpo@bench.example",
+    )
+    centre = Centre.objects.create(chain=chain, name="Bench", slug="bench", opening_hours={})
+    public = door_signing.signing_key().public_text
+    out = []
+    for i in range(doors):
+        door = Door.objects.create(centre=centre, name=f"Door {i + 1}")
+        member = Member.objects.create(
+            chain=chain,
+            home_centre=centre,
+            first_name=f"M{i}",
+            last_name="Bench",
+            member_number=f"B{i:04d}",
+            birth_date=date(1990, 5, 17),
+            start_date=date(2025, 1, 1),
+        )
+        set_pin(member=member, pin="2580", actor=None)
+        out.append(
+            {
+                "door": str(door.pk),
+                "device": issue_device_token(door=door, actor=None)[1],
+                "agent": issue_door_agent(door=door, actor=None)[1],
+                "number": member.member_number,
+                "public": public,
+            }
+        )
+    return out
+
+
+class AgentPoller(threading.Thread):
+    """One door's agent: hold the poll, verify each command, note when it arrived."""
+
+    def __init__(self, base: str, door: dict, received: dict, stop: threading.Event):
+        super().__init__(daemon=True)
+        from access.door_signing import public_key_from_text
+
+        self.base, self.door, self.received, self.stop = base, door, received, stop
+        self.kid, self.key = public_key_from_text(door["public"])
+        self.session = requests.Session()
+        self.errors = 0
+        self.bad = 0
+
+    def run(self):
+        auth = {"Authorization": f"Agent {self.door['agent']}"}
+        while not self.stop.is_set():
+            try:
+                answer = self.session.get(
+                    f"{self.base}/api/v1/agent/commands/", params={"wait": 2}, headers=auth, timeout=10
+                )
+            except requests.RequestException:
+                self.errors += 1
+                continue
+            now = time.monotonic()
+            if answer.status_code != 200:
+                self.errors += 1
+                time.sleep(1)
+                continue
+            for command in answer.json()["commands"]:
+                data = base64.urlsafe_b64decode(command["payload"] + "=" * (-len(command["payload"]) % 4))
+                try:
+                    self.key.verify(base64.urlsafe_b64decode(command["signature"] + "=="), data)
+                except Exception:
+                    self.bad += 1
+                    continue
+                payload = json.loads(data)
+                if command["kid"] != self.kid or payload["door"] != self.door["door"]:
+                    self.bad += 1
+                    continue
+                self.received.setdefault(payload["event"], []).append((now, payload["nonce"]))
+
+
+def run(args, base: str, doors: list[dict]) -> dict:
+    received: dict[int, list] = {}
+    stop = threading.Event()
+    agents = [AgentPoller(base, door, received, stop) for door in doors]
+    for agent in agents:
+        agent.start()
+    time.sleep(1)
+    answered: dict[int, float] = {}
+    round_trips: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    per_door = args.grants // len(doors)
+
+    def tablet(door: dict):
+        session = requests.Session()
+        auth = {"Authorization": f"Device {door['device']}"}
+        for n in range(per_door):
+            body = {"member_number": door["number"], "pin": "2580", "direction": "in" if n % 2 == 0 else "out"}
+            started = time.monotonic()
+            try:
+                answer = session.post(f"{base}/api/v1/door/pin/", json=body, headers=auth, timeout=10)
+            except requests.RequestException:
+                errors[0] += 1
+                continue
+            done = time.monotonic()
+            if answer.status_code != 200 or answer.json()["status"] != "granted":
+                errors[0] += 1
+                continue
+            event = _event_of(answer.json())
+            with lock:
+                answered[event] = done
+                round_trips.append(done - started)
+            time.sleep(0.05)
+
+    tablets = [threading.Thread(target=tablet, args=(d,)) for d in doors]
+    for t in tablets:
+        t.start()
+    for t in tablets:
+        t.join()
+    time.sleep(5)
+    stop.set()
+    for agent in agents:
+        agent.join(timeout=15)
+    latencies = [received[e][0][0] - t for e, t in answered.items() if e in received]
+    lost = sum(1 for e in answered if e not in received)
+    duplicated = sum(len(v) - 1 for v in received.values())
+
+    def pct(values, q):
+        return round(1000 * statistics.quantiles(values, n=100)[q - 1], 1) if len(values) > 1 else None
+
+    return {
+        "doors": len(doors),
+        "grants": len(answered),
+        "tablet_errors": errors[0],
+        "round_trip_p50_ms": pct(round_trips, 50),
+        "round_trip_p95_ms": pct(round_trips, 95),
+        "open_p50_ms": pct(latencies, 50),
+        "open_p95_ms": pct(latencies, 95),
+        "open_max_ms": round(1000 * max(latencies), 1) if latencies else None,
+        "lost": lost,
+        "duplicated": duplicated,
+        "bad_signatures": sum(a.bad for a in agents),
+        "agent_errors": sum(a.errors for a in agents),
+    }
+
+
+def _event_of(body: dict) -> int:
+    """The access event of a PIN answer: the scan's id is in the answer, the event is looked up."""
+    from access.models import AccessEvent
+
+    return AccessEvent.objects.filter(scan_id=body["id"]).values_list("pk", flat=True).get()
+
+
+def main() -> None:
+    import os
+
+    args = parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="door-open-bench-"))
+    env = door_bench.environment(args, data_dir)
+    held = args.doors  # gunicorn may hand every agent's connection to one process (README, Door agents)
+    env.update({"JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS": str(held), "JUSTFACE_WEB_THREADS": str(4 + held)})
+    os.environ.update(env)
+    sys.path.insert(0, str(REPO))
+    log(f"Database {args.database}: recreating and migrating")
+    door_bench.recreate_database(args)
+    door_bench.manage(env, "migrate", "--noinput")
+    doors = seed(args.doors)
+    base = f"http://127.0.0.1:{args.port}"
+    server = subprocess.Popen(
+        [
+            str(Path(door_bench.PYTHON).with_name("gunicorn")),
+            "justface.wsgi",
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        door_bench.wait_until_up(base, server)
+        log(f"gunicorn: {args.workers} processes x {4 + held} threads ({held} held polls each); {args.grants} grants")
+        result = run(args, base, doors)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result))
+        return
+    for key, value in result.items():
+        print(f"{key:22}{value}")
+
+
+if __name__ == "__main__":
+    main()
