@@ -209,3 +209,14 @@ def pytest_runtest_teardown(item, nextitem):
             for name in SCHEDULE_MIGRATIONS:
                 import_module(name).create_schedule(apps, None)
     return result
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language: a request or a helper that activates
+    Danish or Norwegian in this thread must not leak into the next test (a shuffled order met it)."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
