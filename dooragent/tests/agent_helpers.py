@@ -181,7 +181,9 @@ class FakeServer:
         self.pending: list[dict] = []
         self.reports: list[dict] = []
         self.polls = 0
+        self.poll_times: list[float] = []  # time.monotonic() of each poll
         self.poll_status = 200
+        self.poll_headers: dict[str, str] = {}  # sent with a non-200 poll answer (e.g. Retry-After)
         self.report_status = 200
         self.poll_body = None  # answer this at once instead of the held poll
         self.cond = threading.Condition()
@@ -191,9 +193,11 @@ class FakeServer:
             def log_message(self, *args):
                 pass
 
-            def _answer(self, status, body):
+            def _answer(self, status, body, headers=None):
                 data = json.dumps(body).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -204,8 +208,9 @@ class FakeServer:
                 if url.path != "/api/v1/agent/commands/" or self.headers.get("Authorization") != f"Agent {TOKEN}":
                     return self._answer(401, {"detail": "no"})
                 outer.polls += 1
+                outer.poll_times.append(time.monotonic())
                 if outer.poll_status != 200:
-                    return self._answer(outer.poll_status, {"detail": "refused"})
+                    return self._answer(outer.poll_status, {"detail": "refused"}, outer.poll_headers)
                 if outer.poll_body is not None:
                     return self._answer(200, outer.poll_body)
                 wait = float(parse_qs(url.query).get("wait", ["20"])[0])
