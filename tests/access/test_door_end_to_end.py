@@ -174,3 +174,34 @@ def test_osdp_a_granted_pin_sends_the_output_command_and_a_denied_one_never_does
             assert agent.opened == 1 and not agent.refused
         finally:
             stop_agent(agent, thread)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_agent_turned_away_with_429_still_opens_for_the_next_grant(live_server, door, tmp_path):
+    """Every held poll of the server's process is taken: the agent's polls get 429 Retry-After: 1.
+    It keeps polling every second (not 1, 2, 4, 8 s), so a grant 8 s later still reaches the door
+    within its command's 5 s life."""
+    from access.api import agent as agent_api
+
+    tablet, member, row, token = door
+    taken = 0
+    while agent_api._held.acquire(blocking=False):
+        taken += 1
+    try:
+        with running_peripheral() as (channel, pd, scbk):
+            settings = {"type": "osdp", "port": "/dev/null", "scbk": scbk.hex(), "address": 1}
+            driver = OsdpDriver(settings, lambda state: None, channel=channel)
+            agent, thread = run_agent(tmp_path, live_server, row, token, driver_settings=settings, driver=driver)
+            try:
+                assert driver.wait_ready(10), "no secure channel with the PD"
+                time.sleep(8)  # 429s all along; the old back-off would next poll at 15 s
+                assert pin(live_server, tablet, member, "2580") == "granted"
+                command = pd.get_command(timeout=3)
+                assert command is not None and command["command"] == osdp.Command.Output, command
+                assert wait_for(lambda: agent.opened == 1, 2)
+            finally:
+                stop_agent(agent, thread)
+    finally:
+        for _ in range(taken):
+            agent_api._held.release()
+    assert taken
