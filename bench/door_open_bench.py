@@ -12,6 +12,17 @@ duplicated (a nonce seen twice).
     .venv/bin/python bench/door_open_bench.py              # a table
     .venv/bin/python bench/door_open_bench.py --json       # one JSON object on stdout
 
+`--agent dooragent`: the whole way to the relay instead. Each door runs the real agent
+(`dooragent.client.Agent`, in this process, one per door, its own state folder) with the MQTT
+driver against its own real mosquitto (started here on a free loopback port), and a subscriber
+on `cmnd/<device>/POWER` stands in for the Tasmota relay. Each door's tablet posts a granted PIN,
+then waits (up to 5 s) for the relay's `ON` before the next one, so every `ON` belongs to one
+grant. Reported: **scan posted -> relay message seen** and tablet's answer -> relay (p50/p95/max,
+ms), lost (no `ON` within 5 s), duplicated (an `ON` beyond one per grant), and how many access
+events got `door_opened_at` from the agents' relay reports.
+
+    .venv/bin/python bench/door_open_bench.py --agent dooragent --grants 200 --json
+
 Needs PostgreSQL; recreates its own database (--database)."""
 
 from __future__ import annotations
@@ -47,6 +58,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--grants", type=int, default=1000, help="Granted entries in all.")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes.")
     parser.add_argument("--port", type=int, default=8795)
+    parser.add_argument(
+        "--agent",
+        choices=["verify", "dooragent"],
+        default="verify",
+        help="verify: a poller that checks each command's signature (up to the command in hand); "
+        "dooragent: the real agent with the MQTT driver and a real mosquitto per door (up to the relay).",
+    )
     parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
     args = parser.parse_args()
     args.torch_threads, args.backend = 1, "onnxruntime"
@@ -206,6 +224,141 @@ def run(args, base: str, doors: list[dict]) -> dict:
     }
 
 
+def _pct(values, q):
+    return round(1000 * statistics.quantiles(values, n=100)[q - 1], 1) if len(values) > 1 else None
+
+
+def run_dooragent(args, base: str, doors: list[dict]) -> dict:
+    """The real agent per door (MQTT driver, own mosquitto) -> the relay's ON, per granted PIN."""
+    import contextlib
+    import queue
+
+    sys.path.insert(0, str(REPO / "dooragent" / "src"))
+    sys.path.insert(0, str(REPO / "dooragent" / "tests"))
+    import paho.mqtt.client as mqtt
+    from agent_helpers import running_mosquitto
+    from dooragent.client import Agent
+    from dooragent.config import from_dict
+
+    from access.models import AccessEvent
+
+    folder = Path(tempfile.mkdtemp(prefix="door-open-agents-"))
+    per_door = args.grants // len(doors)
+    posted_to_relay: list[float] = []
+    answered_to_relay: list[float] = []
+    counts = {"lost": 0, "duplicated": 0, "tablet_errors": 0}
+    events: list[int] = []
+    lock = threading.Lock()
+    agents, threads, subscribers = [], [], []
+    with contextlib.ExitStack() as stack:
+        for i, door in enumerate(doors):
+            port = stack.enter_context(running_mosquitto(folder))
+            device = f"door{i + 1}"
+            seen: queue.Queue = queue.Queue()
+            ready = threading.Event()
+            relay = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+            relay.on_connect = lambda c, u, f, rc, p, device=device: c.subscribe(f"cmnd/{device}/POWER", qos=1)
+            relay.on_subscribe = lambda *a, ready=ready: ready.set()
+            relay.on_message = lambda c, u, m, seen=seen: seen.put((time.monotonic(), m.payload.decode()))
+            relay.connect("127.0.0.1", port)
+            relay.loop_start()
+            if not ready.wait(10):
+                raise SystemExit(f"the relay subscriber of {device} did not subscribe")
+            subscribers.append((relay, seen))
+            config, problems = from_dict(
+                {
+                    "server_url": base,
+                    "token": door["agent"],
+                    "door": door["door"],
+                    "public_keys": [door["public"]],
+                    "state_dir": str(folder / device),
+                    "driver": {"type": "mqtt", "host": "127.0.0.1", "port": port, "device": device},
+                }
+            )
+            if problems:
+                raise SystemExit(f"agent config: {problems}")
+            agent = Agent(config)
+            thread = threading.Thread(target=agent.run, name=f"dooragent-{device}", daemon=True)
+            thread.start()
+            if not agent.driver.wait_ready(10):
+                raise SystemExit(f"the agent of {device} did not reach its broker")
+            agents.append(agent)
+            threads.append(thread)
+        time.sleep(1)  # every agent's first held poll is in
+
+        def tablet(door: dict, seen: queue.Queue):
+            session = requests.Session()
+            auth = {"Authorization": f"Device {door['device']}"}
+            for n in range(per_door):
+                body = {"member_number": door["number"], "pin": "2580", "direction": "in" if n % 2 == 0 else "out"}
+                posted = time.monotonic()
+                try:
+                    answer = session.post(f"{base}/api/v1/door/pin/", json=body, headers=auth, timeout=10)
+                except requests.RequestException:
+                    with lock:
+                        counts["tablet_errors"] += 1
+                    continue
+                answered = time.monotonic()
+                if answer.status_code != 200 or answer.json()["status"] != "granted":
+                    with lock:
+                        counts["tablet_errors"] += 1
+                    continue
+                event = _event_of(answer.json())
+                try:
+                    at, _ = seen.get(timeout=5)
+                except queue.Empty:
+                    with lock:
+                        counts["lost"] += 1
+                        events.append(event)
+                    continue
+                extra = 0
+                while True:  # anything more for this grant is a duplicate
+                    try:
+                        seen.get(timeout=0.05)
+                        extra += 1
+                    except queue.Empty:
+                        break
+                with lock:
+                    events.append(event)
+                    posted_to_relay.append(at - posted)
+                    answered_to_relay.append(at - answered)
+                    counts["duplicated"] += extra
+
+        tablets = [threading.Thread(target=tablet, args=(d, sub[1])) for d, sub in zip(doors, subscribers)]
+        for t in tablets:
+            t.start()
+        for t in tablets:
+            t.join()
+        time.sleep(2)  # late duplicates, and the last relay reports
+        for _, seen in subscribers:
+            counts["duplicated"] += seen.qsize()
+        for agent in agents:
+            agent.stop()
+        for thread in threads:
+            thread.join(30)
+        for relay, _ in subscribers:
+            relay.loop_stop()
+            relay.disconnect()
+    shutil.rmtree(folder, ignore_errors=True)
+    opened = AccessEvent.objects.filter(pk__in=events, door_opened_at__isnull=False).count()
+    return {
+        "mode": "dooragent+mqtt",
+        "doors": len(doors),
+        "grants": len(events),
+        "tablet_errors": counts["tablet_errors"],
+        "relay_p50_ms": _pct(posted_to_relay, 50),
+        "relay_p95_ms": _pct(posted_to_relay, 95),
+        "relay_max_ms": round(1000 * max(posted_to_relay), 1) if posted_to_relay else None,
+        "answer_to_relay_p50_ms": _pct(answered_to_relay, 50),
+        "answer_to_relay_p95_ms": _pct(answered_to_relay, 95),
+        "lost": counts["lost"],
+        "duplicated": counts["duplicated"],
+        "door_opened_at_set": opened,
+        "agent_refused": sum(sum(a.refused.values()) for a in agents),
+        "agent_opened": sum(a.opened for a in agents),
+    }
+
+
 def _event_of(body: dict) -> int:
     """The access event of a PIN answer: the scan's id is in the answer, the event is looked up."""
     from access.models import AccessEvent
@@ -248,7 +401,7 @@ def main() -> None:
     try:
         door_bench.wait_until_up(base, server)
         log(f"gunicorn: {args.workers} processes x {4 + held} threads ({held} held polls each); {args.grants} grants")
-        result = run(args, base, doors)
+        result = run_dooragent(args, base, doors) if args.agent == "dooragent" else run(args, base, doors)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import json
+import os
 import secrets
+import shutil
 import socket
 import ssl
+import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -45,6 +50,62 @@ class SocketChannel(osdp.Channel):
 
     def flush(self) -> None:
         pass
+
+
+@contextlib.contextmanager
+def running_mosquitto(folder):
+    """A real mosquitto broker in the foreground on a free loopback port; yields the port.
+    Raises RuntimeError when it is not installed or does not listen within 10 s."""
+    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None)
+    if binary is None:
+        raise RuntimeError("mosquitto is not installed (make test installs Debian's mosquitto)")
+    port = free_port()
+    conf = folder / f"mosquitto-{port}.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"mosquitto exited: {proc.stderr.read().decode()[:300]}") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError("mosquitto did not listen within 10 s") from None
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def running_peripheral():
+    """(cp_channel, pd, scbk): a started LibOSDP PeripheralDevice with output control and contact
+    monitoring, secure channel enforced, on one end of a socket pair; the agent's driver gets
+    cp_channel (the other end)."""
+    scbk = secrets.token_bytes(16)
+    cp_sock, pd_sock = socket.socketpair()
+    cp_sock.setblocking(False)
+    pd_sock.setblocking(False)
+    pd = osdp.PeripheralDevice(
+        osdp.PDInfo(1, SocketChannel(pd_sock), scbk=scbk, flags=[osdp.LibFlag.EnforceSecure]),
+        osdp.PDCapabilities([(osdp.Capability.OutputControl, 1, 1), (osdp.Capability.ContactStatusMonitoring, 1, 1)]),
+        log_level=osdp.LogLevel.Warning,
+    )
+    pd.start()
+    try:
+        yield SocketChannel(cp_sock), pd, scbk
+    finally:
+        pd.stop()
+        cp_sock.close()
+        pd_sock.close()
 
 
 def payload(now: float = NOW, **overrides) -> dict:
@@ -120,7 +181,9 @@ class FakeServer:
         self.pending: list[dict] = []
         self.reports: list[dict] = []
         self.polls = 0
+        self.poll_times: list[float] = []  # time.monotonic() of each poll
         self.poll_status = 200
+        self.poll_headers: dict[str, str] = {}  # sent with a non-200 poll answer (e.g. Retry-After)
         self.report_status = 200
         self.poll_body = None  # answer this at once instead of the held poll
         self.cond = threading.Condition()
@@ -130,9 +193,11 @@ class FakeServer:
             def log_message(self, *args):
                 pass
 
-            def _answer(self, status, body):
+            def _answer(self, status, body, headers=None):
                 data = json.dumps(body).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -143,8 +208,9 @@ class FakeServer:
                 if url.path != "/api/v1/agent/commands/" or self.headers.get("Authorization") != f"Agent {TOKEN}":
                     return self._answer(401, {"detail": "no"})
                 outer.polls += 1
+                outer.poll_times.append(time.monotonic())
                 if outer.poll_status != 200:
-                    return self._answer(outer.poll_status, {"detail": "refused"})
+                    return self._answer(outer.poll_status, {"detail": "refused"}, outer.poll_headers)
                 if outer.poll_body is not None:
                     return self._answer(200, outer.poll_body)
                 wait = float(parse_qs(url.query).get("wait", ["20"])[0])

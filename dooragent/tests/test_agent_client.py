@@ -117,6 +117,24 @@ def test_unreachable_server_then_reports_are_retried(tmp_path, run_agent, make_c
         server.close()
 
 
+def test_a_busy_servers_429_is_obeyed_by_retry_after_not_the_growing_back_off(server, run_agent, make_command):
+    """The server answers 429 Retry-After: 1 when its process holds too many polls. The agent polls
+    again after that second each time (not 1, 2, 4, 8 s: a grant's command lives 5 s), never sooner."""
+    server.poll_status = 429
+    server.poll_headers = {"Retry-After": "1"}
+    agent, pd = run_agent(server.url)
+    deadline = time.monotonic() + 5
+    while server.polls < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.polls >= 4, server.poll_times  # the back-off would have polled at 0, 1, 3, 7 s
+    gaps = [b - a for a, b in zip(server.poll_times, server.poll_times[1:])]
+    assert all(0.9 <= gap <= 1.6 for gap in gaps[:3]), gaps
+    server.poll_status = 200
+    server.push(make_command(time.time()))
+    assert pd.get_command(timeout=4)["command"] == osdp.Command.Output
+    assert server.wait_report(lambda r: r["type"] == "relay")
+
+
 @pytest.mark.parametrize("body", [{"commands": "x"}, ["no"], {}])
 def test_a_nonsense_answer_opens_nothing_and_does_not_spin(server, run_agent, make_command, body):
     server.poll_body = body

@@ -8,9 +8,10 @@
 
 Fail-secure: the agent has no code path that opens without a verified command. When the server is
 unreachable, answers an error (a revoked agent gets 401/403) or sends nonsense, the agent waits
-(1, 2, 4 ... 30 s) and polls again; the door stays locked. Free exit and fire release are the
-lock's wiring (a fail-safe maglock on the fire panel's release, a request-to-exit button wired to
-the lock), never the agent's.
+(1, 2, 4 ... 30 s) and polls again; the door stays locked. A busy server's 429 (or 503) with
+``Retry-After: <seconds>`` is obeyed as it says (0.5..30 s), without the growing back-off.
+Free exit and fire release are the lock's wiring (a fail-safe maglock on the fire panel's
+release, a request-to-exit button wired to the lock), never the agent's.
 
 Reports that cannot be sent wait in a bounded queue **in memory** (the last 1,000; older ones are
 dropped and counted in the log) and are retried with the same back-off; a restart of the agent
@@ -41,6 +42,19 @@ REPORT_QUEUE_MAX = 1000
 REPORT_BATCH = 100
 BACKOFF_MAX = 30.0
 MIN_EMPTY_POLL = 0.5
+
+
+def retry_after(exc: urllib.error.HTTPError) -> float | None:
+    """The seconds of a Retry-After header (bounded to MIN_EMPTY_POLL..BACKOFF_MAX), or None when
+    there is none or it is not a number of seconds (an HTTP date gets the ordinary back-off)."""
+    value = exc.headers.get("Retry-After") if exc.headers is not None else None
+    try:
+        seconds = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    if seconds != seconds:  # NaN
+        return None
+    return min(BACKOFF_MAX, max(MIN_EMPTY_POLL, seconds))
 
 
 class ReportQueue:
@@ -224,6 +238,15 @@ class Agent:
                         # must not make the agent spin.
                         self._stop.wait(MIN_EMPTY_POLL)
                 except urllib.error.HTTPError as exc:
+                    delay = retry_after(exc) if exc.code in (429, 503) else None
+                    if delay is not None:
+                        # The server is well but busy (every held poll of its process is taken):
+                        # poll again when it says, not after an ever longer back-off that would let
+                        # a grant's command expire (5 s) unseen.
+                        log.info("server busy (HTTP %s); polling again in %.1f s", exc.code, delay)
+                        backoff = 1.0
+                        self._stop.wait(delay)
+                        continue
                     log.error("server answered HTTP %s to the poll (revoked agent?); door stays locked", exc.code)
                 except (OSError, ValueError) as exc:
                     log.warning("server unreachable (%s); door stays locked", exc)
