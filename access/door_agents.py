@@ -27,7 +27,7 @@ from justface.tenancy import Role
 
 logger = logging.getLogger(__name__)
 
-# A command is valid this long after it is signed (DOOR_PROTOCOL: not_after = issued_at + 5).
+# A command is valid this long after it is signed (docs/door-agent.md: not_after = issued_at + 5).
 COMMAND_LIFETIME = timedelta(seconds=5)
 OPEN_MS = 3000
 # A contact opening within this long after a grant at the door is that grant's `opened`;

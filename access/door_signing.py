@@ -40,7 +40,7 @@ class SigningKey:
 
     @property
     def public_text(self) -> str:
-        """`ed25519:<kid>:<base64 raw>`: what an agent is paired with (DOOR_PROTOCOL)."""
+        """`ed25519:<kid>:<base64 raw>`: what an agent is paired with (docs/door-agent.md)."""
         return f"ed25519:{self.kid}:{base64.b64encode(self.public_raw).decode()}"
 
     def sign(self, payload: dict) -> dict:

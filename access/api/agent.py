@@ -1,4 +1,4 @@
-"""The door agent's REST API (/api/v1/agent/, issue #24, DOOR_PROTOCOL): a long poll for signed
+"""The door agent's REST API (/api/v1/agent/, issue #24, docs/door-agent.md): a long poll for signed
 open commands and the agent's reports. Only `Authorization: Agent <token>`: a tablet's device
 token gets 401 here, and the tablet API never hands out a command."""
 
@@ -45,7 +45,7 @@ ERRORS = {
 
 
 class SignedCommandSerializer(serializers.Serializer):
-    payload = serializers.CharField(help_text="base64url of the canonical JSON payload (DOOR_PROTOCOL).")
+    payload = serializers.CharField(help_text="base64url of the canonical JSON payload (docs/door-agent.md).")
     kid = serializers.CharField(help_text="Key id: the first 16 hex characters of SHA-256 of the public key.")
     signature = serializers.CharField(help_text="base64url of the Ed25519 signature of the payload bytes.")
 

@@ -175,7 +175,7 @@ def self_signed(tmp_path):
 
 
 class FakeServer:
-    """The server's two agent endpoints, as DOOR_PROTOCOL describes them (a real HTTPS server)."""
+    """The server's two agent endpoints, as docs/door-agent.md describes them (a real HTTPS server)."""
 
     def __init__(self, tmp_path, port=0):
         self.pending: list[dict] = []

@@ -1,4 +1,4 @@
-"""Verification of signed open commands (DOOR_PROTOCOL): real Ed25519, a real nonce file."""
+"""Verification of signed open commands (docs/door-agent.md): real Ed25519, a real nonce file."""
 
 from __future__ import annotations
 

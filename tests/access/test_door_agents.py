@@ -2,9 +2,9 @@
 scan's own door only; the agent API (long poll, reports) through the real API; door states
 and alarms; scoping; revocation; the tablet's token never reaches a command.
 
-The signature is checked with `cryptography` directly (Ed25519 over the payload bytes, as
-DOOR_PROTOCOL.md fixes it): the agent's own verifier (dooragent.commands) lives on the fix-agent
-branch, not merged into this one yet."""
+The signature is checked here with `cryptography` directly (Ed25519 over the payload bytes, as
+docs/door-agent.md describes it); tests/access/test_door_end_to_end.py runs the agent's own
+verifier and drivers against the live server."""
 
 from __future__ import annotations
 
