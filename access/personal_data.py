@@ -23,11 +23,10 @@ from justface.personal_data import (
     after_end,
     declare_not_personal,
     lines,
-    policy_key,
     register,
 )
 from members.models import Member
-from members.policy import ChainPolicy
+from members.policy import ChainPolicy, default_key
 
 
 def _door_photo_words(policy: ChainPolicy) -> str:
@@ -126,10 +125,6 @@ ACCESS_REPORTS = Activity(
 )
 
 
-def _key(name: str) -> str:
-    return policy_key(name, ChainPolicy())
-
-
 # Retention per table: every table of this app that holds data about a person, with its period
 # and the job that enforces it (docs/retention.md is these rendered: manage.py retention_table).
 DOOR_PHOTO_TABLES = (
@@ -137,7 +132,7 @@ DOOR_PHOTO_TABLES = (
         "access.Scan",
         "door scans: frame, member number hash",
         "door_photos",
-        f"frame: {_key('door_photo_max_hours')} hours at most (refused: {_key('denied_frame_hours')} hours); row: 1 day",
+        f"frame: {default_key('door_photo_max_hours')} hours at most (refused: {default_key('denied_frame_hours')} hours); row: 1 day",
         "purge_due → ErasureJob 'door_photo'; access.services.purge_old_scans",
     ),
 )
@@ -146,7 +141,7 @@ CHECKIN_TABLES = (
         "access.AccessEvent",
         "check-ins",
         "checkins",
-        f"{_key('checkins_retention_days')} days after the membership ends¹, then kept without the member",
+        f"{default_key('checkins_retention_days')} days after the membership ends¹, then kept without the member",
         MEMBER_ERASURE,
     ),
     Rule("access.Visit", "visits (who is inside)", "checkins", "with the member", MEMBER_ERASURE),

@@ -20,11 +20,10 @@ from justface.personal_data import (
     after_end,
     declare_not_personal,
     lines,
-    policy_key,
     register,
 )
 from members.models import Member
-from members.policy import ChainPolicy
+from members.policy import ChainPolicy, default_key
 
 
 def _marketing_words(policy: ChainPolicy) -> str:
@@ -69,10 +68,6 @@ MARKETING = Activity(
 )
 
 
-def _key(name: str) -> str:
-    return policy_key(name, ChainPolicy())
-
-
 # Retention per table: every table of this app that holds data about a person, with its period
 # and the job that enforces it (docs/retention.md is these rendered: manage.py retention_table).
 TABLES = (
@@ -80,14 +75,14 @@ TABLES = (
         "consent.ConsentRecord",
         "consent records: terms and face scan",
         "consents",
-        f"{_key('checkins_retention_days')} days after the membership ends¹",
+        f"{default_key('checkins_retention_days')} days after the membership ends¹",
         MEMBER_ERASURE,
     ),
     Rule(
         "consent.ConsentRecord (marketing)",
         "marketing consent records",
         "marketing",
-        f"until withdrawn; {_key('marketing_retention_days')} days after the membership ends¹",
+        f"until withdrawn; {default_key('marketing_retention_days')} days after the membership ends¹",
         "purge_due → ErasureJob 'marketing' (retention.services.erase_marketing_consent)",
     ),
     Rule(

@@ -22,12 +22,11 @@ from justface.personal_data import (
     days_after_end,
     declare_not_personal,
     lines,
-    policy_key,
     register,
 )
 from members import faces, services, subject_data
 from members.models import Member
-from members.policy import ChainPolicy
+from members.policy import ChainPolicy, default_key
 
 
 def _biometric_words(policy: ChainPolicy) -> str:
@@ -184,10 +183,6 @@ EXCLUSIONS = Activity(
 )
 
 
-def _key(name: str) -> str:
-    return policy_key(name, ChainPolicy())
-
-
 # Retention per table: every table of this app that holds data about a person, with its period
 # and the job that enforces it (docs/retention.md is these rendered: manage.py retention_table).
 FACE_TABLES = (
@@ -195,7 +190,7 @@ FACE_TABLES = (
         "members.FaceTemplate",
         "face templates, kept enrollment photos",
         "face",
-        f"at once on withdrawal; {_key('biometric_retention_days')} days after the membership ends¹",
+        f"at once on withdrawal; {default_key('biometric_retention_days')} days after the membership ends¹",
         "consent.services.withdraw; purge_due → ErasureJob 'biometrics'",
     ),
     Rule(
@@ -213,7 +208,7 @@ FACE_TABLES = (
         "enrollment goes to staff review",
         "face_history",
         f"until a new face is enrolled (staff approved it); else with the member, "
-        f"{_key('checkins_retention_days')} days after the membership ends¹",
+        f"{default_key('checkins_retention_days')} days after the membership ends¹",
         "members.faces.store_face_template; " + MEMBER_ERASURE,
     ),
     Rule(
@@ -229,14 +224,14 @@ MEMBER_TABLES = (
         "members.Member",
         "master data, membership, guardian",
         "membership",
-        f"{_key('checkins_retention_days')} days after the membership ends¹",
+        f"{default_key('checkins_retention_days')} days after the membership ends¹",
         MEMBER_ERASURE,
     ),
     Rule(
         "members.Member.pin_hash",
         "door PIN (hash)",
         "pin",
-        f"{_key('pin_retention_days')} days after the membership ends¹",
+        f"{default_key('pin_retention_days')} days after the membership ends¹",
         "purge_due → ErasureJob 'pin' (members.services.erase_pin)",
     ),
     Rule(
@@ -257,15 +252,15 @@ MEMBER_TABLES = (
         "members.DataSubjectRequest",
         "data-subject requests, the person's message and the answer",
         "requests",
-        f"{_key('requests_retention_days')} days after the request is closed",
+        f"{default_key('requests_retention_days')} days after the request is closed",
         "purge_due → retention.services.purge_closed_requests",
     ),
     Rule(
         "members.Exclusion",
         "exclusion (quarantine) records",
         "exclusions",
-        f"the day after the quarantine ends, at most {_key('exclusion_max_days')} days after its start; permanent only "
-        f"where {_key('exclusion_permanent_allowed')}",
+        f"the day after the quarantine ends, at most {default_key('exclusion_max_days')} days after its start; permanent only "
+        f"where {default_key('exclusion_permanent_allowed')}",
         "purge_due → ErasureJob 'exclusion'",
     ),
     Rule(

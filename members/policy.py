@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields
 
 from django.core.exceptions import ValidationError
 
+from justface.personal_data import policy_key
+
 
 @dataclass(frozen=True)
 class ChainPolicy:
@@ -78,3 +80,8 @@ def validate_policy(data: dict) -> dict:
     if data.get("pin_device_daily_failures") == 0:
         raise ValidationError("Chain setting pin_device_daily_failures must be at least 1.")
     return data
+
+
+def default_key(name: str) -> str:
+    """A policy key with its default, as the retention table names it: `key` (value)."""
+    return policy_key(name, ChainPolicy())

@@ -15,10 +15,9 @@ from justface.personal_data import (
     PersonalData,
     Rule,
     declare_not_personal,
-    policy_key,
     register,
 )
-from members.policy import ChainPolicy
+from members.policy import ChainPolicy, default_key
 
 
 def _audit_words(policy: ChainPolicy) -> str:
@@ -43,10 +42,6 @@ AUDIT = Activity(
 )
 
 
-def _key(name: str) -> str:
-    return policy_key(name, ChainPolicy())
-
-
 # Retention per table: every table of this app that holds data about a person, with its period
 # and the job that enforces it (docs/retention.md is these rendered: manage.py retention_table).
 TABLES = (
@@ -54,14 +49,14 @@ TABLES = (
         "justface.AuditEntry",
         "audit trail (ids only)",
         "audit",
-        f"{_key('audit_retention_days')} days (at least 365)",
+        f"{default_key('audit_retention_days')} days (at least 365)",
         "purge_due → justface.audit.purge",
     ),
     Rule(
         "retention.ErasureJob",
         "erasure jobs (ids, a count)",
         "audit",
-        f"{_key('erasure_job_retention_days')} days after the job is done",
+        f"{default_key('erasure_job_retention_days')} days after the job is done",
         "purge_due → retention.services.purge_done_jobs",
     ),
 )
