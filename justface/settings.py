@@ -376,5 +376,10 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors_short"]}
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "faiss.loader": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "faiss.loader": {"level": "WARNING"},
+        # django-q2 applies its own log_level only to a logger without handlers; ours has the root's.
+        "django-q": {"level": Q_CLUSTER["log_level"]},
+    },
 }

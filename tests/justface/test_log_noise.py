@@ -32,3 +32,20 @@ def test_a_server_error_keeps_its_traceback():
     record.status_code = 500
     assert ClientErrorsWithoutTraceback().filter(record)
     assert "Traceback" in logging.Formatter().format(record)
+
+
+def test_the_worker_is_quiet_in_development():
+    """django-q2's routine INFO lines (every 30-60 s) are not shown under DEBUG: its own log_level
+    is ignored once the root logger has a handler, so the level is set on its logger."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django, logging; django.setup(); from django_q.conf import logger; "
+        "print(logging.getLevelName(logger.getEffectiveLevel()))"
+    )
+    env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "justface.settings_test"}
+    env.pop("JUSTFACE_Q_LOG_LEVEL", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
+    assert out.stdout.strip().splitlines()[-1] == "WARNING", out.stderr
