@@ -183,6 +183,11 @@ JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS = env.int("JUSTFACE_DOOR_AGENT_HELD_PER_PRO
 JUSTFACE_API_TOKEN_DAYS = env.int("JUSTFACE_API_TOKEN_DAYS", default=30)
 if JUSTFACE_API_TOKEN_DAYS < 1:
     raise ImproperlyConfigured("JUSTFACE_API_TOKEN_DAYS must be at least 1.")
+# Invitations at scale (members.invitation_rounds): at most this many invitation e-mails per
+# minute, sent by the background worker (mail providers throttle or block bursts).
+JUSTFACE_INVITE_RATE = env.int("JUSTFACE_INVITE_RATE", default=60)
+if JUSTFACE_INVITE_RATE < 1:
+    raise ImproperlyConfigured("JUSTFACE_INVITE_RATE must be at least 1.")
 # Processing register: countries outside the EU/EEA the installation itself transfers data to
 # (comma-separated ISO codes); empty: none. A chain's own processors add theirs.
 JUSTFACE_TRANSFERS_OUTSIDE_EU = env.list("JUSTFACE_TRANSFERS_OUTSIDE_EU", default=[])

@@ -714,3 +714,7 @@ class ExclusionAdmin(ScopedAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# Invitation rounds and the invitation list live in a module of their own (this one is long enough).
+from members import invitation_admin  # noqa: E402, F401
