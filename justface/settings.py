@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "consent",
     "access",
     "retention",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,8 @@ if JUSTFACE_API_TOKEN_DAYS < 1:
 JUSTFACE_INVITE_RATE = env.int("JUSTFACE_INVITE_RATE", default=60)
 if JUSTFACE_INVITE_RATE < 1:
     raise ImproperlyConfigured("JUSTFACE_INVITE_RATE must be at least 1.")
+# Member imports (imports.services): days a job's counts and first rows are kept after it.
+JUSTFACE_IMPORT_KEEP_DAYS = env.int("JUSTFACE_IMPORT_KEEP_DAYS", default=30)
 # Processing register: countries outside the EU/EEA the installation itself transfers data to
 # (comma-separated ISO codes); empty: none. A chain's own processors add theirs.
 JUSTFACE_TRANSFERS_OUTSIDE_EU = env.list("JUSTFACE_TRANSFERS_OUTSIDE_EU", default=[])

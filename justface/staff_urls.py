@@ -8,4 +8,5 @@ urlpatterns = [
     path("language/", staff_desk.language, name="language"),
     path("", include("access.staff_urls")),
     path("", include("retention.staff_urls")),
+    path("", include("imports.staff_urls")),
 ]
