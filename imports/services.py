@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from imports.files import BadFile, Row, is_xlsx, read_rows
 from imports.models import ImportJob
+from integration.sync import upsert_members
 from justface import audit, private_files
 from members.models import Chain
 
@@ -63,8 +64,6 @@ def check_file(content: bytes) -> None:
 
 def import_batch(*, chain: Chain, rows: list[Row], actor, dry_run: bool, how: str) -> list[tuple[Row, dict]]:
     """One batch through the upsert (rolled back on a dry run); each row with its outcome."""
-    from integration.sync import upsert_members
-
     good = [r for r in rows if r.error is None]
     outcomes: Iterator = iter(())
     if good:

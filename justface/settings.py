@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "consent",
     "access",
     "retention",
+    "integration",
     "imports",
 ]
 

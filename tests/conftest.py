@@ -191,6 +191,7 @@ SCHEDULE_MIGRATIONS = (
     "access.migrations.0017_door_sweep_schedule",
     "members.migrations.0018_invitation_round_schedule",
     "imports.migrations.0002_purge_schedule",
+    "integration.migrations.0002_purge_schedule",
 )
 
 
