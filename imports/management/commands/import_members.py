@@ -8,7 +8,6 @@ and the first rows of each outcome on stdout. A file that cannot be read stops w
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -35,7 +34,8 @@ class Command(BaseCommand):
         try:
             services.check_file(content)
             total = sum(1 for _row in files.read_rows(content))  # a broken file fails here, before any write
-            with tqdm(total=total, unit="rows", file=sys.stderr, disable=None) as bar:
+            desc = "dry run" if dry_run else "importing"
+            with tqdm(total=total, desc=desc, unit="row", file=self.stderr._out, disable=None) as bar:
                 tally = services.import_file(
                     chain=target,
                     content=content,
