@@ -168,11 +168,11 @@ def test_events_feed_has_ids_and_codes_never_scores(world, key_a, key_b):
     AccessEvent.objects.create(
         centre=world.centre_a1, member=member, method="face", decision="granted", reason="ok", score=0.87
     )
-    AccessEvent.objects.create(centre=world.centre_a1, method="face", decision="denied", reason="unknown_face")
+    AccessEvent.objects.create(centre=world.centre_a1, method="face", decision="denied", reason="not_recognised")
     events = key_a.get("events").json()["events"]
     assert [e["type"] for e in events] == ["access.check_in", "access.refused"]
     assert events[0]["external_id"] == "EV-1" and events[0]["member_id"] == member.pk
-    assert events[1]["reason"] == "unknown_face" and "member_id" not in events[1]
+    assert events[1]["reason"] == "not_recognised" and "member_id" not in events[1]
     assert "0.87" not in json.dumps(events) and "score" not in json.dumps(events)
     assert key_b.get("events").json()["events"] == []
 
@@ -259,3 +259,20 @@ def test_each_key_has_a_rate_limit(world, key_a, key_b):
     statuses = [key_a.get("events").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert key_b.get("events").status_code == 200  # per key
+
+
+def test_request_log_lines_keep_the_endpoint_not_the_member_number(settings):
+    import logging
+
+    from justface.log_filters import MemberIdsOutOfPaths
+
+    assert "member_ids_out_of_paths" in settings.LOGGING["handlers"]["console"]["filters"]
+    for path in ("/api/v1/integration/members/EXT-77", "/api/v1/integration/members/EXT-77?x=1"):
+        record = logging.LogRecord("django.request", logging.WARNING, "", 0, "Bad Request: %s", (path,), None)
+        MemberIdsOutOfPaths().filter(record)
+        assert "EXT-77" not in record.getMessage() and "members/{external_id}" in record.getMessage()
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, "", 0, "Bad Request: %s", ("/api/v1/integration/members/bulk",), None
+    )
+    MemberIdsOutOfPaths().filter(record)
+    assert record.getMessage().endswith("members/bulk")
