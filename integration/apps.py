@@ -8,5 +8,6 @@ class IntegrationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Its categories of personal data; the signals that fill the feeds.
+        # Its categories of personal data; the signals that fill the feeds; the key's OpenAPI scheme.
         from integration import personal_data, signals  # noqa: F401
+        from integration.api import base  # noqa: F401

@@ -38,6 +38,11 @@ class IntegrationKey(models.Model):
 
     tenancy_chain_path = "chain"
     tenancy_centre_path = None
+    # As an actor (the API's request.user and in the audit trail): the key, by its id.
+    is_authenticated = True
+    is_active = True
+    is_superuser = False
+    audit_actor_kind = "integration"
 
     class Meta:
         verbose_name = _("integration key")
@@ -48,8 +53,11 @@ class IntegrationKey(models.Model):
         return f"{self.label or _('Integration key')} ({self.prefix}…)"
 
     @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 class MemberChange(models.Model):
