@@ -199,7 +199,8 @@ def post_batch(session: requests.Session, url: str, key: str, rows: list[dict]) 
             response = session.post(url, data=body, headers=headers, timeout=300)
             if response.status_code >= 500 and retries < 3:
                 raise requests.ConnectionError(f"{response.status_code}")
-            response.raise_for_status()
+            if response.status_code != 200:
+                sys.exit(f"POST members/bulk answered {response.status_code}: {response.text[:300]}")
             return response.json(), time.perf_counter() - started, retries
         except requests.ConnectionError:
             retries += 1
