@@ -63,7 +63,7 @@ class ImportJobAdmin(ScopedAdmin):
         if obj is None:
             return (["chain"] if self.scope(request).is_platform else []) + ["file", "dry_run"]
         return ["original_name", "dry_run", "state", "progress", "failure", "created_at", "started_at",
-                "finished_at", "first_rows"]  # fmt: skip
+                "finished_at", "first_rows", "next_step"]  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
@@ -106,6 +106,17 @@ class ImportJobAdmin(ScopedAdmin):
             _("created"), obj.created, _("updated"), obj.updated,
             _("unchanged"), obj.unchanged, _("errors"), obj.errors,
         )  # fmt: skip
+
+    @admin.display(description=_("Next"))
+    def next_step(self, obj: ImportJob) -> str:
+        """After an import that created members: invite them to the portal (an invitation round)."""
+        if obj.dry_run or obj.state != ImportJob.State.DONE or not obj.created:
+            return "–"
+        return format_html(
+            '<a href="{}" id="invite-imported">{}</a>',
+            reverse("admin:members_invitationround_add"),
+            _("Invite the members without a login to the member portal"),
+        )
 
     @admin.display(description=_("First rows of each outcome"))
     def first_rows(self, obj: ImportJob) -> str:

@@ -86,6 +86,7 @@ def test_a_dry_run_shows_what_would_change_and_writes_nothing(existing, login, c
     assert job.stored_file == "" and not [p for p in private_root.rglob("*") if p.is_file()]  # the upload is gone
     html = client.get(page(job)).content.decode()
     assert 'id="rows-error"' in html and "N-3" in html and "imports/progress.js" in html
+    assert 'id="invite-imported"' not in html  # a dry run created nobody
     assert AuditEntry.objects.filter(action="importjob.view", actor_id=world.user("manager_a").pk).exists()
     assert client.get(status(job)).json() == job.status()
 
@@ -108,6 +109,7 @@ def test_the_import_writes_through_the_upsert_and_twice_changes_nothing(existing
     )
     assert any(f"import {job.pk}" in r for r in reasons)
     assert Member.objects.get(pk=existing["b"].pk).first_name == "Bo"  # chain B's N-1 untouched
+    assert 'id="invite-imported"' in client.get(page(job)).content.decode()
     with commit():
         upload(client, dry_run=False)
     again = ImportJob.objects.order_by("-created_at").first()
