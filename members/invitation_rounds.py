@@ -22,8 +22,7 @@ from django.utils.translation import gettext as _
 from justface import audit
 from justface.mail import send_now
 from members import services
-from members.invitation_models import InvitationRound
-from members.models import Centre, Chain, Invitation, Member, email_hash
+from members.models import Centre, Chain, Invitation, InvitationRound, Member, email_hash
 from members.selectors import members_to_invite
 
 PROVIDER_REPORT = "reported by the mail provider"

@@ -18,6 +18,7 @@ from integration.api.parsers import BadLine, LimitedJSONParser, NDJSONParser
 from integration.models import FeedEvent, MemberChange, Scope
 from integration.sync import MAX_ROWS, Outcome, upsert_member, upsert_members
 from justface import audit
+from members.models import Member, member_number_hash
 
 MAX_PAGE = 1000
 DEFAULT_PAGE = 500
@@ -44,9 +45,37 @@ def _outcome_answer(outcome: Outcome) -> tuple[dict, int]:
 
 
 class MemberView(IntegrationAPIView):
-    required_scope = Scope.MEMBERS_WRITE
-    audit_name = "PUT members"
+    """PUT (members:write) creates or updates; GET (members:read) reads the member as it is now."""
+
     parser_classes = [LimitedJSONParser]
+
+    @property
+    def required_scope(self) -> str:
+        return Scope.MEMBERS_READ if self.request.method == "GET" else Scope.MEMBERS_WRITE
+
+    @property
+    def audit_name(self) -> str:
+        return f"{self.request.method} members/{{external_id}}"
+
+    @extend_schema(
+        operation_id="integration_member_get",
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The member."), 403: None, 404: None},
+        description="One member of the chain by the chain's own id, as `GET members` shows it.",
+    )
+    def get(self, request, external_id: str):
+        member = (
+            Member.objects.filter(chain_id=self.key.chain_id, member_number_hash=member_number_hash(external_id))
+            .select_related("home_centre")
+            .first()
+        )
+        if member is None:
+            return Response({"detail": "No member of this chain has that external_id."}, status=404)
+        audit.record(action="member.view", actor=self.key, obj=member, reason="integration API")
+        change = MemberChange.objects.filter(member=member).first() or MemberChange(
+            member=member, changed_at=member.updated_at
+        )
+        change.member = member
+        return Response(member_json(change))
 
     @extend_schema(
         operation_id="integration_member_put",

@@ -183,6 +183,7 @@ def test_events_feed_has_ids_and_codes_never_scores(world, key_a, key_b):
         (["members:read", "events:read"], "put", "members/X-1"),
         (["members:read", "events:read"], "post", "members/bulk"),
         (["members:write"], "get", "members"),
+        (["members:write"], "get", "members/X-1"),
         (["members:write", "members:read"], "get", "events"),
     ],
 )
@@ -276,3 +277,14 @@ def test_request_log_lines_keep_the_endpoint_not_the_member_number(settings):
     )
     MemberIdsOutOfPaths().filter(record)
     assert record.getMessage().endswith("members/bulk")
+
+
+def test_get_one_member_by_external_id(world, key_a, key_b):
+    created = key_a.put("G-1", {**BODY, "birth_date": "1991-02-03"}).json()
+    answer = key_a.get("members/g-1")
+    assert answer.status_code == 200
+    assert answer.json()["member_id"] == created["member_id"] and answer.json()["birth_date"] == "1991-02-03"
+    assert AuditEntry.objects.filter(action="member.view", actor_kind="integration", actor_id=key_a.key.pk).count() == 1
+    assert key_b.get("members/G-1").status_code == 404  # another chain's key: no such member of theirs
+    writer = Key(world.chain_a, scopes=["members:write"])
+    assert writer.get("members/G-1").status_code == 403

@@ -124,3 +124,43 @@ def test_events_feed_is_complete_and_duplicate_free_under_concurrent_doors(world
     ids = [pk for pk, _seq in seen]
     assert len(ids) == len(set(ids)) == WRITERS * WRITES
     assert set(ids) == set(FeedEvent.objects.filter(chain_id=centre.chain_id).values_list("pk", flat=True))
+
+
+def test_simultaneous_retries_with_one_idempotency_key_write_once(world):
+    import json
+
+    from django.test import Client
+
+    from integration import keys
+    from justface.models import AuditEntry
+    from members.models import Member
+
+    _key, raw = keys.issue_key(chain=world.chain_a, scopes=["members:write"], actor=None)
+    rows = [{"external_id": f"R-{n}", "first_name": "R", "last_name": f"{n}", "home_centre": "a1"} for n in range(200)]
+    start, answers = threading.Barrier(4), []
+
+    def send() -> None:
+        try:
+            start.wait()
+            response = Client().post(
+                "/api/v1/integration/members/bulk",
+                json.dumps(rows),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {raw}",
+                HTTP_IDEMPOTENCY_KEY="batch-1",
+            )
+            answers.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # One carries it out; the others are told it is under way (409) or, once it is done, get its answer.
+    codes = [code for code, _ in answers]
+    assert len(codes) == 4 and set(codes) <= {200, 409} and 200 in codes
+    assert all(a["counts"]["created"] == 200 for code, a in answers if code == 200)
+    assert Member.objects.filter(chain=world.chain_a).count() == 200
+    assert AuditEntry.objects.filter(action="member.add").count() == 200

@@ -15,8 +15,7 @@ from django_q.tasks import async_task
 
 from justface.models import AuditEntry
 from members import invitation_rounds
-from members.invitation_models import InvitationRound
-from members.models import Exclusion, Invitation, Member
+from members.models import Exclusion, Invitation, InvitationRound, Member
 from tests.conftest import make_member
 from tests.portal_helpers import PASSWORD, member_with_login, site_url  # noqa: F401
 from tests.smtp_receiver import smtp_receiver

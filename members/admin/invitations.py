@@ -16,8 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from justface.admin_scoping import ScopedAdmin
 from justface.tenancy import Perm
 from members import invitation_rounds
-from members.invitation_models import InvitationRound
-from members.models import Chain, Invitation
+from members.models import Chain, Invitation, InvitationRound
 
 
 class InvitationRoundForm(forms.ModelForm):
