@@ -114,6 +114,17 @@ def read_rows(content: bytes) -> Iterator[Row]:
         yield _row(line, columns, cells, seen)
 
 
+def count_rows(content: bytes) -> int:
+    """The data rows read_rows will yield (for a progress bar's total), without reading the cells
+    into rows: the header is checked and a broken CSV raises BadFile here too."""
+    raw_rows = _xlsx_cells(content) if is_xlsx(content) else _csv_cells(content)
+    try:
+        _columns(next(raw_rows)[1])
+    except StopIteration:
+        raise BadFile(_("The file is empty.")) from None
+    return sum(1 for _line, cells in raw_rows if any(str(c).strip() for c in cells if c is not None))
+
+
 def _columns(header: list) -> list[str]:
     columns = []
     for cell in header:

@@ -68,6 +68,7 @@ def test_dates_line_numbers_and_row_errors():
     assert found[9].error[0] == "external_id"
     assert "more cells" in found[10].error[1]
     assert found[11].error is None and found[11].line == 11
+    assert files.count_rows(text.encode()) == len(found) == 8
 
 
 def test_xlsx_cells_dates_and_numbers():

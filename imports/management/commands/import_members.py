@@ -33,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}") from None
         try:
             services.check_file(content)
-            total = sum(1 for _row in files.read_rows(content))  # a broken file fails here, before any write
+            total = files.count_rows(content)  # a broken file fails here, before any write
             desc = "dry run" if dry_run else "importing"
             with tqdm(total=total, desc=desc, unit="row", file=self.stderr._out, disable=None) as bar:
                 tally = services.import_file(
