@@ -384,7 +384,7 @@ def main() -> None:
     server = subprocess.Popen(
         [
             str(Path(door_bench.PYTHON).with_name("gunicorn")),
-            "justface.wsgi",
+            "config.wsgi",
             "-c",
             "deploy/gunicorn.conf.py",
             "--bind",

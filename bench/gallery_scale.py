@@ -61,7 +61,7 @@ def environment(args, data_dir: str, gallery_dir: str, keys: dict) -> dict:
     return {
         **os.environ,
         **keys,
-        "DJANGO_SETTINGS_MODULE": "justface.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "0",
         "DATABASE_URL": f"{args.server}/{args.database}",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",

@@ -243,7 +243,7 @@ def start_gunicorn(env: dict, args) -> subprocess.Popen:
     return subprocess.Popen(
         [
             str(Path(door_bench.PYTHON).with_name("gunicorn")),
-            "justface.wsgi",
+            "config.wsgi",
             "-c",
             str(REPO / "deploy" / "gunicorn.conf.py"),
             "--bind",

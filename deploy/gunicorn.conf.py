@@ -1,6 +1,6 @@
 """gunicorn settings of a Justface web node (README, "The door": production command; docs/operations.md).
 
-    gunicorn justface.wsgi -c deploy/gunicorn.conf.py --bind 10.0.1.11:8000
+    gunicorn config.wsgi -c deploy/gunicorn.conf.py --bind 10.0.1.11:8000
 
 Used by the systemd unit (deploy/systemd/justface-web@.service), `make prod-local` and the benches.
 nginx (deploy/nginx/) is always in front: never expose a node itself (README, Hardening)."""

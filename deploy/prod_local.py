@@ -135,7 +135,7 @@ class Topology:
         self.nodes = [
             Service(
                 f"node{n + 1}",
-                [str(VENV_BIN / "gunicorn"), "justface.wsgi", "-c", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}"],
+                [str(VENV_BIN / "gunicorn"), "config.wsgi", "-c", str(GUNICORN_CONF), "--bind", f"127.0.0.1:{port}"],
                 {"JUSTFACE_GALLERY_DIR": str(layout.root / f"galleries-node{n + 1}"), **env},
                 log_file=logs / f"node{n + 1}.log" if logs else None,
             )

@@ -215,7 +215,7 @@ def environment(layout: Layout, base: dict | None = None) -> dict:
     CACHE_URL, ...) win, as they do over a server's env file."""
     base = dict(os.environ if base is None else base)
     defaults = {
-        "DJANGO_SETTINGS_MODULE": "justface.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "JUSTFACE_ENV_FILE": str(ensure_env_file(layout)),
         "DJANGO_DEBUG": "0",
         "DJANGO_ALLOWED_HOSTS": f"{HOST},127.0.0.1",

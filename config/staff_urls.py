@@ -1,4 +1,5 @@
-"""The staff desk's pages outside the model admin, under /staff/ (namespace "staff")."""
+"""The staff pages outside the model admin, under /staff/ (namespace "staff"): each app's staff
+URLs wired together here, above the apps."""
 
 from django.urls import include, path
 
