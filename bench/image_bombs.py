@@ -227,7 +227,7 @@ class Client:
         return (
             self._page(self.people["manager_session"])
             .post(
-                f"{self.base}/desk/members/{self.people['member_id']}/",
+                f"{self.base}/staff/front-desk/members/{self.people['member_id']}/",
                 data={"csrfmiddlewaretoken": self.csrf, "action": "photo"},
                 files={"photo": ("selfie", data, content_type)},
                 timeout=120,

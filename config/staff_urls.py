@@ -7,6 +7,7 @@ from justface import staff_desk
 
 urlpatterns = [
     path("language/", staff_desk.language, name="language"),
+    path("", include("consent.staff_urls")),
     path("", include("access.staff_urls")),
     path("", include("retention.staff_urls")),
 ]

@@ -27,14 +27,14 @@ ENTRIES = (
         "desk",
         _("Face enrollment at the desk"),
         _("Find a member, take their consent and their face photo at the counter."),
-        "portal:desk",
+        "staff:front-desk",
         Perm.EDIT_MEMBERS,
     ),
     Entry(
         "face-reviews",
         _("Face photos awaiting review"),
         _("New face photos that did not match the member's enrolled face: compare and decide."),
-        "portal:desk-reviews",
+        "staff:front-desk-reviews",
         Perm.EDIT_MEMBERS,
     ),
     Entry(

@@ -167,7 +167,7 @@ def _portal(client, member, data: bytes):
 def _desk(login, member, data: bytes):
     upload = SimpleUploadedFile("selfie.jpg", data, content_type="image/jpeg")
     return login("manager_a").post(
-        reverse("portal:desk-member", args=[member.pk]), {"action": "photo", "photo": upload}
+        reverse("staff:front-desk-member", args=[member.pk]), {"action": "photo", "photo": upload}
     )
 
 

@@ -107,7 +107,13 @@ PAGES = {
         "/admin/members/member/",
         "/admin/members/centre/{a1}/change/",
     ],
-    "frontdesk_a": ["/admin/", "/staff/", "/desk/", "/admin/members/member/", "/admin/access/accessevent/liveness/"],
+    "frontdesk_a": [
+        "/admin/",
+        "/staff/",
+        "/staff/front-desk/",
+        "/admin/members/member/",
+        "/admin/access/accessevent/liveness/",
+    ],
     "dpo_a": [
         "/admin/",
         "/staff/",

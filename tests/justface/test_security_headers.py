@@ -69,9 +69,9 @@ def test_kiosk_and_desk_may_use_the_camera(client, login, world):
     assert_strict_csp(response)
     assert response["Permissions-Policy"] == CAMERA
     desk = login("frontdesk_a")
-    assert desk.get("/desk/")["Permissions-Policy"] == NO_CAMERA
+    assert desk.get("/staff/front-desk/")["Permissions-Policy"] == NO_CAMERA
     member = make_member(world.chain_a, world.centre_a1)
-    response = desk.get(reverse("portal:desk-member", args=[member.pk]))
+    response = desk.get(reverse("staff:front-desk-member", args=[member.pk]))
     assert response.status_code == 200 and response["Permissions-Policy"] == CAMERA
     assert_strict_csp(response)
     assert "no-store" in response["Cache-Control"]
