@@ -27,11 +27,11 @@ from justface.personal_data import (
     Rule,
     undeclared_models,
 )
+from members.admin.requests import receipt_lines
 from members.models import DataSubjectRequest, Member
-from members.services import export_member_data, file_data_subject_request
+from members.services import carry_out_erasure_request, export_member_data, file_data_subject_request, receipt_counts
 from retention import register
-from retention.admin import receipt_lines
-from retention.services import carry_out_erasure_request, erase_member, receipt_counts
+from retention.services import erase_member
 from tests.conftest import make_member
 from tests.portal_helpers import member_with_login, site_url  # noqa: F401
 

@@ -17,7 +17,7 @@ from access.models import AccessEvent, HourlyStat
 from justface.models import AuditEntry
 from members import selectors, services
 from members.models import DataSubjectRequest, Member, add_months
-from retention.services import carry_out_erasure_request
+from members.services import carry_out_erasure_request
 from tests.access.conftest import colin, private_root, tablet_a  # noqa: F401 (door fixtures)
 from tests.conftest import face_photo, make_member
 from tests.permissions import assert_matrix

@@ -18,7 +18,7 @@ from justface import crypto, throttle
 from justface.models import User
 from members import services as member_services
 from members.models import DataSubjectRequest, Member, email_hash, member_number_hash, phone_hash
-from retention.services import carry_out_erasure_request
+from members.services import carry_out_erasure_request
 from tests.access.conftest import consent_to_face_scan
 from tests.conftest import face_photo, make_member
 from tests.portal_helpers import PASSWORD, api_client, link_in_mail, publish_documents, sign
