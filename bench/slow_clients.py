@@ -1,4 +1,4 @@
-"""Slow clients against the door, with and without nginx in front of gunicorn (issue #10).
+"""Slow clients against the door, with and without nginx in front of gunicorn.
 
 Starts gunicorn as README's production command says (2 workers x 4 threads, gthread), on a fresh
 PostgreSQL database seeded by door_bench's helpers, once alone and once behind nginx with the

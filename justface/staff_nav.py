@@ -1,4 +1,4 @@
-"""The staff navigation, built from what the user's role may open (issue #22, 5): the admin's
+"""The staff navigation, built from what the user's role may open: the admin's
 front page, the staff desk and the 403 page all list these, so no one is offered a page that
 answers 403. Each entry names the permission its page checks (justface.tenancy)."""
 

@@ -11,7 +11,7 @@ from access.models.scans import AccessEvent
 
 
 class DoorAgent(models.Model):
-    """The program beside a door that drives its lock (issue #24, dooragent/): its credential is
+    """The program beside a door that drives its lock (dooragent/): its credential is
     shown once, only its SHA-256 stored; revocation is immediate. It obeys only commands signed
     with the server's key (access.door_signing), never the tablet."""
 
@@ -79,7 +79,7 @@ class DoorCommand(models.Model):
 
 
 class DoorEvent(models.Model):
-    """What a door did, from its agent's reports (issue #24, docs/door.md). Door-level facts; an
+    """What a door did, from its agent's reports (docs/door.md). Door-level facts; an
     `opened` or `tailgating_hint` linked to a granted access event is tied to that event's
     member only through the event (anonymised with it at erasure, kept as a door fact)."""
 

@@ -23,14 +23,14 @@ class Door(models.Model):
     centre = models.ForeignKey(Centre, verbose_name=_("centre"), on_delete=models.PROTECT, related_name="doors")
     name = models.CharField(_("name"), max_length=100)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    # Liveness calibrated to this door's camera (issue #27, access.liveness.recalibrate): the cuts
+    # Liveness calibrated to this door's camera (access.liveness.recalibrate): the cuts
     # above which a frame is clearly live ({} = the conservative default), and statistics of the
     # door's recent granted face entries. Door-level figures only: nothing here names a member.
     liveness_reference = models.JSONField(_("liveness reference"), default=dict, blank=True, editable=False)
     liveness_calibrated_at = models.DateTimeField(_("liveness calibrated at"), null=True, blank=True, editable=False)
     liveness_reset_at = models.DateTimeField(_("liveness reset at"), null=True, blank=True, editable=False)
     liveness_stats = models.JSONField(_("liveness statistics"), default=dict, blank=True, editable=False)
-    # Rules per door (issue #24, 4; access.rules.door_refusal, entry_refusal, entry_flag). Every
+    # Rules per door (access.rules.door_refusal, entry_refusal, entry_flag). Every
     # default keeps the door as it was: the centre's hours, every membership type, both ways.
     opening_hours = models.JSONField(
         _("door opening hours"),
@@ -71,7 +71,7 @@ class Door(models.Model):
         default=False,
         help_text=_("A member's PIN that let someone in at another door less than a minute ago is refused here."),
     )
-    # Door agents (issue #24): a contact open longer than this is reported `held_open`.
+    # Door agents: a contact open longer than this is reported `held_open`.
     held_open_seconds = models.PositiveIntegerField(
         _("held-open limit (seconds)"),
         null=True,

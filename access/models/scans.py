@@ -145,16 +145,16 @@ class AccessEvent(models.Model):
     reason = models.CharField(_("reason"), max_length=32)
     score = models.FloatField(_("score"), null=True, blank=True)
     margin = models.FloatField(_("margin"), null=True, blank=True)
-    # Liveness (issue #17): the last layer the scan went through ("passive", "challenge"; for a
+    # Liveness: the last layer the scan went through ("passive", "challenge"; for a
     # `liveness_failed` event the layer that failed), the passive score, and the challenge's
     # measures. Scores only: no frame is kept beyond the door-photo rules.
     liveness_layer = models.CharField(_("liveness layer"), max_length=16, blank=True, db_index=True)
     liveness_score = models.FloatField(_("liveness score"), null=True, blank=True)
     liveness_detail = models.JSONField(_("liveness detail"), default=dict, blank=True)
-    # A door rule that let the member in but wants staff to look (issue #24: "anti_passback"),
+    # A door rule that let the member in but wants staff to look ("anti_passback"),
     # derived from the events themselves: no new personal data.
     flag = models.CharField(_("flag"), max_length=32, blank=True, db_index=True)
-    # When the door's agent reported the relay moved for this grant (issue #24).
+    # When the door's agent reported the relay moved for this grant.
     door_opened_at = models.DateTimeField(_("door opened at"), null=True, blank=True)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 

@@ -1,4 +1,4 @@
-"""Issue #21, 3, the way around it: a member who deletes their face data (or withdraws face
+"""The way around it: a member who deletes their face data (or withdraws face
 consent and signs again) has no template left, so their next photo was a "first enrollment" and
 anyone's face went in unchecked. The day of the deletion is kept (Member.face_erased_on: no
 template, no photo), and the next enrollment goes to staff review like a photo that does not

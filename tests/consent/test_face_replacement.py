@@ -1,4 +1,4 @@
-"""Issue #21, 3: a member must not enroll another person's face. A new photo of a member who
+"""A member must not enroll another person's face. A new photo of a member who
 already has templates must match them at the model's measured 1:1 threshold
 (justface.face.config.ENROLLMENT_MATCH, bench/enrollment_match.py), or it waits for staff, who
 see both photos side by side and approve or reject it. Through the real API, portal page and
@@ -43,7 +43,7 @@ MEMBER, OTHER = "Colin_Powell", "George_W_Bush"
 
 
 # members.models.PendingFacePhoto is looked up when used, so that these tests run (and fail on
-# their assertions) against the code before issue #21 too.
+# their assertions) against the code before the 1:1 check too.
 
 
 def upload(content: bytes) -> SimpleUploadedFile:
@@ -76,7 +76,7 @@ def test_api_same_person_replaces_another_person_waits_for_staff(member, private
     assert len(before) == 2
 
     other = client.post(f"{ME}/face/", {"image": upload(face_photo(OTHER, 1))})
-    assert other.status_code == 202, other.content  # before issue #21: 201, and the other face let in
+    assert other.status_code == 202, other.content  # before the 1:1 check: 201, and the other face let in
     assert templates_of(member) == before
     assert own.json()["pending_review"] is False
     body = other.json()

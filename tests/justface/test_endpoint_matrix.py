@@ -1,4 +1,4 @@
-"""Every URL pattern × every role (issue #10): the outside probe's role × URL walk, kept as a test.
+"""Every URL pattern × every role: the outside probe's role × URL walk, kept as a test.
 
 The URL resolver is walked recursively, so a new page or API endpoint is in the matrix the day it
 is added; a pattern whose parameters the matrix cannot fill fails the test until it is taught

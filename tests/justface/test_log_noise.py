@@ -1,4 +1,4 @@
-"""An ordinary 403 is one log line, not tracebacks (issue #22, 7); a 500 keeps its traceback."""
+"""An ordinary 403 is one log line, not tracebacks; a 500 keeps its traceback."""
 
 import logging
 

@@ -1,4 +1,4 @@
-"""The personal-data registry (justface.personal_data, issue #23 items 1-2): nothing held about a
+"""The personal-data registry (justface.personal_data): nothing held about a
 member can be forgotten, and a new kind of member data is one model plus one registration in its
 own app: the export, the "my data" page, the erasure and its receipt, the register and the
 retention table all follow it."""

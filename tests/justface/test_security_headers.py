@@ -1,4 +1,4 @@
-"""Response headers on every page (probe of issue #10): a Content-Security-Policy with no inline
+"""Response headers on every page (from an outside probe): a Content-Security-Policy with no inline
 script anywhere, Permissions-Policy giving the camera only to the kiosk and the selfie pages,
 Cache-Control: no-store on the member's pages and APIs and the door API, and the language
 cookie Secure, SameSite=Lax and HttpOnly."""
@@ -99,7 +99,7 @@ def test_apis_are_not_cached(member, tablet_a):  # noqa: F811
 
 
 def test_api_docs_load_nothing_from_another_host(client):
-    """Issue #21, 10: Swagger UI comes from our own static files (drf-spectacular-sidecar), not from
+    """Swagger UI comes from our own static files (drf-spectacular-sidecar), not from
     a CDN without integrity, and the page runs under the site's strict policy (no 'unsafe-inline')."""
     response = client.get("/api/docs/")
     assert response.status_code == 200

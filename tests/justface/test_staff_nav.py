@@ -1,4 +1,4 @@
-"""The staff navigation offers each role only what it may open (issue #22, 5): every link of the
+"""The staff navigation offers each role only what it may open: every link of the
 admin's front page and the staff desk answers 200 for that user, the desk (/staff/front-desk/) and the
 failed-liveness page are linked, and a page the role may not open answers a friendly 403 in the
 user's language with the way back, not a bare "403 Forbidden"."""

@@ -1,4 +1,4 @@
-"""The requests desk (issue #12, item 1): every kind and channel, for a member or an unidentified
+"""The requests desk: every kind and channel, for a member or an unidentified
 person; one calendar month to answer, extendable by two with the reason e-mailed; the outcome
 e-mailed (for an erasure before the address goes); a failed e-mail leaves the request open with
 the failure shown; restriction and objections take effect at once; the desk's lists."""

@@ -1,4 +1,4 @@
-"""One admin screen for a request from receipt to done (issue #14): the request's own page shows
+"""One admin screen for a request from receipt to done: the request's own page shows
 its life in order (received, deadline, answer and outcome e-mail) and, for an erasure request,
 the erasure: a button, a confirmation page whose POST (with its CSRF token) runs
 members.services.carry_out_erasure_request, then the receipt's counts and status done. Scoped

@@ -39,7 +39,7 @@ def load(path: Path) -> Image.Image:
     return ImageOps.exif_transpose(Image.open(path)).convert("RGB")
 
 
-# --- bursts cut from several photos of one person (issue #21) ------------------------------------
+# --- bursts cut from several photos of one person ------------------------------------
 
 PHOTO_BURST_KINDS = ("two_photo", "two_photo_jitter", "slideshow", "slideshow_by_yaw", "slideshow_by_yaw_jitter")
 TWO_PHOTO_PATTERNS = ((0, 0, 1, 1), (0, 1, 1, 1), (0, 0, 0, 0, 1, 1, 1, 1), (0, 0, 1, 1, 1, 1, 1, 1))
