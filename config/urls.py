@@ -57,6 +57,7 @@ urlpatterns = [
     path("kiosk/", include("access.kiosk_urls")),
     path("api/v1/me/", include("members.api_urls")),
     path("api/v1/statistics/", include("access.stats_api_urls")),
+    path("api/v1/integration/", include("integration.api_urls")),
     path("staff/", include(("config.staff_urls", "staff"))),
     path("desk/", old_front_desk),
     path("desk/members/<int:member_id>/", old_front_desk, {"name": "front-desk-member"}),
