@@ -74,7 +74,7 @@ def environment(args, data_dir: Path) -> dict:
 
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "justface.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
@@ -260,7 +260,7 @@ def api_phase(args, env: dict, key: str) -> dict:
     base = f"http://127.0.0.1:{args.port}"
     cpu = children_cpu()
     server = subprocess.Popen(
-        [str(Path(PYTHON).with_name("gunicorn")), "justface.wsgi", "--bind", f"127.0.0.1:{args.port}",
+        [str(Path(PYTHON).with_name("gunicorn")), "config.wsgi", "--bind", f"127.0.0.1:{args.port}",
          "--workers", str(args.workers), "--threads", "2", "--worker-class", "gthread", "--timeout", "300",
          "--no-control-socket", "--log-level", "warning"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL,
