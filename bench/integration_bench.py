@@ -61,6 +61,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8795)
     parser.add_argument("--skip-api", action="store_true", help="Only the file import.")
     parser.add_argument("--skip-file", action="store_true", help="Only the API.")
+    parser.add_argument("--skip-full-again", action="store_true", help="Not the whole file again after the delta.")
     parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
     return parser.parse_args()
 
@@ -336,6 +337,8 @@ def file_phase(args, env: dict, folder: Path) -> dict:
     log(f"File: delta of {len(changed)} members")
     delta = import_file(env, delta_file, prefix.lower())
     delta["wrong_values"] = delta_check(prefix, changed)
+    if args.skip_full_again:
+        return {"file_load": load, "file_delta": delta}
     # The whole export again, with the night's changes in it: all unchanged but the delta's rows.
     again = set(changed)
     write_csv(nightly, (member(prefix, n, night=2 if n in again else 0) for n in numbers))
