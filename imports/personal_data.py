@@ -8,7 +8,17 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from justface.personal_data import DPO_MANAGERS, HOSTING, MEMBERS, Activity, PersonalData, Rule, register
+from justface.personal_data import (
+    DPO_MANAGERS,
+    HOSTING,
+    MEMBERS,
+    Activity,
+    Erased,
+    PersonalData,
+    ReceiptLine,
+    Rule,
+    register,
+)
 
 
 def _import_words(policy) -> str:
@@ -35,15 +45,26 @@ MEMBER_IMPORT = Activity(
     recipients=(DPO_MANAGERS, HOSTING),
     retention_key=None,
     retention_words=_import_words,
-    enforced_by="imports.services.run_slice deletes the file; daily schedule imports.purge → purge_old_jobs",
+    enforced_by="imports.services.run_slice deletes the file; daily schedule imports.purge → purge_old_jobs; a member's erasure removes their rows (erase_member_rows)",
     stored=(_("Encrypted private file (the upload)"),),
 )
+
+IMPORT_ROWS = ReceiptLine("import_rows", _("Rows of member imports naming the member"))
+
+
+def _erase(member, *, actor, reason: str) -> Erased:
+    from imports.services import erase_member_rows
+
+    return {IMPORT_ROWS: erase_member_rows(member=member)}
+
 
 register(
     PersonalData(
         key="member_import",
         order=85,
         activities=(MEMBER_IMPORT,),
+        erase=_erase,
+        receipt=(IMPORT_ROWS,),
         tables=(
             Rule(
                 "imports.ImportJob",

@@ -205,3 +205,22 @@ def purge_old_jobs() -> int:
         _finish(job, failure=_("No background worker ran the import within a day; the file was deleted."))
     old = ImportJob.objects.filter(created_at__lt=now - timedelta(days=settings.JUSTFACE_IMPORT_KEEP_DAYS))
     return old.delete()[0]
+
+
+def erase_member_rows(*, member) -> int:
+    """A member's erasure: the rows naming their number in the chain's import jobs' first rows go
+    (the registry's `member_import` category). Returns how many rows went."""
+    from justface.crypto import normalise_member_number
+
+    number = normalise_member_number(member.member_number)
+    removed = 0
+    for job in ImportJob.objects.filter(chain_id=member.chain_id).exclude(samples={}):
+        kept = {
+            kind: [r for r in rows if normalise_member_number(str(r.get("external_id", ""))) != number]
+            for kind, rows in (job.samples or {}).items()
+        }
+        gone = sum(len(rows) for rows in job.samples.values()) - sum(len(rows) for rows in kept.values())
+        if gone:
+            ImportJob.objects.filter(pk=job.pk).update(samples=kept)
+            removed += gone
+    return removed

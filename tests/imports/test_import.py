@@ -192,3 +192,17 @@ def test_old_jobs_are_purged(existing, login, commit, clock, settings):
         upload(login("manager_a"))
     clock.shift(timedelta(days=settings.JUSTFACE_IMPORT_KEEP_DAYS, seconds=1))
     assert services.purge_old_jobs() == 1 and not ImportJob.objects.exists()
+
+
+def test_a_members_erasure_takes_their_rows_out_of_the_import_jobs(existing, login, commit, world):
+    from justface.personal_data import erase_member
+
+    with commit():
+        upload(login("manager_a"))
+    job = ImportJob.objects.get()
+    assert any(r["external_id"] == "E-2" for r in job.samples["updated"])
+    receipt = erase_member(member=existing["moves"], actor=None, reason="test")
+    assert receipt["import_rows"] == 1
+    job.refresh_from_db()
+    assert not any(r["external_id"] == "E-2" for rows in job.samples.values() for r in rows)
+    assert any(r["external_id"] == "N-3" for r in job.samples["error"])  # the others stay
