@@ -288,3 +288,22 @@ def test_get_one_member_by_external_id(world, key_a, key_b):
     assert key_b.get("members/G-1").status_code == 404  # another chain's key: no such member of theirs
     writer = Key(world.chain_a, scopes=["members:write"])
     assert writer.get("members/G-1").status_code == 403
+
+
+def test_an_erasure_leaves_no_member_number_in_kept_answers_or_events(world, key_a):
+    from integration.models import FeedEvent, IdempotentRequest
+    from retention.services import erase_member
+
+    key_a.bulk([{"external_id": "GONE-1", **BODY}, {"external_id": "STAYS-1", **BODY}], HTTP_IDEMPOTENCY_KEY="b1")
+    gone = by_number("GONE-1").get()
+    AccessEvent.objects.create(centre=world.centre_a1, member=gone, method="pin", decision="granted", reason="ok")
+    receipt = erase_member(member=gone, actor=None, reason="test")
+    # The check-in and the face erasure (which the whole erasure starts with) lose the number.
+    assert receipt["integration_events_stripped"] == 2 and receipt["integration_answers_stripped"] == 1
+    kept = json.dumps(list(IdempotentRequest.objects.values_list("response", flat=True)))
+    assert "GONE-1" not in kept and "STAYS-1" in kept
+    events = json.dumps(list(FeedEvent.objects.values_list("data", flat=True)))
+    assert "GONE-1" not in events
+    last = key_a.get("events").json()["events"][-1]
+    assert (last["type"], last["member_id"]) == ("erasure.member", gone.pk)
+    assert set(last) == {"cursor", "type", "occurred_at", "member_id"}
