@@ -307,3 +307,40 @@ def test_an_erasure_leaves_no_member_number_in_kept_answers_or_events(world, key
     last = key_a.get("events").json()["events"][-1]
     assert (last["type"], last["member_id"]) == ("erasure.member", gone.pk)
     assert set(last) == {"cursor", "type", "occurred_at", "member_id"}
+
+
+def test_consent_and_door_alarm_events(world, key_a):
+    from access.models import Door, DoorEvent
+    from consent.models import ConsentRecord
+    from tests.consent.test_enrollment import consent_to_face_scan
+
+    member = make_member(world.chain_a, world.centre_a1, member_number="C-1")
+    consent_to_face_scan(member)
+    signed = ConsentRecord.objects.get(member=member)
+    ConsentRecord.objects.create(
+        member=member, document=signed.document, action=ConsentRecord.Action.WITHDRAW, text_sha256=signed.text_sha256
+    )
+    door = Door.objects.create(centre=world.centre_a1, name="Main entrance")
+    DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.FORCED_OPEN)
+    DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.CLOSED)  # not an alarm: not an event
+    events = key_a.get("events").json()["events"]
+    assert [e["type"] for e in events] == ["consent.given", "consent.withdrawn", "door.alarm"]
+    assert (events[0]["external_id"], events[0]["document"], events[0]["version"]) == ("C-1", "biometric", 1)
+    assert (events[2]["alarm"], events[2]["door_id"], events[2]["centre"]) == ("forced_open", door.pk, "a1")
+    assert "typed_name" not in json.dumps(events) and member.full_name not in json.dumps(events)
+
+
+def test_a_retry_after_a_request_that_died_carries_it_out(clock, world, key_a):
+    from datetime import timedelta
+
+    from integration import idempotency
+    from integration.api.views import _canonical
+
+    rows = [{"external_id": "D-1", **BODY}]
+    # A request claimed the key and died before answering (its write rolled back with it).
+    idempotency.claim(chain=world.chain_a, key="batch-9", request_hash=idempotency.body_hash(_canonical(rows)))
+    assert key_a.bulk(rows, HTTP_IDEMPOTENCY_KEY="batch-9").status_code == 409
+    clock.shift(timedelta(minutes=6))
+    retried = key_a.bulk(rows, HTTP_IDEMPOTENCY_KEY="batch-9")
+    assert retried.status_code == 200 and retried.json()["counts"]["created"] == 1
+    assert key_a.bulk(rows, HTTP_IDEMPOTENCY_KEY="batch-9")["Idempotent-Replayed"] == "true"
