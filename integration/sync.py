@@ -347,6 +347,7 @@ def upsert_members(*, chain: Chain, rows: list[tuple[object, dict]], actor, how:
 def upsert_member(*, chain: Chain, external_id: str, data: dict, actor, how: str = "integration") -> Outcome:
     """Create or update one member by the chain's own id; the same data twice changes nothing
     the second time and writes no audit entry."""
+    data = {k: v for k, v in data.items() if k != "external_id"} if isinstance(data, dict) else data
     return upsert_members(chain=chain, rows=[(external_id, data)], actor=actor, how=how)[0]
 
 

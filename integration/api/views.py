@@ -17,7 +17,7 @@ from integration.api import schema
 from integration.api.base import IntegrationAPIView
 from integration.api.parsers import BadLine, LimitedJSONParser, NDJSONParser
 from integration.models import FeedEvent, MemberChange, Scope
-from integration.sync import MAX_ROWS, Outcome, upsert_member, upsert_members
+from integration.sync import MAX_ROWS, Outcome, normalised_external_id, upsert_member, upsert_members
 from justface import audit
 from members.models import Member, member_number_hash
 
@@ -93,6 +93,9 @@ class MemberView(IntegrationAPIView):
     def put(self, request, external_id: str):
         if not isinstance(request.data, dict):
             raise ValidationError({"detail": "Send the member as a JSON object."})
+        named = request.data.get("external_id", external_id)
+        if not isinstance(named, str) or normalised_external_id(named) != normalised_external_id(external_id):
+            raise ValidationError({"detail": "external_id: the body names another member than the path."})
         outcome = upsert_member(
             chain=self.key.chain, external_id=external_id, data=request.data, actor=self.key, how=_how(self)
         )

@@ -99,6 +99,8 @@ def test_put_answers_a_bad_field_with_400_and_its_name(world, key_a):
     assert response.status_code == 400
     assert response.json()["field"] == "birth_date" and "birth_date" in response.json()["detail"]
     assert key_a.put("EXT-1", ["not", "an", "object"]).status_code == 400
+    assert key_a.put("EXT-1", {**BODY, "external_id": "EXT-2"}).status_code == 400  # path and body disagree
+    assert key_a.put("EXT-1", {**BODY, "external_id": 7}).status_code == 400
     assert not Member.objects.exists()
 
 
