@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from access import door_agents, rules, stats
+from access import door_agents, entry_lock, rules, stats
 from access import liveness as door_liveness
 from access.frames import Frame
 from access.messages import Reason
@@ -728,6 +728,7 @@ def _frame_deadline(
     return now + timedelta(hours=policy.denied_frame_hours) if policy.denied_frame_hours else None
 
 
+@entry_lock.serialised  # rules counting earlier entries are checked again under the member's lock
 def _decide(
     scan: Scan, verdict: Verdict, *, frame: bytes | None = None, liveness: door_liveness.LivenessCheck | None = None
 ) -> Scan:
