@@ -40,8 +40,9 @@ DEFAULT_WAIT = 20
 POLL_EVERY = 0.1
 # One e-mail per door and kind of alarm per this long.
 ALARM_EVERY = timedelta(minutes=15)
-# A contact report older or newer than this (agent clock) is taken as arriving now.
+# A report dated further ahead than this (agent clock) is taken as arriving now.
 REPORT_SKEW = timedelta(minutes=10)
+REPORT_MAX_AGE = timedelta(days=1)
 
 _wakeup = threading.Condition()
 
@@ -128,16 +129,30 @@ def wait_for_commands(*, agent: DoorAgent, wait: float) -> list[DoorCommand]:
 
 
 def _at(value: float, now: datetime) -> datetime:
+    """The agent's time of the report; a report from the future (a wrong clock) counts as now.
+    One from the past keeps its time up to a day late: the agent's queue on disk sends what
+    happened while the server was unreachable or the agent was down, when it happened (older:
+    a clock that is off, taken as now)."""
     at = datetime.fromtimestamp(value, tz=UTC)
-    return at if abs(at - now) <= REPORT_SKEW else now
+    return now if at > now + REPORT_SKEW or at < now - REPORT_MAX_AGE else at
 
 
 def record_reports(*, agent: DoorAgent, events: list[dict]) -> int:
-    """Apply validated reports (access.api.agent: relay, contact, heartbeat) in order."""
+    """Apply validated reports (access.api.agent: relay, contact, heartbeat) in order. A report
+    with an id (`stream`, `seq`: the agent's queue on disk numbers them in order) at or below the
+    last one applied from that stream is a resend (its answer was lost, the agent restarted) and
+    is skipped; the agent's row lock makes two posts of one agent apply one after the other."""
     now = timezone.now()
     accepted = 0
     with transaction.atomic():
+        stream, seq = (
+            DoorAgent.objects.select_for_update().filter(pk=agent.pk).values_list("report_stream", "report_seq").get()
+        )
         for report in events:
+            if "seq" in report:
+                if report["stream"] == stream and report["seq"] <= seq:
+                    continue  # applied already
+                stream, seq = report["stream"], report["seq"]
             at = _at(report["at"], now)
             kind = report["type"]
             if kind == "relay":
@@ -148,6 +163,7 @@ def record_reports(*, agent: DoorAgent, events: list[dict]) -> int:
             else:
                 _heartbeat(agent=agent, report=report, at=now)
                 accepted += 1
+        DoorAgent.objects.filter(pk=agent.pk).update(report_stream=stream, report_seq=seq)
     return accepted
 
 

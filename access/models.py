@@ -183,6 +183,10 @@ class Scan(models.Model):
     # What the tablet said it handles when it sent the scan (comma-separated: challenge, confirm;
     # access.services.FEATURE_*): a status it did not declare is never given to it.
     client_supports = models.CharField(_("client supports"), max_length=64, blank=True, editable=False)
+    # Faces seen: the most of the tablet's own count (sent with the scan, optional) and the
+    # server's detector on the frame it analysed (smaller faces further back included). More than
+    # one on a grant that opens the door is a tailgating hint (access.door_agents).
+    faces = models.PositiveSmallIntegerField(_("faces seen"), null=True, blank=True, editable=False)
 
     tenancy_chain_path = "centre__chain"
     tenancy_centre_path = "centre"
@@ -274,6 +278,7 @@ class AccessEvent(models.Model):
     flag = models.CharField(_("flag"), max_length=32, blank=True, db_index=True)
     # When the door's agent reported the relay moved for this grant (issue #24).
     door_opened_at = models.DateTimeField(_("door opened at"), null=True, blank=True)
+    faces = models.PositiveSmallIntegerField(_("faces seen"), null=True, blank=True)  # from the scan
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     tenancy_chain_path = "centre__chain"
@@ -457,6 +462,10 @@ class DoorAgent(models.Model):
     # The last heartbeat's version and driver (no personal data), and when the offline alarm went.
     last_status = models.JSONField(_("last status"), default=dict, blank=True, editable=False)
     offline_reported_at = models.DateTimeField(_("offline reported at"), null=True, blank=True, editable=False)
+    # The last report applied, as `<stream>:<seq>` ids (the agent's queue on disk numbers them):
+    # a report resent after a lost answer or a restart is recognised and not applied twice.
+    report_stream = models.CharField(_("report stream"), max_length=16, blank=True, editable=False)
+    report_seq = models.BigIntegerField(_("last report"), default=0, editable=False)
 
     tenancy_chain_path = "door__centre__chain"
     tenancy_centre_path = "door__centre"
