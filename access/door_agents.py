@@ -190,6 +190,7 @@ def _contact(*, agent: DoorAgent, is_open: bool, at: datetime) -> None:
     if not is_open:
         if episode is not None:
             DoorEvent.objects.filter(pk=episode.pk).update(closed_at=at)
+            _crowd_while_open(episode, closed_at=at)
         return
     if episode is not None:
         return  # still open: a repeated report
@@ -198,8 +199,8 @@ def _contact(*, agent: DoorAgent, is_open: bool, at: datetime) -> None:
     grant = grants.exclude(door_events__kind=DoorEvent.Kind.OPENED).first()
     if grant is not None:
         DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.OPENED, at=at, access_event=grant)
-        if recent.filter(reason="multiple_faces").exists():
-            # The tablet saw more than one face just before this grant opened the door.
+        if recent.filter(CROWD).exists():
+            # The tablet saw more than one face with this grant, or just before it opened the door.
             _alarm(DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.TAILGATING_HINT, at=at, access_event=grant))
         return
     used = grants.first()
@@ -209,6 +210,32 @@ def _contact(*, agent: DoorAgent, is_open: bool, at: datetime) -> None:
         DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.OPENED, at=at, access_event=used)
         return
     _alarm(DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.FORCED_OPEN, at=at))
+
+
+# An access event whose frame showed more than one face: the server's detector or the tablet's
+# count (AccessEvent.faces, smaller faces further back included), or a frame refused for two people.
+CROWD = Q(faces__gt=1) | Q(reason="multiple_faces")
+
+
+def _crowd_while_open(episode: DoorEvent, *, closed_at: datetime) -> None:
+    """One grant opened the door, and while it stood open the tablet saw more than one face (a
+    scan during the opening): a tailgating hint, unless the opening had one already."""
+    if episode.kind != DoorEvent.Kind.OPENED or episode.access_event_id is None:
+        return
+    if DoorEvent.objects.filter(
+        door_id=episode.door_id, kind=DoorEvent.Kind.TAILGATING_HINT, access_event_id=episode.access_event_id
+    ).exists():
+        return
+    during = AccessEvent.objects.filter(door_id=episode.door_id, at__gt=episode.at, at__lte=closed_at)
+    if during.filter(CROWD).exists():
+        _alarm(
+            DoorEvent.objects.create(
+                door_id=episode.door_id,
+                kind=DoorEvent.Kind.TAILGATING_HINT,
+                at=closed_at,
+                access_event_id=episode.access_event_id,
+            )
+        )
 
 
 def _heartbeat(*, agent: DoorAgent, report: dict, at: datetime) -> None:

@@ -140,6 +140,7 @@ def open_scan(
     idempotency_key: str = "",
     member_number_hash: str = "",
     supports: Iterable[str] | None = None,
+    faces: int | None = None,
 ) -> tuple[Scan, bool]:
     """A new pending scan, committed at once so that a retry finds it; or, with a known
     idempotency key, the scan that key already names (created is then False). Inserting first
@@ -157,6 +158,7 @@ def open_scan(
                 idempotency_key=idempotency_key,
                 member_number_hash=member_number_hash,
                 client_supports=",".join(sorted(features)),
+                faces=faces,  # the tablet's own count, if it sent one
             )
     except IntegrityError:
         if not idempotency_key:
@@ -208,6 +210,7 @@ def _await_pin(scan: Scan, verdict: Verdict, *, frame: bytes) -> Scan:
         "margin": verdict.margin,
         "frame_file": photo,
         "frame_expires_at": now + CONFIRM_WINDOW if keep else None,
+        "faces": scan.faces,
     }
     if Scan.objects.filter(pk=scan.pk, status=Scan.Status.PENDING).update(**fields) != 1:
         private_files.delete(photo)
@@ -272,6 +275,7 @@ def _face_verdict(
     finally:
         _engine_slot.release()
     frame = frames[result.frame]
+    scan.faces = max(scan.faces or 0, result.faces)  # the server's count or the tablet's: the most
     if scan.direction == "out":
         return _check_out_verdict(scan, frame, result, check, now), frame
     if (step := _liveness_step(scan, result, check)) is not None:
@@ -750,6 +754,7 @@ def _decide(
         "frame_file": photo,
         "frame_expires_at": keep_until,
         "method": scan.method,
+        "faces": scan.faces,
     }
     try:
         with transaction.atomic():
@@ -777,6 +782,7 @@ def _decide(
                 margin=verdict.margin,
                 **(liveness.record() if liveness else {}),
                 flag=rules.entry_flag(scan.door, verdict.member, scan.direction, now) if verdict.granted else "",
+                faces=scan.faces,
             )
             if verdict.granted:
                 _record_presence(scan, now, visit_ends)
