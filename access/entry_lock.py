@@ -31,7 +31,7 @@ def counts_entries(door) -> bool:
 
 
 def serialised(decide):
-    """Wrap the decision's one writer (access.services._decide): a granted entry through a door
+    """Wrap the decision's one writer (access.services.decision.decide): a granted entry through a door
     whose rules count earlier entries is checked again under the member's lock, and refused with
     the rule's reason if an entry decided meanwhile now forbids it."""
 

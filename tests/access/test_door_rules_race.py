@@ -13,8 +13,8 @@ import threading
 import pytest
 from django.db import connection
 
-from access import services
 from access.models import AccessEvent
+from access.services import pins
 from tests.access.conftest import pair_tablet
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def race(monkeypatch, tablets, member) -> tuple[list[str], list]:
     """One PIN entry per tablet, all at once; (the final reasons, the first checks' results)."""
-    real = services._entry_refusal
+    real = pins.entry_refusal
     barrier = threading.Barrier(len(tablets), timeout=30)
     first_checks: list = []
 
@@ -32,7 +32,7 @@ def race(monkeypatch, tablets, member) -> tuple[list[str], list]:
         barrier.wait()  # both entries have passed their first check before either is written
         return refusal
 
-    monkeypatch.setattr(services, "_entry_refusal", held_first_check)
+    monkeypatch.setattr(pins, "entry_refusal", held_first_check)
     reasons: list[str] = []
     errors: list[BaseException] = []
 
