@@ -311,6 +311,13 @@ def _alarm(event: DoorEvent) -> None:
     transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=True))
 
 
+def purge_door_events(*, at: datetime) -> int:
+    """Door events are door records (a few, tied through their access event to a member, are
+    personal data while that event names one): kept JUSTFACE_DOOR_EVENT_DAYS, then deleted."""
+    before = at - timedelta(days=settings.JUSTFACE_DOOR_EVENT_DAYS)
+    return DoorEvent.objects.filter(at__lt=before).delete()[1].get("access.DoorEvent", 0)
+
+
 def purge_commands(*, before: datetime) -> int:
     """Open commands are working data: each is useless 5 s after it is made (retention.jobs.purge_due)."""
     return DoorCommand.objects.filter(created_at__lt=before).delete()[1].get("access.DoorCommand", 0)
