@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from access import door_signing
+from access import door_signing, door_wakeup
 from access.models import AccessEvent, DoorAgent, DoorCommand, DoorEvent, Scan
 from justface.tenancy import Role
 
@@ -34,7 +34,7 @@ OPEN_MS = 3000
 # without one it is `forced_open`.
 GRANT_WINDOW = timedelta(seconds=10)
 # The long poll: `wait` is 0..MAX_WAIT s; the database is looked at every POLL_EVERY (an entry
-# decided in this process wakes the waiting request at once).
+# decided in any process wakes the waiting request at once: access.door_wakeup).
 MAX_WAIT = 25
 DEFAULT_WAIT = 20
 POLL_EVERY = 0.1
@@ -86,7 +86,8 @@ def queue_open(*, event: AccessEvent, scan: Scan) -> DoorCommand | None:
         created_at=issued,
         not_after=not_after,
     )
-    transaction.on_commit(_wake_all)
+    transaction.on_commit(_wake_all)  # this process's held polls
+    door_wakeup.notify()  # every other process's, at commit (PostgreSQL)
     return command
 
 
@@ -115,14 +116,17 @@ def wait_for_commands(*, agent: DoorAgent, wait: float) -> list[DoorCommand]:
     """Claim at once, or hold up to `wait` s until a command for the door is pending. A revoked
     agent (revocation seen between two looks) gets nothing."""
     deadline = timezone.now() + timedelta(seconds=wait)
-    while True:
-        if not DoorAgent.objects.filter(pk=agent.pk, revoked_at=None).exists():
-            return []
-        found = claim_commands(agent=agent)
-        if found or timezone.now() >= deadline:
-            return found
-        with _wakeup:
-            _wakeup.wait(timeout=min(POLL_EVERY, max(0.0, (deadline - timezone.now()).total_seconds())))
+    if wait <= 0:
+        return claim_commands(agent=agent) if DoorAgent.objects.filter(pk=agent.pk, revoked_at=None).exists() else []
+    with door_wakeup.held(_wake_all):  # woken at once by a grant in any process (PostgreSQL)
+        while True:
+            if not DoorAgent.objects.filter(pk=agent.pk, revoked_at=None).exists():
+                return []
+            found = claim_commands(agent=agent)
+            if found or timezone.now() >= deadline:
+                return found
+            with _wakeup:
+                _wakeup.wait(timeout=min(POLL_EVERY, max(0.0, (deadline - timezone.now()).total_seconds())))
 
 
 # --- reports ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import math
 import shutil
 import signal
 import statistics
@@ -217,8 +218,11 @@ def run(args, base: str, doors: list[dict]) -> dict:
         "open_p50_ms": pct(latencies, 50),
         "open_p95_ms": pct(latencies, 95),
         "open_max_ms": round(1000 * max(latencies), 1) if latencies else None,
+        "open_p50_ci95_ms": _pct_ci(latencies, 50),
+        "open_p95_ci95_ms": _pct_ci(latencies, 95),
         "lost": lost,
         "duplicated": duplicated,
+        "lost_rate_upper95_pct": _lost_upper(lost, len(answered)),
         "bad_signatures": sum(a.bad for a in agents),
         "agent_errors": sum(a.errors for a in agents),
     }
@@ -226,6 +230,32 @@ def run(args, base: str, doors: list[dict]) -> dict:
 
 def _pct(values, q):
     return round(1000 * statistics.quantiles(values, n=100)[q - 1], 1) if len(values) > 1 else None
+
+
+def _pct_ci(values, q) -> list[float] | None:
+    """A distribution-free 95% interval of the q-th percentile (ms): the order statistics whose
+    ranks are n*p -/+ 1.96*sqrt(n*p*(1-p)) (the binomial's normal approximation)."""
+    n = len(values)
+    if n < 20:
+        return None
+    p = q / 100
+    half = 1.96 * math.sqrt(n * p * (1 - p))
+    ordered = sorted(values)
+    low, high = max(0, math.floor(n * p - half) - 1), min(n - 1, math.ceil(n * p + half) - 1)
+    return [round(1000 * ordered[low], 1), round(1000 * ordered[high], 1)]
+
+
+def _lost_upper(lost: int, n: int) -> float | None:
+    """The 95% upper bound of the lost (or duplicated) rate, in percent: exact for 0 (1 - 0.05^(1/n)),
+    else the Wilson score bound."""
+    if n == 0:
+        return None
+    if lost == 0:
+        return round(100 * (1 - 0.05 ** (1 / n)), 2)
+    p, z = lost / n, 1.96
+    centre = p + z * z / (2 * n)
+    margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return round(100 * (centre + margin) / (1 + z * z / n), 2)
 
 
 def run_dooragent(args, base: str, doors: list[dict]) -> dict:
@@ -349,10 +379,17 @@ def run_dooragent(args, base: str, doors: list[dict]) -> dict:
         "relay_p50_ms": _pct(posted_to_relay, 50),
         "relay_p95_ms": _pct(posted_to_relay, 95),
         "relay_max_ms": round(1000 * max(posted_to_relay), 1) if posted_to_relay else None,
+        "relay_p50_ci95_ms": _pct_ci(posted_to_relay, 50),
+        "relay_p95_ci95_ms": _pct_ci(posted_to_relay, 95),
         "answer_to_relay_p50_ms": _pct(answered_to_relay, 50),
         "answer_to_relay_p95_ms": _pct(answered_to_relay, 95),
+        "answer_to_relay_p50_ci95_ms": _pct_ci(answered_to_relay, 50),
+        "answer_to_relay_p95_ci95_ms": _pct_ci(answered_to_relay, 95),
+        "answer_to_relay_max_ms": round(1000 * max(answered_to_relay), 1) if answered_to_relay else None,
         "lost": counts["lost"],
         "duplicated": counts["duplicated"],
+        "lost_rate_upper95_pct": _lost_upper(counts["lost"], len(events)),
+        "duplicated_rate_upper95_pct": _lost_upper(counts["duplicated"], len(events)),
         "door_opened_at_set": opened,
         "agent_refused": sum(sum(a.refused.values()) for a in agents),
         "agent_opened": sum(a.opened for a in agents),
@@ -400,8 +437,13 @@ def main() -> None:
     )
     try:
         door_bench.wait_until_up(base, server)
+        load_before = os.getloadavg()
         log(f"gunicorn: {args.workers} processes x {4 + held} threads ({held} held polls each); {args.grants} grants")
         result = run_dooragent(args, base, doors) if args.agent == "dooragent" else run(args, base, doors)
+        # The machine is shared: its load average (1, 5, 15 min) before and after, beside the figures.
+        result["load_before"] = [round(x, 2) for x in load_before]
+        result["load_after"] = [round(x, 2) for x in os.getloadavg()]
+        result["cpus"] = os.cpu_count()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
