@@ -88,3 +88,11 @@ def test_doors_without_such_rules_let_both_in_as_before(monkeypatch, world, tabl
     tablets = both_doors(world, tablet_a)
     reasons, _ = race(monkeypatch, tablets, colin)
     assert reasons == ["ok", "ok"]
+
+
+def test_in_flag_mode_both_are_let_in_and_the_second_is_flagged(monkeypatch, world, tablet_a, colin):
+    tablets = both_doors(world, tablet_a, anti_passback="flag", anti_passback_scope="centre")
+    reasons, first_checks = race(monkeypatch, tablets, colin)
+    assert reasons == ["ok", "ok"]
+    flags = sorted(AccessEvent.objects.filter(member=colin).values_list("flag", flat=True))
+    assert flags == ["", "anti_passback"]
