@@ -21,7 +21,7 @@ class AuditEntryAdmin(ScopedAdmin):
 
     view_perm = Perm.VIEW_AUDIT
     change_perm = add_perm = delete_perm = None
-    # Fits a 1366 px laptop (issue #22, 8): the request id is on the entry's page and searchable.
+    # Fits a 1366 px laptop: the request id is on the entry's page and searchable.
     list_display = ["at_local", "action_label", "actor", "object_label", "reason"]
     list_filter = [code_filter("action", "audit.action", _("action"), display.audit_action), "actor_kind"]
     date_hierarchy = "at"
@@ -40,6 +40,8 @@ class AuditEntryAdmin(ScopedAdmin):
     def actor(self, entry):
         """The staff member's user name (members and systems by their kind only: no personal data)."""
         kind = entry.get_actor_kind_display()
+        if entry.actor_kind == AuditEntry.ActorKind.INTEGRATION and entry.actor_id is not None:
+            return f"{kind} #{entry.actor_id}"  # the key's id, never its secret
         if entry.actor_id is None or entry.actor_kind not in (
             AuditEntry.ActorKind.STAFF,
             AuditEntry.ActorKind.PLATFORM,
