@@ -20,6 +20,12 @@ from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 class EndpointForm(forms.ModelForm):
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("HTTPS on a public address; redirects are not followed."),
+    )
     event_types = forms.MultipleChoiceField(
         label=_("event types"), choices=events.CHOICES, widget=forms.CheckboxSelectMultiple
     )
@@ -27,9 +33,6 @@ class EndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["chain", "url", "description", "event_types"]
-        help_texts = {
-            "url": _("HTTPS on a public address; redirects are not followed."),
-        }
 
     def clean_url(self):
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -104,7 +104,7 @@ def _give_up_pending(endpoint: WebhookEndpoint, now: datetime) -> int:
 
 def body_of(*, event_type: str, data: dict, at: datetime) -> str:
     """The JSON sent (and signed): {"type", "timestamp", "data"}, as Standard Webhooks suggests."""
-    stamp = at.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z")
+    stamp = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return json.dumps({"type": event_type, "timestamp": stamp, "data": data}, separators=(",", ":"), sort_keys=True)
 
 
