@@ -73,7 +73,7 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # Pending: when the next attempt is due; sending: when the claim lapses (a worker that died).
     next_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
-    claim = models.CharField(max_length=32, blank=True, editable=False)
+    claim = models.CharField(_("claim"), max_length=32, blank=True, editable=False)  # the pump holding it
     last_status = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=200, blank=True)
     latency_ms = models.PositiveIntegerField(_("latency (ms)"), null=True, blank=True)

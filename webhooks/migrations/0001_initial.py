@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('sending', 'Being sent'), ('delivered', 'Delivered'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=10, verbose_name='status')),
                 ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
                 ('next_at', models.DateTimeField(blank=True, null=True, verbose_name='next attempt at')),
-                ('claim', models.CharField(blank=True, editable=False, max_length=32)),
+                ('claim', models.CharField(blank=True, editable=False, max_length=32, verbose_name='claim')),
                 ('last_status', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='last HTTP status')),
                 ('last_error', models.CharField(blank=True, max_length=200, verbose_name='last error')),
                 ('latency_ms', models.PositiveIntegerField(blank=True, null=True, verbose_name='latency (ms)')),
