@@ -1,11 +1,12 @@
 """The worker's side of webhooks (django-q2): claim due deliveries, send them, record the outcome,
 retry with back-off for about a day, disable an endpoint that keeps failing, purge old bodies.
 
-`pump` runs as a task queued after each commit that logged deliveries (webhooks.services.kick)
-and every minute from the schedule (retries come due there). Any number of pumps may run at once:
-each claims its deliveries with a compare-and-set (pending and due -> sending, with a claim token
-and a lease), so no two send one delivery; a pump that dies leaves its claims to lapse after
-LEASE, and the delivery is sent again (receivers deduplicate by webhook-id, as the scheme says)."""
+`pump` runs as a task queued after a commit that logged deliveries when no pump is running
+(webhooks.services.kick), and every minute from the schedule (retries come due there). Any
+number of pumps may run at once: each claims its deliveries with a compare-and-set (pending and
+due -> sending, with a claim token and a lease), so no two send one delivery; a pump that dies
+leaves its claims to lapse after LEASE, and the delivery is sent again (receivers deduplicate by
+webhook-id, as the scheme says)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from justface.mail import send_on_commit
 from justface.tenancy import Role
 from members.models import StaffRole
 from webhooks import sending
-from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.models import PumpBeat, WebhookDelivery, WebhookEndpoint
 from webhooks.services import _give_up_pending
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ ATTEMPTS = len(BACKOFF) + 1
 LEASE = timedelta(minutes=2)  # longer than a batch can take: BATCH / SEND_THREADS * TOTAL_SECONDS
 BATCH = 64
 SEND_THREADS = 16
-LINGER_SECONDS = 2.0  # longer than services.KICK_SECONDS: a kick skipped meanwhile is seen
+LINGER_SECONDS = 2.0  # how long a pump waits for more before it ends
 PUMP_SECONDS = 240  # below the task time-out (Q_CLUSTER timeout 300)
 Status = WebhookDelivery.Status
 
@@ -98,11 +99,12 @@ def _send(delivery: WebhookDelivery) -> sending.Outcome:
 def send_batch(deliveries: list[WebhookDelivery]) -> tuple[int, int]:
     outcomes = list(_threads().map(_send, deliveries)) if len(deliveries) > 1 else [_send(d) for d in deliveries]
     delivered = failed = 0
-    for delivery, outcome in zip(deliveries, outcomes, strict=True):
-        if record(delivery=delivery, outcome=outcome):
-            delivered += 1
-        else:
-            failed += 1
+    with transaction.atomic():  # one commit for the batch, not one per delivery
+        for delivery, outcome in zip(deliveries, outcomes, strict=True):
+            if record(delivery=delivery, outcome=outcome):
+                delivered += 1
+            else:
+                failed += 1
     return delivered, failed
 
 
@@ -173,24 +175,42 @@ def _tell_managers(endpoint: WebhookEndpoint) -> None:
             )
 
 
+def beat(*, running: bool = True) -> None:
+    """Say that a pump is running (or, running=False, that none need be assumed to be)."""
+    at = timezone.now() if running else None
+    if not PumpBeat.objects.filter(pk=1).update(beat_at=at):
+        PumpBeat.objects.update_or_create(pk=1, defaults={"beat_at": at})
+
+
 def pump(*, linger: float = LINGER_SECONDS) -> dict:
     """Send what is due, batch after batch; then wait up to `linger` seconds for more before
-    ending. Returns counts (no personal data: they land in task results)."""
+    ending. Returns counts (no personal data: they land in task results).
+
+    While it runs it keeps the beat fresh, and a commit's kick then queues no second pump. On
+    its way out it clears the beat first and looks once more: a kick that saw the beat came
+    after its deliveries committed, so this last look sees them."""
     started = time.monotonic()
     recovered = recover_lapsed()
     delivered = failed = 0
     idle_since = time.monotonic()
+    beat()
     with translation.override(None):
         while time.monotonic() - started < PUMP_SECONDS:
             batch = claim()
+            if not batch and time.monotonic() - idle_since >= linger:
+                beat(running=False)
+                batch = claim()
+                if not batch:
+                    break
             if batch:
+                beat()
                 ok, bad = send_batch(batch)
                 delivered, failed = delivered + ok, failed + bad
                 idle_since = time.monotonic()
                 continue
-            if time.monotonic() - idle_since >= linger:
-                break
             time.sleep(0.05)
+        else:
+            beat(running=False)  # out of time: the next kick or the minute's schedule goes on
     return {"delivered": delivered, "failed_attempts": failed, "recovered": recovered}
 
 

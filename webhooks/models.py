@@ -95,3 +95,15 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+
+class PumpBeat(models.Model):
+    """One row: when a delivery pump last said it is running (webhooks.delivery.pump). A commit
+    that logged deliveries queues a pump only when none is running, so the queue never fills with
+    pumps while one is busy (the others' tasks, the retention purge among them, keep their turn)."""
+
+    beat_at = models.DateTimeField(_("beat at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery pump")
+        verbose_name_plural = _("delivery pumps")

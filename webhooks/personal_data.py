@@ -104,3 +104,4 @@ register(
 declare_not_personal(
     "webhooks.WebhookEndpoint", "the chain's receiving URLs, event types and encrypted signing secret: no member"
 )
+declare_not_personal("webhooks.PumpBeat", "when the delivery pump last ran: one time, nothing else")

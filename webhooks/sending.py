@@ -153,7 +153,7 @@ class _HTTPSPool(urllib3.HTTPSConnectionPool):
 _POOLS: OrderedDict[tuple, urllib3.HTTPConnectionPool] = OrderedDict()
 _POOLS_LOCK = threading.Lock()
 MAX_POOLS = 64
-CONNECTIONS_PER_POOL = 8
+CONNECTIONS_PER_POOL = 16  # one per sending thread (webhooks.delivery.SEND_THREADS)
 
 
 def _pool(target: ssrf.Target, address: str) -> urllib3.HTTPConnectionPool:

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,15 +18,14 @@ from django.utils.translation import gettext as _
 from justface import audit
 from members.models import Chain
 from webhooks import events, sending, ssrf
-from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.models import PumpBeat, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
-# One pump task queued per web process at most this often; a running pump lingers longer than
-# this for more (webhooks.delivery.pump), so no delivery waits for the minute's schedule.
-KICK_KEY = "webhooks:kick"
-KICK_SECONDS = 1
 PUMP = "webhooks.delivery.pump"
+# A pump that said it is running this recently still is (its beat goes at every batch; a batch to
+# slow endpoints may take a minute); one that died longer ago is replaced by the next kick.
+BEAT_FRESH = timedelta(minutes=2)
 
 
 def checked_url(url: str) -> str:
@@ -144,15 +142,15 @@ def emit(*, chain_id: int, event_type: str, data: dict, member_id: int | None = 
 
 
 def kick() -> None:
-    """Queue a pump task (django-q2), at most one per KICK_SECONDS per process. Never raises: if
-    the queue cannot be reached, the pump of the minute's schedule sends the deliveries."""
+    """Queue a pump task (django-q2) unless one is running (its beat is fresh: it will see these
+    deliveries). Never raises: if the queue cannot be reached, the minute's scheduled pump sends."""
     try:
         from django_q.conf import Conf
         from django_q.tasks import async_task
 
         if Conf.SYNC:  # tests: the task runs here and now, so it must not linger
             async_task(PUMP, linger=0, save=False)
-        elif cache.add(KICK_KEY, 1, KICK_SECONDS):
+        elif not PumpBeat.objects.filter(pk=1, beat_at__gte=timezone.now() - BEAT_FRESH).exists():
             async_task(PUMP, save=False)
     except Exception:
         logger.exception("webhooks: could not queue the sending; the scheduled pump will send")

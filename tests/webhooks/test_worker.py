@@ -128,3 +128,15 @@ def test_a_claim_whose_worker_died_lapses_back_to_pending(clock, world, loopback
     clock.shift(delivery.LEASE + timedelta(seconds=1))
     assert delivery.recover_lapsed() == 1
     assert WebhookDelivery.objects.get().status == Status.PENDING and len(delivery.claim()) == 1
+
+
+def test_a_commit_queues_a_pump_only_when_none_is_running(world, monkeypatch):
+    from django_q.models import OrmQ
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    delivery.beat()  # a pump is running: it will see the new deliveries itself
+    services.kick()
+    assert OrmQ.objects.count() == 0
+    delivery.beat(running=False)  # it ended (or never ran): the kick queues one
+    services.kick()
+    assert OrmQ.objects.count() == 1
