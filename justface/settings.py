@@ -191,10 +191,13 @@ JUSTFACE_TRANSFERS_OUTSIDE_EU = env.list("JUSTFACE_TRANSFERS_OUTSIDE_EU", defaul
 JUSTFACE_HOSTING = env.str("JUSTFACE_HOSTING", default="")
 
 # Webhooks (webhooks/, docs/webhooks.md): networks an endpoint may be on besides public addresses
-# over HTTPS (comma-separated, e.g. 127.0.0.0/8 for tests and `make run`; empty: none); how many
+# over HTTPS (comma-separated, e.g. 127.0.0.0/8 for tests; empty: none); how many
 # days a delivery's body is kept, and its log row; when a failing endpoint is disabled (failing
-# for this many hours, or this many deliveries in a row out of attempts).
-JUSTFACE_WEBHOOK_ALLOW_NETS = env.list("JUSTFACE_WEBHOOK_ALLOW_NETS", default=[])
+# for this many hours, or this many deliveries in a row out of attempts). Under DJANGO_DEBUG the
+# machine's own loopback is allowed by default, so `make run` can send to a local receiver.
+JUSTFACE_WEBHOOK_ALLOW_NETS = env.list(
+    "JUSTFACE_WEBHOOK_ALLOW_NETS", default=["127.0.0.0/8", "::1/128"] if DEBUG else []
+)
 for _net in JUSTFACE_WEBHOOK_ALLOW_NETS:
     try:
         ipaddress.ip_network(_net, strict=False)
