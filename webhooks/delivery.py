@@ -27,7 +27,7 @@ from justface.tenancy import Role
 from members.models import StaffRole
 from webhooks import sending
 from webhooks.models import PumpBeat, WebhookDelivery, WebhookEndpoint
-from webhooks.services import _give_up_pending
+from webhooks.services import give_up_pending
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def _disable_if_failing(endpoint_pk: int, now: datetime) -> None:
     endpoint.enabled, endpoint.disabled_at = False, now
     endpoint.disabled_reason = WebhookEndpoint.DisabledReason.FAILING
     endpoint.save(update_fields=["enabled", "disabled_at", "disabled_reason"])
-    _give_up_pending(endpoint, now)
+    give_up_pending(endpoint=endpoint, now=now)
     audit.record(
         action="webhook.auto_disable", obj=endpoint, reason=f"failing since {endpoint.failing_since:%Y-%m-%d %H:%M}"
     )

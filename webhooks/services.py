@@ -87,13 +87,13 @@ def set_enabled(*, endpoint: WebhookEndpoint, enabled: bool, actor, reason: str 
             failed_in_a_row=0,
         )
         if not enabled:
-            _give_up_pending(endpoint, now)
+            give_up_pending(endpoint=endpoint, now=now)
         audit.record(action="webhook.enable" if enabled else "webhook.disable", actor=actor, obj=endpoint)
     endpoint.refresh_from_db()
     return True
 
 
-def _give_up_pending(endpoint: WebhookEndpoint, now: datetime) -> int:
+def give_up_pending(*, endpoint: WebhookEndpoint, now: datetime) -> int:
     """A disabled endpoint gets nothing more: what waited for it fails (staff may replay it)."""
     return WebhookDelivery.objects.filter(
         endpoint=endpoint, status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING]
