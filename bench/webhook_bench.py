@@ -46,6 +46,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--door-seconds", type=float, default=30, help="door_bench.py --seconds.")
     parser.add_argument("--door-tablets", type=int, default=4, help="door_bench.py --tablets.")
     parser.add_argument("--door-synthetic", type=int, default=10_000, help="door_bench.py --synthetic.")
+    parser.add_argument("--door-port", type=int, default=8796, help="door_bench.py --port (its gunicorn).")
     parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
     return parser.parse_args()
 
@@ -217,6 +218,8 @@ def door_bench(args, database: str) -> dict:
         str(args.door_tablets),
         "--synthetic",
         str(args.door_synthetic),
+        "--port",
+        str(args.door_port),
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FIELD_", "DATABASE_URL", "JUSTFACE_Q"))}
     out = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
