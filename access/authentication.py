@@ -61,7 +61,7 @@ class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):
         }
 
 
-# --- door agents (issue #24): `Authorization: Agent <token>`, never a device token -------------
+# --- door agents: `Authorization: Agent <token>`, never a device token -------------
 
 AGENT_KEYWORD = "Agent"
 
