@@ -11,6 +11,8 @@ webhook-id, as the scheme says)."""
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +48,7 @@ ATTEMPTS = len(BACKOFF) + 1
 LEASE = timedelta(minutes=2)  # longer than a batch can take: BATCH / SEND_THREADS * TOTAL_SECONDS
 BATCH = 64
 SEND_THREADS = 16
+SEND_NICE = 10  # the sending threads' nice value: the door's requests come first
 LINGER_SECONDS = 2.0  # how long a pump waits for more before it ends
 PUMP_SECONDS = 240  # below the task time-out (Q_CLUSTER timeout 300)
 Status = WebhookDelivery.Status
@@ -53,10 +56,21 @@ Status = WebhookDelivery.Status
 _executor: ThreadPoolExecutor | None = None
 
 
+def _below_the_door() -> None:
+    """A sending thread yields the CPU to the door's work (Linux sets nice per thread; lowering a
+    priority needs no privilege)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEND_NICE)
+    except (AttributeError, OSError):
+        pass
+
+
 def _threads() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=SEND_THREADS, thread_name_prefix="webhook-send")
+        _executor = ThreadPoolExecutor(
+            max_workers=SEND_THREADS, thread_name_prefix="webhook-send", initializer=_below_the_door
+        )
     return _executor
 
 
@@ -97,7 +111,7 @@ def _send(delivery: WebhookDelivery) -> sending.Outcome:
 
 
 def send_batch(deliveries: list[WebhookDelivery]) -> tuple[int, int]:
-    outcomes = list(_threads().map(_send, deliveries)) if len(deliveries) > 1 else [_send(d) for d in deliveries]
+    outcomes = list(_threads().map(_send, deliveries))
     delivered = failed = 0
     with transaction.atomic():  # one commit for the batch, not one per delivery
         for delivery, outcome in zip(deliveries, outcomes, strict=True):
