@@ -23,7 +23,6 @@ from justface.personal_data import (
 )
 from webhooks import events
 from webhooks.models import WebhookDelivery
-from webhooks.receivers import member_ref
 from webhooks.services import emit
 
 Status = WebhookDelivery.Status
@@ -56,7 +55,9 @@ DELIVERIES_ERASED = ReceiptLine("webhook_bodies", _("Webhook deliveries about th
 
 def _erase(member, *, actor, reason: str) -> Erased:
     """The member's event bodies go; what still waited to be sent is cancelled; then the chain's
-    systems are told the member was erased (that one body holds the ids, for its period)."""
+    systems are told the member was erased, by Justface's id alone (as the events feed does):
+    nothing of the member's number stays (the chain's system matched the id to its own number
+    when it made or read the member)."""
     now = timezone.now()
     mine = WebhookDelivery.objects.filter(member_id=member.pk)
     mine.filter(status__in=[Status.PENDING, Status.SENDING]).update(
@@ -66,7 +67,7 @@ def _erase(member, *, actor, reason: str) -> Erased:
     emit(
         chain_id=member.chain_id,
         event_type=events.MEMBER_ERASED,
-        data={**member_ref(member), "at": now.isoformat().replace("+00:00", "Z")},
+        data={"member_id": member.pk, "at": now.isoformat().replace("+00:00", "Z")},
     )
     return {DELIVERIES_ERASED: erased}
 
@@ -78,7 +79,7 @@ def _period(name: str) -> str:
 register(
     PersonalData(
         key="webhooks",
-        order=85,  # before the member's own row (90): the erasure event still reads their number
+        order=85,  # before the member's own row (90)
         activities=(WEBHOOKS,),
         tables=(
             Rule(
