@@ -190,6 +190,7 @@ SCHEDULE_MIGRATIONS = (
     "retention.migrations.0008_clear_sessions_schedule",
     "access.migrations.0017_door_sweep_schedule",
     "integration.migrations.0002_purge_schedule",
+    "webhooks.migrations.0002_delivery_schedules",
 )
 
 
