@@ -192,6 +192,7 @@ SCHEDULE_MIGRATIONS = (
     "members.migrations.0018_invitation_round_schedule",
     "imports.migrations.0002_purge_schedule",
     "integration.migrations.0002_purge_schedule",
+    "webhooks.migrations.0002_delivery_schedules",
 )
 
 
