@@ -19,7 +19,7 @@ from access.frames import Frame
 from access.messages import Reason
 from access.models import AccessEvent, Challenge, DeviceToken, Door, DoorAgent, Method, PinLockout, Scan, Visit
 from consent.selectors import biometric_consent_active, biometric_reconsent_pending
-from justface import audit, face_runtime, private_files
+from justface import audit, face_runtime, metrics, private_files
 from justface.face.engine import DoorResult
 from justface.face.engine import Reason as FaceReason
 from justface.face.liveness import check_burst
@@ -264,11 +264,12 @@ def _face_verdict(
         return Verdict(Reason.UNAVAILABLE), frames[0]
     try:
         engine = get_engine()
-        result = (
-            engine.analyse_door_frame(frames[0].image, liveness_threshold=check.threshold)
-            if len(frames) == 1
-            else engine.analyse_door_burst([f.image for f in frames], liveness_threshold=check.threshold)
-        )
+        with metrics.timed("frame_analysis"):
+            result = (
+                engine.analyse_door_frame(frames[0].image, liveness_threshold=check.threshold)
+                if len(frames) == 1
+                else engine.analyse_door_burst([f.image for f in frames], liveness_threshold=check.threshold)
+            )
     finally:
         _engine_slot.release()
     frame = frames[result.frame]
@@ -644,6 +645,7 @@ def settle_pin_attempt(*, scan: Scan, right: bool, at: datetime, number: bool = 
             if until is not None and (row.locked_until is None or row.locked_until < until):
                 row.locked_until = until
                 row.save()
+                metrics.pin_lockout(scan=scan, key="device" if row.device_id else "member_number")
                 audit.record(
                     action="door.pin_lockout",
                     actor_kind=DEVICE,
@@ -786,6 +788,7 @@ def _decide(
         if photo != held:
             private_files.delete(photo)  # nothing half-written: no frame without its row
         raise
+    metrics.door_decided(scan=scan, reason=event.reason, liveness=liveness)
     return scan
 
 
