@@ -66,7 +66,10 @@ def database_state() -> Iterator[Metric]:
         ["chain", "key"],
         [
             (chain, key, n)
-            for key, rows in (("member_number", lockouts.filter(device=None)), ("device", lockouts.exclude(device=None)))
+            for key, rows in (
+                ("member_number", lockouts.filter(device=None)),
+                ("device", lockouts.exclude(device=None)),
+            )
             for chain, n in rows.values_list("chain_id").annotate(n=Count("id")).order_by()
         ],
     )
@@ -92,9 +95,7 @@ def database_state() -> Iterator[Metric]:
         + [(c, 0.0) for c in Chain.objects.exclude(pk__in=due.values("chain_id")).values_list("pk", flat=True)],
     )
     open_requests = DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN_STATUSES)
-    rows = list(
-        open_requests.values_list("chain_id", "kind").annotate(n=Count("id"), first=Min("due_at")).order_by()
-    )
+    rows = list(open_requests.values_list("chain_id", "kind").annotate(n=Count("id"), first=Min("due_at")).order_by())
     yield _gauge(
         "justface_data_subject_requests_open",
         "Data-subject requests received and not yet answered.",

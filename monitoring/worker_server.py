@@ -27,7 +27,9 @@ def app(environ, start_response):
     if environ.get("PATH_INFO") != "/metrics":
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"Not found\n"]
-    if not scraper_allowed(remote_addr=environ.get("REMOTE_ADDR", ""), authorization=environ.get("HTTP_AUTHORIZATION", "")):
+    if not scraper_allowed(
+        remote_addr=environ.get("REMOTE_ADDR", ""), authorization=environ.get("HTTP_AUTHORIZATION", "")
+    ):
         start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8")])
         return [REFUSED.encode()]
     body = scrape(database=False)
