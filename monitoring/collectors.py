@@ -43,11 +43,10 @@ def _gauge(name: str, documentation: str, labels: list[str], rows) -> GaugeMetri
 
 
 def database_state() -> Iterator[Metric]:
+    from access.models import DoorAgent, PinLockout, Scan
     from consent.models import ConsentDocument, ConsentRecord
     from members.models import Chain, DataSubjectRequest, Member
     from retention.models import ErasureJob
-
-    from access.models import DoorAgent, PinLockout, Scan
 
     now = timezone.now()
     open_scans = Scan.objects.filter(
@@ -55,7 +54,8 @@ def database_state() -> Iterator[Metric]:
     ).values_list("centre__chain_id", "centre_id", "status")
     yield _gauge(
         "justface_scans_open",
-        "Scans not decided yet: pending (being decided), challenge (awaiting the head-turn), confirm (awaiting the PIN).",
+        "Scans not decided yet: pending (being decided), challenge (awaiting the head-turn), "
+        "confirm (awaiting the PIN).",
         ["chain", "centre", "status"],
         open_scans.annotate(n=Count("id")).order_by(),
     )

@@ -12,7 +12,6 @@ from tests.access.conftest import open_around_the_clock, pair_tablet
 from tests.conftest import face_photo
 from tests.monitoring.helpers import value
 
-
 pytestmark = pytest.mark.django_db
 
 
