@@ -17,14 +17,10 @@ import time
 from contextlib import contextmanager
 
 from django.conf import settings
+from prometheus_client import Counter, Gauge, Histogram
 
-# prometheus-client chooses between memory and files when it is imported: the directory must be in
-# the environment first. A cluster's processes are forked after this import, so they inherit it.
-if settings.JUSTFACE_METRICS_DIR:
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", settings.JUSTFACE_METRICS_DIR)
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
-
-from prometheus_client import Counter, Gauge, Histogram  # noqa: E402
+# (settings.py puts JUSTFACE_METRICS_DIR in the environment as PROMETHEUS_MULTIPROC_DIR before
+# prometheus-client is first imported: that import decides between memory and files.)
 
 ENABLED: bool = settings.JUSTFACE_METRICS
 MULTIPROCESS: bool = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))

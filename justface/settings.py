@@ -390,6 +390,11 @@ JUSTFACE_METRICS_LISTEN = env.str("JUSTFACE_METRICS_LISTEN", default="")
 JUSTFACE_METRICS_DIR = env.str("JUSTFACE_METRICS_DIR", default=os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
 if not JUSTFACE_METRICS_DIR and JUSTFACE_METRICS and sys.argv[1:2] == ["qcluster"]:
     JUSTFACE_METRICS_DIR = tempfile.mkdtemp(prefix="justface-metrics-qcluster-")
+if JUSTFACE_METRICS_DIR and JUSTFACE_METRICS:
+    # prometheus-client picks memory or files when it is first imported (django-q2 imports it, and
+    # marks its recycled workers' files dead): the folder must be in the environment before any app.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", JUSTFACE_METRICS_DIR)
+    os.makedirs(JUSTFACE_METRICS_DIR, exist_ok=True)
 # This node's name in every log line (default: the host name).
 JUSTFACE_NODE_NAME = env.str("JUSTFACE_NODE_NAME", default=socket.gethostname())
 # "json": one JSON object per line (production, a log shipper reads it); "plain": for a terminal.
