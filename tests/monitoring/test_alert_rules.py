@@ -4,6 +4,7 @@ and one that finds it silent."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -41,3 +42,17 @@ def test_every_alert_has_a_firing_and_a_silent_case():
                 (firing if case.get("exp_alerts") else silent).add(case["alertname"])
     assert alerts - firing == set(), "alerts no test fires"
     assert alerts - silent == set(), "alerts no test finds silent"
+
+
+def test_every_alert_has_a_runbook_entry():
+    """Each rule's runbook link names a heading of docs/operations.md (GitHub's anchors)."""
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    anchors = {
+        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in operations.splitlines()
+        if line.startswith("#")
+    }
+    for group in yaml.safe_load(RULES.read_text())["groups"]:
+        for rule in group["rules"]:
+            page, _, anchor = rule["annotations"]["runbook"].partition("#")
+            assert page == "docs/operations.md" and anchor in anchors, rule["alert"]

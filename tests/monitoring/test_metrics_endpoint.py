@@ -91,3 +91,18 @@ def test_a_scan_of_another_chain_is_labelled_with_its_own_ids(client, world, tab
         before, "justface_door_decisions_total", **labels
     )
     assert grew == 1
+
+
+def test_the_token_command_prints_a_token_and_the_hash_the_settings_keep(client, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("metrics_token", stdout=out)
+    token_line, hash_line = out.getvalue().splitlines()
+    raw = token_line.rsplit(" ", 1)[1]
+    settings.JUSTFACE_METRICS_ALLOW = []
+    settings.JUSTFACE_METRICS_TOKEN_SHA256 = hash_line.split("=", 1)[1]
+    assert raw not in hash_line
+    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
