@@ -3,7 +3,7 @@ queues for its door's agent, their delivery (long poll, claimed once), and what 
 (relay moved, contact open/closed, heartbeat) turned into door events and alarms.
 
 Only this module and access.door_signing touch the server's signing key; nothing a tablet's
-device token reaches calls into it except the decision path (access.services._decide), which
+device token reaches calls into it except the decision path (access.services.decision.decide), which
 queues a command for a granted entry at the scan's own door only."""
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from justface.face import image as intake
-from justface.face_runtime import ENGINE_WAIT_SECONDS, engine_slot, image_limits
+from justface.face_runtime import engine_turn, image_limits
 
 MAX_BYTES = 5 * 1024 * 1024
 CONTENT_TYPES = {mime: fmt for fmt, mime in intake.FORMATS.items()}
@@ -55,12 +55,10 @@ def read_frames(uploads: Sequence[tuple[bytes, str]]) -> list[Frame]:
         infos = [_checked(data, content_type, limits) for data, content_type in uploads]
         for info in infos:
             budget.spend(info)
-        if not engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
-            raise FrameRejected(503, "The face engine is busy; send the frame again in a moment.")
-        try:
+        with engine_turn() as held:
+            if not held:
+                raise FrameRejected(503, "The face engine is busy; send the frame again in a moment.")
             return [Frame(data, intake.decode(data, limits, info)) for (data, _), info in zip(uploads, infos)]
-        finally:
-            engine_slot.release()
     except intake.ImageError as exc:
         raise FrameRejected(_STATUS.get(exc.reason, 400), exc.detail) from None
 

@@ -1,25 +1,25 @@
-"""Liveness at the door (issue #17): the centre's policy, the head-turn challenge (issued, bound
-to the device, single use, short-lived) and what the access event records. The checks themselves
-are the face library's (justface/face/liveness.py); the door decision calls in here before it
-identifies anyone (access.services._liveness_step).
+"""Liveness at the door: the centre's policy, the head-turn challenge (issued, bound to the
+device, single use, short-lived) and what the access event records. The checks themselves are the
+face library's (justface/face/liveness.py); the door decision calls in here before it identifies
+anyone (access.services.challenges.liveness_step).
 
 Policy per centre (``Centre.liveness``):
 
-* ``off``: as before issue #17, no check at all.
+* ``off``: no check at all.
 * ``passive``: every check-in frame must pass the passive check.
 * ``challenge_always``: the passive check, then the head-turn challenge on every check-in.
 * ``challenge_in_doubt`` (default): the passive check; the challenge unless the frame is
-  *clearly live for this door's camera* (issue #27: both passive cues above the door's live
-  reference, ``door_reference``), for a random share of entries
-  (``Centre.liveness_challenge_percent``), or when a later step asks (``extra_doubt``: the hook
-  for issue #9's grey zone). No attack walks in unchallenged because its score is high on
-  another camera's scale: a new door starts from a conservative default (most members are
-  challenged) and learns its camera from its own entries granted after passing the challenge
-  (``recalibrate``; reset in the admin).
+  *clearly live for this door's camera* (both passive cues above the door's live reference,
+  ``door_reference``), for a random share of entries (``Centre.liveness_challenge_percent``),
+  or when the member's enrollment photo was not clearly live
+  (access.services.challenges.enrollment_liveness_step). No attack walks in unchallenged
+  because its score is high on another camera's scale: a new door starts from a conservative
+  default (most members are challenged) and learns its camera from its own entries granted
+  after passing the challenge (``recalibrate``; reset in the admin).
 
 Leaving (direction ``out``) is never refused and never challenged; its frame gets the passive
 check (any policy but ``off``) only to decide whether the check-out may name the member and close
-their visit (access.services._check_out_verdict, issue #21).
+their visit (access.services.faces).
 """
 
 from __future__ import annotations
@@ -42,12 +42,12 @@ from members.models import Centre, FaceTemplate, Liveness, Member
 
 CHALLENGE_TTL = timedelta(seconds=20)  # to read the instruction, turn, and send the burst
 BURST_FRAMES = 10  # the kiosk sends this many frames...
-BURST_INTERVAL_MS = 150  # ...this far apart (1.35 s of turning; a turn spans several frames: issue #21)
+BURST_INTERVAL_MS = 150  # ...this far apart (1.35 s of turning; a turn spans several frames)
 BURST_MAX_BYTES = 8 * 1024 * 1024  # the whole multipart burst
 # The server's own clock (no client-sent time is trusted): a burst cannot arrive sooner after its
 # challenge was issued than the frames take to capture (the kiosk waits 400 ms to let the member
 # read, then (BURST_FRAMES - 1) intervals). An answer sooner than this was not taken by the kiosk
-# from a live camera (issue #21). It only bounds the burst from below: an attacker can wait.
+# from a live camera. It only bounds the burst from below: an attacker can wait.
 MIN_ANSWER_DELAY = timedelta(milliseconds=(BURST_FRAMES - 1) * BURST_INTERVAL_MS)
 
 INSTRUCTION_TEXTS = {
@@ -66,14 +66,15 @@ def doubt_below() -> float:
     return lib.DOUBT_BELOW if value is None else value
 
 
-@dataclass
+@dataclass(frozen=True)
 class LivenessCheck:
-    """What the liveness step of one scan did, for its access event (filled as it goes)."""
+    """What the liveness step of one scan measured, for its access event. Immutable: each step
+    returns a new one (dataclasses.replace)."""
 
     mode: str = Liveness.OFF
     passive: float | None = None  # p_real of the frame
     layer: str = ""  # the last layer run: "passive" or "challenge" ("" none)
-    trigger: str = ""  # why a challenge was asked: always, doubt, random, extra
+    trigger: str = ""  # why a challenge was asked: always, doubt, random, enrollment
     challenge: dict = field(default_factory=dict)  # the burst's measures (BurstResult.as_record)
     challenge_passed: bool = False
     cues: lib.Cues | None = None  # both passive cues of the frame (what "clearly live" looks at)
@@ -117,12 +118,11 @@ def challenge_trigger(
     *,
     cues: lib.Cues | None = None,
     reference: lib.LiveReference | None = None,
-    extra_doubt: bool = False,
 ) -> str:
     """Why this entry gets the challenge ("" none). With ``cues``, a frame not clearly live for
     ``reference`` (the door's) is in doubt; without, the fixed grey band of the passive score.
-    ``extra_doubt``: a later step of the door decision is in doubt (the hook for issue #9's
-    grey zone)."""
+    (A member whose enrollment photo is in doubt is challenged later, once identified:
+    access.services.challenges.enrollment_liveness_step.)"""
     if centre.liveness == Liveness.CHALLENGE_ALWAYS:
         return "always"
     if centre.liveness != Liveness.CHALLENGE_IN_DOUBT:
@@ -132,8 +132,6 @@ def challenge_trigger(
             return "doubt"
     elif passive is not None and passive < doubt_below():
         return "doubt"
-    if extra_doubt:
-        return "extra"
     if centre.liveness_challenge_percent and secrets.randbelow(100) < centre.liveness_challenge_percent:
         return "random"
     return ""
@@ -215,19 +213,19 @@ def check_from_challenge(challenge: Challenge, centre: Centre) -> LivenessCheck:
     )
 
 
-# --- per-door calibration (issue #27) ------------------------------------------------------------
+# --- per-door calibration ------------------------------------------------------------
 
 CALIBRATION = lib.CalibrationRules()
 HISTOGRAM_EDGES = (0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 0.9999, 1.0)  # p_real bins of the staff page
 
 
-def clearly_live(door: Door | None, check: LivenessCheck) -> bool:
-    """Whether the checked frame is clearly live for this door's camera (what lets an entry in
-    with no challenge, and names a member on the way out): its cues against the door's
-    reference; a frame without cues against the fixed grey band."""
+def clearly_live(check: LivenessCheck) -> bool:
+    """Whether the checked frame is clearly live for the door's camera (what lets an entry in
+    with no challenge, and names a member on the way out): its cues against the reference it
+    was held against (the door's, ``door_reference``); a frame without cues against the fixed
+    grey band."""
     if check.cues is not None:
-        check.reference = door_reference(door)
-        return check.reference.clearly_live(check.cues)
+        return (check.reference or CALIBRATION.default).clearly_live(check.cues)
     return check.passive is not None and check.passive >= doubt_below()
 
 
@@ -321,7 +319,7 @@ def challenge_rate(door: Door, *, since) -> dict:
     return {"total": total, "challenged": challenged, "rate": challenged / total if total else None}
 
 
-# --- enrollment photos (issue #27) ----------------------------------------------------------------
+# --- enrollment photos ----------------------------------------------------------------
 
 
 def enrollment_in_doubt(member: Member) -> bool:

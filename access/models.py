@@ -181,7 +181,7 @@ class Scan(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     # What the tablet said it handles when it sent the scan (comma-separated: challenge, confirm;
-    # access.services.FEATURE_*): a status it did not declare is never given to it.
+    # access.services.verdicts.FEATURE_*): a status it did not declare is never given to it.
     client_supports = models.CharField(_("client supports"), max_length=64, blank=True, editable=False)
 
     tenancy_chain_path = "centre__chain"

@@ -3,7 +3,7 @@ many were refused, and the most people inside at once. No member id anywhere, so
 member leaves them as they are (the member notice promises these anonymous counts).
 
 Kept up to date in the same transaction as each access event (count_event, called by
-access.services._decide) and, for hours with people inside but no event at all, by the hourly
+access.services.decision.decide) and, for hours with people inside but no event at all, by the hourly
 django-q job sample_hour_starts (schedule: migration access 0006)."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from justface import audit, private_files
 from justface.face.engine import FaceEngine, FaceResult, Reason
 from justface.face.liveness import DEFAULT_REFERENCE, THRESHOLD
 from justface.face_messages import enrollment_message
-from justface.face_runtime import ENGINE_WAIT_SECONDS, engine_slot, get_engine
+from justface.face_runtime import ENGINE_WAIT_SECONDS, engine_turn, get_engine
 from members.faces import (
     PendingLimitReached,
     best_own_score,
@@ -163,12 +163,10 @@ def analyse_photo(engine: FaceEngine, image: bytes, *, liveness_threshold: float
     """The engine's verdict on a photo, in the engine's slot (face_runtime.engine_slot): the
     decoding of a photo at the pixel limit and the analysis, one at a time per process, like the
     door's. ``busy`` when the slot stays taken for ENGINE_WAIT_SECONDS."""
-    if not engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS):
-        return FaceResult(Reason.BUSY)
-    try:
+    with engine_turn(ENGINE_WAIT_SECONDS) as held:
+        if not held:
+            return FaceResult(Reason.BUSY)
         return engine.analyse_enrollment(image, liveness_threshold=liveness_threshold)
-    finally:
-        engine_slot.release()
 
 
 def enrolled_clearly_live(cues) -> bool:

@@ -5,6 +5,8 @@ thread-safely (the library's get_engine locks)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -23,6 +25,19 @@ from justface.face.image import ImageLimits
 # ENGINE_WAIT_SECONDS answers "busy" (the door: `unavailable`).
 engine_slot = threading.RLock()
 ENGINE_WAIT_SECONDS = 10.0
+
+
+@contextmanager
+def engine_turn(wait: float | None = None) -> Iterator[bool]:
+    """Hold the engine slot for one analysis or decoding: yields True while holding it, or
+    False (holding nothing) when it stayed taken for ``wait`` seconds (ENGINE_WAIT_SECONDS)."""
+    held = engine_slot.acquire(timeout=ENGINE_WAIT_SECONDS if wait is None else wait)
+    try:
+        yield held
+    finally:
+        if held:
+            engine_slot.release()
+
 
 _engines: dict[str, FaceEngine] = {}
 

@@ -56,11 +56,11 @@ def test_parallel_wrong_pins_for_one_member_number_are_checked_at_most_five_time
     """Issue #10: 30 wrong PINs sent at once from 3 tablets for one member number; 11 were
     checked before the lock. The check is slowed to a real hasher's pace, so every request
     is in flight while the others arrive."""
-    from access import services
     from access.models import PinLockout
+    from access.services import pins  # where the PIN entries look the check up
     from tests.access.conftest import pair_tablet
 
-    real = services.pin_matches
+    real = pins.pin_matches
     checked: list[int] = []
 
     def slow_pin_matches(*, member, pin):
@@ -69,7 +69,7 @@ def test_parallel_wrong_pins_for_one_member_number_are_checked_at_most_five_time
         time.sleep(0.05)
         return real(member=member, pin=pin)
 
-    monkeypatch.setattr(services, "pin_matches", slow_pin_matches)
+    monkeypatch.setattr(pins, "pin_matches", slow_pin_matches)
     tablets = [tablet_a, pair_tablet(world.centre_a1, "Back door"), pair_tablet(world.centre_a2)]
     start = threading.Barrier(30)
     reasons: list[str] = []
@@ -108,7 +108,7 @@ def test_parallel_wrong_pins_for_one_member_number_are_checked_at_most_five_time
 def test_parallel_pins_for_one_grey_zone_scan_are_checked_once(world, tablet_a, monkeypatch):
     """An attacker who got a grey-zone `confirm` sends ten PINs for it at once: the scan is claimed
     by one of them (compare-and-set), so one PIN is checked and the scan has one access event."""
-    from access import services
+    from access.services import pins  # where the PIN entries look the check up
     from members.services import set_pin
     from tests.access.conftest import enrolled
     from tests.access.test_grey_zone import GREY_PERSON, GREY_PHOTO
@@ -117,14 +117,14 @@ def test_parallel_pins_for_one_grey_zone_scan_are_checked_once(world, tablet_a, 
     set_pin(member=john, pin="4711", actor=None)
     body = tablet_a.scan(face_photo(GREY_PERSON, GREY_PHOTO)).json()
     assert body["status"] == "confirm"
-    real, checked = services.pin_matches, []
+    real, checked = pins.pin_matches, []
 
     def slow_pin_matches(*, member, pin):
         checked.append(pin)
         time.sleep(0.05)
         return real(member=member, pin=pin)
 
-    monkeypatch.setattr(services, "pin_matches", slow_pin_matches)
+    monkeypatch.setattr(pins, "pin_matches", slow_pin_matches)
     start = threading.Barrier(10)
     answers: list[str] = []
 

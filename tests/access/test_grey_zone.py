@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from access import services
 from access.models import AccessEvent, PinLockout, Scan, Visit
+from access.services import pins  # where the PIN entries look the check up
 from consent.enrollment import enroll_face
 from members.services import set_pin
 from tests.access.conftest import consent_to_face_scan, enrolled, pair_tablet, withdraw_face_consent
@@ -187,13 +188,13 @@ def test_a_number_locked_by_grey_zone_tries_answers_exactly_like_an_unknown_one(
     pia = make_member(world.chain_a, world.centre_a1, first_name="Pia")
     set_pin(member=pia, pin="2580", actor=None)
 
-    real, hashed = services.pin_matches, []
+    real, hashed = pins.pin_matches, []
 
     def counting_pin_matches(*, member, pin):
         hashed.append(member)
         return real(member=member, pin=pin)
 
-    monkeypatch.setattr(services, "pin_matches", counting_pin_matches)
+    monkeypatch.setattr(pins, "pin_matches", counting_pin_matches)
     device = PinLockout.objects.get(device=tablet_a.device)
     before = device.day_failures
     answers = {}

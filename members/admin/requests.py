@@ -1,0 +1,354 @@
+"""The data-subject request desk: receipt, identity check, deadline, outcome."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from justface.admin_scoping import ScopedAdmin
+from justface.tenancy import Perm
+from members import services
+from members.models import Chain, DataSubjectRequest
+
+
+class DueFilter(admin.SimpleListFilter):
+    """What the DPO and managers look at first: due this week, overdue, still open, closed."""
+
+    title = _("deadline")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("week", _("Due within 7 days")),
+            ("overdue", _("Overdue")),
+            ("open", _("Open")),
+            ("closed", _("Closed")),
+        ]
+
+    def queryset(self, request, queryset):
+        now, open_ = timezone.now(), {"status__in": DataSubjectRequest.OPEN_STATUSES}
+        return {
+            "week": lambda: queryset.filter(**open_, due_at__gte=now, due_at__lt=now + timedelta(days=7)),
+            "overdue": lambda: queryset.filter(**open_, due_at__lt=now),
+            "open": lambda: queryset.filter(**open_),
+            "closed": lambda: queryset.exclude(**open_),
+        }.get(self.value(), lambda: queryset)()
+
+
+class RecordRequestForm(forms.ModelForm):
+    """A request received by e-mail, letter, phone or at the desk, for a member or a person not
+    (yet) identified."""
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = [
+            "member",
+            "requester_name",
+            "requester_email",
+            "kind",
+            "objection_to",
+            "channel",
+            "received_at",
+            "identity_checked",
+            "identity_note",
+            "message",
+        ]
+
+
+class HandleRequestForm(forms.ModelForm):
+    """The identity check, progress, the outcome (e-mailed to the person), or an extension (its
+    reason e-mailed)."""
+
+    confirm_identity = forms.BooleanField(label=_("The person's identity is now checked"), required=False)
+    identity_note_text = forms.CharField(
+        label=_("How the identity was checked"),
+        required=False,
+        help_text=_("E.g. passport seen at the desk (no copies of documents)."),
+    )
+    extend_by_months = forms.TypedChoiceField(
+        label=_("Extend the deadline by"),
+        required=False,
+        coerce=int,
+        empty_value=0,
+        choices=[("", "–"), (1, _("1 month")), (2, _("2 months"))],
+    )
+    extension_reason_text = forms.CharField(
+        label=_("Reason for the extension (sent to the person)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    lift_restriction_now = forms.BooleanField(
+        label=_("Lift the restriction now"),
+        required=False,
+        help_text=_(
+            "Face entry, statistics and marketing use the member's data again. The member is told by "
+            "e-mail first; if that fails, the restriction stays."
+        ),
+    )
+    send_email = forms.BooleanField(
+        label=_("E-mail the outcome to the person"),
+        required=False,
+        initial=True,
+        help_text=_("Untick only if the answer went by letter or at the desk."),
+    )
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = ["status", "response"]
+
+
+class DataSubjectRequestAdmin(ScopedAdmin):
+    """The requests desk: every request, oldest deadline first, filtered by what is due this week,
+    overdue or closed. Managers and the DPO record requests received by any channel; a request's
+    own page shows its life in order (received, deadline, answer and outcome e-mail) and records
+    each step: the identity check, progress, an extension (the reason is e-mailed), the outcome
+    (e-mailed first; a failed e-mail leaves it open with the failure shown).
+
+    Registered by retention.admin, which adds an erasure request's last step, the erasure itself,
+    to the same page: erasing crosses every app, which only the retention layer may import."""
+
+    view_perm = Perm.EXPORT_MEMBERS  # the chain-wide roles (manager, DPO), not the front desk
+    change_perm = add_perm = Perm.ANSWER_REQUESTS
+    delete_perm = None
+    audit_list_action, audit_view_action = "dsr.list", "dsr.view"
+    list_display = [
+        "id",
+        "kind",
+        "objection_to",
+        "channel",
+        "status",
+        "received_at",
+        "due_at",
+        "days_left",
+        "member_number",
+        "email_problem",
+    ]
+    list_filter = [DueFilter, "status", "kind", "channel"]
+    readonly_fields = [
+        "member_number",
+        "requester_name",
+        "requester_email",
+        "kind",
+        "objection_to",
+        "channel",
+        "message",
+        "identity_checked",
+        "identity_note",
+        "received_at",
+        "due_at",
+        "days_left",
+        "deadline_rule",
+        "extension_reason",
+        "extended_at",
+        "outcome_email",
+        "resolved_at",
+        "handled_by",
+        "restriction_state",
+    ]
+    actions = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("member", "chain").order_by("due_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = RecordRequestForm if obj is None else HandleRequestForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": RecordRequestForm.Meta.fields})]
+        steps = self.request_steps(obj)
+        return [(title, {"fields": fields}) for title, fields in steps if fields]
+
+    def request_steps(self, obj: DataSubjectRequest) -> list[tuple[str, list[str]]]:
+        """The sections of a request's page, in the order its life runs; each shows what happened
+        and, while the request is open, the fields that record the next step."""
+        open_ = obj.is_open
+        received = [
+            "member_number",
+            "requester_name",
+            "requester_email",
+            "kind",
+            "objection_to",
+            "channel",
+            "received_at",
+            "message",
+            "identity_checked",
+            "identity_note",
+        ]
+        if open_ and not obj.identity_checked:
+            received += ["confirm_identity", "identity_note_text"]
+        deadline = ["due_at", "days_left", "deadline_rule", "extension_reason", "extended_at"]
+        if open_:
+            deadline += ["extend_by_months", "extension_reason_text"]
+        answer = (
+            ["status", "response"] + (["send_email"] if open_ else []) + ["outcome_email", "resolved_at", "handled_by"]
+        )
+        steps = [(_("Received"), received), (_("Deadline"), deadline), (_("Answer and outcome e-mail"), answer)]
+        if obj.kind == DataSubjectRequest.Kind.RESTRICTION and obj.member_id:
+            # Open or closed: a restriction lasts until staff lift it here (Art. 18(3)).
+            lift = ["lift_restriction_now"] if obj.member.restricted_since is not None else []
+            steps.append((_("Restriction"), ["restriction_state", *lift]))
+        return steps
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return self.readonly_fields + ([] if obj.is_open else ["status", "response"])
+
+    @admin.display(description=_("restriction"))
+    def restriction_state(self, obj: DataSubjectRequest) -> str:
+        since = obj.member.restricted_since if obj.member_id else None
+        if since is None:
+            return str(_("Not in force: the member's data is used as before."))
+        return _("In force since %(when)s: face entry paused, no statistics or marketing use.") % {
+            "when": f"{timezone.localtime(since):%Y-%m-%d %H:%M}"
+        }
+
+    @admin.display(description=_("days left"), ordering="due_at")
+    def days_left(self, obj: DataSubjectRequest) -> str:
+        if not obj.is_open:
+            return str(_("answered"))
+        days = (obj.due_at - timezone.now()).days
+        return _("OVERDUE by %(days)s day(s)") % {"days": -days} if days < 0 else str(days)
+
+    @admin.display(description=_("deadline rule"))
+    def deadline_rule(self, obj: DataSubjectRequest) -> str:
+        return _(
+            "One calendar month after receipt; it can be extended, with a reason sent to the person, "
+            "to %(latest)s at the latest."
+        ) % {"latest": f"{timezone.localtime(obj.latest_allowed_due()):%Y-%m-%d}"}
+
+    @admin.display(description=_("outcome e-mail"))
+    def outcome_email(self, obj: DataSubjectRequest) -> str:
+        """Where the answer goes and whether it got there (the failure keeps the request open)."""
+        if obj.outcome_sent_at:
+            return _("Sent on %(when)s.") % {"when": f"{timezone.localtime(obj.outcome_sent_at):%Y-%m-%d %H:%M}"}
+        if obj.email_error:
+            return _(
+                "FAILED: %(error)s. The request stays open: try again, or answer by letter and close it without e-mail."
+            ) % {"error": obj.email_error}
+        if not obj.is_open:
+            return str(_("Not e-mailed (answered by letter or at the desk)."))
+        if not obj.answer_to:
+            return str(_("No e-mail address: answer by letter and close the request without e-mail."))
+        if obj.kind == DataSubjectRequest.Kind.ERASURE and obj.member_id:
+            return _("The erasure below e-mails the confirmation to %(address)s before anything is erased.") % {
+                "address": obj.answer_to
+            }
+        return _("Sent to %(address)s when you close the request, before it is closed.") % {"address": obj.answer_to}
+
+    @admin.display(description=_("member number"))
+    def member_number(self, obj: DataSubjectRequest) -> str:
+        if obj.member:
+            return obj.member.member_number
+        return (
+            _("(erased)")
+            if obj.kind == DataSubjectRequest.Kind.ERASURE and not obj.is_open
+            else _("(not a known member)")
+        )
+
+    @admin.display(description=_("e-mail"))
+    def email_problem(self, obj: DataSubjectRequest) -> str:
+        return _("FAILED: %(error)s") % {"error": obj.email_error} if obj.email_error else ""
+
+    def save_model(self, request, obj, form, change):
+        scope = self.scope(request)
+        data = form.cleaned_data
+        try:
+            if not change:
+                chain = data["member"].chain if data.get("member") else Chain.objects.get(pk=scope.chain_id)
+                if not scope.is_platform and chain.pk != scope.chain_id:
+                    raise PermissionDenied
+                saved = services.record_data_subject_request(
+                    chain=chain,
+                    actor=request.user,
+                    **{f: data.get(f) for f in RecordRequestForm.Meta.fields if f in data},
+                )
+                obj.pk = saved.pk
+                return
+            if not scope.contains(obj):
+                raise PermissionDenied
+            fresh = DataSubjectRequest.objects.select_related("member", "chain").get(pk=obj.pk)
+            if data.get("lift_restriction_now"):
+                if fresh.kind != DataSubjectRequest.Kind.RESTRICTION or fresh.member is None:
+                    raise PermissionDenied
+                emailed = services.lift_restriction(
+                    member=fresh.member, actor=request.user, reason=f"request {fresh.pk}"
+                )
+                self.message_user(
+                    request,
+                    _("The restriction is lifted; the member was told by e-mail.")
+                    if emailed
+                    else _("The restriction is lifted. The member has no e-mail address: tell them by letter."),
+                    messages.SUCCESS,
+                )
+            if "status" not in data:
+                return  # an answered request: lifting its restriction was the only step left
+            if data.get("confirm_identity"):
+                services.record_identity_check(
+                    request=fresh, note=data.get("identity_note_text", ""), actor=request.user
+                )
+                self.message_user(request, _("The identity check is recorded."), messages.SUCCESS)
+            if data.get("extend_by_months"):
+                services.extend_deadline(
+                    request=fresh,
+                    months=data["extend_by_months"],
+                    reason=data.get("extension_reason_text", ""),
+                    actor=request.user,
+                )
+                self.message_user(request, _("Deadline extended; the reason was e-mailed."), messages.SUCCESS)
+            if data["status"] in DataSubjectRequest.OPEN_STATUSES:
+                services.resolve_data_subject_request(
+                    request=fresh, status=data["status"], response=data["response"], actor=request.user
+                )
+            elif (
+                fresh.kind == DataSubjectRequest.Kind.ERASURE
+                and data["status"] == DataSubjectRequest.Status.DONE
+                and fresh.member_id
+            ):
+                # Completed means erased: only the erasure (its own step, with a confirmation) closes it.
+                self.message_user(
+                    request,
+                    _(
+                        "An erasure request is completed by the erasure itself: use "
+                        "“Erase this account” under Erasure on this page."
+                    ),
+                    messages.WARNING,
+                )
+                request.request_step_refused = True
+            else:
+                services.close_data_subject_request(
+                    request=fresh,
+                    status=data["status"],
+                    response=data["response"],
+                    actor=request.user,
+                    send_email=data.get("send_email", False),
+                )
+                self.message_user(request, _("The request is closed."), messages.SUCCESS)
+        except ValidationError as error:
+            # Nothing half-done: the service changed nothing but the e-mail failure it noted.
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            request.request_step_refused = True
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:  # the service refused (its message is shown): nothing was recorded
+            return HttpResponseRedirect(reverse("admin:members_datasubjectrequest_changelist"))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "request_step_refused", False):
+            # Not "changed successfully" under the refusal: back to the request, the message on top.
+            return HttpResponseRedirect(reverse("admin:members_datasubjectrequest_change", args=[obj.pk]))
+        return super().response_change(request, obj)
+
+    def log_addition(self, request, obj, message):
+        pass  # services.record_data_subject_request wrote the audit entry
+
+    def log_change(self, request, obj, message):
+        pass  # the services wrote the audit entries

@@ -1,0 +1,55 @@
+"""One-time links a member follows: an invitation to join, a confirmation of a new e-mail address."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from encrypted_model_fields.fields import (
+    EncryptedEmailField,
+)
+
+from justface.tokens import OneTimeLink
+from members.models.member import Member
+
+
+class Invitation(OneTimeLink):
+    """A one-time link that lets a member choose a password and reach the portal."""
+
+    LIFETIME_DAYS = 7
+
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    tenancy_chain_path = "member__chain"
+    tenancy_centre_path = "member__home_centre"
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation #{self.pk}"
+
+
+class EmailChange(OneTimeLink):
+    """A new e-mail address the member asked for; used only once they confirm it from that inbox."""
+
+    LIFETIME_HOURS = 48
+
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="email_changes")
+    new_email = EncryptedEmailField(_("new email"))
+
+    tenancy_chain_path = "member__chain"
+    tenancy_centre_path = "member__home_centre"
+
+    def __str__(self) -> str:
+        return f"E-mail change #{self.pk}"

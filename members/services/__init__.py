@@ -1,0 +1,62 @@
+"""Writes that matter for members: each is one auditable entry point used by views, API, admin
+actions, commands and jobs alike. By topic: ``pins``, ``accounts`` (login name, invitations,
+profile, e-mail change, the member record's erasure), ``exclusions``, ``export``
+(portability) and ``requests`` (data-subject requests). Import them from here."""
+
+from members.services.accounts import (
+    RECTIFIABLE_FIELDS,
+    accept_invitation,
+    confirm_email_change,
+    erase_member_record,
+    invite_member,
+    login_username,
+    rectify_profile,
+    request_email_change,
+)
+from members.services.exclusions import check_exclusions, create_exclusion, exclusion_warning
+from members.services.export import export_member_data
+from members.services.pins import PIN_PATTERN, erase_pin, pin_matches, set_pin, validate_pin
+from members.services.requests import (
+    EmailFailed,
+    apply_request_effect,
+    close_data_subject_request,
+    extend_deadline,
+    file_data_subject_request,
+    lift_restriction,
+    record_data_subject_request,
+    record_identity_check,
+    redact_data_subject_requests,
+    resolve_data_subject_request,
+    send_request_outcome,
+)
+
+__all__ = [
+    "PIN_PATTERN",
+    "RECTIFIABLE_FIELDS",
+    "EmailFailed",
+    "accept_invitation",
+    "apply_request_effect",
+    "check_exclusions",
+    "close_data_subject_request",
+    "confirm_email_change",
+    "create_exclusion",
+    "erase_member_record",
+    "erase_pin",
+    "exclusion_warning",
+    "export_member_data",
+    "extend_deadline",
+    "file_data_subject_request",
+    "invite_member",
+    "lift_restriction",
+    "login_username",
+    "pin_matches",
+    "record_data_subject_request",
+    "record_identity_check",
+    "rectify_profile",
+    "redact_data_subject_requests",
+    "request_email_change",
+    "resolve_data_subject_request",
+    "send_request_outcome",
+    "set_pin",
+    "validate_pin",
+]
