@@ -1,10 +1,9 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
-    verbose_name = _("Monitoring")
+    verbose_name = "Monitoring"  # no models: never shown to staff
 
     def ready(self):
         import sys
