@@ -274,6 +274,8 @@ def run_phase(base: str, tokens: list[str], probes: list[bytes], tablets: int, s
     latencies = sorted(ms for t in threads for ms in t.latencies)
     ids = [i for t in threads for i in t.scan_ids]
     events = AccessEvent.objects.filter(scan_id__in=ids).count()
+    if not latencies:  # nothing decided (a machine too busy to answer within the timeout)
+        latencies = [float("nan")]
     q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
     return {
         "tablets": tablets,
@@ -370,7 +372,11 @@ def serve_and_measure(args, env: dict, tokens: list[str], probes: list[bytes], m
         if scraper is not None:
             scraper.stop.set()
         server.send_signal(signal.SIGTERM)  # the master only: it stops its workers
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         shutil.rmtree(metrics_dir, ignore_errors=True)
     result = {"metrics": "on" if metrics else "off", "single": single, "concurrent": concurrent}
     if scraper is not None:
