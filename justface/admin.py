@@ -40,6 +40,8 @@ class AuditEntryAdmin(ScopedAdmin):
     def actor(self, entry):
         """The staff member's user name (members and systems by their kind only: no personal data)."""
         kind = entry.get_actor_kind_display()
+        if entry.actor_kind == AuditEntry.ActorKind.INTEGRATION and entry.actor_id is not None:
+            return f"{kind} #{entry.actor_id}"  # the key's id, never its secret
         if entry.actor_id is None or entry.actor_kind not in (
             AuditEntry.ActorKind.STAFF,
             AuditEntry.ActorKind.PLATFORM,

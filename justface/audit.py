@@ -10,6 +10,10 @@ from justface.request_context import current_request_id
 
 
 def actor_kind_of(user) -> str:
+    # An actor that is not a login says what it is (an integration key: "integration").
+    own = getattr(user, "audit_actor_kind", None)
+    if own:
+        return own
     if user is None or not getattr(user, "is_authenticated", False):
         return AuditEntry.ActorKind.SYSTEM
     if user.is_superuser:
@@ -69,6 +73,29 @@ def record_many(*, action: str, actor, objs, reason: str = "") -> None:
         )
         for o in objs
     )
+
+
+def record_rows(*, actor, rows, chain_id: int | None) -> int:
+    """Many entries of one actor in a single insert, each its own (action, object, reason): a
+    bulk write of members. `rows`: (action, object_type, object_id, reason) tuples."""
+    request_id = current_request_id()
+    kind = actor_kind_of(actor)
+    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    entries = [
+        AuditEntry(
+            action=action,
+            actor_kind=kind,
+            actor_id=actor_id,
+            object_type=object_type,
+            object_id=str(object_id),
+            chain_id=chain_id,
+            reason=reason[:255],
+            request_id=request_id,
+        )
+        for action, object_type, object_id, reason in rows
+    ]
+    AuditEntry.objects.bulk_create(entries, batch_size=2000)
+    return len(entries)
 
 
 # The trigger (justface migration 0004) lets a DELETE through only while this transaction-local

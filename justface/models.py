@@ -57,6 +57,7 @@ class AuditEntry(models.Model):
         PLATFORM = "platform", _("Platform operator")
         MEMBER = "member", _("Member")
         DEVICE = "device", _("Door device")
+        INTEGRATION = "integration", _("Integration key")
         SYSTEM = "system", _("System")
 
     id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "consent",
     "access",
     "retention",
+    "integration",
     "monitoring",
 ]
 
@@ -174,6 +175,14 @@ JUSTFACE_PUBLIC_URL = env.str(
 # and its file may be downloaded once within JUSTFACE_REPORT_FILE_HOURS, then it is erased.
 JUSTFACE_REPORT_INLINE_ROWS = env.int("JUSTFACE_REPORT_INLINE_ROWS", default=50_000)
 JUSTFACE_REPORT_FILE_HOURS = env.int("JUSTFACE_REPORT_FILE_HOURS", default=24)
+
+# The integration API (integration/, docs/integration.md): how long events stay in the events feed,
+# how long a bulk request's answer is kept for a retry with its Idempotency-Key, requests per key
+# (DRF rate: "600/min"), and the largest body of a bulk request.
+JUSTFACE_INTEGRATION_EVENT_DAYS = env.int("JUSTFACE_INTEGRATION_EVENT_DAYS", default=30)
+JUSTFACE_INTEGRATION_IDEMPOTENCY_HOURS = env.int("JUSTFACE_INTEGRATION_IDEMPOTENCY_HOURS", default=24)
+JUSTFACE_INTEGRATION_RATE = env.str("JUSTFACE_INTEGRATION_RATE", default="600/min")
+JUSTFACE_INTEGRATION_MAX_BODY_MB = env.int("JUSTFACE_INTEGRATION_MAX_BODY_MB", default=16)
 
 # Door agents (issue #24, access.door_signing, access.door_agents): the server's Ed25519 key that
 # signs open commands (base64 of the raw 32 bytes; empty: DATA_DIR/keys/door-signing.key, made on
@@ -409,12 +418,15 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "justface.log_json.JsonFormatter", "node": JUSTFACE_NODE_NAME},
     },
-    "filters": {"client_errors_short": {"()": "justface.log_filters.ClientErrorsWithoutTraceback"}},
+    "filters": {
+        "client_errors_short": {"()": "justface.log_filters.ClientErrorsWithoutTraceback"},
+        "member_ids_out_of_paths": {"()": "justface.log_filters.MemberIdsOutOfPaths"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": JUSTFACE_LOG_FORMAT,
-            "filters": ["client_errors_short"],
+            "filters": ["client_errors_short", "member_ids_out_of_paths"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},

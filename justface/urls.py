@@ -52,6 +52,7 @@ urlpatterns = [
     path("kiosk/", include("access.kiosk_urls")),
     path("api/v1/me/", include("members.api_urls")),
     path("api/v1/statistics/", include("access.stats_api_urls")),
+    path("api/v1/integration/", include("integration.api_urls")),
     path("staff/", include(("justface.staff_urls", "staff"))),
     path("", include("members.portal_urls")),
 ]

@@ -189,6 +189,7 @@ SCHEDULE_MIGRATIONS = (
     "retention.migrations.0003_purge_schedule",
     "retention.migrations.0008_clear_sessions_schedule",
     "access.migrations.0017_door_sweep_schedule",
+    "integration.migrations.0002_purge_schedule",
 )
 
 

@@ -159,6 +159,7 @@ def concrete_urls(world, a: ChainA) -> list[str]:
             "kind": "biometric",
             "record_id": str(a.record_id),
             "member_id": str(a.member.pk),
+            "external_id": a.member.member_number,  # the integration API's member (by the chain's own id)
             "centre_id": str(world.centre_a1.pk),  # statistics: anonymous counts, still chain A's
             "export_id": "00000000-0000-4000-8000-000000000000",  # a report file nobody asked for
             "chart": "heatmap",
