@@ -35,13 +35,13 @@ run: $(STAMP) .env
 	PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP) browser nginx mosquitto promtool
-	$(PY) manage.py install_face_model --settings=justface.settings_test
+	$(PY) manage.py install_face_model --settings=config.settings_test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Release check (README, Hardening): the schema fuzz with 300 cases per operation and both modes
 # (~4,000 requests, ~1.5 min here) and the endpoint x role matrix; the suite runs a small fuzz.
 fuzz: $(STAMP)
-	$(PY) manage.py install_face_model --settings=justface.settings_test
+	$(PY) manage.py install_face_model --settings=config.settings_test
 	JUSTFACE_FUZZ_EXAMPLES=$${JUSTFACE_FUZZ_EXAMPLES:-300} $(PY) -m pytest -s -p no:cacheprovider $(PYTEST_ARGS) \
 		tests/justface/test_schema_fuzz.py tests/justface/test_endpoint_matrix.py
 

@@ -16,7 +16,7 @@ def _settings_from_argv(argv: list[str]) -> str | None:
 
 def main() -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = _settings_from_argv(sys.argv) or os.environ.get(
-        "DJANGO_SETTINGS_MODULE", "justface.settings"
+        "DJANGO_SETTINGS_MODULE", "config.settings"
     )
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured

@@ -20,7 +20,7 @@ from members.setup_forms import OpeningHoursField
 
 
 class DoorForm(forms.ModelForm):
-    # The same one-line-per-day field as the centre's (issue #22, 4): no JSON typed by staff.
+    # The same one-line-per-day field as the centre's: no JSON typed by staff.
     opening_hours = OpeningHoursField(
         label=_("Door opening hours"),
         help_text=_(
@@ -248,7 +248,7 @@ class ReadOnlyAdmin(ScopedAdmin):
 
 @admin.register(AccessEvent)
 class AccessEventAdmin(ReadOnlyAdmin):
-    # Fits a 1366 px laptop beside the filters (issue #22, 8): the door names its centre; the
+    # Fits a 1366 px laptop beside the filters: the door names its centre; the
     # margin and the liveness score are on the event's own page.
     list_display = ["at_local", "centre", "door_name", "member_number", "how", "outcome", "score_shown"]
     list_select_related = ["centre", "door__centre", "member"]  # door may be empty: not joined by default

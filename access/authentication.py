@@ -63,7 +63,7 @@ class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):
         }
 
 
-# --- door agents (issue #24): `Authorization: Agent <token>`, never a device token -------------
+# --- door agents: `Authorization: Agent <token>`, never a device token -------------
 
 AGENT_KEYWORD = "Agent"
 

@@ -1,4 +1,4 @@
-"""Door agents (issue #24, docs/door.md "Door agents"): the signed open commands a granted entry
+"""Door agents (docs/door.md "Door agents"): the signed open commands a granted entry
 queues for its door's agent, their delivery (long poll, claimed once), and what agents report
 (relay moved, contact open/closed, heartbeat) turned into door events and alarms.
 

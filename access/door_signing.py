@@ -1,4 +1,4 @@
-"""The server's Ed25519 key that signs door open commands (issue #24, docs/door.md).
+"""The server's Ed25519 key that signs door open commands (docs/door.md).
 
 Only the server holds the private key: a door agent obeys a command only if it carries this key's
 signature, so a stolen tablet token, a spoofed network or a copied database row opens nothing.

@@ -35,12 +35,12 @@ class Reason(StrEnum):
     # (the access event says which layer: liveness_layer).
     LIVENESS_FAILED = "liveness_failed"
     # A check-out by face that names no one (status granted, no member): the frame was not shown
-    # to be clearly live, or the face may not or cannot name a member (issue #21).
+    # to be clearly live, or the face may not or cannot name a member.
     GOODBYE = "goodbye"
     # The door would have asked for a liveness challenge or a grey-zone PIN, which this tablet has
-    # not declared it can show: a final refusal that sends the person to the PIN pad (issue #21).
+    # not declared it can show: a final refusal that sends the person to the PIN pad.
     USE_PIN = "use_pin"
-    # Rules per door (issue #24, 4; access.rules): the door's own opening hours, membership types
+    # Rules per door (access.rules): the door's own opening hours, membership types
     # allowed, exit only, anti-passback, and a PIN used at another door within a minute.
     DOOR_CLOSED = "door_closed"
     MEMBERSHIP_TYPE_NOT_ALLOWED = "membership_type_not_allowed"

@@ -44,7 +44,7 @@ COLUMNS = [
     ("decision", gettext_lazy("Decision")),
     ("reason", gettext_lazy("Reason")),
     ("score", gettext_lazy("Score")),
-    # When the door's agent reported the relay moved for this grant (issue #24); empty: no agent.
+    # When the door's agent reported the relay moved for this grant; empty: no agent.
     ("door_opened_at", gettext_lazy("Door opened")),
 ]
 

@@ -1,6 +1,6 @@
 """The door's rules about time and membership: opening hours in the centre's own time zone,
 whether a membership is running today, how long a visit (and its door photo) may last, and the
-rules per door (issue #24, 4: the door's own hours, exit only, membership types, anti-passback,
+rules per door (the door's own hours, exit only, membership types, anti-passback,
 a PIN used at two doors). Their order of evaluation is in docs/door.md."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def visit_end(centre: Centre, policy: ChainPolicy, checked_in_at: datetime) -> d
     return min(latest, interval[1]) if interval else latest
 
 
-# --- rules per door (issue #24, 4) ---------------------------------------------------------
+# --- rules per door ---------------------------------------------------------
 PIN_REUSE_WINDOW = timedelta(minutes=1)
 
 

@@ -56,7 +56,7 @@ def door_configuration(device: DeviceToken) -> dict:
         "language": centre.door_language,
         "languages": ["da", "nb", "en"],
         "time_zone": centre.time_zone,
-        # The door's own hours where it has them (issue #24, 4), else the centre's.
+        # The door's own hours where it has them, else the centre's.
         "opening_hours": device.door.opening_hours or centre.opening_hours,
         "open_now": door_open(device.door, centre, timezone.now()),
         "poll_interval_ms": POLL_INTERVAL_MS,

@@ -107,7 +107,7 @@ def report_download(request, export_id):
 
 @staff_page(Perm.VIEW_CHAIN_SETUP)
 def door_liveness(request):
-    """Each door's liveness calibration (issue #27): when it was last calibrated, the cuts it
+    """Each door's liveness calibration: when it was last calibrated, the cuts it
     holds frames against, how its recent granted face entries scored (door-level counts only)
     and how often it challenged in the last 30 days."""
     from access import liveness as door_liveness_lib
@@ -145,7 +145,7 @@ DOOR_STATUS_REFRESH = 10
 
 @staff_page(Perm.VIEW_MEMBERS)
 def door_status(request):
-    """Each door of the staff member's centres, live (issue #24): open or closed by its contact,
+    """Each door of the staff member's centres, live: open or closed by its contact,
     its agent online or not, and its latest door events (forced, held open, offline...)."""
     from access.models import Door, DoorAgent, DoorEvent
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from access.models import AccessEvent, HourlyStat, Visit
 from justface.tenancy import Scope
@@ -47,7 +48,7 @@ def _inside(centre_id: int, at: datetime) -> int:
 
 
 def _bump(centre_id: int, hour: datetime, **changes) -> None:
-    row, _ = HourlyStat.objects.get_or_create(centre_id=centre_id, hour=hour)
+    row, _created = HourlyStat.objects.get_or_create(centre_id=centre_id, hour=hour)
     HourlyStat.objects.filter(pk=row.pk).update(**changes)
 
 
@@ -196,3 +197,20 @@ def month_trend(*, scope: Scope, centre: Centre, period: Period) -> list[dict]:
             entry["check_ins"] += row.check_ins
             entry["peak_inside"] = max(entry["peak_inside"], row.peak_inside)
     return list(days.values())
+
+
+MAX_DAYS = 366
+
+
+def period_from(params) -> tuple[Period, date]:
+    """A page's or an API call's period: ?from=&to= (default: the last 28 days) and ?day=
+    (default: the last day); bad dates raise ValueError."""
+    today = timezone.localdate()
+    end = date.fromisoformat(params["to"]) if params.get("to") else today
+    start = date.fromisoformat(params["from"]) if params.get("from") else end - timedelta(days=27)
+    if end < start:
+        raise ValueError(_("The period ends before it starts."))
+    if (end - start).days >= MAX_DAYS:
+        raise ValueError(_("Choose a period of at most a year."))
+    day = date.fromisoformat(params["day"]) if params.get("day") else end
+    return Period(start, end), day

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from access import stats_views
+from access.api import statistics
 
 urlpatterns = [
-    path("centres/", stats_views.StatisticsCentresView.as_view(), name="statistics-centres"),
-    path("centres/<int:centre_id>/hourly/", stats_views.StatisticsHourlyView.as_view(), name="statistics-hourly"),
+    path("centres/", statistics.StatisticsCentresView.as_view(), name="statistics-centres"),
+    path("centres/<int:centre_id>/hourly/", statistics.StatisticsHourlyView.as_view(), name="statistics-hourly"),
 ]

@@ -45,7 +45,7 @@ def checkins(member: Member) -> Category:
                 "direction": e.direction,
                 "decision": e.decision,
                 "reason": e.reason,
-                # A door rule's flag on the entry (issue #24: anti-passback), only where set.
+                # A door rule's flag on the entry (anti-passback), only where set.
                 **({"flag": e.flag} if e.flag else {}),
             }
             for e in events

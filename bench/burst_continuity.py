@@ -1,4 +1,4 @@
-"""Where the head-turn challenge's continuity thresholds come from (issue #21): frame-to-frame
+"""Where the head-turn challenge's continuity thresholds come from: frame-to-frame
 measures on pairs of frames of ONE capture against pairs of DIFFERENT photos of one person.
 
     python bench/burst_continuity.py [--faces DIR] [--pad DIR] [--pad2 DIR] [--json] [--raw PATH]

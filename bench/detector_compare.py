@@ -1,4 +1,4 @@
-"""MTCNN (the engine's detector) against YuNet (issue #16): detection, landmarks, SFace accuracy
+"""MTCNN (the engine's detector) against YuNet: detection, landmarks, SFace accuracy
 with each detector's landmarks, and speed on door frames.
 
     python bench/detector_compare.py [--folder DIR ...] [--json] [--score 0.9] [--threads 2]

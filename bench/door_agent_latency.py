@@ -1,4 +1,4 @@
-"""The door agent's own share of "scan posted -> relay moved" (issue #24), on this machine:
+"""The door agent's own share of "scan posted -> relay moved", on this machine:
 
     python bench/door_agent_latency.py [--n 200] [--json]
 

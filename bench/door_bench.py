@@ -84,7 +84,7 @@ def environment(args, data_dir: Path) -> dict:
 
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "justface.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
@@ -335,7 +335,7 @@ def serve_and_measure(args, env: dict, tokens: list[str], probes: list[bytes], m
     server = subprocess.Popen(
         [
             str(Path(PYTHON).with_name("gunicorn")),
-            "justface.wsgi",
+            "config.wsgi",
             "--bind",
             f"127.0.0.1:{args.port}",
             "--workers",

@@ -1,4 +1,4 @@
-"""Scan posted -> command at the door's agent (issue #24): N doors, each with a tablet and an agent,
+"""Scan posted -> command at the door's agent: N doors, each with a tablet and an agent,
 through a real gunicorn on loopback (README's layout, with the held polls the doors need).
 
 Each door's tablet sends granted PIN entries (a member per door, in and out in turn: the PIN path
@@ -384,7 +384,7 @@ def main() -> None:
     server = subprocess.Popen(
         [
             str(Path(door_bench.PYTHON).with_name("gunicorn")),
-            "justface.wsgi",
+            "config.wsgi",
             "-c",
             "deploy/gunicorn.conf.py",
             "--bind",

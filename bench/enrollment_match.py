@@ -1,4 +1,4 @@
-"""The 1:1 check of a replacement enrollment photo (issue #21): the threshold per face model, measured.
+"""The 1:1 check of a replacement enrollment photo: the threshold per face model, measured.
 
     python bench/enrollment_match.py [--calib DIR] [--dev DIR] [--models sface,facenet-casia]
                                      [--fmr 0.001] [--json]

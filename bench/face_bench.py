@@ -127,13 +127,13 @@ def bench_model(model: str, backend: str, threads: int, frames: list[Image.Image
     )
     frame_iter = iter(frames * 100)
     door = timed(lambda: engine.analyse_door_frame(next(frame_iter)), runs=100, warmup=5)
-    # The same with the passive liveness check (issue #17); threshold 0 so that every frame also
+    # The same with the passive liveness check; threshold 0 so that every frame also
     # gets its template: the difference of the medians is what the check adds to a door frame.
     door_live = timed(lambda: engine.analyse_door_frame(next(frame_iter), liveness_threshold=0.0), runs=100, warmup=5)
     door_again = timed(lambda: engine.analyse_door_frame(next(frame_iter)), runs=100, warmup=5)
     faces = [(f, engine.detector.detect(f, 80, 320)[0]) for f in frames[:16]]
     face_iter = iter(faces * 100)
-    passive = timed(lambda: engine.passive.cues(*next(face_iter)), runs=100, warmup=5)  # both cues (issue #27)
+    passive = timed(lambda: engine.passive.cues(*next(face_iter)), runs=100, warmup=5)  # both cues
     rgb_faces = [(np.asarray(f), face.box) for f, face in faces]
     rgb_iter = iter(rgb_faces * 100)
     fft_cue = timed(lambda: fft_ratio(*next(rgb_iter)), runs=100, warmup=5)

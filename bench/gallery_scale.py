@@ -1,5 +1,5 @@
 """Galleries of 10k / 100k / 300k members (three templates each): memory per node, the cost of
-one change in a process, and the 1:N search time (issue #13).
+one change in a process, and the 1:N search time.
 
 For each size it seeds a synthetic chain on a fresh PostgreSQL database (templates encrypted as
 in production), then starts a *node*: two worker processes like gunicorn's, each with Django and
@@ -61,7 +61,7 @@ def environment(args, data_dir: str, gallery_dir: str, keys: dict) -> dict:
     return {
         **os.environ,
         **keys,
-        "DJANGO_SETTINGS_MODULE": "justface.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "0",
         "DATABASE_URL": f"{args.server}/{args.database}",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",

@@ -1,4 +1,4 @@
-"""Memory of the web workers under image bombs on every image endpoint (issue #21, item 5).
+"""Memory of the web workers under image bombs on every image endpoint.
 
 Starts the real app as README's production command does (gunicorn with deploy/gunicorn.conf.py:
 2 workers x 4 threads) on a fresh PostgreSQL database seeded by door_bench's helpers, plus a
@@ -227,7 +227,7 @@ class Client:
         return (
             self._page(self.people["manager_session"])
             .post(
-                f"{self.base}/desk/members/{self.people['member_id']}/",
+                f"{self.base}/staff/front-desk/members/{self.people['member_id']}/",
                 data={"csrfmiddlewaretoken": self.csrf, "action": "photo"},
                 files={"photo": ("selfie", data, content_type)},
                 timeout=120,

@@ -33,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="metrics-overhead-")
     os.environ["JUSTFACE_METRICS_DIR"] = folder
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "justface.settings_test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
     sys.path.insert(0, str(REPO))
     import django
 

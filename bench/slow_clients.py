@@ -1,4 +1,4 @@
-"""Slow clients against the door, with and without nginx in front of gunicorn (issue #10).
+"""Slow clients against the door, with and without nginx in front of gunicorn.
 
 Starts gunicorn as README's production command says (2 workers x 4 threads, gthread), on a fresh
 PostgreSQL database seeded by door_bench's helpers, once alone and once behind nginx with the
@@ -243,7 +243,7 @@ def start_gunicorn(env: dict, args) -> subprocess.Popen:
     return subprocess.Popen(
         [
             str(Path(door_bench.PYTHON).with_name("gunicorn")),
-            "justface.wsgi",
+            "config.wsgi",
             "-c",
             str(REPO / "deploy" / "gunicorn.conf.py"),
             "--bind",

@@ -1,4 +1,4 @@
-"""The production topology under faults (issue #13): nginx in front of two web nodes, PostgreSQL,
+"""The production topology under faults: nginx in front of two web nodes, PostgreSQL,
 Redis, two django-q2 clusters, started by the same code as `make prod-local` (deploy/prod_local.py).
 
 1. **A node killed**: 8 tablets (threads, each from its own loopback address, as tablets of

@@ -55,7 +55,7 @@ def enroll_face(
     """Enroll a photo of the member's face. A member who never had a face enrolled is enrolled
     at once (first enrollment). A member who has templates: the photo must be the same person
     (replacement_score reaches the model's 1:1 threshold), else it is kept for staff to review
-    (``pending_review``) and the templates stay as they were (issue #21: a member enrolling
+    (``pending_review``) and the templates stay as they were (a member enrolling
     someone else's face to share the membership). A member who deleted their face data or
     withdrew face consent (Member.face_erased_on) has nothing to compare with: staff review
     the photo. At most PENDING_FACE_PHOTOS_PER_DAY photos a member are held in 24 hours; past
@@ -65,7 +65,7 @@ def enroll_face(
     engine = get_engine()
     result = analyse_photo(engine, image, liveness_threshold=enrollment_liveness_threshold(member))
     if not result.ok:
-        # not_live: a photo of a photo or of a screen; no template is made of it (issue #17).
+        # not_live: a photo of a photo or of a screen; no template is made of it.
         return EnrollmentOutcome(False, result.reason, enrollment_message(result.reason))
     enrolled = FaceTemplate.objects.filter(member=member).exists()
     if enrolled or Member.objects.filter(pk=member.pk, face_erased_on__isnull=False).exists():
@@ -170,7 +170,7 @@ def analyse_photo(engine: FaceEngine, image: bytes, *, liveness_threshold: float
 
 
 def enrolled_clearly_live(cues) -> bool:
-    """Whether an accepted enrollment photo is clearly live (issue #27). A photo comes from a
+    """Whether an accepted enrollment photo is clearly live. A photo comes from a
     camera no door has learned (a member's phone, the desk's webcam), so it meets the cautious
     default reference, as a new door does; one that does not is enrolled, and the member's next
     face entry asks for the head-turn challenge (access.liveness), which a print cannot answer."""

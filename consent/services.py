@@ -317,7 +317,7 @@ def new_version(*, document: ConsentDocument, actor) -> ConsentDocument:
 
 
 def erase_member_consents(*, member: Member) -> dict[str, int]:
-    """Erasure of a member (retention.services.erase_member): their signed and withdrawn consent
+    """Erasure of a member (justface.personal_data.erase_member): their signed and withdrawn consent
     records and guardian confirmations. The documents they agreed to stay: they name nobody."""
     guardians = GuardianConfirmation.objects.filter(member=member).delete()[1].get("consent.GuardianConfirmation", 0)
     records = ConsentRecord.objects.filter(member=member).delete()[1].get("consent.ConsentRecord", 0)

@@ -1,6 +1,6 @@
 """gunicorn settings of a Justface web node (README, "The door": production command; docs/operations.md).
 
-    gunicorn justface.wsgi -c deploy/gunicorn.conf.py --bind 10.0.1.11:8000
+    gunicorn config.wsgi -c deploy/gunicorn.conf.py --bind 10.0.1.11:8000
 
 Used by the systemd unit (deploy/systemd/justface-web@.service), `make prod-local` and the benches.
 nginx (deploy/nginx/) is always in front: never expose a node itself (README, Hardening)."""
@@ -36,7 +36,7 @@ control_socket_disable = True
 
 def post_fork(server, worker):
     """glibc's malloc keeps freed memory for reuse: a decoded image (megabytes, freed a moment
-    later) would stay in a thread's arena, and a worker's memory would only grow (issue #21: a
+    later) would stay in a thread's arena, and a worker's memory would only grow (a
     worker stayed 3 GB large after a few image bombs). From 1 MB up every allocation gets its own
     mapping, returned to the system when freed (a fixed threshold: glibc's default one rises to
     32 MB after the first large free), and two arenas serve the threads. Measured with

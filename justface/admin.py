@@ -21,7 +21,7 @@ class AuditEntryAdmin(ScopedAdmin):
 
     view_perm = Perm.VIEW_AUDIT
     change_perm = add_perm = delete_perm = None
-    # Fits a 1366 px laptop (issue #22, 8): the request id is on the entry's page and searchable.
+    # Fits a 1366 px laptop: the request id is on the entry's page and searchable.
     list_display = ["at_local", "action_label", "actor", "object_label", "reason"]
     list_filter = [code_filter("action", "audit.action", _("action"), display.audit_action), "actor_kind"]
     date_hierarchy = "at"

@@ -1,4 +1,4 @@
-"""The one way to show a code, a status or a time to a person (issue #22, 3).
+"""The one way to show a code, a status or a time to a person.
 
 Codes stored in the database (an access event's reason, a consent record's action, an audit
 entry's action...) are words for the program, not for people. Each app registers its labels in a

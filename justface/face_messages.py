@@ -24,7 +24,7 @@ ENROLLMENT_MESSAGES = {
     ),
     "unsupported_format": _("This type of file is not accepted. Upload a JPEG, PNG or WebP photo."),
     "busy": _("The face check is busy right now. Try again in a moment."),
-    # A member who deleted their face data (or withdrew face consent) enrolls again (issue #21).
+    # A member who deleted their face data (or withdrew face consent) enrolls again.
     "pending_review_after_erasure": _(
         "You deleted your face data before, so a new face is checked once by the staff before the door "
         "uses it. Show yourself at the front desk; until then, use your PIN."

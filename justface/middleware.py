@@ -17,7 +17,7 @@ NUL_DETAIL = "The request contains a NUL character, which is not allowed."
 
 # Pages whose content is a member's personal data (or a door's decision about one): never kept
 # by a browser's or a proxy's cache.
-NO_STORE_PREFIXES = ("/me/", "/api/v1/me/", "/api/v1/door/", "/desk/")
+NO_STORE_PREFIXES = ("/me/", "/api/v1/me/", "/api/v1/door/", "/staff/front-desk/")
 # Only the kiosk and the selfie pages (views marked with @uses_camera) may ask for the camera.
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
 CAMERA_PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=()"

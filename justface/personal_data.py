@@ -16,7 +16,7 @@ AppConfig.ready) with one `register(PersonalData(...))` per category, in the sha
 * `order`: its place in the erasure: biometrics first, the member's own row last.
 
 The readers loop over the registry: the export and the "my data" page (`held_about`), the
-erasure (retention.services.erase_member, members.faces.erase_biometrics), the erasure receipt
+erasure (``erase_member`` here, members.faces.erase_biometrics), the erasure receipt
 (`receipt_labels`), the processing register and the DPIA sheet (`activity`, `activities`), the
 retention table of docs/retention.md (`retention_table`). A test checks that every model holding
 a member's data is in some category's `tables` or declared `not_personal` with a reason.
@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -294,3 +296,34 @@ def undeclared_models(models, member_model) -> list[str]:
 def policy_key(name: str, defaults) -> str:
     """A policy key as the retention table names it: `key` (its default)."""
     return f"`{name}` ({getattr(defaults, name)})"
+
+
+def erase_member(*, member, actor, reason: str) -> dict:
+    """Erase the member and everything about them, in one transaction: every category of the
+    registry, each erased by the app that holds it, in the registry's order: the biometrics first
+    (face templates and photos, so every worker's gallery drops them, then door photos), then
+    check-ins, visits and scans (access), consents (consent), and last the member's own records,
+    the member and their login (members). Check-ins stay, without the member, as the anonymous
+    counts the statistics use; data-subject requests stay, without the member and their words,
+    as proof; exclusions stay until the quarantine ends. The receipt counts every line each
+    category declared (ids and counts only). Callers: a data-subject request's erasure
+    (members.services.carry_out_erasure_request), the retention job and the operator's command
+    (retention.services)."""
+    from justface import audit  # it loads justface.models: this module is imported before the app registry
+
+    with transaction.atomic():
+        member = type(member).objects.select_for_update().get(pk=member.pk)
+        member_id, chain_id = member.pk, member.chain_id
+        receipt: dict = {"erased_at": timezone.now().isoformat(), "reason": reason}
+        for category in registered():
+            if category.erase is not None:
+                receipt |= counts(checked(category, category.erase(member, actor=actor, reason=reason)))
+        audit.record(
+            action="member.erase",
+            actor=actor,
+            object_type="members.member",
+            object_id=member_id,
+            chain_id=chain_id,
+            reason=reason,
+        )
+    return {**receipt, "member_id": member_id}

@@ -5,13 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from justface.staff_pages import render_staff
+from justface.staff_pages import render_staff, staff_page
 
 
 class LanguageForm(forms.Form):
@@ -22,9 +21,8 @@ class LanguageForm(forms.Form):
     )
 
 
+@staff_page(None)
 def language(request):
-    if not (request.user.is_authenticated and request.user.is_staff):
-        return redirect_to_login(request.get_full_path(), "admin:login")
     form = LanguageForm(request.POST or None, initial={"language": request.user.language})
     if request.method == "POST" and form.is_valid():
         request.user.language = form.cleaned_data["language"]

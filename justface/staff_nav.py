@@ -1,4 +1,4 @@
-"""The staff navigation, built from what the user's role may open (issue #22, 5): the admin's
+"""The staff navigation, built from what the user's role may open: the admin's
 front page, the staff desk and the 403 page all list these, so no one is offered a page that
 answers 403. Each entry names the permission its page checks (justface.tenancy)."""
 
@@ -27,14 +27,14 @@ ENTRIES = (
         "desk",
         _("Face enrollment at the desk"),
         _("Find a member, take their consent and their face photo at the counter."),
-        "portal:desk",
+        "staff:front-desk",
         Perm.EDIT_MEMBERS,
     ),
     Entry(
         "face-reviews",
         _("Face photos awaiting review"),
         _("New face photos that did not match the member's enrolled face: compare and decide."),
-        "portal:desk-reviews",
+        "staff:front-desk-reviews",
         Perm.EDIT_MEMBERS,
     ),
     Entry(

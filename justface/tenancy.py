@@ -36,7 +36,7 @@ class Perm(enum.Enum):
     VIEW_STATISTICS = "view_statistics"  # anonymous hourly counts (front desk: their centres)
     VIEW_REGISTER = "view_register"  # the processing register and the DPIA fact sheet
     # A new face photo that does not match the member's enrolled face: approve or reject it
-    # (issue #21); the front desk sees it, a manager decides.
+    # ; the front desk sees it, a manager decides.
     APPROVE_FACES = "approve_faces"
 
 

@@ -1,5 +1,5 @@
 """The member API at /api/v1/me/ (namespace "me-api"). Consent and face endpoints are
-consent.api's, mounted here by name (URL wiring, as in justface/urls.py: no module of members
+consent.api's, mounted here by name (URL wiring, as in config/urls.py: no module of members
 imports consent)."""
 
 from django.urls import include, path

@@ -223,7 +223,7 @@ def erase_biometrics(*, member: Member, actor, reason: str, remember: bool = Fal
 
     ``remember``: the member asked for it (deleted their face, withdrew their consent) and stays
     a member: if they had a face enrolled, keep the day (Member.face_erased_on, no biometric data)
-    so that their next enrollment goes to staff review (issue #21). Not for a whole member's
+    so that their next enrollment goes to staff review. Not for a whole member's
     erasure or the retention job."""
     with transaction.atomic():
         # The member's row first, as every writer of their face rows takes it (one lock order).

@@ -1,7 +1,7 @@
-"""The member portal (mounted at / by justface/urls.py), namespace "portal".
+"""The member portal (mounted at / by config/urls.py), namespace "portal".
 
 The member's own pages are members.portal's; the consent, face and front-desk pages are
-consent.portal's, mounted here by name (a URL conf wires layers together, as justface/urls.py
+consent.portal's, mounted here by name (a URL conf wires layers together, as config/urls.py
 does: no module of members imports consent)."""
 
 from django.urls import include, path

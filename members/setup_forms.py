@@ -1,4 +1,4 @@
-"""Setting a centre and a chain up without typing JSON (issue #22, 4): opening hours as one line
+"""Setting a centre and a chain up without typing JSON: opening hours as one line
 per day, the chain's policy as one form field per setting. The stored values stay the JSON that
 the door and the retention jobs read (Centre.opening_hours, Chain.settings)."""
 

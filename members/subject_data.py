@@ -68,7 +68,7 @@ def profile(member: Member) -> Category:
 
 def face(member: Member) -> Category:
     templates = list(FaceTemplate.objects.filter(member=member).order_by("created_at"))
-    # A new photo that did not match the enrolled face and waits for staff (issue #21).
+    # A new photo that did not match the enrolled face and waits for staff.
     pending = list(PendingFacePhoto.objects.filter(member=member))
     return Category(
         key="face",
@@ -101,7 +101,7 @@ def face(member: Member) -> Category:
 
 
 def face_history(member: Member) -> Category:
-    # Not biometric: only that (and when) the member deleted an enrolled face (issue #21).
+    # Not biometric: only that (and when) the member deleted an enrolled face.
     return Category(
         key="face_history",
         order=35,

@@ -216,7 +216,7 @@ def error_rates() -> dict:
         data["data_set"] = what
 
     # The file is the team's, in English; its texts are in the catalogues (a new measurement's
-    # new wording reads in English until translated: the browser test of issue #22 notices).
+    # new wording reads in English until translated: a browser test notices).
     def tr(text: str) -> str:
         return _(text) if text else text  # gettext("") is the catalogue's header
 

@@ -1,127 +1,26 @@
-"""Erasing a whole member and finding what the chain's retention policy says is due.
+"""What the chain's retention policy says is due, and the operator's erasure of a member.
 
-The one entry point for erasing an account: a member's data-subject request (staff carry it out
-from the admin), or the retention job once check-in data has passed the chain's period."""
+A whole member is erased by one function, the personal-data registry's loop
+(justface.personal_data.erase_member, re-exported here for the retention job): from a
+data-subject request (members.services.carry_out_erasure_request, on the request's admin page),
+from the retention job once check-in data has passed the chain's period, or by the operator."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from consent.models import ConsentDocument, ConsentRecord
-from justface import audit, personal_data
-from justface.personal_data import activity
-from members import services as member_services
+from justface import audit
+from justface.personal_data import activity, erase_member
 from members.models import Chain, DataSubjectRequest, Exclusion, FaceTemplate, Member
 from members.policy import ChainPolicy
-from members.services import resolve_data_subject_request
+from members.services import receipt_counts, resolve_data_subject_request
 from retention.models import ErasureJob
-
-
-def erase_member(*, member: Member, actor, reason: str) -> dict:
-    """Erase the member and everything about them, in one transaction: every category of the
-    personal-data registry (justface.personal_data), each erased by the app that holds it, in the
-    registry's order: the biometrics first (face templates and photos, so every worker's gallery
-    drops them, then door photos), then check-ins, visits and scans (access), consents (consent),
-    and last the member's own records, the member and their login (members). Check-ins stay,
-    without the member, as the anonymous counts the statistics use; data-subject requests stay,
-    without the member and their words, as proof; exclusions stay until the quarantine ends. The
-    receipt counts every line each category declared (ids and counts only)."""
-    with transaction.atomic():
-        member = Member.objects.select_for_update().get(pk=member.pk)
-        member_id, chain_id = member.pk, member.chain_id
-        receipt: dict = {"erased_at": timezone.now().isoformat(), "reason": reason}
-        for category in personal_data.registered():
-            if category.erase is not None:
-                lines = category.erase(member, actor=actor, reason=reason)
-                receipt |= personal_data.counts(personal_data.checked(category, lines))
-        audit.record(
-            action="member.erase",
-            actor=actor,
-            object_type="members.member",
-            object_id=member_id,
-            chain_id=chain_id,
-            reason=reason,
-        )
-    return {**receipt, "member_id": member_id}
-
-
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's answer to FOR UPDATE NOWAIT on a row another transaction holds
-
-
-def erasure_request_problem(*, request: DataSubjectRequest) -> str:
-    """Why the request cannot be carried out now, or "" when it can: the one rule that both the
-    request page's erase button and carry_out_erasure_request ask."""
-    if request.kind != DataSubjectRequest.Kind.ERASURE or not request.is_open:
-        return _("Only an open erasure request can be carried out.")
-    if request.member_id is None:
-        return _("This member has already been erased.")
-    return ""
-
-
-def receipt_counts(*, receipt: dict) -> dict[str, int | bool]:
-    """What of a receipt is kept with the request: the count of each category, nothing else (not
-    the member's id, which the erasure's audit entry holds, nor the reason's text)."""
-    return {key: value for key, value in receipt.items() if isinstance(value, int | bool) and key != "member_id"}
-
-
-def carry_out_erasure_request(*, request: DataSubjectRequest, actor) -> dict:
-    """Erase the account a member asked to have erased, and answer the request (which stays,
-    without the member and without anything that names them, as proof, with the receipt's
-    counts). The confirmation is e-mailed first, while the address still exists: if that fails
-    nothing is erased and the request stays open with the failure on it.
-
-    The request row is locked from the check to the answer (without waiting: a second click or
-    a second staff member is told the erasure is under way), so one request is erased and
-    confirmed once."""
-    try:
-        with transaction.atomic():
-            try:
-                locked = DataSubjectRequest.objects.select_for_update(nowait=True).get(pk=request.pk)
-            except OperationalError as error:
-                if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
-                    raise
-                raise ValidationError(
-                    _("This request is being carried out right now; reload the page in a moment."), code="busy"
-                ) from None
-            problem = erasure_request_problem(request=locked)
-            if problem:
-                raise ValidationError(problem, code="not_open")
-            with translation.override(locked.chain.default_language):
-                response = _("Your account and personal data were erased on %(day)s.") % {
-                    "day": f"{timezone.localdate():%Y-%m-%d}"
-                }
-            sent = bool(locked.answer_to)
-            if sent:
-                member_services.send_request_outcome(
-                    request=locked, status=DataSubjectRequest.Status.DONE, response=response
-                )
-            receipt = {
-                **erase_member(member=locked.member, actor=actor, reason=f"erasure request {locked.pk}"),
-                "confirmation_sent": sent,
-            }
-            locked.refresh_from_db()
-            DataSubjectRequest.objects.filter(pk=locked.pk).update(
-                email_error="",
-                outcome_sent_at=timezone.now() if sent else None,
-                erasure_receipt=receipt_counts(receipt=receipt),
-            )
-            resolve_data_subject_request(
-                request=locked, status=DataSubjectRequest.Status.DONE, actor=actor, response=response
-            )
-    except member_services.EmailFailed as error:
-        # Outside the rolled-back transaction, so the failure stays on the open request.
-        DataSubjectRequest.objects.filter(pk=request.pk).update(email_error=" ".join(error.messages)[:255])
-        request.refresh_from_db()
-        raise
-    request.refresh_from_db()
-    return receipt
 
 
 def erase_member_by_operator(*, member: Member, reason: str) -> dict:

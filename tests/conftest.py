@@ -123,7 +123,7 @@ def world(db) -> World:
     hours = {d: [["06:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     # Liveness off: the face photos these tests use (../shared/faces/dev) are press photos, not
     # live camera captures, and 15% of them fail the passive check (docs/face-engine.md). So the
-    # suite also shows that a centre with liveness off behaves exactly as before issue #17;
+    # suite also shows that a centre with liveness off behaves exactly as before liveness checks existed;
     # tests/access/test_liveness_door.py switches it on, with live and attack frames of ../shared/pad/dev.
     off = Centre.Liveness.OFF
     a1 = Centre.objects.create(chain=chain_a, name="Alpha One", slug="a1", opening_hours=hours, liveness=off)

@@ -1,4 +1,4 @@
-"""The door agent's REST API (/api/v1/agent/, issue #24, docs/door-agent.md): a long poll for signed
+"""The door agent's REST API (/api/v1/agent/, docs/door-agent.md): a long poll for signed
 open commands and the agent's reports. Only `Authorization: Agent <token>`: a tablet's device
 token gets 401 here, and the tablet API never hands out a command."""
 

@@ -10,7 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access', '0008_merge_20261126_0241'),
+        ('access', '0005_scan_confirm_grey_zone'),
+        ('access', '0007_staff_language_names'),
         ('members', '0007_staff_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

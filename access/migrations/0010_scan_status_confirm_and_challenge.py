@@ -6,7 +6,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access', '0009_merge_0005_liveness_0008_merge_20261126_0241'),
+        ('access', '0005_liveness'),
+        ('access', '0005_scan_confirm_grey_zone'),
+        ('access', '0007_staff_language_names'),
     ]
 
     operations = [

@@ -6,7 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('access', '0011_merge_20261126_0301'),
+        ('access', '0009_staff_labels'),
+        ('access', '0010_scan_status_confirm_and_challenge'),
     ]
 
     operations = [

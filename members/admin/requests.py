@@ -1,19 +1,35 @@
-"""The data-subject request desk: receipt, identity check, deadline, outcome."""
+"""The data-subject request desk, one admin screen from receipt to receipt: the identity check,
+the deadline, the outcome and, for an erasure request, the erasure and its receipt."""
 
 from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from justface import audit, personal_data
 from justface.admin_scoping import ScopedAdmin
 from justface.tenancy import Perm
 from members import services
 from members.models import Chain, DataSubjectRequest
+
+
+def receipt_lines(receipt: dict) -> list[tuple[str, str]]:
+    """(label, value) for each count of a stored receipt, in the order and with the labels the
+    personal-data registry's categories declare (justface.personal_data.receipt_labels)."""
+
+    def shown(value) -> str:
+        return str(_("yes") if value else _("no")) if isinstance(value, bool) else str(value)
+
+    labels = personal_data.receipt_labels()
+    known = [(str(label), shown(receipt[key])) for key, label in labels.items() if key in receipt]
+    return known + [(key, shown(value)) for key, value in receipt.items() if key not in labels]
 
 
 class DueFilter(admin.SimpleListFilter):
@@ -102,6 +118,7 @@ class HandleRequestForm(forms.ModelForm):
         fields = ["status", "response"]
 
 
+@admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(ScopedAdmin):
     """The requests desk: every request, oldest deadline first, filtered by what is due this week,
     overdue or closed. Managers and the DPO record requests received by any channel; a request's
@@ -109,8 +126,11 @@ class DataSubjectRequestAdmin(ScopedAdmin):
     each step: the identity check, progress, an extension (the reason is e-mailed), the outcome
     (e-mailed first; a failed e-mail leaves it open with the failure shown).
 
-    Registered by retention.admin, which adds an erasure request's last step, the erasure itself,
-    to the same page: erasing crosses every app, which only the retention layer may import."""
+    An erasure request's last step is on the same page: the erase button leads to a confirmation
+    page; its POST runs members.services.carry_out_erasure_request (the confirmation e-mailed
+    first, the erasure through the personal-data registry, the answer, the receipt), the one path
+    every erasure request takes. Who may erase: whoever may answer the request (ANSWER_REQUESTS:
+    managers and the DPO of its chain)."""
 
     view_perm = Perm.EXPORT_MEMBERS  # the chain-wide roles (manager, DPO), not the front desk
     change_perm = add_perm = Perm.ANSWER_REQUESTS
@@ -352,3 +372,77 @@ class DataSubjectRequestAdmin(ScopedAdmin):
 
     def log_change(self, request, obj, message):
         pass  # the services wrote the audit entries
+
+    change_form_template = "admin/members/request_change_form.html"
+
+    def get_urls(self):
+        erase = path(
+            "<path:object_id>/erase/",
+            self.admin_site.admin_view(self.erase_view),
+            name="members_datasubjectrequest_erase",
+        )
+        return [erase, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and obj.kind == DataSubjectRequest.Kind.ERASURE:
+            extra_context = {**(extra_context or {}), "erasure": self.erasure_step(request, obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def erasure_step(self, request, obj: DataSubjectRequest) -> dict:
+        """What the page's Erasure section shows: done (with the receipt), refused, or why it
+        cannot run, or the button to the confirmation."""
+        step = {"status": obj.status, "receipt": receipt_lines(obj.erasure_receipt)}
+        if obj.status == DataSubjectRequest.Status.DONE:
+            step["erased_on"] = f"{timezone.localtime(obj.resolved_at):%Y-%m-%d %H:%M}" if obj.resolved_at else ""
+            return step
+        if obj.status == DataSubjectRequest.Status.REFUSED:
+            return step
+        step["problem"] = services.erasure_request_problem(request=obj)
+        step["can_erase"] = not step["problem"] and self.has_change_permission(request, obj)
+        step["erase_url"] = reverse("admin:members_datasubjectrequest_erase", args=[obj.pk])
+        return step
+
+    def erase_view(self, request, object_id):
+        """GET: the confirmation page. POST (confirmed): the erasure; then back to the request's
+        page with the outcome on top (never half-done: a failed e-mail erases nothing)."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404  # another chain's request does not exist for this user
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        back = HttpResponseRedirect(reverse("admin:members_datasubjectrequest_change", args=[obj.pk]))
+        if request.method == "POST" and request.POST.get("confirmed") == "yes":
+            try:
+                services.carry_out_erasure_request(request=obj, actor=request.user)
+            except ValidationError as error:
+                self.message_user(
+                    request,
+                    _("Nothing was erased: %(problem)s") % {"problem": " ".join(error.messages)},
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("The account is erased and the request is answered; the receipt is under Erasure."),
+                    messages.SUCCESS,
+                )
+            return back
+        problem = services.erasure_request_problem(request=obj)
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+            return back
+        # The page names the member and where the e-mail goes: a look at personal data, audited.
+        audit.record(action="dsr.view", actor=request.user, obj=obj, reason="erasure confirmation")
+        return TemplateResponse(
+            request,
+            "admin/members/confirm_erasure.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Erase this account?"),
+                "dsr": obj,
+                "opts": self.model._meta,
+                "answer_to": obj.answer_to,
+                "identity_unchecked": not obj.identity_checked,
+            },
+        )

@@ -7,7 +7,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0008_merge_20261126_0301'),
+        ('members', '0006_centre_liveness'),
+        ('members', '0006_staff_language_names'),
+        ('members', '0007_staff_labels'),
     ]
 
     operations = [

@@ -10,7 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0010_merge_0009_liveness_labels_0009_requests_desk'),
+        ('members', '0009_liveness_labels'),
+        ('members', '0009_requests_desk'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

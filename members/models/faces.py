@@ -24,7 +24,7 @@ class FaceTemplate(models.Model):
     # The enrollment selfie, kept (encrypted, justface.private_files) only where the chain's
     # policy keeps member photos; erased with the template.
     photo_file = models.CharField(_("photo file"), max_length=200, blank=True, editable=False)
-    # Issue #27: False when the enrollment photo was not clearly live (a print of someone else is
+    # False when the enrollment photo was not clearly live (a print of someone else is
     # the other half of the attack): the member's next face entry asks for the head-turn
     # challenge, and passing it sets this (access.liveness.confirm_enrollment).
     enrolled_live = models.BooleanField(_("enrolled live"), default=True, editable=False)
@@ -41,7 +41,7 @@ class FaceTemplate(models.Model):
 
 class PendingFacePhoto(models.Model):
     """A new enrollment photo of a member who already has templates that did not match them
-    (issue #21: a member must not enroll someone else's face). Nothing of it reaches the
+    (a member must not enroll someone else's face). Nothing of it reaches the
     templates until staff with the right (Perm.APPROVE_FACES) compare it with the enrollment
     photo and approve it; rejected, withdrawn, erased with the member or after
     PENDING_FACE_PHOTO_DAYS, the photo is erased. One per member: a newer one replaces it."""

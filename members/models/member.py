@@ -86,7 +86,7 @@ class Member(models.Model):
     # The day the member's face data were last erased at their own request ("delete my face
     # data", or withdrawing face consent), while they had a face enrolled: not biometric (no
     # template, no photo), only the fact and the day, so that their next "first" enrollment is
-    # checked by staff like a photo that does not match (issue #21: else deleting the face would
+    # checked by staff like a photo that does not match (else deleting the face would
     # let a member enroll someone else's). Cleared when a face is enrolled again; goes with the member.
     face_erased_on = models.DateField(_("face data deleted on"), null=True, blank=True, editable=False)
 

@@ -146,7 +146,7 @@ def confirm_email_change(*, token: str) -> Member:
 
 
 def erase_member_record(*, member: Member) -> dict:
-    """Erasure of a member, last step (retention.services.erase_member has the other apps erase
+    """Erasure of a member, last step (justface.personal_data.erase_member has the other apps erase
     theirs first): their requests keep only what proves they were answered, invitations and
     e-mail changes go, then the member row, then the login with its sessions and tokens.
     Exclusions stay, without the member (SET_NULL), until the quarantine ends."""

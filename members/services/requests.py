@@ -1,5 +1,8 @@
-"""Data-subject requests (GDPR Art. 15-21): filing, recording, the identity check, the deadline
-and its extension, the outcome and its e-mail, and what stays of them after an erasure."""
+"""Data-subject requests (GDPR Art. 15-21), in one place from receipt to receipt: filing and
+recording, the identity check, the deadline and its extension, the outcome and its e-mail, an
+erasure request carried out (the registry's erase_member, then the answer and the receipt's
+counts), and what stays of them after an erasure. Their one staff screen is the request's admin
+page (members.admin.requests)."""
 
 from __future__ import annotations
 
@@ -8,13 +11,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from justface import audit
 from justface.mail import send_on_commit
+from justface.personal_data import erase_member
 from members.models import DataSubjectRequest, Member, add_months
 
 
@@ -292,3 +296,75 @@ def resolve_data_subject_request(
         request.save(update_fields=["status", "response", "handled_by", "resolved_at"])
         audit.record(action="dsr.update", actor=actor, obj=request, reason=status)
     return request
+
+
+# --- an erasure request carried out ---------------------------------------------------------
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's answer to FOR UPDATE NOWAIT on a row another transaction holds
+
+
+def erasure_request_problem(*, request: DataSubjectRequest) -> str:
+    """Why the request cannot be carried out now, or "" when it can: the one rule that both the
+    request page's erase button and carry_out_erasure_request ask."""
+    if request.kind != DataSubjectRequest.Kind.ERASURE or not request.is_open:
+        return _("Only an open erasure request can be carried out.")
+    if request.member_id is None:
+        return _("This member has already been erased.")
+    return ""
+
+
+def receipt_counts(*, receipt: dict) -> dict[str, int | bool]:
+    """What of a receipt is kept with the request: the count of each category, nothing else (not
+    the member's id, which the erasure's audit entry holds, nor the reason's text)."""
+    return {key: value for key, value in receipt.items() if isinstance(value, int | bool) and key != "member_id"}
+
+
+def carry_out_erasure_request(*, request: DataSubjectRequest, actor) -> dict:
+    """Erase the account a member asked to have erased, and answer the request (which stays,
+    without the member and without anything that names them, as proof, with the receipt's
+    counts). The confirmation is e-mailed first, while the address still exists: if that fails
+    nothing is erased and the request stays open with the failure on it.
+
+    The request row is locked from the check to the answer (without waiting: a second click or
+    a second staff member is told the erasure is under way), so one request is erased and
+    confirmed once."""
+    try:
+        with transaction.atomic():
+            try:
+                locked = DataSubjectRequest.objects.select_for_update(nowait=True).get(pk=request.pk)
+            except OperationalError as error:
+                if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+                raise ValidationError(
+                    _("This request is being carried out right now; reload the page in a moment."), code="busy"
+                ) from None
+            problem = erasure_request_problem(request=locked)
+            if problem:
+                raise ValidationError(problem, code="not_open")
+            with translation.override(locked.chain.default_language):
+                response = _("Your account and personal data were erased on %(day)s.") % {
+                    "day": f"{timezone.localdate():%Y-%m-%d}"
+                }
+            sent = bool(locked.answer_to)
+            if sent:
+                send_request_outcome(request=locked, status=DataSubjectRequest.Status.DONE, response=response)
+            receipt = {
+                **erase_member(member=locked.member, actor=actor, reason=f"erasure request {locked.pk}"),
+                "confirmation_sent": sent,
+            }
+            locked.refresh_from_db()
+            DataSubjectRequest.objects.filter(pk=locked.pk).update(
+                email_error="",
+                outcome_sent_at=timezone.now() if sent else None,
+                erasure_receipt=receipt_counts(receipt=receipt),
+            )
+            resolve_data_subject_request(
+                request=locked, status=DataSubjectRequest.Status.DONE, actor=actor, response=response
+            )
+    except EmailFailed as error:
+        # Outside the rolled-back transaction, so the failure stays on the open request.
+        DataSubjectRequest.objects.filter(pk=request.pk).update(email_error=" ".join(error.messages)[:255])
+        request.refresh_from_db()
+        raise
+    request.refresh_from_db()
+    return receipt

@@ -6,7 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('retention', '0009_merge_0007_staff_labels_0008_clear_sessions_schedule'),
+        ('retention', '0007_staff_labels'),
+        ('retention', '0008_clear_sessions_schedule'),
     ]
 
     operations = [

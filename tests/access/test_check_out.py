@@ -1,4 +1,4 @@
-"""Leaving by face (issue #21, item 2): a photo of a member held to the tablet with *I am leaving*
+"""Leaving by face: a photo of a member held to the tablet with *I am leaving*
 must not name them, close their visit, or reveal their status. A check-out by face names the
 member and closes the visit only when the centre's passive liveness check ran and the frame is
 clearly live for the door's camera (as an entry with no challenge); every other check-out by face
@@ -104,7 +104,7 @@ def test_with_liveness_off_a_photo_check_out_names_no_one_and_closes_nothing(wor
 
 
 def test_a_clearly_live_member_is_checked_out_by_name(world, tablet_a, passive, private_root):
-    """ "Clearly live" is the door's own (issue #27): at a new door, whose cautious default
+    """ "Clearly live" is the door's own: at a new door, whose cautious default
     reference challenges most members on the way in, a check-out by face rarely names anyone;
     at a door calibrated to its camera (here: to its floor), a live member leaves by name."""
     lea = enrolled_live(world, LIVE_PRINT_SUBJECT, photo=1)

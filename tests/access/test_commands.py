@@ -69,7 +69,7 @@ def test_door_simulate_refuses_bad_tokens_and_files(tablet_a, tmp_path):
 
 
 def test_door_simulate_ends_a_challenged_scan_with_a_final_decision(world, tablet_a, tmp_path):
-    """Issue #21, item 15: a scan the centre answers with a liveness challenge crashed the command
+    """A scan the centre answers with a liveness challenge crashed the command
     (a datetime json.dumps could not write) and stayed undecided. Now it prints the API's own
     rendering of the final decision: the challenge answered with --answer frames, or, without
     them, closed at once as unanswered."""

@@ -53,7 +53,7 @@ def test_simultaneous_retries_with_one_key_decide_once(tablet_a, colin):
 
 
 def test_parallel_wrong_pins_for_one_member_number_are_checked_at_most_five_times(world, tablet_a, colin, monkeypatch):
-    """Issue #10: 30 wrong PINs sent at once from 3 tablets for one member number; 11 were
+    """30 wrong PINs sent at once from 3 tablets for one member number; 11 were
     checked before the lock. The check is slowed to a real hasher's pace, so every request
     is in flight while the others arrive."""
     from access.models import PinLockout
@@ -93,7 +93,7 @@ def test_parallel_wrong_pins_for_one_member_number_are_checked_at_most_five_time
     for thread in threads:
         thread.join()
     assert len(reasons) == 30
-    # Every answer is wrong_pin (a locked number answers like an unknown one: issue #21); the
+    # Every answer is wrong_pin (a locked number answers like an unknown one); the
     # access events tell staff which entries were refused unchecked.
     assert len(checked) <= 5 and reasons.count("wrong_pin") == 30
     assert AccessEvent.objects.filter(reason="pin_locked").count() == 30 - len(checked)

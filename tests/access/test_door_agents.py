@@ -1,4 +1,4 @@
-"""Door agents, server side (issue #24): signed open commands for granted entries only, at the
+"""Door agents, server side: signed open commands for granted entries only, at the
 scan's own door only; the agent API (long poll, reports) through the real API; door states
 and alarms; scoping; revocation; the tablet's token never reaches a command.
 

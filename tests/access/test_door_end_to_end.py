@@ -1,4 +1,4 @@
-"""Door agents end to end (issue #24): a live Justface server, an agent paired through the real
+"""Door agents end to end: a live Justface server, an agent paired through the real
 service, the real `dooragent.client` loop polling the server over HTTP, and a real lock side:
 a mosquitto broker with a subscriber standing in for the Tasmota relay, or a LibOSDP
 PeripheralDevice with the secure channel on. A granted PIN entry moves the relay and the access

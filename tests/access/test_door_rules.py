@@ -1,4 +1,4 @@
-"""Rules per door (issue #24, 4), through the real door API with real photos and PINs, at two doors
+"""Rules per door, through the real door API with real photos and PINs, at two doors
 of one centre: the door's own opening hours, membership types, exit only, anti-passback (refuse or
 flag, per door or per centre) and a PIN used at two doors within a minute. Every default keeps the
 door as it was. The clock is pinned: a Wednesday, 11:00 in Copenhagen."""

@@ -179,7 +179,7 @@ def _shown(body: dict) -> dict:
 
 
 def test_a_number_locked_by_grey_zone_tries_answers_exactly_like_an_unknown_one(world, tablet_a, john, monkeypatch):
-    """Issue #21, item 8: a look-alike's five grey-zone PINs lock the proposed member's number.
+    """A look-alike's five grey-zone PINs lock the proposed member's number.
     Probing member numbers on the PIN pad must not find it: the locked number, an unknown number
     and another member's number with a wrong PIN get the same answer, through the same work (the
     hasher runs, the device counts a wrong PIN); yet the lock holds, even for the right PIN."""

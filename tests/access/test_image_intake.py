@@ -1,5 +1,5 @@
 """Every image endpoint holds images to one allow-list (JPEG, PNG, WebP) and one set of pixel
-limits, read from the header before anything is decoded (issue #21, items 5 and 6): the door's
+limits, read from the header before anything is decoded: the door's
 scan and its challenge answer, the member API's enrollment, the portal's face page and the
 front desk's photo. Refusals are 4xx with a message that lists the formats or states the limit."""
 
@@ -167,7 +167,7 @@ def _portal(client, member, data: bytes):
 def _desk(login, member, data: bytes):
     upload = SimpleUploadedFile("selfie.jpg", data, content_type="image/jpeg")
     return login("manager_a").post(
-        reverse("portal:desk-member", args=[member.pk]), {"action": "photo", "photo": upload}
+        reverse("staff:front-desk-member", args=[member.pk]), {"action": "photo", "photo": upload}
     )
 
 

@@ -1,4 +1,4 @@
-"""Liveness at the door and at enrollment (issue #17), through the door API and the enrollment
+"""Liveness at the door and at enrollment, through the door API and the enrollment
 service: printed and replayed attacks refused, a live member admitted, the head-turn challenge
 (nonce, expiry, single use, bound to the tablet), a burst of one still picture refused, and a
 centre with liveness off unchanged.
@@ -194,7 +194,7 @@ def test_still_picture_burst_is_refused(world, tablet_a, live_centre):
 
 
 def test_two_photo_burst_is_refused(world, tablet_a, live_centre, colin):
-    """Issue #21: the head turn answered with two ordinary photos of the member, [P, P, T, T],
+    """The head turn answered with two ordinary photos of the member, [P, P, T, T],
     T mirrored when it turns the other way. Before the burst had to be one continuous capture,
     this was granted (photos 9 and 3 of Colin Powell: either instruction)."""
     live_centre(Centre.Liveness.CHALLENGE_ALWAYS)
@@ -228,7 +228,7 @@ def test_two_photo_burst_held_by_hand_is_refused(world, tablet_a, live_centre, c
 
 
 def test_an_answer_sooner_than_the_frames_take_is_refused(world, tablet_a, live_centre):
-    """Issue #21: the server's own clock. 10 frames 150 ms apart cannot arrive 0.5 s after the
+    """The server's own clock. 10 frames 150 ms apart cannot arrive 0.5 s after the
     challenge was issued: whatever the frames show, that burst was not taken by the kiosk."""
     body = challenged(world, tablet_a, live_centre)
     frame = pad_image("bona_fide", LIVE_PRINT_SUBJECT, 3)
@@ -279,7 +279,7 @@ def test_unanswered_challenge_is_decided_by_the_purge(world, tablet_a, live_cent
 
 
 def test_in_doubt_policy_challenges_what_is_not_clearly_live_for_this_door(world, tablet_a, live_centre):
-    """Issue #27: a new door holds frames against the conservative default (a live member is
+    """A new door holds frames against the conservative default (a live member is
     challenged); once the door knows its camera the same member walks in unchallenged."""
     live_centre(Centre.Liveness.CHALLENGE_IN_DOUBT)
     member = enrolled_live(world, LIVE_PRINT_SUBJECT, photo=0)
@@ -308,7 +308,7 @@ def test_a_good_print_scoring_live_at_a_new_door_is_challenged_not_let_in(world,
     assert row.trigger == "doubt" and row.passive_score > 0.99  # the old policy let it walk in
 
 
-# --- per-door calibration (issue #27) ------------------------------------------------------------
+# --- per-door calibration ------------------------------------------------------------
 
 
 def _entries(world, door, cues, *, challenged: bool, members=None):
@@ -415,7 +415,7 @@ def test_leaving_is_not_challenged(world, tablet_a, live_centre):
 
 def test_policy_off_admits_a_printed_photo_as_before(world, tablet_a, live_centre):
     """With liveness off nothing changes: a print of a member is matched like the member (the
-    attack issue #17 is about), and the event carries no liveness fields."""
+    attack liveness is about), and the event carries no liveness fields."""
     live_centre(Centre.Liveness.OFF)
     enrolled_live(world, LIVE_PRINT_SUBJECT, photo=0)
     body = tablet_a.scan(pad_image("print", LIVE_PRINT_SUBJECT, 0)).json()
@@ -464,7 +464,7 @@ def test_admin_counts_failed_liveness_per_door_and_hour_and_flags_a_burst(world,
     assert "Main entrance" not in other and "No failed liveness checks" in other
 
 
-# --- enrollment photos (issue #27) ------------------------------------------------------------
+# --- enrollment photos ------------------------------------------------------------
 
 
 def dev2_image(cls: str, subject: str, name: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Tablets that do not know the newer statuses (issue #21, item 4). A tablet written against the
+"""Tablets that do not know the newer statuses. A tablet written against the
 door API as first documented knows `pending`, `granted` and `denied` only. Tablets declare what
 else they handle (`supports`: `challenge`, `confirm`) in their heartbeat or with a scan; one that
 has not declared a status never gets it and always reaches a final decision: where the door

@@ -57,7 +57,7 @@ def test_five_wrong_pins_lock_the_member_number_for_15_minutes(tablet_a, colin, 
     for _ in range(5):
         assert answer(tablet_a.pin(colin.member_number, "1357")) == ("denied", "wrong_pin")
     locked = tablet_a.pin(colin.member_number, "4711").json()  # even the right PIN
-    # ...and answered like a wrong PIN for an unknown number (issue #21); staff see the lock.
+    # ...and answered like a wrong PIN for an unknown number; staff see the lock.
     assert (locked["status"], locked["reason"], locked["message"]) == ("denied", "wrong_pin", WRONG_PIN_DA)
     assert AccessEvent.objects.get(scan=locked["id"]).reason == "pin_locked"
     lockout = PinLockout.objects.get(locked_until__isnull=False)

@@ -1,4 +1,4 @@
-"""The API docs page in a real headless Chromium (issue #21, 10): Swagger UI renders the API's
+"""The API docs page in a real headless Chromium: Swagger UI renders the API's
 operations from the site's own files, under the site's Content-Security-Policy, and the browser
 asks no other host for anything."""
 

@@ -1,4 +1,4 @@
-"""Day one, per role and language (issue #22): a manager, a front desk, a DPO and a member walk
+"""Day one, per role and language: a manager, a front desk, a DPO and a member walk
 their main pages in Danish, Norwegian and English, on a 1366x768 laptop and a 390x844 phone, in
 headless Debian chromium. A page fails on a console error, an HTTP error (any request of the
 page, the favicon included), an element wider than the viewport (outside a scrolling box), or,
@@ -107,7 +107,13 @@ PAGES = {
         "/admin/members/member/",
         "/admin/members/centre/{a1}/change/",
     ],
-    "frontdesk_a": ["/admin/", "/staff/", "/desk/", "/admin/members/member/", "/admin/access/accessevent/liveness/"],
+    "frontdesk_a": [
+        "/admin/",
+        "/staff/",
+        "/staff/front-desk/",
+        "/admin/members/member/",
+        "/admin/access/accessevent/liveness/",
+    ],
     "dpo_a": [
         "/admin/",
         "/staff/",

@@ -1,5 +1,5 @@
 """A manager who reads the desk in Danish downloads the access report as XLSX and as CSV from the
-page in a real browser (issue #22, 1): the pre-filled dates must reach the browser in ISO form, or
+page in a real browser: the pre-filled dates must reach the browser in ISO form, or
 ``<input type="date">`` shows them empty and the form comes back with "Dette felt er påkrævet"."""
 
 from __future__ import annotations

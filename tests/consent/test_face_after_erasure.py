@@ -1,4 +1,4 @@
-"""Issue #21, 3, the way around it: a member who deletes their face data (or withdraws face
+"""The way around it: a member who deletes their face data (or withdraws face
 consent and signs again) has no template left, so their next photo was a "first enrollment" and
 anyone's face went in unchecked. The day of the deletion is kept (Member.face_erased_on: no
 template, no photo), and the next enrollment goes to staff review like a photo that does not
@@ -138,15 +138,16 @@ def test_staff_compare_in_person_and_approval_enrolls_it(member, login, world, c
     api_client(member).delete(f"{ME}/face/")
     desk = login("frontdesk_a")
     response = desk.post(
-        reverse("portal:desk-member", args=[member.pk]), {"action": "photo", "photo": upload(face_photo(MEMBER, 2))}
+        reverse("staff:front-desk-member", args=[member.pk]),
+        {"action": "photo", "photo": upload(face_photo(MEMBER, 2))},
     )
     # The desk's photo action has the same rule: to the review page, not enrolled.
-    review = reverse("portal:desk-review", args=[member.pk])
+    review = reverse("staff:front-desk-review", args=[member.pk])
     assert response.status_code == 302 and response["Location"] == review
     assert not FaceTemplate.objects.filter(member=member).exists()
 
     manager = login("manager_a")
-    listing = manager.get(reverse("portal:desk-reviews")).content.decode()
+    listing = manager.get(reverse("staff:front-desk-reviews")).content.decode()
     assert "face data deleted before: compare with the member in person" in listing
     page = manager.get(review).content.decode()
     assert "No earlier photo is kept" in page and "in person" in page
@@ -157,7 +158,7 @@ def test_staff_compare_in_person_and_approval_enrolls_it(member, login, world, c
         translated = manager.get(review, HTTP_ACCEPT_LANGUAGE=language).content.decode()
         manager.cookies.pop("django_language", None)
         assert words in translated and "slettet" in translated, language
-    assert reverse("portal:desk-review-photo", args=[member.pk]) in page
+    assert reverse("staff:front-desk-review-photo", args=[member.pk]) in page
     with commit():
         assert manager.post(review, {"action": "approve", "confirm": "on"}).status_code == 302
     assert FaceTemplate.objects.filter(member=member).count() == 1 and pending_of(member) is None

@@ -1,4 +1,4 @@
-"""Issue #21, 3: a member must not enroll another person's face. A new photo of a member who
+"""A member must not enroll another person's face. A new photo of a member who
 already has templates must match them at the model's measured 1:1 threshold
 (justface.face.config.ENROLLMENT_MATCH, bench/enrollment_match.py), or it waits for staff, who
 see both photos side by side and approve or reject it. Through the real API, portal page and
@@ -43,7 +43,7 @@ MEMBER, OTHER = "Colin_Powell", "George_W_Bush"
 
 
 # members.models.PendingFacePhoto is looked up when used, so that these tests run (and fail on
-# their assertions) against the code before issue #21 too.
+# their assertions) against the code before the 1:1 check too.
 
 
 def upload(content: bytes) -> SimpleUploadedFile:
@@ -76,7 +76,7 @@ def test_api_same_person_replaces_another_person_waits_for_staff(member, private
     assert len(before) == 2
 
     other = client.post(f"{ME}/face/", {"image": upload(face_photo(OTHER, 1))})
-    assert other.status_code == 202, other.content  # before issue #21: 201, and the other face let in
+    assert other.status_code == 202, other.content  # before the 1:1 check: 201, and the other face let in
     assert templates_of(member) == before
     assert own.json()["pending_review"] is False
     body = other.json()
@@ -132,10 +132,10 @@ def test_portal_page_tells_the_member_and_changes_nothing(member, client, privat
 def test_desk_photo_of_another_person_needs_a_managers_explicit_approval(member, login, world, private_root, commit):
     before = templates_of(member)
     desk = login("frontdesk_a")
-    url = reverse("portal:desk-member", args=[member.pk])
+    url = reverse("staff:front-desk-member", args=[member.pk])
     response = desk.post(url, {"action": "photo", "photo": upload(face_photo(OTHER, 1))})
     assert response.status_code == 302 and templates_of(member) == before
-    review = reverse("portal:desk-review", args=[member.pk])
+    review = reverse("staff:front-desk-review", args=[member.pk])
     assert response["Location"] == review and models.PendingFacePhoto.objects.get(member=member).channel == "desk"
 
     page = desk.get(review)
@@ -147,8 +147,8 @@ def test_desk_photo_of_another_person_needs_a_managers_explicit_approval(member,
     manager = login("manager_a")
     page = manager.get(review).content.decode()
     # Both photos side by side (the chain keeps no enrollment photo: compare with the member in person).
-    assert reverse("portal:desk-review-photo", args=[member.pk]) in page and "in person" in page
-    assert manager.get(reverse("portal:desk-review-photo", args=[member.pk])).content == face_photo(OTHER, 1)
+    assert reverse("staff:front-desk-review-photo", args=[member.pk]) in page and "in person" in page
+    assert manager.get(reverse("staff:front-desk-review-photo", args=[member.pk])).content == face_photo(OTHER, 1)
     assert AuditEntry.objects.filter(action="face.pending_view", actor_id=world.user("manager_a").pk).exists()
     unconfirmed = manager.post(review, {"action": "approve"})
     assert unconfirmed.status_code == 200 and templates_of(member) == before  # the tick is required
@@ -164,7 +164,8 @@ def test_desk_photo_of_another_person_needs_a_managers_explicit_approval(member,
 def test_desk_photo_of_the_same_person_is_enrolled_at_once(member, login):
     before = templates_of(member)
     response = login("frontdesk_a").post(
-        reverse("portal:desk-member", args=[member.pk]), {"action": "photo", "photo": upload(face_photo(MEMBER, 2))}
+        reverse("staff:front-desk-member", args=[member.pk]),
+        {"action": "photo", "photo": upload(face_photo(MEMBER, 2))},
     )
     assert response.status_code == 302 and len(templates_of(member)) == len(before) + 1
     assert not models.PendingFacePhoto.objects.exists()
@@ -182,15 +183,15 @@ def test_review_side_by_side_with_the_kept_photo_and_reject(world, login, privat
     before = templates_of(member)
 
     manager = login("manager_a")
-    review = reverse("portal:desk-review", args=[member.pk])
+    review = reverse("staff:front-desk-review", args=[member.pk])
     page = manager.get(review).content.decode()
-    assert reverse("portal:desk-photo", args=[member.pk]) in page
-    assert reverse("portal:desk-review-photo", args=[member.pk]) in page
-    assert manager.get(reverse("portal:desk-photo", args=[member.pk])).content == face_photo(MEMBER, 1)
-    assert reverse("portal:desk-reviews") in manager.get(reverse("staff:desk")).content.decode()
-    listing = manager.get(reverse("portal:desk-reviews"))
+    assert reverse("staff:front-desk-photo", args=[member.pk]) in page
+    assert reverse("staff:front-desk-review-photo", args=[member.pk]) in page
+    assert manager.get(reverse("staff:front-desk-photo", args=[member.pk])).content == face_photo(MEMBER, 1)
+    assert reverse("staff:front-desk-reviews") in manager.get(reverse("staff:desk")).content.decode()
+    listing = manager.get(reverse("staff:front-desk-reviews"))
     assert [p.member_id for p in listing.context["pending"]] == [member.pk]
-    assert "1 new face photo awaits review" in manager.get(reverse("portal:desk")).content.decode()
+    assert "1 new face photo awaits review" in manager.get(reverse("staff:front-desk")).content.decode()
 
     with commit():
         assert manager.post(review, {"action": "reject"}).status_code == 302
@@ -202,11 +203,11 @@ def test_review_side_by_side_with_the_kept_photo_and_reject(world, login, privat
 def test_staff_of_another_chain_see_nothing(member, login):
     assert api_client(member).post(f"{ME}/face/", {"image": upload(face_photo(OTHER, 1))}).status_code == 202
     outsider = login("manager_b")
-    assert outsider.get(reverse("portal:desk-reviews")).context["pending"] == []
-    for name in ("portal:desk-review", "portal:desk-review-photo"):
+    assert outsider.get(reverse("staff:front-desk-reviews")).context["pending"] == []
+    for name in ("staff:front-desk-review", "staff:front-desk-review-photo"):
         assert outsider.get(reverse(name, args=[member.pk])).status_code == 404
-    assert outsider.post(reverse("portal:desk-review", args=[member.pk]), {"action": "reject"}).status_code == 404
-    assert login("dpo_a").get(reverse("portal:desk-review", args=[member.pk])).status_code == 403
+    assert outsider.post(reverse("staff:front-desk-review", args=[member.pk]), {"action": "reject"}).status_code == 404
+    assert login("dpo_a").get(reverse("staff:front-desk-review", args=[member.pk])).status_code == 403
     assert models.PendingFacePhoto.objects.filter(member=member).exists()
 
 

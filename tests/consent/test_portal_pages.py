@@ -135,18 +135,18 @@ def _upload(content: bytes):
 
 
 def test_desk_page_is_scoped(member, login, world):
-    url = reverse("portal:desk-member", args=[member.pk])  # the member's home centre is A2
+    url = reverse("staff:front-desk-member", args=[member.pk])  # the member's home centre is A2
     assert_matrix(
         login, "get", url, {"manager_a": 200, "frontdesk_a": 404, "dpo_a": 403, "manager_b": 404, "anonymous": 302}
     )
     a1_member = member_with_login(world.chain_a, world.centre_a1)
-    assert login("frontdesk_a").get(reverse("portal:desk-member", args=[a1_member.pk])).status_code == 200
+    assert login("frontdesk_a").get(reverse("staff:front-desk-member", args=[a1_member.pk])).status_code == 200
     assert AuditEntry.objects.filter(action="member.view", reason="desk enrollment").exists()
 
 
 def test_desk_signing_needs_the_members_own_password_then_staff_enroll(member, login, world):
     client = login("manager_a")
-    url = reverse("portal:desk-member", args=[member.pk])
+    url = reverse("staff:front-desk-member", args=[member.pk])
     page = client.get(url).content.decode()
     assert "Turn the screen to the member" in page and "Your PIN works instead at every door" in page
     wrong = client.post(url, {"action": "sign", "typed_name": member.full_name, "agree": "on", "password": "guess"})
@@ -159,21 +159,21 @@ def test_desk_signing_needs_the_members_own_password_then_staff_enroll(member, l
     response = client.post(url, {"action": "photo", "photo": _upload(face_photo("Colin_Powell", 1))})
     assert response.status_code == 302 and FaceTemplate.objects.filter(member=member).exists()
     assert AuditEntry.objects.get(action="face.enroll").actor_id == world.user("manager_a").pk
-    assert client.get(reverse("portal:desk-photo", args=[member.pk])).content == face_photo("Colin_Powell", 1)
-    assert login("manager_b").get(reverse("portal:desk-photo", args=[member.pk])).status_code == 404
+    assert client.get(reverse("staff:front-desk-photo", args=[member.pk])).content == face_photo("Colin_Powell", 1)
+    assert login("manager_b").get(reverse("staff:front-desk-photo", args=[member.pk])).status_code == 404
 
 
 def test_desk_cannot_enroll_without_consent(member, login):
     client = login("manager_a")
     response = client.post(
-        reverse("portal:desk-member", args=[member.pk]),
+        reverse("staff:front-desk-member", args=[member.pk]),
         {"action": "photo", "photo": _upload(face_photo("Colin_Powell", 1))},
     )
     assert response.status_code == 200 and not FaceTemplate.objects.exists()
 
 
 def test_desk_search_finds_only_scoped_members(member, login, world):
-    found = login("frontdesk_a").get(reverse("portal:desk"), {"q": member.member_number})
+    found = login("frontdesk_a").get(reverse("staff:front-desk"), {"q": member.member_number})
     assert found.context["found"] == []  # A2 is not the front desk's centre
-    assert login("manager_a").get(reverse("portal:desk"), {"q": member.member_number}).context["found"] == [member]
-    assert login("manager_b").get(reverse("portal:desk"), {"q": member.member_number}).context["found"] == []
+    assert login("manager_a").get(reverse("staff:front-desk"), {"q": member.member_number}).context["found"] == [member]
+    assert login("manager_b").get(reverse("staff:front-desk"), {"q": member.member_number}).context["found"] == []

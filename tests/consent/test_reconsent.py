@@ -1,4 +1,4 @@
-"""A consent version that requires re-consent (issue #12, item 5): the affected members are
+"""A consent version that requires re-consent: the affected members are
 e-mailed in their language with a link, the door says why face entry is paused (the PIN still
 works), and staff see how many have re-consented."""
 

@@ -1,4 +1,4 @@
-"""Formula injection (issue #21, 7): a chain, centre, door or member name, a member number or a
+"""Formula injection: a chain, centre, door or member name, a member number or a
 staff username that starts like a formula reaches every CSV and XLSX file the product writes as
 text: no cell is a formula, no cell starts with =, +, -, @, tab or CR (OWASP, CSV injection)."""
 

@@ -1,4 +1,4 @@
-"""The processing register and the DPIA fact sheet (issue #11, 3-5): one source with the member
+"""The processing register and the DPIA fact sheet (3-5): one source with the member
 notice and the purge, every role, the downloads and the command."""
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def test_downloads_and_audit(world, login):
 def test_dpia_facts(world, login):
     page = login("manager_a").get("/staff/dpia/").content.decode()
     assert "PIN works at every door" in page and "1.40%" in page
-    # Written for the controller, without the team's file paths (issue #22, 5).
+    # Written for the controller, without the team's file paths.
     assert "Recognising members at the door" in page and "Recognising you" not in page
     assert "face-error-rates.json" not in page and "../shared" not in page
     facts = register.dpia_facts(chain=world.chain_a)
@@ -153,7 +153,7 @@ def test_command(world, tmp_path, capsys):
 
 
 def test_register_page_reads_without_code_paths_or_setting_names(world, login):
-    """Issue #22, 5: code paths and setting names are folded under "Technical detail (for IT)"."""
+    """Code paths and setting names are folded under "Technical detail (for IT)"."""
     import re
 
     page = login("manager_a").get("/staff/register/").content.decode()

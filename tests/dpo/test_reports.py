@@ -1,4 +1,4 @@
-"""Access reports (issue #11, 1 and 5): every role, scope, the header, CSV and XLSX, bad input,
+"""Access reports: every role, scope, the header, CSV and XLSX, bad input,
 the background file that works once, the member's one-click report, the command, the audit."""
 
 from __future__ import annotations

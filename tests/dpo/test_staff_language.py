@@ -1,4 +1,4 @@
-"""Staff read the desk and the admin in the language they chose (issue #11, 6)."""
+"""Staff read the desk and the admin in the language they chose."""
 
 import pytest
 

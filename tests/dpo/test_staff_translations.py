@@ -1,4 +1,4 @@
-"""Every staff-facing label is translated (issue #11, 6): the admin in Danish shows no English
+"""Every staff-facing label is translated: the admin in Danish shows no English
 Justface label, every label the admin can show is marked and has a Danish and Norwegian
 translation, and no catalogue of the project has an empty or fuzzy entry."""
 

@@ -1,4 +1,4 @@
-"""Hourly statistics (issue #11, 2): counted with each event, no member id, kept after erasure,
+"""Hourly statistics: counted with each event, no member id, kept after erasure,
 the staff page per centre with its CSV numbers, and the API for BI tools."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Statistics leave out whom they must (issue #21, 11): "most inside" counts neither a member who
+"""Statistics leave out whom they must: "most inside" counts neither a member who
 objected to statistics nor one whose data is restricted, at a check-in as at the start of an hour,
 exactly like the check-in counts; once a restriction is lifted the member counts again."""
 

@@ -1,5 +1,5 @@
 """The 1:1 thresholds in config.ENROLLMENT_MATCH are the ones bench/enrollment_match.py measured
-(its JSON kept in docs/bench/), at the documented false-match rate (issue #21)."""
+(its JSON kept in docs/bench/), at the documented false-match rate."""
 
 import json
 from pathlib import Path

@@ -86,7 +86,7 @@ def test_too_little_data_gives_no_figures_rather_than_an_error(people, photos):
     assert "too few to measure" in format_report(report)
 
 
-# --- open set (issue #9): exact counts on vectors with a known structure ---------------------
+# --- open set: exact counts on vectors with a known structure ---------------------
 
 from types import SimpleNamespace  # noqa: E402
 
@@ -190,7 +190,7 @@ def test_the_decision_is_the_callable_given_and_confirm_is_counted_apart():
     folder, strangers = door_set()
     seen: list[Match] = []
 
-    def decide(match: Match) -> Decision:  # issue #9's shape: a grey zone asks to confirm
+    def decide(match: Match) -> Decision:  # the door's shape: a grey zone asks to confirm
         seen.append(match)
         if match.score >= 0.99 and match.margin >= 0.1:
             return Decision(True, match.identity, "match", match)

@@ -99,7 +99,7 @@ def test_prints_and_replays_score_low_and_live_frames_high(engine, pad_data):
     assert len(printed) >= 14 and max(printed) < THRESHOLD
     assert len(live) >= 9 and min(live) >= THRESHOLD
     replay = passive_scores(engine, pad(pad_data, "replay", "td_06c12159"))
-    # Most replay frames are refused outright (not all: the rest go to the challenge, issue #27).
+    # Most replay frames are refused outright (not all: the rest go to the challenge).
     assert np.mean(np.asarray(replay) < THRESHOLD) >= 0.5
 
 
@@ -199,7 +199,7 @@ def test_check_burst_takes_a_modelled_head_turn_the_asked_way_only():
 
 
 def test_repeated_frames_do_not_count():
-    """The same picture sent again cannot come from a live camera (issue #21): repeats are dropped
+    """The same picture sent again cannot come from a live camera: repeats are dropped
     and a burst left with fewer than min_frames distinct frames is refused, whatever its
     landmarks say."""
     turn = [head_landmarks(a) for a in (0, 0, 24, 24)]
@@ -257,7 +257,7 @@ def test_a_burst_of_different_faces_is_refused(engine, pad_data):
     assert (result.ok, result.why) == (False, "not_same_face")
 
 
-# --- bursts cut from several photos (issue #21) ------------------------------------------------
+# --- bursts cut from several photos ------------------------------------------------
 
 
 def dev_photo(face_data: Path, person: str, n: int) -> Image.Image:
@@ -268,7 +268,7 @@ def dev_photo(face_data: Path, person: str, n: int) -> Image.Image:
 def test_two_photos_of_one_person_do_not_answer_the_challenge(engine, face_data, instruction):
     """The outside probe's attack: [P, P, T, T], T another photo of the member, mirrored when it
     turns the other way. Photos 9 (frontal) and 3 (turned) of Colin Powell passed the check
-    before issue #21 for either instruction, with the passive layer too."""
+    before the continuity check for either instruction, with the passive layer too."""
     p, t = dev_photo(face_data, "Colin_Powell", 9), dev_photo(face_data, "Colin_Powell", 3)
     mirrored = [1] if instruction == LEFT else []  # photo 3 turns to the image's left
     result = check_burst(
@@ -289,7 +289,7 @@ def test_two_photos_of_one_person_do_not_answer_the_challenge(engine, face_data,
 @pytest.mark.parametrize("person", ["George_W_Bush", "Tony_Blair", "Jacques_Chirac"])
 def test_a_slideshow_ordered_by_yaw_does_not_answer_the_challenge(engine, face_data, person):
     """The attacker's best slideshow: the most frontal photo first, then the others turned the
-    asked way (mirrored where needed) by how far they turn, each moved by hand. Before issue #21
+    asked way (mirrored where needed) by how far they turn, each moved by hand. Before the continuity check
     the slideshow of all ten photos passed for each of these three people."""
     photos = [load(p) for p in sorted((face_data / person).iterdir())]
     yaws = []
@@ -365,7 +365,7 @@ def test_evaluate_liveness_command_json_and_plot(pad_data, tmp_path, sface_path,
     assert set(report["classes"]["print"]) >= {"n", "no_face", "apcer"}
     assert report["classes"]["print"]["apcer"] == 0.0 and report["classes"]["bona_fide"]["bpcer"] == 0.0
     assert report["still_bursts"]["n"] == 4 and report["still_bursts"]["passed"] == 0
-    # The two live photos of nuaa_0004 also make bursts cut from photos (issue #21): none passes.
+    # The two live photos of nuaa_0004 also make bursts cut from photos: none passes.
     kinds = report["still_bursts"]["kinds"][str(tmp_path / "pad")]
     assert set(kinds) == set(PHOTO_BURST_KINDS)
     assert all(row["n"] == 4 and row["passed"] == 0 for row in kinds.values()), kinds
@@ -375,7 +375,7 @@ def test_evaluate_liveness_command_json_and_plot(pad_data, tmp_path, sface_path,
     assert "liveness" in capsys.readouterr().err  # the progress bar, on stderr
 
 
-# --- the door policy per camera (issue #27) -----------------------------------------------------
+# --- the door policy per camera -----------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -463,7 +463,7 @@ def test_calibration_moves_slowly_within_its_bounds():
 
 def test_a_door_burst_is_judged_by_its_median_frame(engine, pad_data):
     """One live frame that scores under the refusal threshold no longer refuses the member's
-    whole burst (before issue #27 any such frame did); a burst of prints is still refused."""
+    whole burst (before the per-door reference, any such frame did); a burst of prints is still refused."""
     frames = pad(pad_data, "bona_fide", "td_d549a76a")
     names = [p.name for p in sorted((pad_data / "bona_fide" / "td_d549a76a").glob("*.jpg"))]
     low = names.index("621ea6b1_live_f0045.jpg")

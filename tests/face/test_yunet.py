@@ -1,4 +1,4 @@
-"""YuNet (issue #16): the verified fetch shared with SFace, and its landmarks in the order the
+"""YuNet: the verified fetch shared with SFace, and its landmarks in the order the
 SFace alignment expects, checked against MTCNN's on real photos."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every list filter of every registered admin offers only what the user may see (issue #10:
+"""Every list filter of every registered admin offers only what the user may see (an outside probe found
 the "By centre" filter of device tokens, a `door__centre` path, listed every chain's centres).
 
 Walks admin.site._registry, so an admin or filter added later is checked too."""

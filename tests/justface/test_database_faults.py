@@ -1,6 +1,6 @@
 """A database that refuses connections, or accepts and never answers: the door and member APIs
 answer at once (bounded by the connect timeout) with a JSON 503, `detail` and Retry-After; pages
-with a short plain 503; /healthz says 503, /livez still ok (probe of issue #10)."""
+with a short plain 503; /healthz says 503, /livez still ok (from an outside probe)."""
 
 from __future__ import annotations
 

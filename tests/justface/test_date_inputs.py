@@ -1,4 +1,4 @@
-"""Dates and times go into HTML inputs in ISO form in every language (issue #22, 1): a Danish page
+"""Dates and times go into HTML inputs in ISO form in every language: a Danish page
 that pre-filled ``01.12.2026`` into ``<input type="date">`` showed the field empty and refused to
 submit. One set of widgets (justface/widgets.py) renders them; this checks every form and the pages."""
 

@@ -22,6 +22,7 @@ from access.services import issue_device_token
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
 import prod_local  # noqa: E402
+import prod_local_site  # noqa: E402  (the site file, its nginx configuration)
 
 UNITS = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
 
@@ -68,10 +69,10 @@ def test_the_generated_load_balancer_passes_nginx_t(tmp_path):
 
 def test_a_changed_site_file_stops_the_generator(tmp_path, monkeypatch):
     changed = tmp_path / "justface.conf"
-    changed.write_text(prod_local.SITE_FILE.read_text().replace("listen 443 ssl http2;", "listen 8443 ssl;"))
-    monkeypatch.setattr(prod_local, "SITE_FILE", changed)
-    with pytest.raises(prod_local.SiteFileChanged, match="listen 443"):
-        prod_local.nginx_site(layout(tmp_path))
+    changed.write_text(prod_local_site.SITE_FILE.read_text().replace("listen 443 ssl http2;", "listen 8443 ssl;"))
+    monkeypatch.setattr(prod_local_site, "SITE_FILE", changed)
+    with pytest.raises(prod_local_site.SiteFileChanged, match="listen 443"):
+        prod_local_site.nginx_site(layout(tmp_path))
 
 
 def directives(text: str, name: str) -> list[str]:

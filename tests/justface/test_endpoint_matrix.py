@@ -1,4 +1,4 @@
-"""Every URL pattern × every role (issue #10): the outside probe's role × URL walk, kept as a test.
+"""Every URL pattern × every role: the outside probe's role × URL walk, kept as a test.
 
 The URL resolver is walked recursively, so a new page or API endpoint is in the matrix the day it
 is added; a pattern whose parameters the matrix cannot fill fails the test until it is taught
@@ -246,7 +246,7 @@ def test_every_url_for_every_role(world, chain_a):
     member_page = f"/admin/members/member/{a.member.pk}/change/"
     assert MARKERS_A["last_name"] in seen["manager_a", member_page]
     assert MARKERS_A["email"] in seen["member_a", "/api/v1/me/profile/"]
-    assert MARKERS_A["last_name"] in seen["frontdesk_a", f"/desk/members/{a.member.pk}/"]
+    assert MARKERS_A["last_name"] in seen["frontdesk_a", f"/staff/front-desk/members/{a.member.pk}/"]
     assert MARKERS_A["member_number"] in seen["dpo_a", member_page]
     assert statuses["device_a", f"/api/v1/door/scans/{a.scan.pk}/"] == 200
     for model, model_admin in admin.site._registry.items():
@@ -277,7 +277,7 @@ def test_key_pages_by_role(world, chain_a, login):
     assert_matrix(
         login,
         "get",
-        f"/desk/members/{a.member.pk}/",
+        f"/staff/front-desk/members/{a.member.pk}/",
         {"manager_a": 200, "frontdesk_a": 200, "dpo_a": 403, "manager_b": 404, "anonymous": 302},
     )
     assert a.tablet_b.poll(a.scan.pk).status_code == 404

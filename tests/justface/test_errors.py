@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import path
 
-from justface.urls import urlpatterns as site_patterns
+from config.urls import urlpatterns as site_patterns
 
 
 def _boom(request):

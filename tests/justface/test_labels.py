@@ -1,4 +1,4 @@
-"""Every code a person reads has a label in en, da and nb (issue #22, 3): access reasons, liveness
+"""Every code a person reads has a label in en, da and nb: access reasons, liveness
 layers, statuses and the other choices registered with justface.display, and every audit action
 the code writes (found in the source, so an action added later without a label fails here)."""
 

@@ -1,4 +1,4 @@
-"""An ordinary 403 is one log line, not tracebacks (issue #22, 7); a 500 keeps its traceback."""
+"""An ordinary 403 is one log line, not tracebacks; a 500 keeps its traceback."""
 
 import logging
 
@@ -45,7 +45,7 @@ def test_the_worker_is_quiet_in_development():
         "import django, logging; django.setup(); from django_q.conf import logger; "
         "print(logging.getLevelName(logger.getEffectiveLevel()))"
     )
-    env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "justface.settings_test"}
+    env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings_test"}
     env.pop("JUSTFACE_Q_LOG_LEVEL", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
     assert out.stdout.strip().splitlines()[-1] == "WARNING", out.stderr

@@ -1,6 +1,6 @@
 """justface.middleware.RequestGuardMiddleware: a NUL character in the path, the query string or
 a form field is a 400 before any view runs (PostgreSQL cannot compare one: it was a 500 in
-every view that filtered on it, probe of issue #10). JSON with `detail` on /api/, a short plain
+every view that filtered on it, found by an outside probe). JSON with `detail` on /api/, a short plain
 page elsewhere."""
 
 import pytest

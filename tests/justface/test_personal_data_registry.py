@@ -1,4 +1,4 @@
-"""The personal-data registry (justface.personal_data, issue #23 items 1-2): nothing held about a
+"""The personal-data registry (justface.personal_data): nothing held about a
 member can be forgotten, and a new kind of member data is one model plus one registration in its
 own app: the export, the "my data" page, the erasure and its receipt, the register and the
 retention table all follow it."""
@@ -27,11 +27,11 @@ from justface.personal_data import (
     Rule,
     undeclared_models,
 )
+from members.admin.requests import receipt_lines
 from members.models import DataSubjectRequest, Member
-from members.services import export_member_data, file_data_subject_request
+from members.services import carry_out_erasure_request, export_member_data, file_data_subject_request, receipt_counts
 from retention import register
-from retention.admin import receipt_lines
-from retention.services import carry_out_erasure_request, erase_member, receipt_counts
+from retention.services import erase_member
 from tests.conftest import make_member
 from tests.portal_helpers import member_with_login, site_url  # noqa: F401
 

@@ -1,6 +1,6 @@
 """justface.rest: the project's JSON parser and DRF exception handler, for every API view. A body
 nested 100,000 deep, a NUL character or bytes that are not UTF-8 are a 400 with `detail`,
-never a 500 (probe of issue #10)."""
+never a 500 (from an outside probe)."""
 
 import pytest
 from rest_framework.test import APIClient

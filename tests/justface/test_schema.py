@@ -1,5 +1,5 @@
 """The OpenAPI schema (/api/schema/) documents every error answer (justface.schema), the poll's
-`wait` bound and the PIN request's limits (probe of issue #10)."""
+`wait` bound and the PIN request's limits (from an outside probe)."""
 
 import pytest
 import yaml
@@ -42,7 +42,7 @@ def test_pin_request_limits(schema):
 
 
 def test_the_agent_api_is_documented_with_its_own_credential(schema):
-    """Issue #24: the door agent's operations, their `Agent <token>` scheme and the long poll's bound."""
+    """The door agent's operations, their `Agent <token>` scheme and the long poll's bound."""
     commands = schema["paths"]["/api/v1/agent/commands/"]["get"]
     assert commands["security"] == [{"DoorAgentToken": []}]
     wait = next(p for p in commands["parameters"] if p["name"] == "wait")

@@ -1,4 +1,4 @@
-"""A schema fuzz of the door and member APIs (issue #10): schemathesis generates requests from the
+"""A schema fuzz of the door and member APIs: schemathesis generates requests from the
 OpenAPI schema at /api/schema/ and sends them to the whole WSGI application (every middleware,
 the real error handlers) with a paired tablet's token on the door API and a signed-in member's
 token on the member API. Every answer must be no 5xx, conform to the schema (status code,

@@ -1,4 +1,4 @@
-"""Response headers on every page (probe of issue #10): a Content-Security-Policy with no inline
+"""Response headers on every page (from an outside probe): a Content-Security-Policy with no inline
 script anywhere, Permissions-Policy giving the camera only to the kiosk and the selfie pages,
 Cache-Control: no-store on the member's pages and APIs and the door API, and the language
 cookie Secure, SameSite=Lax and HttpOnly."""
@@ -69,9 +69,9 @@ def test_kiosk_and_desk_may_use_the_camera(client, login, world):
     assert_strict_csp(response)
     assert response["Permissions-Policy"] == CAMERA
     desk = login("frontdesk_a")
-    assert desk.get("/desk/")["Permissions-Policy"] == NO_CAMERA
+    assert desk.get("/staff/front-desk/")["Permissions-Policy"] == NO_CAMERA
     member = make_member(world.chain_a, world.centre_a1)
-    response = desk.get(reverse("portal:desk-member", args=[member.pk]))
+    response = desk.get(reverse("staff:front-desk-member", args=[member.pk]))
     assert response.status_code == 200 and response["Permissions-Policy"] == CAMERA
     assert_strict_csp(response)
     assert "no-store" in response["Cache-Control"]
@@ -99,7 +99,7 @@ def test_apis_are_not_cached(member, tablet_a):  # noqa: F811
 
 
 def test_api_docs_load_nothing_from_another_host(client):
-    """Issue #21, 10: Swagger UI comes from our own static files (drf-spectacular-sidecar), not from
+    """Swagger UI comes from our own static files (drf-spectacular-sidecar), not from
     a CDN without integrity, and the page runs under the site's strict policy (no 'unsafe-inline')."""
     response = client.get("/api/docs/")
     assert response.status_code == 200

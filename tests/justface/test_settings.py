@@ -20,7 +20,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "justface.settings", "JUSTFACE_ENV_FILE": "", **env},
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "JUSTFACE_ENV_FILE": "", **env},
     )
 
 
@@ -80,7 +80,7 @@ def settings_value(expression: str, **env: str) -> subprocess.CompletedProcess:
         text=True,
         env={
             **clean,
-            "DJANGO_SETTINGS_MODULE": "justface.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "JUSTFACE_ENV_FILE": "",
             **production_env(),
             **env,

@@ -62,7 +62,7 @@ def test_a_success_clears_the_username_count(client, world):
 
 
 def test_the_probe_forty_guesses_then_the_right_password(client, world):
-    """Issue #10: 40 wrong passwords all answered, then the right one logged in."""
+    """40 wrong passwords all answered, then the right one logged in."""
     for _ in range(40):
         attempt(client, "frontdesk_a", "wrong")
     attempt(client, "frontdesk_a", "pw-frontdesk_a")

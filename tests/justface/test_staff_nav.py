@@ -1,5 +1,5 @@
-"""The staff navigation offers each role only what it may open (issue #22, 5): every link of the
-admin's front page and the staff desk answers 200 for that user, the desk (/desk/) and the
+"""The staff navigation offers each role only what it may open: every link of the
+admin's front page and the staff desk answers 200 for that user, the desk (/staff/front-desk/) and the
 failed-liveness page are linked, and a page the role may not open answers a friendly 403 in the
 user's language with the way back, not a bare "403 Forbidden"."""
 
@@ -31,11 +31,11 @@ def test_every_link_of_the_navigation_opens(world, login, who, page):
 
 def test_front_desk_is_offered_the_desk_and_door_failures_but_no_chain_wide_page(world, login):
     links = _nav_links(login("frontdesk_a").get("/staff/").content.decode())
-    assert "/desk/" in links and "/admin/access/accessevent/liveness/" in links
+    assert "/staff/front-desk/" in links and "/admin/access/accessevent/liveness/" in links
     for forbidden in ("/staff/reports/access/", "/staff/register/", "/staff/dpia/", "datasubjectrequest", "exclusion"):
         assert not any(forbidden in url for url in links), forbidden
     manager_links = _nav_links(login("manager_a").get("/staff/").content.decode())
-    assert "/staff/reports/access/" in manager_links and "/desk/" in manager_links
+    assert "/staff/reports/access/" in manager_links and "/staff/front-desk/" in manager_links
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_a_forbidden_page_says_so_in_the_users_language_with_a_way_back(world, l
         response = login("frontdesk_a").get(url)
         html = response.content.decode()
         assert response.status_code == 403 and words in html, url
-        assert 'href="/admin/"' in html and "/desk/" in html  # the way back, and what the role can open
+        assert 'href="/admin/"' in html and "/staff/front-desk/" in html  # the way back, and what the role can open
 
 
 def test_desk_breadcrumb_is_not_doubled_and_view_site_is_gone(world, login):

@@ -1,4 +1,4 @@
-"""API tokens (issue #21, 9): a token works JUSTFACE_API_TOKEN_DAYS after it was issued and then
+"""API tokens: a token works JUSTFACE_API_TOKEN_DAYS after it was issued and then
 answers 401 saying it expired; a password reset, a password change and the member's erasure end
 every token of the login at once; the purge deletes expired ones."""
 

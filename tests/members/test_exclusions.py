@@ -1,4 +1,4 @@
-"""The exclusion list (issue #12, item 2): the admin (managers keep it, the DPO reads, scoped,
+"""The exclusion list: the admin (managers keep it, the DPO reads, scoped,
 audited, encrypted text), the check when a member is created or invited (keyed hashes of e-mail,
 phone, name + birth date: a warning, or a refusal where the chain says so), the chain's maximum
 duration, and the purge at the end."""

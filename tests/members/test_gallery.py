@@ -38,7 +38,7 @@ def database_url() -> str:
 def in_other_process(code: str) -> None:
     """Run `code` in a fresh Python process with Django set up on the same test database."""
     prelude = "import django; django.setup()\n"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "justface.settings_test", "DATABASE_URL": database_url()}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test", "DATABASE_URL": database_url()}
     result = subprocess.run(
         [sys.executable, "-c", prelude + code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )

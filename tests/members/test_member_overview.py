@@ -1,4 +1,4 @@
-"""A member's admin page says where the member stands (issue #22, 8): consents, face, PIN and
+"""A member's admin page says where the member stands: consents, face, PIN and
 visits, in the staff member's language; the member's access report is titled by member number."""
 
 from access.models import AccessEvent

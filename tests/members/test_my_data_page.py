@@ -1,4 +1,4 @@
-"""The member's "My data" page reads as a short, plain page (issue #22, 2): local times in the
+"""The member's "My data" page reads as a short, plain page: local times in the
 reader's language, translated words for every code, no 12-column table, technical facts folded."""
 
 import re

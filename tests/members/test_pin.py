@@ -43,7 +43,7 @@ def test_no_pin_or_no_member_never_matches(world):
 
 @pytest.mark.parametrize("pin", ["١٢٣٤٥", "４７１１", "४७११", "1234\n", "47１1"])
 def test_only_ascii_digits_make_a_pin(world, pin):
-    """\\d took Arabic-Indic, full-width and Devanagari digits (probe of issue #10); no pad types them."""
+    """\\d took Arabic-Indic, full-width and Devanagari digits (found by an outside probe); no pad types them."""
     member = make_member(world.chain_a, world.centre_a1)
     with pytest.raises(ValidationError) as raised:
         set_pin(member=member, pin=pin)

@@ -147,7 +147,7 @@ def test_staff_queue_with_deadline_is_scoped(clock, member, world, login):
     assert login("dpo_a").post(change, {"status": "in_progress", "response": "We are on it."}).status_code == 302
     dsr.refresh_from_db()
     assert dsr.status == "in_progress" and dsr.handled_by == world.user("dpo_a")
-    # An erasure is not "done" by saying so: the erasure on the same page completes it (issue #14).
+    # An erasure is not "done" by saying so: the erasure on the same page completes it.
     response = login("manager_a").post(
         change, {"status": "done", "response": "Your account was erased.", "_save": "Save"}, follow=True
     )

@@ -1,4 +1,4 @@
-"""The requests desk (issue #12, item 1): every kind and channel, for a member or an unidentified
+"""The requests desk: every kind and channel, for a member or an unidentified
 person; one calendar month to answer, extendable by two with the reason e-mailed; the outcome
 e-mailed (for an erasure before the address goes); a failed e-mail leaves the request open with
 the failure shown; restriction and objections take effect at once; the desk's lists."""
@@ -17,7 +17,7 @@ from access.models import AccessEvent, HourlyStat
 from justface.models import AuditEntry
 from members import selectors, services
 from members.models import DataSubjectRequest, Member, add_months
-from retention.services import carry_out_erasure_request
+from members.services import carry_out_erasure_request
 from tests.access.conftest import colin, private_root, tablet_a  # noqa: F401 (door fixtures)
 from tests.conftest import face_photo, make_member
 from tests.permissions import assert_matrix

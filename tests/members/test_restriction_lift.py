@@ -1,4 +1,4 @@
-"""Lifting a restriction (issue #21, 11): on the restriction request's page of the requests desk,
+"""Lifting a restriction: on the restriction request's page of the requests desk,
 open or answered, managers and the DPO of the chain lift it; the member is told by e-mail first (a
 failed e-mail keeps the restriction), the lift is one audit entry, and the page speaks en/da/nb."""
 

@@ -45,7 +45,7 @@ def test_database_dump_holds_no_names_emails_or_phones(capsys):
 
 
 def test_demo_has_doors_tokens_and_weeks_of_marked_synthetic_events(db, capsys, monkeypatch, settings):
-    """Issue #22, 6: a trial shows something: a door per centre with its token printed, a few weeks
+    """A trial shows something: a door per centre with its token printed, a few weeks
     of access events marked as demo data (statistics, reports and door failures have content), the
     URL with the port in use, and --open-all-hours for trying the door at night."""
     from access.models import AccessEvent, DeviceToken, Door, HourlyStat

@@ -1,4 +1,4 @@
-"""Setting a centre and a chain up without typing JSON (issue #22, 4): opening hours one line per
+"""Setting a centre and a chain up without typing JSON: opening hours one line per
 day, overnight hours allowed (and honoured at the door), the chain's policy as form fields."""
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def start_gunicorn(tmp_path: Path, port: int, **env) -> subprocess.Popen:
     environment = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "justface.settings_test",
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": database_url(),
         "WEB_CONCURRENCY": "2",
         "JUSTFACE_METRICS_DIR": str(tmp_path / "metrics"),
@@ -38,7 +38,7 @@ def start_gunicorn(tmp_path: Path, port: int, **env) -> subprocess.Popen:
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     server = subprocess.Popen(
-        [gunicorn, "justface.wsgi", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"],
+        [gunicorn, "config.wsgi", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,

@@ -37,7 +37,7 @@ def test_a_cluster_serves_its_tasks_metrics(tmp_path):
     (port,) = free_ports(1)
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "justface.settings_test",
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": database_url(),
         "JUSTFACE_Q_BROKER_URL": "",
         "JUSTFACE_METRICS_DIR": str(tmp_path / "metrics"),

@@ -1,4 +1,4 @@
-"""Erasure really erases (issue #10, 4): a member who used every feature is erased through the
+"""Erasure really erases: a member who used every feature is erased through the
 service, then the whole database (every table, as text, and every model row through the ORM,
 which decrypts the encrypted columns), the private-file folder and the cache are searched for
 anything of theirs: the free text they typed, e-mail, phone, member number, address, names, and
@@ -18,7 +18,7 @@ from justface import crypto, throttle
 from justface.models import User
 from members import services as member_services
 from members.models import DataSubjectRequest, Member, email_hash, member_number_hash, phone_hash
-from retention.services import carry_out_erasure_request
+from members.services import carry_out_erasure_request
 from tests.access.conftest import consent_to_face_scan
 from tests.conftest import face_photo, make_member
 from tests.portal_helpers import PASSWORD, api_client, link_in_mail, publish_documents, sign
@@ -89,7 +89,7 @@ def test_nothing_of_an_erased_member_remains(
     sign(member, kind="biometric")
     consent_to_face_scan(member)
     assert enroll_face(member=member, image=face_photo("Colin_Powell", 1), actor=member.user).ok
-    # A photo of someone else waits for staff review (issue #21): personal data that must go too.
+    # A photo of someone else waits for staff review: personal data that must go too.
     assert enroll_face(member=member, image=face_photo("George_W_Bush", 1), actor=member.user).pending_review
     member_services.set_pin(member=member, pin="4711", actor=member.user)
 
@@ -104,7 +104,7 @@ def test_nothing_of_an_erased_member_remains(
         assert tablet_a.scan(face_photo("Colin_Powell", 3)).json()["status"] == "granted"  # a kept door photo
     for _ in range(5):
         tablet_a.pin(member.member_number, "1357")
-    assert tablet_a.pin(member.member_number, "4711").json()["reason"] == "wrong_pin"  # locked (issue #21)
+    assert tablet_a.pin(member.member_number, "4711").json()["reason"] == "wrong_pin"  # locked
 
     # Self-service: an e-mail change waiting for its link, an export, an objection and an
     # erasure request with free text.

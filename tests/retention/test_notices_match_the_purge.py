@@ -1,4 +1,4 @@
-"""Notices that cannot drift (issue #12, item 4): every retention sentence a member reads (the
+"""Notices that cannot drift: every retention sentence a member reads (the
 "my data" page and export, the face-scan facts, the request confirmation), in English, Danish and
 Norwegian, is checked against the chain's policy values, and each period it states is checked
 against what the purge actually does on the day it ends and the day after."""
@@ -34,7 +34,7 @@ CLAIMS = {
     "profile": ["checkins_retention_days"],
     "consents": ["checkins_retention_days", "marketing_retention_days"],
     "face": ["biometric_retention_days"],
-    # The day a member deleted their face data (issue #21): with the member, not with the templates.
+    # The day a member deleted their face data: with the member, not with the templates.
     "face_history": ["checkins_retention_days"],
     "pin": ["pin_retention_days"],
     "checkins": ["checkins_retention_days"],

@@ -1,6 +1,6 @@
 """Erasure jobs with several workers that may die: the claim, the erasure, the done mark and the
 audit entry commit together, so a job is never done twice nor left done-but-unmarked; a worker's
-failure or death rolls everything back and the job runs again (#13: qcluster killed mid-purge)."""
+failure or death rolls everything back and the job runs again (qcluster killed mid-purge)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""One admin screen for a request from receipt to done (issue #14): the request's own page shows
+"""One admin screen for a request from receipt to done: the request's own page shows
 its life in order (received, deadline, answer and outcome e-mail) and, for an erasure request,
 the erasure: a button, a confirmation page whose POST (with its CSRF token) runs
-retention.services.carry_out_erasure_request, then the receipt's counts and status done. Scoped
+members.services.carry_out_erasure_request, then the receipt's counts and status done. Scoped
 to the chain, for those who may answer requests; a failed e-mail erases nothing; never a 500."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from access.models import AccessEvent
 from justface.models import AuditEntry
 from justface.personal_data import receipt_labels
 from members import services as member_services
+from members.admin.requests import receipt_lines
 from members.models import DataSubjectRequest, Member
-from members.services import file_data_subject_request
-from retention.admin import receipt_lines
-from retention.services import carry_out_erasure_request, erase_member_by_operator, receipt_counts
+from members.services import carry_out_erasure_request, file_data_subject_request, receipt_counts
+from retention.services import erase_member_by_operator
 from tests.conftest import make_member
 from tests.consent.test_enrollment import consent_to_face_scan
 from tests.permissions import assert_matrix

@@ -1,4 +1,4 @@
-"""Retention for every category, from one policy (issue #12, item 3): each rule at its boundary
+"""Retention for every category, from one policy: each rule at its boundary
 (the day before the period ends, its last day, the day after), the audit trail's one exception
 to its trigger, the end of a membership that has no end date, and the docs table generated from
 the personal-data registry (justface.personal_data)."""

@@ -1,4 +1,4 @@
-"""Verification of the server's signed open commands (issue #24's protocol).
+"""Verification of the server's signed open commands (the protocol of docs/door-agent.md).
 
 A command as delivered::
 

@@ -36,7 +36,7 @@ class ChallengeRules:
     min_same_face: float = 0.40  # template similarity of every frame to the first (SFace scale)
     min_face_px: float = 60.0
     tailgate_face_area: float = 0.5  # a second face this large spoils the frame (as at the door)
-    # One continuous capture (issue #21). Thresholds from bench/burst_continuity.py (pairs of
+    # One continuous capture. Thresholds from bench/burst_continuity.py (pairs of
     # frames of one capture against pairs of photos of one person) and from bursts cut from
     # photos (liveness_eval.photo_attacks): docs/face-engine.md, *Liveness*.
     # A frame that differs from an earlier kept one by less than this mean grey level is a
@@ -134,7 +134,7 @@ def check_burst(
     recogniser makes the templates that must all show the same face). With ``passive`` and
     ``passive_threshold``, every frame with a face must also pass the passive check.
 
-    The frames must be one continuous capture (issue #21): repeats of an earlier frame are
+    The frames must be one continuous capture: repeats of an earlier frame are
     dropped (they do not count towards ``min_frames``), each frame's scene outside the face and
     the face's appearance stay close to the previous frame's, and the yaw moves the asked way
     gradually (no single step carries most of the turn, little going back before its peak)."""

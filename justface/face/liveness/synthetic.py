@@ -55,7 +55,7 @@ def photo_burst(
     mirrored: Sequence[int] = (),
     rng: np.random.Generator | None = None,
 ) -> list[Image.Image]:
-    """A burst cut together from several photos of one person (issue #21): frame k shows
+    """A burst cut together from several photos of one person: frame k shows
     ``photos[sequence[k]]``, left-right mirrored when its index is in ``mirrored`` (a photo
     turned the other way made to turn the asked way), every photo at the first one's size.
     ``[0, 0, 1, 1]`` is the two-photo attack [P, P, T, T]; ``[0, 0, 1, 1, 2, 2, 3, 3]`` a

@@ -1,4 +1,5 @@
-"""The staff desk's pages outside the model admin, under /staff/ (namespace "staff")."""
+"""The staff pages outside the model admin, under /staff/ (namespace "staff"): each app's staff
+URLs wired together here, above the apps."""
 
 from django.urls import include, path
 
@@ -6,6 +7,7 @@ from justface import staff_desk
 
 urlpatterns = [
     path("language/", staff_desk.language, name="language"),
+    path("", include("consent.staff_urls")),
     path("", include("access.staff_urls")),
     path("", include("retention.staff_urls")),
 ]

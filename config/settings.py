@@ -92,8 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "justface.urls"
-WSGI_APPLICATION = "justface.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "justface.User"
 
 TEMPLATES = [
@@ -184,7 +184,7 @@ JUSTFACE_INTEGRATION_IDEMPOTENCY_HOURS = env.int("JUSTFACE_INTEGRATION_IDEMPOTEN
 JUSTFACE_INTEGRATION_RATE = env.str("JUSTFACE_INTEGRATION_RATE", default="600/min")
 JUSTFACE_INTEGRATION_MAX_BODY_MB = env.int("JUSTFACE_INTEGRATION_MAX_BODY_MB", default=16)
 
-# Door agents (issue #24, access.door_signing, access.door_agents): the server's Ed25519 key that
+# Door agents (access.door_signing, access.door_agents): the server's Ed25519 key that
 # signs open commands (base64 of the raw 32 bytes; empty: DATA_DIR/keys/door-signing.key, made on
 # first use), and after how many seconds without a heartbeat an agent is reported offline.
 JUSTFACE_DOOR_SIGNING_KEY = env.str("JUSTFACE_DOOR_SIGNING_KEY", default="")
@@ -338,7 +338,7 @@ FACE_CONFIRM_RATE = env.float("FACE_CONFIRM_RATE", default=None)
 # Enrollment photos kept per member as templates (the newest; more photos, fewer refusals).
 FACE_TEMPLATES_PER_MEMBER = env.int("FACE_TEMPLATES_PER_MEMBER", default=3)
 # A new photo of a member who has templates must reach this score against one of them (1:1),
-# else staff review it (issue #21). Unset: the active model's measured threshold
+# else staff review it. Unset: the active model's measured threshold
 # (justface.face.config.ENROLLMENT_MATCH; bench/enrollment_match.py).
 FACE_ENROLLMENT_MATCH_THRESHOLD = env.float("FACE_ENROLLMENT_MATCH_THRESHOLD", default=None)
 # Days a photo awaiting staff review is kept before the daily purge erases it unreviewed.

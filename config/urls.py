@@ -23,12 +23,18 @@ api_docs = SpectacularSwaggerSplitView.as_view(
 
 def old_erasure_queue(request):
     """The erasure queue had an admin page of its own until an erasure request's own page carried
-    the erasure (issue #14): old bookmarks land on the open erasure requests."""
+    the erasure: old bookmarks land on the open erasure requests."""
     return redirect(reverse("admin:members_datasubjectrequest_changelist") + "?kind__exact=erasure&due=open")
 
 
 def old_erasure_request(request, request_id: int):
     return redirect("admin:members_datasubjectrequest_change", request_id)
+
+
+def old_front_desk(request, name: str = "front-desk", **kwargs):
+    """The front desk's pages were under the member portal's /desk/ until every staff page moved
+    under /staff/: old bookmarks land on the same page there."""
+    return redirect(f"staff:{name}", **kwargs)
 
 
 def favicon(request):
@@ -53,7 +59,11 @@ urlpatterns = [
     path("api/v1/me/", include("members.api_urls")),
     path("api/v1/statistics/", include("access.stats_api_urls")),
     path("api/v1/integration/", include("integration.api_urls")),
-    path("staff/", include(("justface.staff_urls", "staff"))),
+    path("staff/", include(("config.staff_urls", "staff"))),
+    path("desk/", old_front_desk),
+    path("desk/members/<int:member_id>/", old_front_desk, {"name": "front-desk-member"}),
+    path("desk/reviews/", old_front_desk, {"name": "front-desk-reviews"}),
+    path("desk/reviews/<int:member_id>/", old_front_desk, {"name": "front-desk-review"}),
     path("", include("members.portal_urls")),
 ]
 

@@ -1,11 +1,11 @@
 """Front-desk enrollment: staff take the photo at the desk once the member has signed the
 biometric consent on the desk's screen as themself (typing their own portal password, so the
-signature is theirs, not the staff member's). Everything goes through the staff's tenancy scope."""
+signature is theirs, not the staff member's). Staff pages (justface.staff_pages.staff_page, under
+/staff/front-desk/): everything goes through the staff's tenancy scope."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -21,23 +21,17 @@ from consent.portal.forms import ApproveFaceForm, DeskSignForm, PhotoForm
 from consent.portal.views import sign_from_form
 from justface import audit, private_files, throttle
 from justface.middleware import uses_camera
-from justface.tenancy import Perm, scope_for
+from justface.staff_pages import staff_page
+from justface.tenancy import Perm
 from members.models import FaceTemplate, PendingFacePhoto
 from members.selectors import members_visible_to, search_members
 
 Kind = ConsentDocument.Kind
 
 
-def _desk_scope(request):
-    scope = scope_for(request.user)
-    if not scope.can(Perm.EDIT_MEMBERS):
-        raise PermissionDenied
-    return scope
-
-
-@staff_member_required
+@staff_page(Perm.EDIT_MEMBERS)
 def search(request):
-    scope = _desk_scope(request)
+    scope = request.scope
     term = request.GET.get("q", "").strip()
     found = list(search_members(members_visible_to(scope), term)[:20]) if term else []
     if term:
@@ -66,9 +60,9 @@ def _signature_check(request, member, form) -> bool:
 
 
 @uses_camera
-@staff_member_required
+@staff_page(Perm.EDIT_MEMBERS)
 def member_page(request, member_id: int):
-    scope = _desk_scope(request)
+    scope = request.scope
     member = get_object_or_404(members_visible_to(scope), pk=member_id)
     state = selectors.consent_state(member, Kind.BIOMETRIC, get_language())
     action = request.POST.get("action")
@@ -85,7 +79,7 @@ def member_page(request, member_id: int):
         )
     ):
         messages.success(request, _("The consent is signed."))
-        return redirect("portal:desk-member", member_id=member.pk)
+        return redirect("staff:front-desk-member", member_id=member.pk)
     if action == "photo" and photo_form.is_valid():
         outcome = enroll_face(
             member=member,
@@ -95,7 +89,7 @@ def member_page(request, member_id: int):
         )
         if outcome.ok:
             messages.success(request, _("The face is enrolled."))
-            return redirect("portal:desk-member", member_id=member.pk)
+            return redirect("staff:front-desk-member", member_id=member.pk)
         if outcome.pending_review:
             # The same rule as the member's own photo: a face that does not match the enrolled
             # one needs a second, explicit confirmation by staff with the right to approve it.
@@ -110,7 +104,7 @@ def member_page(request, member_id: int):
                     "Compare the two photos; a manager must approve it."
                 )
             messages.warning(request, warning)
-            return redirect("portal:desk-review", member_id=member.pk)
+            return redirect("staff:front-desk-review", member_id=member.pk)
         photo_form.add_error("photo", outcome.message)
     audit.record(action="member.view", actor=request.user, obj=member, reason="desk enrollment")
     return render(
@@ -129,9 +123,9 @@ def member_page(request, member_id: int):
     )
 
 
-@staff_member_required
+@staff_page(Perm.EDIT_MEMBERS)
 def member_photo(request, member_id: int):
-    member = get_object_or_404(members_visible_to(_desk_scope(request)), pk=member_id)
+    member = get_object_or_404(members_visible_to(request.scope), pk=member_id)
     template = FaceTemplate.objects.filter(member=member).exclude(photo_file="").order_by("-created_at", "-pk").first()
     if template is None:
         raise Http404
@@ -139,13 +133,13 @@ def member_photo(request, member_id: int):
     return private_files.image_response(template.photo_file)
 
 
-# --- new photos that do not match the enrolled face (issue #21) ------------------------------
+# --- new photos that do not match the enrolled face ------------------------------
 
 
-@staff_member_required
+@staff_page(Perm.EDIT_MEMBERS)
 def reviews(request):
     """The photos awaiting review in the staff user's scope (their chain; front desk: their centres)."""
-    scope = _desk_scope(request)
+    scope = request.scope
     pending = list(scope.filter(PendingFacePhoto.objects.select_related("member__home_centre")))
     audit.record(
         action="member.list",
@@ -160,7 +154,7 @@ def reviews(request):
 
 
 def _pending_of(request, member_id: int):
-    scope = _desk_scope(request)
+    scope = request.scope
     member = get_object_or_404(members_visible_to(scope), pk=member_id)
     pending = PendingFacePhoto.objects.filter(member=member).first()
     if pending is None:
@@ -168,7 +162,7 @@ def _pending_of(request, member_id: int):
     return scope, member, pending
 
 
-@staff_member_required
+@staff_page(Perm.EDIT_MEMBERS)
 def review(request, member_id: int):
     """Both photos side by side: the enrollment photo the chain keeps (or, where it keeps none,
     the member in person) and the new one; a manager approves (it is enrolled) or rejects (it
@@ -183,7 +177,7 @@ def review(request, member_id: int):
         if action == "reject":
             reject_pending_photo(pending=pending, actor=request.user, reason="desk review")
             messages.success(request, _("The photo is rejected and erased. The enrolled face is unchanged."))
-            return redirect("portal:desk-reviews")
+            return redirect("staff:front-desk-reviews")
         if action == "approve" and form.is_valid():
             try:
                 approve_pending_photo(pending=pending, actor=request.user, reason="desk review")
@@ -191,7 +185,7 @@ def review(request, member_id: int):
                 form.add_error(None, str(error))
             else:
                 messages.success(request, _("The photo is approved and enrolled."))
-                return redirect("portal:desk-reviews")
+                return redirect("staff:front-desk-reviews")
     enrolled = FaceTemplate.objects.filter(member=member).exclude(photo_file="").order_by("-created_at", "-pk").first()
     audit.record(action="member.view", actor=request.user, obj=member, reason="face review")
     return render(
@@ -201,7 +195,7 @@ def review(request, member_id: int):
             "member": member,
             "pending": pending,
             "enrolled_photo": enrolled is not None,
-            # No template, only the day the member deleted their face data (issue #21).
+            # No template, only the day the member deleted their face data.
             "erased_on": None if FaceTemplate.objects.filter(member=member).exists() else member.face_erased_on,
             "can_decide": can_decide,
             "form": form,
@@ -209,7 +203,7 @@ def review(request, member_id: int):
     )
 
 
-@staff_member_required
+@staff_page(Perm.EDIT_MEMBERS)
 def review_photo(request, member_id: int):
     """The new photo awaiting review, for staff of the member's scope; audited like every photo read."""
     _, member, pending = _pending_of(request, member_id)
