@@ -110,8 +110,9 @@ def test_both_workers_counters_are_summed(world, tmp_path):
         door = {"chain": world.chain_a.pk, "centre": world.centre_a1.pk, "door": tablet.device.door_id}
         for _ in range(4):  # whichever worker answers the scrape, it reports the node's total
             text = requests.get(f"{base}/metrics", timeout=30).text
-            assert value(text, "justface_door_decisions_total", **door, method="pin", reason="wrong_pin") == sent
-            assert value(text, "justface_door_request_seconds_count", **door, endpoint="door-pin") == sent
+            decided = value(text, "justface_door_decisions_total", **door, method="pin", reason="wrong_pin")
+            answered = value(text, "justface_door_request_seconds_count", **door, endpoint="door-pin")
+            assert (decided, answered) == (sent, sent), [s for s in text.splitlines() if "door-pin" in s][:20]
         assert response_has_request_id(base)
     finally:
         stop(server)

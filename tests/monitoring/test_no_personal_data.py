@@ -20,8 +20,8 @@ from consent.enrollment import enroll_face
 from justface.log_json import JsonFormatter
 from members import services as member_services
 from members.models import FaceTemplate
+from members.services import carry_out_erasure_request
 from monitoring import collectors
-from retention.services import carry_out_erasure_request
 from tests.access.conftest import consent_to_face_scan
 from tests.conftest import face_photo, make_member
 from tests.monitoring.helpers import samples
