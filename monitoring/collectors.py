@@ -22,15 +22,19 @@ CACHE_SECONDS = 5.0
 ERASURE_OVERDUE = timedelta(minutes=15)
 
 
-class _Cached:
-    """collect() from `read` at most once per CACHE_SECONDS in this process."""
+# Members and consents per chain change slowly and cost a pass over the members: read less often.
+POPULATION_SECONDS = 60.0
 
-    def __init__(self, read):
-        self.read, self.lock, self.at, self.families = read, threading.Lock(), 0.0, []
+
+class _Cached:
+    """collect() from `read` at most once per `seconds()` in this process."""
+
+    def __init__(self, read, seconds=lambda: CACHE_SECONDS):
+        self.read, self.seconds, self.lock, self.at, self.families = read, seconds, threading.Lock(), 0.0, []
 
     def collect(self) -> Iterator[Metric]:
         with self.lock:
-            if time.monotonic() - self.at > CACHE_SECONDS:
+            if time.monotonic() - self.at > self.seconds():
                 self.families, self.at = list(self.read()), time.monotonic()
             return iter(self.families)
 
@@ -44,8 +48,7 @@ def _gauge(name: str, documentation: str, labels: list[str], rows) -> GaugeMetri
 
 def database_state() -> Iterator[Metric]:
     from access.models import DoorAgent, PinLockout, Scan
-    from consent.models import ConsentDocument, ConsentRecord
-    from members.models import Chain, DataSubjectRequest, Member
+    from members.models import Chain, DataSubjectRequest
     from retention.models import ErasureJob
 
     now = timezone.now()
@@ -108,6 +111,27 @@ def database_state() -> Iterator[Metric]:
         ["chain", "kind"],
         [(chain, kind, (first - now).total_seconds() / 86400) for chain, kind, _, first in rows],
     )
+    agents = DoorAgent.objects.filter(revoked_at=None).values_list(
+        "door__centre__chain_id", "door__centre_id", "door_id", "offline_reported_at"
+    )
+    yield _gauge(
+        "justface_door_agent_offline",
+        "1 for a door whose agent is reported offline (silent past JUSTFACE_DOOR_AGENT_OFFLINE_SECONDS), else 0.",
+        ["chain", "centre", "door"],
+        [(chain, centre, door, 0 if seen is None else 1) for chain, centre, door, seen in agents],
+    )
+    yield _gauge(
+        "justface_gallery_database_version",
+        "Each chain's gallery version in the database (every template added or removed bumps it).",
+        ["chain"],
+        Chain.objects.values_list("pk", "gallery_version"),
+    )
+
+
+def population() -> Iterator[Metric]:
+    from consent.models import ConsentDocument, ConsentRecord
+    from members.models import Member
+
     yield _gauge(
         "justface_members",
         "Members per chain, by status.",
@@ -136,21 +160,6 @@ def database_state() -> Iterator[Metric]:
         for chain, n in signed:
             family.add_metric([str(chain), kind], n)
     yield family
-    agents = DoorAgent.objects.filter(revoked_at=None).values_list(
-        "door__centre__chain_id", "door__centre_id", "door_id", "offline_reported_at"
-    )
-    yield _gauge(
-        "justface_door_agent_offline",
-        "1 for a door whose agent is reported offline (silent past JUSTFACE_DOOR_AGENT_OFFLINE_SECONDS), else 0.",
-        ["chain", "centre", "door"],
-        [(chain, centre, door, 0 if seen is None else 1) for chain, centre, door, seen in agents],
-    )
-    yield _gauge(
-        "justface_gallery_database_version",
-        "Each chain's gallery version in the database (every template added or removed bumps it).",
-        ["chain"],
-        Chain.objects.values_list("pk", "gallery_version"),
-    )
 
 
 def _background_work(now) -> Iterator[Metric]:
@@ -216,4 +225,5 @@ def _rows(path: Path) -> int:
 
 
 database = _Cached(database_state)
+people = _Cached(population, seconds=lambda: POPULATION_SECONDS)
 galleries = _Cached(node_galleries)

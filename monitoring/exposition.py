@@ -26,5 +26,6 @@ def scrape(*, database: bool) -> bytes:
         registry.register(_ThisProcess())
     if database:
         registry.register(collectors.database)
+        registry.register(collectors.people)
         registry.register(collectors.galleries)
     return generate_latest(registry)

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def fresh_collectors(monkeypatch):
     monkeypatch.setattr(collectors, "CACHE_SECONDS", 0.0)
+    monkeypatch.setattr(collectors, "POPULATION_SECONDS", 0.0)
 
 
 def scrape(client, **extra) -> str:

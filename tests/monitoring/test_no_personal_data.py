@@ -56,6 +56,7 @@ def log_lines():
 @pytest.fixture(autouse=True)
 def fresh_collectors(monkeypatch):
     monkeypatch.setattr(collectors, "CACHE_SECONDS", 0.0)
+    monkeypatch.setattr(collectors, "POPULATION_SECONDS", 0.0)
 
 
 def test_no_log_line_or_metric_label_names_a_member(
