@@ -279,7 +279,10 @@ SPECTACULAR_SETTINGS = {
     # No badge that sends the schema to swagger.io's validator.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # One name for a choice set that several fields share (e.g. an answer's status and code).
-    "ENUM_NAME_OVERRIDES": {"PendingReviewEnum": ["pending_review"]},
+    "ENUM_NAME_OVERRIDES": {
+        "PendingReviewEnum": ["pending_review"],
+        "MembershipStatusEnum": "members.models.Member.Status",  # the integration API's member status
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "justface.schema.add_error_responses",

@@ -16,6 +16,9 @@ from integration.models import IdempotentRequest
 from members.models import Chain
 
 MAX_KEY = 200
+# A claim with no answer after this long belongs to a request that died (gunicorn's timeout is 60 s);
+# its write was one transaction, rolled back with it, so a retry may carry the request out afresh.
+ABANDONED_AFTER = timedelta(minutes=5)
 
 
 @dataclass
@@ -53,6 +56,12 @@ def claim(*, chain: Chain, key: str, request_hash: str) -> Claim:
     if earlier.request_hash != request_hash:
         return Claim(problem="This Idempotency-Key was used with another body.", status=422)
     if earlier.status is None:
+        taken = IdempotentRequest.objects.filter(
+            pk=earlier.pk, status=None, created_at__lt=now - ABANDONED_AFTER, created_at=earlier.created_at
+        ).update(created_at=now)
+        if taken:
+            earlier.created_at = now
+            return Claim(row=earlier)
         return Claim(problem="A request with this Idempotency-Key is still under way; try again shortly.", status=409)
     return Claim(replay=earlier)
 

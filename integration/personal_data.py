@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from integration import conf
-from integration.models import FeedEvent, MemberChange
+from integration.models import FeedEvent, IdempotentRequest, MemberChange
+from justface.crypto import normalise_member_number
 from justface.personal_data import (
     DPO_MANAGERS,
     HOSTING,
@@ -56,7 +57,7 @@ TABLES = (
         "integration.FeedEvent",
         "events for the chain's systems (ids, member number, codes)",
         "integration",
-        "`JUSTFACE_INTEGRATION_EVENT_DAYS` (30) days; the member number goes at the member's erasure (the erasure event keeps it for the period)",
+        "`JUSTFACE_INTEGRATION_EVENT_DAYS` (30) days; the member number goes at the member's erasure",
         "daily schedule integration.purge → integration.jobs.purge",
     ),
     Rule(
@@ -70,26 +71,38 @@ TABLES = (
         "integration.IdempotentRequest",
         "answers to bulk requests kept for retries (member numbers, field errors)",
         "integration",
-        "`JUSTFACE_INTEGRATION_IDEMPOTENCY_HOURS` (24) hours",
+        "`JUSTFACE_INTEGRATION_IDEMPOTENCY_HOURS` (24) hours; the member number goes at the member's erasure",
         "daily schedule integration.purge → integration.jobs.purge",
     ),
 )
 
 ERASED = (
     ReceiptLine("integration_events_stripped", _("Events for the chain's systems, kept without the member number")),
+    ReceiptLine("integration_answers_stripped", _("Answers kept for retried requests, without the member number")),
 )
 
 
 def _erase(member, *, actor, reason: str) -> Erased:
-    """The member's earlier events keep their ids and codes, not the member number."""
+    """The member's events keep their ids and codes, not the member number; answers kept for
+    retried bulk requests lose it too (the row's outcome stays)."""
     stripped = 0
     for event in FeedEvent.objects.filter(member_id=member.pk).only("pk", "data"):
         if "external_id" in event.data:
             event.data.pop("external_id")
             FeedEvent.objects.filter(pk=event.pk).update(data=event.data)
             stripped += 1
+    number = normalise_member_number(member.member_number)
+    answers = 0
+    for kept in IdempotentRequest.objects.filter(chain_id=member.chain_id, response__isnull=False):
+        results = kept.response.get("results", []) if isinstance(kept.response, dict) else []
+        named = [r for r in results if normalise_member_number(str(r.get("external_id", ""))) == number]
+        for result in named:
+            result["external_id"] = ""
+        if named:
+            IdempotentRequest.objects.filter(pk=kept.pk).update(response=kept.response)
+            answers += 1
     MemberChange.objects.filter(member_id=member.pk).delete()
-    return lines(ERASED, {"integration_events_stripped": stripped})
+    return lines(ERASED, {"integration_events_stripped": stripped, "integration_answers_stripped": answers})
 
 
 register(

@@ -28,11 +28,7 @@ def record(*, chain_id: int, kind: str, occurred_at, member: Member | None = Non
     if member is not None:
         data = {"member_id": member.pk, "external_id": member.member_number, **data}
     event = FeedEvent.objects.create(
-        chain_id=chain_id,
-        kind=kind,
-        occurred_at=occurred_at,
-        member_id=member.pk if member is not None else None,
-        data=data,
+        chain_id=chain_id, kind=kind, occurred_at=occurred_at, member_id=data.get("member_id"), data=data
     )
     transaction.on_commit(lambda: event_recorded.send(sender=FeedEvent, event=event))
     return event
@@ -114,8 +110,14 @@ def face_erased(sender, instance: AuditEntry, created=False, raw=False, **kwargs
 
 @receiver(pre_delete, sender=Member, dispatch_uid="integration.member_erased")
 def member_erased(sender, instance: Member, **kwargs):
-    """A member row goes only by erasure (retention.services.erase_member); the event keeps the
-    ids the chain needs to match it, for the feed's period."""
+    """A member row goes only by erasure (retention.services.erase_member). The event names the
+    member by Justface's id only: the member number goes with the member (the chain's system
+    knows the id from every write's answer and from the member feed)."""
     from django.utils import timezone
 
-    record(chain_id=instance.chain_id, kind=Kind.MEMBER_ERASED, occurred_at=timezone.now(), member=instance)
+    record(
+        chain_id=instance.chain_id,
+        kind=Kind.MEMBER_ERASED,
+        occurred_at=timezone.now(),
+        member_id=instance.pk,
+    )

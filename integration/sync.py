@@ -252,22 +252,34 @@ def _existing(chain: Chain, keys: list[str]) -> dict[str, Member]:
     return found
 
 
-def _update_rows(members: list[Member]) -> None:
-    """One UPDATE per member of every master-data column, sent in one batch (executemany).
-    Not QuerySet.bulk_update: its CASE expression reaches the encrypted fields, which would
-    encrypt the expression's text instead of the value."""
-    if not members:
-        return
+# The derived columns a changed field moves (Member.refresh_lookup_hashes, refresh_ended_at).
+DERIVED_BY = {
+    "email": ("email_hash",),
+    "phone": ("phone_hash",),
+    "first_name": ("name_index",),
+    "last_name": ("name_index",),
+    "status": ("ended_at",),
+}
+
+
+def _update_rows(updates: list[tuple[Outcome, Member]]) -> None:
+    """Write only the columns each row changed (and what they derive), so a staff member's edit of
+    another field at the same moment is not overwritten with what was read; rows that changed the
+    same fields go in one batch (executemany). Not QuerySet.bulk_update: its CASE expression
+    reaches the encrypted fields, which would encrypt the expression's text instead of the value."""
     now = timezone.now()
-    fields = [Member._meta.get_field(n) for n in (*FIELDS, *DERIVED, "updated_at")]
-    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {connection.ops.quote_name(Member._meta.db_table)} SET {assignments} WHERE id = %s"
-    params = []
-    for member in members:
+    groups: dict[tuple[str, ...], list[Member]] = {}
+    for outcome, member in updates:
+        names = {*outcome.changed, *(d for n in outcome.changed for d in DERIVED_BY.get(n, ()))}
         member.updated_at = now
-        params.append([f.get_db_prep_save(getattr(member, f.attname), connection) for f in fields] + [member.pk])
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        groups.setdefault(tuple(sorted(names)) + ("updated_at",), []).append(member)
+    table = connection.ops.quote_name(Member._meta.db_table)
+    for names, members in groups.items():
+        fields = [Member._meta.get_field(n) for n in names]
+        assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+        params = [[f.get_db_prep_save(getattr(m, f.attname), connection) for f in fields] + [m.pk] for m in members]
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", params)
 
 
 def _write(plan: _Plan, *, actor, how: str) -> None:
@@ -281,7 +293,7 @@ def _write(plan: _Plan, *, actor, how: str) -> None:
         member.refresh_lookup_hashes()
         member.refresh_ended_at()
     Member.objects.bulk_create([m for _o, m in creates], batch_size=1000)
-    _update_rows([m for _o, m in plan.updates])
+    _update_rows(plan.updates)
     rows = []
     for outcome, member, found in plan.creates:
         for exclusion in found:
@@ -347,6 +359,7 @@ def upsert_members(*, chain: Chain, rows: list[tuple[object, dict]], actor, how:
 def upsert_member(*, chain: Chain, external_id: str, data: dict, actor, how: str = "integration") -> Outcome:
     """Create or update one member by the chain's own id; the same data twice changes nothing
     the second time and writes no audit entry."""
+    data = {k: v for k, v in data.items() if k != "external_id"} if isinstance(data, dict) else data
     return upsert_members(chain=chain, rows=[(external_id, data)], actor=actor, how=how)[0]
 
 

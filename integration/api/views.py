@@ -13,10 +13,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from integration import feed, idempotency
+from integration.api import schema
 from integration.api.base import IntegrationAPIView
 from integration.api.parsers import BadLine, LimitedJSONParser, NDJSONParser
 from integration.models import FeedEvent, MemberChange, Scope
-from integration.sync import MAX_ROWS, Outcome, upsert_member, upsert_members
+from integration.sync import MAX_ROWS, Outcome, normalised_external_id, upsert_member, upsert_members
 from justface import audit
 from members.models import Member, member_number_hash
 
@@ -24,8 +25,8 @@ MAX_PAGE = 1000
 DEFAULT_PAGE = 500
 MAX_CURSOR = 2**63 - 1
 
-OUTCOME = OpenApiResponse(OpenApiTypes.OBJECT, description="The row's outcome: created, updated or unchanged.")
-ROW_ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="The member was refused: `field` and `message` say why.")
+OUTCOME = OpenApiResponse(schema.RowOutcome, description="The row's outcome: created, updated or unchanged.")
+ROW_ERROR = OpenApiResponse(schema.RowOutcome, description="The member was refused: `field` and `message` say why.")
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", int, description="`next_cursor` of the previous page; 0 (or none) from the start."),
     OpenApiParameter("limit", int, description=f"Rows per page, 1 to {MAX_PAGE} (default {DEFAULT_PAGE})."),
@@ -59,7 +60,12 @@ class MemberView(IntegrationAPIView):
 
     @extend_schema(
         operation_id="integration_member_get",
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The member."), 403: None, 404: None},
+        responses={
+            200: OpenApiResponse(schema.IntegrationMember, description="The member."),
+            403: schema.FORBIDDEN,
+            404: OpenApiResponse(description="No member of the key's chain has that number."),
+            429: schema.RATE,
+        },
         description="One member of the chain by the chain's own id, as `GET members` shows it.",
     )
     def get(self, request, external_id: str):
@@ -79,14 +85,17 @@ class MemberView(IntegrationAPIView):
 
     @extend_schema(
         operation_id="integration_member_put",
-        request=OpenApiTypes.OBJECT,
-        responses={200: OUTCOME, 201: OUTCOME, 400: ROW_ERROR, 403: None, 429: None},
+        request=schema.MemberFields,
+        responses={200: OUTCOME, 201: OUTCOME, 400: ROW_ERROR, 403: schema.FORBIDDEN, 429: schema.RATE},
         description="Create or update one member by the chain's own id (the member number). Fields left out "
         "stay as they are; the same body twice answers `unchanged` and writes nothing.",
     )
     def put(self, request, external_id: str):
         if not isinstance(request.data, dict):
             raise ValidationError({"detail": "Send the member as a JSON object."})
+        named = request.data.get("external_id", external_id)
+        if not isinstance(named, str) or normalised_external_id(named) != normalised_external_id(external_id):
+            raise ValidationError({"detail": "external_id: the body names another member than the path."})
         outcome = upsert_member(
             chain=self.key.chain, external_id=external_id, data=request.data, actor=self.key, how=_how(self)
         )
@@ -135,7 +144,7 @@ class BulkView(IntegrationAPIView):
 
     @extend_schema(
         operation_id="integration_members_bulk",
-        request={"application/json": OpenApiTypes.OBJECT, "application/x-ndjson": OpenApiTypes.STR},
+        request={"application/json": schema.BulkMember(many=True), "application/x-ndjson": OpenApiTypes.STR},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -145,12 +154,12 @@ class BulkView(IntegrationAPIView):
             )
         ],
         responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Every row's outcome, and the counts."),
-            403: None,
-            409: None,
-            413: None,
-            422: None,
-            429: None,
+            200: OpenApiResponse(schema.BulkAnswer, description="Every row's outcome, and the counts."),
+            403: schema.FORBIDDEN,
+            409: OpenApiResponse(description="A request with this Idempotency-Key is still under way."),
+            413: OpenApiResponse(description="The body is larger than JUSTFACE_INTEGRATION_MAX_BODY_MB."),
+            422: OpenApiResponse(description="This Idempotency-Key was used with other members."),
+            429: schema.RATE,
         },
         description=f"Up to {MAX_ROWS} members, each with its `external_id`; every row is answered "
         "(created, updated, unchanged, or error with field and message). A bad row never stops the others.",
@@ -219,9 +228,6 @@ def member_json(change: MemberChange) -> dict:
     }
 
 
-PAGE = OpenApiResponse(OpenApiTypes.OBJECT, description="A page, `next_cursor` and `has_more`.")
-
-
 class MembersFeedView(IntegrationAPIView):
     required_scope = Scope.MEMBERS_READ
     audit_name = "GET members"
@@ -229,7 +235,7 @@ class MembersFeedView(IntegrationAPIView):
     @extend_schema(
         operation_id="integration_members_changed",
         parameters=PAGE_PARAMETERS,
-        responses={200: PAGE, 403: None, 429: None},
+        responses={200: OpenApiResponse(schema.MemberPage), 403: schema.FORBIDDEN, 429: schema.RATE},
         description="The chain's members changed since the cursor, oldest change first, as they are now. "
         "Complete and without duplicates however the members change meanwhile: a member changed again "
         "comes again, later.",
@@ -260,7 +266,7 @@ class EventsView(IntegrationAPIView):
     @extend_schema(
         operation_id="integration_events",
         parameters=PAGE_PARAMETERS,
-        responses={200: PAGE, 403: None, 429: None},
+        responses={200: OpenApiResponse(schema.EventPage), 403: schema.FORBIDDEN, 429: schema.RATE},
         description="Access events (check-ins, check-outs, refusals with their reason code, door alarms), "
         "consent given or withdrawn, and erasures, since the cursor: ids, member numbers and codes, never a "
         "template, a photo or a score.",

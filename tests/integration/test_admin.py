@@ -51,3 +51,12 @@ def test_other_chains_and_weaker_roles_cannot(world, login):
     assert login("frontdesk_a").post(ADD, {"label": "x", "scopes": ["members:read"]}).status_code == 403
     assert login("anonymous").get(LIST).status_code == 302
     assert IntegrationKey.objects.count() == 1
+
+
+def test_the_issued_key_page_reads_in_danish(world, login):
+    manager = world.user("manager_a")
+    manager.language = "da"
+    manager.save(update_fields=["language"])
+    html = login("manager_a").post(ADD, {"label": "Medlemssystem", "scopes": ["members:read"]}).content.decode()
+    assert "Kopiér nøglen nu" in html and "Medlemssystemet sender den som headeren" in html
+    assert "Integrationsnøgle udstedt" in html

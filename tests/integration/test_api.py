@@ -99,6 +99,8 @@ def test_put_answers_a_bad_field_with_400_and_its_name(world, key_a):
     assert response.status_code == 400
     assert response.json()["field"] == "birth_date" and "birth_date" in response.json()["detail"]
     assert key_a.put("EXT-1", ["not", "an", "object"]).status_code == 400
+    assert key_a.put("EXT-1", {**BODY, "external_id": "EXT-2"}).status_code == 400  # path and body disagree
+    assert key_a.put("EXT-1", {**BODY, "external_id": 7}).status_code == 400
     assert not Member.objects.exists()
 
 
@@ -288,3 +290,59 @@ def test_get_one_member_by_external_id(world, key_a, key_b):
     assert key_b.get("members/G-1").status_code == 404  # another chain's key: no such member of theirs
     writer = Key(world.chain_a, scopes=["members:write"])
     assert writer.get("members/G-1").status_code == 403
+
+
+def test_an_erasure_leaves_no_member_number_in_kept_answers_or_events(world, key_a):
+    from integration.models import FeedEvent, IdempotentRequest
+    from retention.services import erase_member
+
+    key_a.bulk([{"external_id": "GONE-1", **BODY}, {"external_id": "STAYS-1", **BODY}], HTTP_IDEMPOTENCY_KEY="b1")
+    gone = by_number("GONE-1").get()
+    AccessEvent.objects.create(centre=world.centre_a1, member=gone, method="pin", decision="granted", reason="ok")
+    receipt = erase_member(member=gone, actor=None, reason="test")
+    # The check-in and the face erasure (which the whole erasure starts with) lose the number.
+    assert receipt["integration_events_stripped"] == 2 and receipt["integration_answers_stripped"] == 1
+    kept = json.dumps(list(IdempotentRequest.objects.values_list("response", flat=True)))
+    assert "GONE-1" not in kept and "STAYS-1" in kept
+    events = json.dumps(list(FeedEvent.objects.values_list("data", flat=True)))
+    assert "GONE-1" not in events
+    last = key_a.get("events").json()["events"][-1]
+    assert (last["type"], last["member_id"]) == ("erasure.member", gone.pk)
+    assert set(last) == {"cursor", "type", "occurred_at", "member_id"}
+
+
+def test_consent_and_door_alarm_events(world, key_a):
+    from access.models import Door, DoorEvent
+    from consent.models import ConsentRecord
+    from tests.consent.test_enrollment import consent_to_face_scan
+
+    member = make_member(world.chain_a, world.centre_a1, member_number="C-1")
+    consent_to_face_scan(member)
+    signed = ConsentRecord.objects.get(member=member)
+    ConsentRecord.objects.create(
+        member=member, document=signed.document, action=ConsentRecord.Action.WITHDRAW, text_sha256=signed.text_sha256
+    )
+    door = Door.objects.create(centre=world.centre_a1, name="Main entrance")
+    DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.FORCED_OPEN)
+    DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.CLOSED)  # not an alarm: not an event
+    events = key_a.get("events").json()["events"]
+    assert [e["type"] for e in events] == ["consent.given", "consent.withdrawn", "door.alarm"]
+    assert (events[0]["external_id"], events[0]["document"], events[0]["version"]) == ("C-1", "biometric", 1)
+    assert (events[2]["alarm"], events[2]["door_id"], events[2]["centre"]) == ("forced_open", door.pk, "a1")
+    assert "typed_name" not in json.dumps(events) and member.full_name not in json.dumps(events)
+
+
+def test_a_retry_after_a_request_that_died_carries_it_out(clock, world, key_a):
+    from datetime import timedelta
+
+    from integration import idempotency
+    from integration.api.views import _canonical
+
+    rows = [{"external_id": "D-1", **BODY}]
+    # A request claimed the key and died before answering (its write rolled back with it).
+    idempotency.claim(chain=world.chain_a, key="batch-9", request_hash=idempotency.body_hash(_canonical(rows)))
+    assert key_a.bulk(rows, HTTP_IDEMPOTENCY_KEY="batch-9").status_code == 409
+    clock.shift(timedelta(minutes=6))
+    retried = key_a.bulk(rows, HTTP_IDEMPOTENCY_KEY="batch-9")
+    assert retried.status_code == 200 and retried.json()["counts"]["created"] == 1
+    assert key_a.bulk(rows, HTTP_IDEMPOTENCY_KEY="batch-9")["Idempotent-Replayed"] == "true"

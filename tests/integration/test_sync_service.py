@@ -11,7 +11,7 @@ from django.utils import timezone
 from integration.models import MemberChange
 from integration.sync import MAX_ROWS, upsert_member, upsert_members
 from justface.models import AuditEntry
-from members.models import Exclusion, Member
+from members.models import Exclusion, Member, phone_hash
 from members.services import create_exclusion
 from tests.conftest import make_member
 
@@ -183,3 +183,21 @@ def test_every_write_marks_the_member_feed(world):
     assert MemberChange.objects.get(pk=change.pk).seq == 7  # unchanged: no new mark
     upsert_member(chain=world.chain_a, external_id="F-1", data={"first_name": "Sif"}, actor=None)
     assert MemberChange.objects.get(pk=change.pk).seq is None
+
+
+def test_an_update_writes_only_the_fields_it_changes(world):
+    """A staff edit of another field between the read and the write is not overwritten."""
+    from integration import sync
+
+    upsert_member(chain=world.chain_a, external_id="RACE-1", data=BODY, actor=None)
+    plan = sync._plan(chain=world.chain_a, rows=[("RACE-1", {"phone": "+45 99 99 99 99"})])
+    member = Member.objects.get(member_number_hash=plan.updates[0][1].member_number_hash)
+    member.first_name = "Staff-Edit"
+    member.save()  # meanwhile, in the admin
+    sync._write(plan, actor=None, how="test")
+    member.refresh_from_db()
+    assert (member.first_name, member.phone) == ("Staff-Edit", "+45 99 99 99 99")
+    assert member.phone_hash == phone_hash("+45 99 99 99 99")
+    stored = member.name_index
+    member.refresh_lookup_hashes()
+    assert stored == member.name_index  # the name search still finds the staff's edit
