@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "access",
     "retention",
     "integration",
+    "imports",
+    "webhooks",
     "monitoring",
 ]
 
@@ -189,6 +191,8 @@ JUSTFACE_INTEGRATION_MAX_BODY_MB = env.int("JUSTFACE_INTEGRATION_MAX_BODY_MB", d
 # first use), and after how many seconds without a heartbeat an agent is reported offline.
 JUSTFACE_DOOR_SIGNING_KEY = env.str("JUSTFACE_DOOR_SIGNING_KEY", default="")
 JUSTFACE_DOOR_AGENT_OFFLINE_SECONDS = env.int("JUSTFACE_DOOR_AGENT_OFFLINE_SECONDS", default=90)
+# Door events (opened, forced/held open, agent offline, tailgating hints) are deleted this long after.
+JUSTFACE_DOOR_EVENT_DAYS = env.int("JUSTFACE_DOOR_EVENT_DAYS", default=365)
 # Long polls held at once per web process (each holds a thread; deploy/gunicorn.conf.py has 4).
 JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS = env.int("JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS", default=2)
 # API tokens (a member's app, a staff BI tool) work this many days after they were issued, then
@@ -196,11 +200,36 @@ JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS = env.int("JUSTFACE_DOOR_AGENT_HELD_PER_PRO
 JUSTFACE_API_TOKEN_DAYS = env.int("JUSTFACE_API_TOKEN_DAYS", default=30)
 if JUSTFACE_API_TOKEN_DAYS < 1:
     raise ImproperlyConfigured("JUSTFACE_API_TOKEN_DAYS must be at least 1.")
+# Invitations at scale (members.invitation_rounds): at most this many invitation e-mails per
+# minute, sent by the background worker (mail providers throttle or block bursts).
+JUSTFACE_INVITE_RATE = env.int("JUSTFACE_INVITE_RATE", default=60)
+if JUSTFACE_INVITE_RATE < 1:
+    raise ImproperlyConfigured("JUSTFACE_INVITE_RATE must be at least 1.")
+# Member imports (imports.services): days a job's counts and first rows are kept after it.
+JUSTFACE_IMPORT_KEEP_DAYS = env.int("JUSTFACE_IMPORT_KEEP_DAYS", default=30)
 # Processing register: countries outside the EU/EEA the installation itself transfers data to
 # (comma-separated ISO codes); empty: none. A chain's own processors add theirs.
 JUSTFACE_TRANSFERS_OUTSIDE_EU = env.list("JUSTFACE_TRANSFERS_OUTSIDE_EU", default=[])
 # Hosting named in every chain's processing register (the operator running this installation).
 JUSTFACE_HOSTING = env.str("JUSTFACE_HOSTING", default="")
+
+# Webhooks (webhooks/, docs/webhooks.md): networks an endpoint may be on besides public addresses
+# over HTTPS (comma-separated, e.g. 127.0.0.0/8 for tests; empty: none); how many
+# days a delivery's body is kept, and its log row; when a failing endpoint is disabled (failing
+# for this many hours, or this many deliveries in a row out of attempts). Under DJANGO_DEBUG the
+# machine's own loopback is allowed by default, so `make run` can send to a local receiver.
+JUSTFACE_WEBHOOK_ALLOW_NETS = env.list(
+    "JUSTFACE_WEBHOOK_ALLOW_NETS", default=["127.0.0.0/8", "::1/128"] if DEBUG else []
+)
+for _net in JUSTFACE_WEBHOOK_ALLOW_NETS:
+    try:
+        ipaddress.ip_network(_net, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"JUSTFACE_WEBHOOK_ALLOW_NETS: {_error}") from None
+JUSTFACE_WEBHOOK_BODY_DAYS = env.int("JUSTFACE_WEBHOOK_BODY_DAYS", default=7)
+JUSTFACE_WEBHOOK_LOG_DAYS = env.int("JUSTFACE_WEBHOOK_LOG_DAYS", default=90)
+JUSTFACE_WEBHOOK_DISABLE_AFTER_HOURS = env.int("JUSTFACE_WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+JUSTFACE_WEBHOOK_DISABLE_AFTER_FAILED = env.int("JUSTFACE_WEBHOOK_DISABLE_AFTER_FAILED", default=5)
 
 # Security. With DJANGO_DEBUG=0 every header `check --deploy` asks for is on; a site behind a
 # TLS-terminating proxy sets DJANGO_SECURE_PROXY_SSL_HEADER=1.

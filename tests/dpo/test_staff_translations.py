@@ -19,7 +19,7 @@ from members.models import DataSubjectRequest
 from tests.dpo.conftest import desk  # noqa: F401 (the fixture)
 
 ROOT = Path(settings.BASE_DIR)
-PROJECT_APPS = ("justface", "members", "consent", "access", "retention")
+PROJECT_APPS = ("justface", "members", "consent", "access", "retention", "webhooks")
 
 
 def _labels_of(model_admin) -> list[tuple[str, object]]:

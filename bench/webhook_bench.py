@@ -1,0 +1,329 @@
+"""Webhook throughput to a local receiver, and what deliveries cost the door.
+
+Recreates a PostgreSQL database, makes a chain with one endpoint on a receiver (its own process,
+on loopback, checking every signature with the `standardwebhooks` reference library), starts a
+real django-q2 cluster (manage.py qcluster) and then:
+
+1. throughput: logs --events events (emit, in one transaction, as a door would one by one) and
+   times them until the receiver has every one; checks none was lost, duplicated or unsigned;
+2. with --door: runs bench/door_bench.py twice, without deliveries and then while events are
+   emitted at --rate per second and delivered, and compares the door's p95.
+
+    .venv/bin/python bench/webhook_bench.py                      # throughput only
+    .venv/bin/python bench/webhook_bench.py --door --json        # and the door beside it
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing import Process
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL.")
+    parser.add_argument("--database", default="justface_webhook_bench", help="Database to (re)create for the run.")
+    parser.add_argument("--events", type=int, default=5000, help="Events delivered in the throughput run.")
+    parser.add_argument("--workers", type=int, default=2, help="django-q2 workers (JUSTFACE_Q_WORKERS).")
+    parser.add_argument("--port", type=int, default=8793, help="The receiver's port.")
+    parser.add_argument("--door", action="store_true", help="Also run bench/door_bench.py without and with deliveries.")
+    parser.add_argument("--rate", type=float, default=200, help="Events per second emitted beside the door bench.")
+    parser.add_argument("--door-seconds", type=float, default=30, help="door_bench.py --seconds.")
+    parser.add_argument("--door-tablets", type=int, default=4, help="door_bench.py --tablets.")
+    parser.add_argument("--door-synthetic", type=int, default=10_000, help="door_bench.py --synthetic.")
+    parser.add_argument("--door-port", type=int, default=8796, help="door_bench.py --port (its gunicorn).")
+    parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
+    return parser.parse_args()
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- the receiver (its own process) -------------------------------------------------------------
+
+
+def receive(port: int, secret: str) -> None:
+    from standardwebhooks import Webhook
+
+    os.nice(10)  # stands for a receiver on another machine: it must not take the door's CPU here
+
+    verifier = Webhook(secret)
+    lock = threading.Lock()
+    stats = {"received": 0, "verified": 0, "ids": set()}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            try:
+                verifier.verify(body, {k.lower(): v for k, v in self.headers.items()}, json_parse=False)
+                ok = True
+            except Exception:
+                ok = False
+            with lock:
+                stats["received"] += 1
+                stats["verified"] += ok
+                stats["ids"].add(self.headers.get("webhook-id"))
+            self.send_response(200 if ok else 400)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self):
+            with lock:
+                answer = json.dumps(
+                    {"received": stats["received"], "verified": stats["verified"], "unique": len(stats["ids"])}
+                ).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+def receiver_stats(port: int) -> dict:
+    return requests.get(f"http://127.0.0.1:{port}/stats", timeout=5).json()
+
+
+# --- setup --------------------------------------------------------------------------------------
+
+
+def environment(args) -> dict:
+    from cryptography.fernet import Fernet
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "JUSTFACE_ENV_FILE": "",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": f"{args.server}/{args.database}",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "JUSTFACE_Q_WORKERS": str(args.workers),
+        "JUSTFACE_WEBHOOK_ALLOW_NETS": "127.0.0.0/8",
+    }
+
+
+def recreate_database(args) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{args.database}"')
+
+
+def seed(port: int) -> tuple[int, str]:
+    from members.models import Chain
+    from webhooks import events, services
+
+    chain = Chain.objects.create(
+        name="Bench Fitness", slug="bench", organisation_number="DK0", country="DK", dpo_email="dpo@bench.example"
+    )
+    _endpoint, secret = services.create_endpoint(
+        chain=chain, url=f"http://127.0.0.1:{port}/hooks", event_types=list(events.EVENT_TYPES), actor=None
+    )
+    return chain.pk, secret
+
+
+def wait_for_cluster() -> None:
+    from django_q.tasks import async_task, result
+
+    task = async_task("math.floor", 1.5)
+    if result(task, wait=120_000) != 1:
+        sys.exit("the django-q2 cluster did not run a task within 120 s")
+
+
+def emit_events(chain_id: int, count: int, start: int = 0) -> None:
+    from django.db import transaction
+
+    from webhooks.services import emit
+
+    with transaction.atomic():
+        for n in range(start, start + count):
+            data = {"access_event_id": n, "member_id": n, "external_id": f"M{n:06d}", "decision": "granted"}
+            emit(chain_id=chain_id, event_type="access.granted", data=data, member_id=n)
+
+
+def wait_delivered(port: int, count: int, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stats = receiver_stats(port)
+        if stats["received"] >= count:
+            return stats
+        time.sleep(0.05)
+    return receiver_stats(port)
+
+
+# --- the runs -----------------------------------------------------------------------------------
+
+
+def throughput(args, chain_id: int) -> dict:
+    from webhooks.models import WebhookDelivery
+
+    before = receiver_stats(args.port)["received"]
+    started = time.perf_counter()
+    emit_events(chain_id, args.events)
+    committed = time.perf_counter()
+    stats = wait_delivered(args.port, before + args.events, timeout=max(120, args.events / 20))
+    elapsed = time.perf_counter() - committed
+    got = stats["received"] - before
+    delivered = WebhookDelivery.objects.filter(status="delivered").count()
+    return {
+        "events": args.events,
+        "emit_ms_per_event": round((committed - started) * 1000 / args.events, 2),
+        "seconds_after_commit": round(elapsed, 2),
+        "deliveries_per_s": round(got / elapsed, 1),
+        "received": got,
+        "unsigned": stats["received"] - stats["verified"],
+        "duplicates": stats["received"] - stats["unique"],
+        "lost": args.events - got,
+        "delivered_in_log": delivered,
+    }
+
+
+def door_bench(args, database: str) -> dict:
+    command = [
+        PYTHON,
+        str(REPO / "bench" / "door_bench.py"),
+        "--json",
+        "--server",
+        args.server,
+        "--database",
+        database,
+        "--seconds",
+        str(args.door_seconds),
+        "--tablets",
+        str(args.door_tablets),
+        "--synthetic",
+        str(args.door_synthetic),
+        "--port",
+        str(args.door_port),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FIELD_", "DATABASE_URL", "JUSTFACE_Q"))}
+    out = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"door_bench.py failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class Emitter(threading.Thread):
+    """Events at a steady rate (in transactions of a tenth of a second's worth), as doors would."""
+
+    def __init__(self, chain_id: int, rate: float):
+        super().__init__(daemon=True)
+        self.chain_id, self.rate, self.stop, self.emitted = chain_id, rate, threading.Event(), 0
+
+    def run(self) -> None:
+        from django.db import connection
+
+        try:
+            tick, start = 0.1, time.monotonic()
+            while not self.stop.is_set():
+                due = int((time.monotonic() - start) * self.rate) - self.emitted
+                if due > 0:
+                    emit_events(self.chain_id, due, start=1_000_000 + self.emitted)
+                    self.emitted += due
+                time.sleep(tick)
+        finally:
+            connection.close()
+
+
+def beside_the_door(args, chain_id: int) -> dict:
+    log(f"door bench without deliveries ({args.door_tablets} tablets, {args.door_seconds:.0f} s per phase)")
+    alone = door_bench(args, f"{args.database}_door")
+    before = receiver_stats(args.port)["received"]
+    emitter = Emitter(chain_id, args.rate)
+    log(f"door bench with {args.rate:.0f} events/s delivered beside it")
+    started = time.perf_counter()
+    emitter.start()
+    try:
+        beside = door_bench(args, f"{args.database}_door")
+    finally:
+        emitter.stop.set()
+        emitter.join()
+    elapsed = time.perf_counter() - started
+    stats = wait_delivered(args.port, before + emitter.emitted, timeout=120)
+    got = stats["received"] - before
+    return {
+        "load_average_after": os.getloadavg()[0],
+        "door_alone": alone,
+        "door_with_deliveries": beside,
+        "p95_ratio_single": round(beside["single"]["p95_ms"] / alone["single"]["p95_ms"], 3),
+        "p95_ratio_concurrent": round(beside["concurrent"]["p95_ms"] / alone["concurrent"]["p95_ms"], 3),
+        "events_emitted": emitter.emitted,
+        "delivered": got,
+        "deliveries_per_s_during_door": round(got / elapsed, 1),
+        "lost": emitter.emitted - got,
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    env = environment(args)
+    os.environ.update(env)
+    sys.path.insert(0, str(REPO))
+    log(f"Database {args.database}: recreating and migrating")
+    recreate_database(args)
+    migrated = subprocess.run([PYTHON, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env, capture_output=True)
+    if migrated.returncode:
+        sys.exit(migrated.stderr.decode()[-3000:])
+    import django
+
+    django.setup()
+    chain_id, secret = seed(args.port)
+    receiver = Process(target=receive, args=(args.port, secret), daemon=True)
+    receiver.start()
+    cluster = subprocess.Popen(
+        [PYTHON, "manage.py", "qcluster"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        wait_for_cluster()
+        log(f"qcluster: {args.workers} workers; {args.events} events")
+        result = {"throughput": throughput(args, chain_id)}
+        result["throughput"]["load_average"] = os.getloadavg()[0]
+        if args.door:
+            try:
+                result["door"] = beside_the_door(args, chain_id)
+            except SystemExit as failed:  # the door bench's own failure: keep the throughput figures
+                result["door"] = {"error": str(failed)[-300:]}
+    finally:
+        cluster.send_signal(signal.SIGTERM)  # the cluster's own process: it stops its workers
+        try:
+            cluster.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)
+        receiver.terminate()
+        receiver.join()
+    if args.json:
+        print(json.dumps(result))
+        return
+    for name, row in result.items():
+        print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in row.items() if not isinstance(v, dict)))
+
+
+if __name__ == "__main__":
+    main()

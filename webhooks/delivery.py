@@ -1,0 +1,243 @@
+"""The worker's side of webhooks (django-q2): claim due deliveries, send them, record the outcome,
+retry with back-off for about a day, disable an endpoint that keeps failing, purge old bodies.
+
+`pump` runs as a task queued after a commit that logged deliveries when no pump is running
+(webhooks.services.kick), and every minute from the schedule (retries come due there). Any
+number of pumps may run at once: each claims its deliveries with a compare-and-set (pending and
+due -> sending, with a claim token and a lease), so no two send one delivery; a pump that dies
+leaves its claims to lapse after LEASE, and the delivery is sent again (receivers deduplicate by
+webhook-id, as the scheme says)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone, translation
+
+from justface import audit
+from justface.mail import send_on_commit
+from justface.tenancy import Role
+from members.models import StaffRole
+from webhooks import sending
+from webhooks.models import PumpBeat, WebhookDelivery, WebhookEndpoint
+from webhooks.services import give_up_pending
+
+logger = logging.getLogger(__name__)
+
+# After the first attempt: the waits before each further one (Standard Webhooks' and Svix's
+# schedule), 8 attempts over about 27 hours.
+BACKOFF = (
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+)
+ATTEMPTS = len(BACKOFF) + 1
+LEASE = timedelta(minutes=2)  # longer than a batch can take: BATCH / SEND_THREADS * TOTAL_SECONDS
+BATCH = 64
+SEND_THREADS = 16
+SEND_NICE = 10  # the sending threads' nice value: the door's requests come first
+LINGER_SECONDS = 2.0  # how long a pump waits for more before it ends
+PUMP_SECONDS = 240  # below the task time-out (Q_CLUSTER timeout 300)
+Status = WebhookDelivery.Status
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _below_the_door() -> None:
+    """A sending thread yields the CPU to the door's work (Linux sets nice per thread; lowering a
+    priority needs no privilege)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEND_NICE)
+    except (AttributeError, OSError):
+        pass
+
+
+def _threads() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            max_workers=SEND_THREADS, thread_name_prefix="webhook-send", initializer=_below_the_door
+        )
+    return _executor
+
+
+def claim(*, limit: int = BATCH) -> list[WebhookDelivery]:
+    """Take up to `limit` due deliveries of enabled endpoints: pending -> sending where still
+    pending and due (the compare-and-set), then read back the rows this claim token won."""
+    now = timezone.now()
+    due = WebhookDelivery.objects.filter(status=Status.PENDING, next_at__lte=now, endpoint__enabled=True)
+    ids = list(due.order_by("next_at").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    token = uuid.uuid4().hex
+    WebhookDelivery.objects.filter(pk__in=ids, status=Status.PENDING, next_at__lte=now).update(
+        status=Status.SENDING, claim=token, next_at=now + LEASE
+    )
+    return list(WebhookDelivery.objects.filter(claim=token, status=Status.SENDING).select_related("endpoint"))
+
+
+def recover_lapsed() -> int:
+    """Claims whose pump died (lease over) go back to pending, due now."""
+    now = timezone.now()
+    return WebhookDelivery.objects.filter(status=Status.SENDING, next_at__lt=now).update(
+        status=Status.PENDING, claim="", next_at=now
+    )
+
+
+def _send(delivery: WebhookDelivery) -> sending.Outcome:
+    try:
+        return sending.post(
+            url=delivery.endpoint.url,
+            secret=delivery.endpoint.secret,
+            msg_id=delivery.event_id,
+            body=delivery.body.encode(),
+        )
+    except Exception:  # a bug here must not stop the batch: the attempt fails and is retried
+        logger.exception("webhooks: attempt of delivery %s failed unexpectedly", delivery.pk)
+        return sending.Outcome(ok=False, error="internal error")
+
+
+def send_batch(deliveries: list[WebhookDelivery]) -> tuple[int, int]:
+    outcomes = list(_threads().map(_send, deliveries))
+    delivered = failed = 0
+    with transaction.atomic():  # one commit for the batch, not one per delivery
+        for delivery, outcome in zip(deliveries, outcomes, strict=True):
+            if record(delivery=delivery, outcome=outcome):
+                delivered += 1
+            else:
+                failed += 1
+    return delivered, failed
+
+
+def record(*, delivery: WebhookDelivery, outcome: sending.Outcome) -> bool:
+    """Write an attempt's outcome (only if this claim still holds the delivery), and what it means
+    for the endpoint: a success clears its failure counts, a delivery out of attempts adds one,
+    and an endpoint failing too long is disabled."""
+    now = timezone.now()
+    attempts = delivery.attempts + 1
+    fields = {
+        "attempts": attempts,
+        "last_status": outcome.status,
+        "last_error": outcome.error[:200],
+        "latency_ms": outcome.latency_ms,
+        "response_excerpt": outcome.excerpt[:200],
+        "claim": "",
+    }
+    if outcome.ok:
+        fields |= {"status": Status.DELIVERED, "finished_at": now, "next_at": None}
+    elif attempts < ATTEMPTS:
+        fields |= {"status": Status.PENDING, "next_at": now + BACKOFF[attempts - 1]}
+    else:
+        fields |= {"status": Status.FAILED, "finished_at": now, "next_at": None}
+    endpoint = delivery.endpoint
+    with transaction.atomic():
+        mine = WebhookDelivery.objects.filter(pk=delivery.pk, claim=delivery.claim, status=Status.SENDING)
+        if not mine.update(**fields):
+            return outcome.ok  # cancelled meanwhile (erasure, endpoint disabled): nothing to add
+        if outcome.ok:
+            if endpoint.failing_since is not None or endpoint.failed_in_a_row:
+                WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None, failed_in_a_row=0)
+            return True
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since=None).update(failing_since=now)
+        if fields["status"] == Status.FAILED:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failed_in_a_row=F("failed_in_a_row") + 1)
+        _disable_if_failing(endpoint.pk, now)
+    return False
+
+
+def _disable_if_failing(endpoint_pk: int, now: datetime) -> None:
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_pk)
+    if not endpoint.enabled or endpoint.failing_since is None:
+        return
+    too_long = now - endpoint.failing_since >= timedelta(hours=settings.JUSTFACE_WEBHOOK_DISABLE_AFTER_HOURS)
+    too_many = endpoint.failed_in_a_row >= settings.JUSTFACE_WEBHOOK_DISABLE_AFTER_FAILED
+    if not (too_long or too_many):
+        return
+    endpoint.enabled, endpoint.disabled_at = False, now
+    endpoint.disabled_reason = WebhookEndpoint.DisabledReason.FAILING
+    endpoint.save(update_fields=["enabled", "disabled_at", "disabled_reason"])
+    give_up_pending(endpoint=endpoint, now=now)
+    audit.record(
+        action="webhook.auto_disable", obj=endpoint, reason=f"failing since {endpoint.failing_since:%Y-%m-%d %H:%M}"
+    )
+    _tell_managers(endpoint)
+
+
+def _tell_managers(endpoint: WebhookEndpoint) -> None:
+    managers = StaffRole.objects.filter(chain_id=endpoint.chain_id, role=Role.MANAGER, user__is_active=True)
+    chain = endpoint.chain
+    for role in managers.select_related("user"):
+        if role.user.email:
+            send_on_commit(
+                to=role.user.email,
+                template="webhooks/email/endpoint_disabled",
+                context={"endpoint": endpoint, "chain": chain, "hours": settings.JUSTFACE_WEBHOOK_DISABLE_AFTER_HOURS},
+                language=role.user.language or chain.default_language,
+            )
+
+
+def beat(*, running: bool = True) -> None:
+    """Say that a pump is running (or, running=False, that none need be assumed to be)."""
+    at = timezone.now() if running else None
+    if not PumpBeat.objects.filter(pk=1).update(beat_at=at):
+        PumpBeat.objects.update_or_create(pk=1, defaults={"beat_at": at})
+
+
+def pump(*, linger: float = LINGER_SECONDS) -> dict:
+    """Send what is due, batch after batch; then wait up to `linger` seconds for more before
+    ending. Returns counts (no personal data: they land in task results).
+
+    While it runs it keeps the beat fresh, and a commit's kick then queues no second pump. On
+    its way out it clears the beat first and looks once more: a kick that saw the beat came
+    after its deliveries committed, so this last look sees them."""
+    started = time.monotonic()
+    recovered = recover_lapsed()
+    delivered = failed = 0
+    idle_since = time.monotonic()
+    beat()
+    with translation.override(None):
+        while time.monotonic() - started < PUMP_SECONDS:
+            batch = claim()
+            if not batch and time.monotonic() - idle_since >= linger:
+                beat(running=False)
+                batch = claim()
+                if not batch:
+                    break
+            if batch:
+                beat()
+                ok, bad = send_batch(batch)
+                delivered, failed = delivered + ok, failed + bad
+                idle_since = time.monotonic()
+                continue
+            time.sleep(0.05)
+        else:
+            beat(running=False)  # out of time: the next kick or the minute's schedule goes on
+    return {"delivered": delivered, "failed_attempts": failed, "recovered": recovered}
+
+
+def purge_bodies(*, at: datetime | None = None) -> dict:
+    """The retention rule of the delivery log: bodies (and the member id) go after
+    JUSTFACE_WEBHOOK_BODY_DAYS, the rows after JUSTFACE_WEBHOOK_LOG_DAYS."""
+    at = at or timezone.now()
+    before = at - timedelta(days=settings.JUSTFACE_WEBHOOK_BODY_DAYS)
+    old = WebhookDelivery.objects.filter(created_at__lt=before).exclude(status=Status.SENDING)
+    cancelled = old.filter(status=Status.PENDING).update(status=Status.CANCELLED, finished_at=at, next_at=None)
+    erased = old.exclude(body="", member_id=None).update(body="", member_id=None, body_erased_at=at)
+    rows = WebhookDelivery.objects.filter(
+        created_at__lt=at - timedelta(days=settings.JUSTFACE_WEBHOOK_LOG_DAYS),
+        status__in=[Status.DELIVERED, Status.FAILED, Status.CANCELLED],
+    ).delete()[0]
+    return {"bodies_erased": erased, "cancelled": cancelled, "rows_deleted": rows}
