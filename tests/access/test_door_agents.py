@@ -286,38 +286,6 @@ def test_the_long_poll_holds_until_wait_and_answers_empty(agent_a):
     assert 1.0 <= time.monotonic() - started < 3
 
 
-def test_create_door_agent_prints_the_credential_and_the_public_key(world, key_dir):
-    out, err = io.StringIO(), io.StringIO()
-    call_command("create_door_agent", "--centre", "a1", "--door", "Side door", stdout=out, stderr=err)
-    token, public, *rest = out.getvalue().splitlines()
-    assert rest == [] and "Shown once" in err.getvalue()
-    assert public == door_signing.signing_key().public_text and public.startswith("ed25519:")
-    agent = DoorAgent.objects.get()
-    assert agent.door.name == "Side door" and token not in agent.token_hash
-    assert Client().get("/api/v1/agent/commands/", {"wait": 0}, HTTP_AUTHORIZATION=f"Agent {token}").status_code == 200
-    key_file = key_dir / "keys" / "door-signing.key"
-    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-    assert not DeviceToken.objects.exists()
-
-
-def test_the_key_from_the_environment_wins_and_a_bad_one_is_refused(world, settings):
-    from django.core.management.base import CommandError
-
-    raw = Ed25519PrivateKey.generate()
-    from cryptography.hazmat.primitives import serialization
-
-    secret = raw.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
-    settings.JUSTFACE_DOOR_SIGNING_KEY = base64.b64encode(secret).decode()
-    public = raw.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    assert door_signing.signing_key().public_text.endswith(base64.b64encode(public).decode())
-    settings.JUSTFACE_DOOR_SIGNING_KEY = "not-a-key"
-    with pytest.raises(CommandError, match="signing key"):
-        call_command("create_door_agent", "--centre", "a1", "--door", "Side door", stdout=io.StringIO())
-    assert not DoorAgent.objects.exists()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_held_poll_is_woken_by_a_grant_through_a_real_server(live_server, world):
     """Two real HTTP clients against a live server: the agent's held request returns the command
@@ -402,17 +370,6 @@ def test_door_events_are_read_only_and_scoped_in_the_admin(login, tablet_a, tabl
     assert login("manager_b").get(url).status_code == 302
     assert login("manager_a").post(url, {"kind": "opened"}).status_code == 403
     assert DoorEvent.objects.get().kind == "forced_open"
-
-
-def test_door_public_key_prints_the_key_in_use_and_makes_a_new_pair_for_rotation(db, settings):
-    out = io.StringIO()
-    call_command("door_public_key", stdout=out)
-    assert out.getvalue().strip() == door_signing.signing_key().public_text
-    out = io.StringIO()
-    call_command("door_public_key", "--new", stdout=out, stderr=io.StringIO())
-    private, public = out.getvalue().splitlines()
-    settings.JUSTFACE_DOOR_SIGNING_KEY = private
-    assert door_signing.signing_key().public_text == public != door_signing.public_key_from_text(public)[0]
 
 
 def test_door_commands_go_a_day_after_they_were_made(tablet_a, agent_a, pia):
