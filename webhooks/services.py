@@ -1,5 +1,5 @@
 """Webhook writes: endpoints (made, enabled, disabled), events emitted into the delivery log, and
-replays. The admin, the command and the receivers of access, door and consent rows come here; the
+replays. The admin, the command, the integration API and the events (integration.signals) come here; the
 worker's side is webhooks.delivery."""
 
 from __future__ import annotations
