@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from access import door_signing
+from access import door_signing, door_wakeup
 from access.models import AccessEvent, DoorAgent, DoorCommand, DoorEvent, Scan
 from justface.tenancy import Role
 
@@ -34,14 +34,15 @@ OPEN_MS = 3000
 # without one it is `forced_open`.
 GRANT_WINDOW = timedelta(seconds=10)
 # The long poll: `wait` is 0..MAX_WAIT s; the database is looked at every POLL_EVERY (an entry
-# decided in this process wakes the waiting request at once).
+# decided in any process wakes the waiting request at once: access.door_wakeup).
 MAX_WAIT = 25
 DEFAULT_WAIT = 20
 POLL_EVERY = 0.1
 # One e-mail per door and kind of alarm per this long.
 ALARM_EVERY = timedelta(minutes=15)
-# A contact report older or newer than this (agent clock) is taken as arriving now.
+# A report dated further ahead than this (agent clock) is taken as arriving now.
 REPORT_SKEW = timedelta(minutes=10)
+REPORT_MAX_AGE = timedelta(days=1)
 
 _wakeup = threading.Condition()
 
@@ -85,7 +86,8 @@ def queue_open(*, event: AccessEvent, scan: Scan) -> DoorCommand | None:
         created_at=issued,
         not_after=not_after,
     )
-    transaction.on_commit(_wake_all)
+    transaction.on_commit(_wake_all)  # this process's held polls
+    door_wakeup.notify()  # every other process's, at commit (PostgreSQL)
     return command
 
 
@@ -114,30 +116,47 @@ def wait_for_commands(*, agent: DoorAgent, wait: float) -> list[DoorCommand]:
     """Claim at once, or hold up to `wait` s until a command for the door is pending. A revoked
     agent (revocation seen between two looks) gets nothing."""
     deadline = timezone.now() + timedelta(seconds=wait)
-    while True:
-        if not DoorAgent.objects.filter(pk=agent.pk, revoked_at=None).exists():
-            return []
-        found = claim_commands(agent=agent)
-        if found or timezone.now() >= deadline:
-            return found
-        with _wakeup:
-            _wakeup.wait(timeout=min(POLL_EVERY, max(0.0, (deadline - timezone.now()).total_seconds())))
+    if wait <= 0:
+        return claim_commands(agent=agent) if DoorAgent.objects.filter(pk=agent.pk, revoked_at=None).exists() else []
+    with door_wakeup.held(_wake_all):  # woken at once by a grant in any process (PostgreSQL)
+        while True:
+            if not DoorAgent.objects.filter(pk=agent.pk, revoked_at=None).exists():
+                return []
+            found = claim_commands(agent=agent)
+            if found or timezone.now() >= deadline:
+                return found
+            with _wakeup:
+                _wakeup.wait(timeout=min(POLL_EVERY, max(0.0, (deadline - timezone.now()).total_seconds())))
 
 
 # --- reports ---------------------------------------------------------------------------------
 
 
 def _at(value: float, now: datetime) -> datetime:
+    """The agent's time of the report; a report from the future (a wrong clock) counts as now.
+    One from the past keeps its time up to a day late: the agent's queue on disk sends what
+    happened while the server was unreachable or the agent was down, when it happened (older:
+    a clock that is off, taken as now)."""
     at = datetime.fromtimestamp(value, tz=UTC)
-    return at if abs(at - now) <= REPORT_SKEW else now
+    return now if at > now + REPORT_SKEW or at < now - REPORT_MAX_AGE else at
 
 
 def record_reports(*, agent: DoorAgent, events: list[dict]) -> int:
-    """Apply validated reports (access.api.agent: relay, contact, heartbeat) in order."""
+    """Apply validated reports (access.api.agent: relay, contact, heartbeat) in order. A report
+    with an id (`stream`, `seq`: the agent's queue on disk numbers them in order) at or below the
+    last one applied from that stream is a resend (its answer was lost, the agent restarted) and
+    is skipped; the agent's row lock makes two posts of one agent apply one after the other."""
     now = timezone.now()
     accepted = 0
     with transaction.atomic():
+        stream, seq = (
+            DoorAgent.objects.select_for_update().filter(pk=agent.pk).values_list("report_stream", "report_seq").get()
+        )
         for report in events:
+            if "seq" in report:
+                if report["stream"] == stream and report["seq"] <= seq:
+                    continue  # applied already
+                stream, seq = report["stream"], report["seq"]
             at = _at(report["at"], now)
             kind = report["type"]
             if kind == "relay":
@@ -148,6 +167,7 @@ def record_reports(*, agent: DoorAgent, events: list[dict]) -> int:
             else:
                 _heartbeat(agent=agent, report=report, at=now)
                 accepted += 1
+        DoorAgent.objects.filter(pk=agent.pk).update(report_stream=stream, report_seq=seq)
     return accepted
 
 
@@ -174,6 +194,7 @@ def _contact(*, agent: DoorAgent, is_open: bool, at: datetime) -> None:
     if not is_open:
         if episode is not None:
             DoorEvent.objects.filter(pk=episode.pk).update(closed_at=at)
+            _crowd_while_open(episode, closed_at=at)
         return
     if episode is not None:
         return  # still open: a repeated report
@@ -182,8 +203,8 @@ def _contact(*, agent: DoorAgent, is_open: bool, at: datetime) -> None:
     grant = grants.exclude(door_events__kind=DoorEvent.Kind.OPENED).first()
     if grant is not None:
         DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.OPENED, at=at, access_event=grant)
-        if recent.filter(reason="multiple_faces").exists():
-            # The tablet saw more than one face just before this grant opened the door.
+        if recent.filter(CROWD).exists():
+            # The tablet saw more than one face with this grant, or just before it opened the door.
             _alarm(DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.TAILGATING_HINT, at=at, access_event=grant))
         return
     used = grants.first()
@@ -193,6 +214,32 @@ def _contact(*, agent: DoorAgent, is_open: bool, at: datetime) -> None:
         DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.OPENED, at=at, access_event=used)
         return
     _alarm(DoorEvent.objects.create(door=door, kind=DoorEvent.Kind.FORCED_OPEN, at=at))
+
+
+# An access event whose frame showed more than one face: the server's detector or the tablet's
+# count (AccessEvent.faces, smaller faces further back included), or a frame refused for two people.
+CROWD = Q(faces__gt=1) | Q(reason="multiple_faces")
+
+
+def _crowd_while_open(episode: DoorEvent, *, closed_at: datetime) -> None:
+    """One grant opened the door, and while it stood open the tablet saw more than one face (a
+    scan during the opening): a tailgating hint, unless the opening had one already."""
+    if episode.kind != DoorEvent.Kind.OPENED or episode.access_event_id is None:
+        return
+    if DoorEvent.objects.filter(
+        door_id=episode.door_id, kind=DoorEvent.Kind.TAILGATING_HINT, access_event_id=episode.access_event_id
+    ).exists():
+        return
+    during = AccessEvent.objects.filter(door_id=episode.door_id, at__gt=episode.at, at__lte=closed_at)
+    if during.filter(CROWD).exists():
+        _alarm(
+            DoorEvent.objects.create(
+                door_id=episode.door_id,
+                kind=DoorEvent.Kind.TAILGATING_HINT,
+                at=closed_at,
+                access_event_id=episode.access_event_id,
+            )
+        )
 
 
 def _heartbeat(*, agent: DoorAgent, report: dict, at: datetime) -> None:
@@ -266,6 +313,13 @@ def _alarm(event: DoorEvent) -> None:
             "when": f"{event.at:%Y-%m-%d %H:%M:%S}",
         }
     transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to, fail_silently=True))
+
+
+def purge_door_events(*, at: datetime) -> int:
+    """Door events are door records (a few, tied through their access event to a member, are
+    personal data while that event names one): kept JUSTFACE_DOOR_EVENT_DAYS, then deleted."""
+    before = at - timedelta(days=settings.JUSTFACE_DOOR_EVENT_DAYS)
+    return DoorEvent.objects.filter(at__lt=before).delete()[1].get("access.DoorEvent", 0)
 
 
 def purge_commands(*, before: datetime) -> int:

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from access.models import AccessEvent, Direction, Method, ReportExport, Scan
+from access.models import AccessEvent, Direction, DoorEvent, Method, ReportExport, Scan
 from justface import display
 
 REASONS = {
@@ -47,3 +47,4 @@ display.register("access.direction", Direction.choices)
 display.register("access.decision", AccessEvent.Decision.choices)
 display.register("access.scan_status", Scan.Status.choices)
 display.register("access.export_status", ReportExport.Status.choices)
+display.register("access.door_event", DoorEvent.Kind.choices)

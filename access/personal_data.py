@@ -56,6 +56,8 @@ CHECKINS = Activity(
     data_categories=(
         _("Time, centre, door, method (face or PIN), direction, decision and reason"),
         _("A note for staff where a door rule let the member in but asks them to look (anti-passback)"),
+        _("How many faces the door's camera saw, and when the door opened after the entry"),
+        _("Door events tied to the member's entry: the door opened after it, a tailgating hint"),
     ),
     recipients=(CENTRE_STAFF, DPO_MANAGERS, HOSTING),
     retention_key="checkins_retention_days",
@@ -146,6 +148,14 @@ CHECKIN_TABLES = (
     ),
     Rule("access.Visit", "visits (who is inside)", "checkins", "with the member", MEMBER_ERASURE),
     Rule(
+        "access.DoorEvent (opened, tailgating hint: linked to an access event that names a member)",
+        "door events tied to a member's entry",
+        "checkins",
+        "as the access event they link: at the member's erasure it keeps no member, and the door event names no "
+        "one; every door event is deleted `JUSTFACE_DOOR_EVENT_DAYS` (365) days after it happened",
+        MEMBER_ERASURE + "; purge_due → access.door_agents.purge_door_events",
+    ),
+    Rule(
         "access.PinLockout",
         "wrong-PIN counts (member number hash)",
         "pin",
@@ -218,7 +228,10 @@ declare_not_personal(
 )
 declare_not_personal(
     "access.DoorEvent",
-    "door states and alarms (opened, forced or held open, agent offline): facts about a door. An `opened` event "
-    "links the access event that opened the door and names no one itself; that access event loses its member at "
-    "the member's erasure (check-ins), which unties the door event from any person",
+    "door states and alarms not tied to a member (forced or held open, agent offline or back online, closed, and "
+    "an `opened` or tailgating hint whose access event names no one): facts about a door; deleted "
+    "`JUSTFACE_DOOR_EVENT_DAYS` (365) days after they happened (purge_due → access.door_agents.purge_door_events). "
+    "An `opened` event or a tailgating hint links the access event that opened the door and names no one itself; "
+    "while that access event names a member it is personal data (check-ins, above), until the member's erasure "
+    "unties it",
 )

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from access import reports
+from access import door_reports, reports
 from access.messages import Reason
 from access.models import AccessEvent, Door
 from justface import display
@@ -41,6 +41,17 @@ class ReportForm(forms.Form):
     )
     direction = forms.ChoiceField(
         label=_("Direction"), required=False, choices=[("", _("Any"))] + list(AccessEvent.Direction.choices)
+    )
+    door_events = forms.ChoiceField(
+        label=_("Door events"),
+        required=False,
+        choices=door_reports.CHOICES,
+        initial=door_reports.ALL,
+        help_text=_(
+            "What the doors did in the same period, centres and doors (a table of its own): opened after a grant, "
+            "forced open, held open, agent offline, tailgating hints. A member number shows only where a door "
+            "event is tied to a member's entry."
+        ),
     )
     file_format = forms.ChoiceField(label=_("File"), choices=[("csv", "CSV"), ("xlsx", "XLSX (Excel)")], initial="csv")
 
@@ -78,6 +89,7 @@ class ReportForm(forms.Form):
                 reason=data.get("reason", ""),
                 method=data.get("method", ""),
                 direction=data.get("direction", ""),
+                door_events=data.get("door_events") or door_reports.ALL,
             )
         except ValidationError as error:
             for name, messages in error.message_dict.items():

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from access import door_reports
 from access.models import AccessEvent, Door, ReportExport
 from justface import audit, private_files
 from justface.exports import spreadsheet_row
@@ -63,6 +64,7 @@ class ReportFilters:
     reason: str = ""
     method: str = ""
     direction: str = ""
+    door_events: str = door_reports.ALL  # all, alarms or none (access.door_reports)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -99,6 +101,8 @@ class ReportFilters:
             for name in ("decision", "reason", "method", "direction")
             if getattr(self, name)
         ]
+        if self.door_events != door_reports.ALL:
+            parts.append(f"door_events={self.door_events}")
         return "; ".join(parts)
 
 
@@ -116,6 +120,7 @@ def build_filters(
     reason: str = "",
     method: str = "",
     direction: str = "",
+    door_events: str = door_reports.ALL,
 ) -> ReportFilters:
     """Check what was asked against the scope; a ValidationError (per field) says what is wrong."""
     errors: dict[str, str] = {}
@@ -145,6 +150,8 @@ def build_filters(
     ):
         if value and value not in choices.values:
             errors[name] = _("Unknown value.")
+    if door_events not in dict(door_reports.CHOICES):
+        errors["door_events"] = _("Unknown value.")
     if errors:
         raise ValidationError(errors)
     return ReportFilters(
@@ -158,6 +165,7 @@ def build_filters(
         reason=reason.strip(),
         method=method,
         direction=direction,
+        door_events=door_events,
     )
 
 
@@ -208,12 +216,14 @@ def filters_in_words(filters: ReportFilters) -> str:
             parts.append(f"{title}: {label('access.' + name, getattr(filters, name))}")
     if filters.direction:
         parts.append(f"{_('Direction')}: {label('access.direction', filters.direction)}")
+    parts.append(f"{door_reports.TITLE}: {dict(door_reports.CHOICES)[filters.door_events]}")
     return "; ".join(parts)
 
 
 def header_lines(
-    *, chain: Chain, filters: ReportFilters, actor_label: str, rows: int, at: datetime
+    *, chain: Chain, filters: ReportFilters, actor_label: str, rows: int, at: datetime, door_rows: int | None = None
 ) -> list[tuple[str, str]]:
+    door_line = [] if door_rows is None else [(str(door_reports.TITLE), str(door_rows))]
     return [
         (_("Justface access report"), chain.name),
         (_("Run by"), actor_label),
@@ -221,6 +231,7 @@ def header_lines(
         (_("Filters"), filters_in_words(filters)),
         (_("Time zone"), str(timezone.get_current_timezone())),
         (_("Rows"), str(rows)),
+        *door_line,
         (_("Retention"), retention_note(chain)),
     ]
 
@@ -259,7 +270,9 @@ class _Echo:
         return value
 
 
-def csv_chunks(*, header: list[tuple[str, str]], queryset, chain_id: int, progress=None) -> Iterator[str]:
+def csv_chunks(
+    *, header: list[tuple[str, str]], queryset, chain_id: int, progress=None, door_events=None
+) -> Iterator[str]:
     """The CSV, line by line (for a streaming response or a file)."""
     writer = csv.writer(_Echo())
     for key, value in header:
@@ -270,9 +283,15 @@ def csv_chunks(*, header: list[tuple[str, str]], queryset, chain_id: int, progre
         yield writer.writerow(spreadsheet_row(row))
         if progress and n % PROGRESS_EVERY == 0:
             progress(n)
+    if door_events is not None and door_events.exists():  # a second table, after an empty line and its title
+        yield writer.writerow([])
+        yield writer.writerow(spreadsheet_row([door_reports.TITLE]))
+        yield writer.writerow(spreadsheet_row(title for _key, title in door_reports.COLUMNS))
+        for row in door_reports.rows(door_events):
+            yield writer.writerow(spreadsheet_row(row))
 
 
-def xlsx_bytes(*, header: list[tuple[str, str]], queryset, chain_id: int, progress=None) -> bytes:
+def xlsx_bytes(*, header: list[tuple[str, str]], queryset, chain_id: int, progress=None, door_events=None) -> bytes:
     from openpyxl import Workbook  # imported here: only reports need it
 
     book = Workbook(write_only=True)
@@ -286,6 +305,11 @@ def xlsx_bytes(*, header: list[tuple[str, str]], queryset, chain_id: int, progre
         sheet.append(spreadsheet_row(row))
         if progress and n % PROGRESS_EVERY == 0:
             progress(n)
+    if door_events is not None:  # a sheet of their own
+        doors = book.create_sheet(str(door_reports.TITLE))
+        doors.append(spreadsheet_row(title for _key, title in door_reports.COLUMNS))
+        for row in door_reports.rows(door_events):
+            doors.append(spreadsheet_row(row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -302,13 +326,14 @@ def actor_label(user) -> str:
     return f"{user.get_username()} (#{user.pk})"
 
 
-def _audit(*, actor, filters: ReportFilters, fmt: str, rows: int, how: str) -> None:
+def _audit(*, actor, filters: ReportFilters, fmt: str, rows: int, how: str, door_rows: int | None = None) -> None:
+    doors = "" if door_rows is None else f"door_events={door_rows}; "
     audit.record(
         action="access.report",
         actor=actor,
         object_type="access.accessevent",
         chain_id=filters.chain_id,
-        reason=f"{how}; {fmt}; rows={rows}; {filters.describe()}",
+        reason=f"{how}; {fmt}; rows={rows}; {doors}{filters.describe()}",
     )
 
 
@@ -335,9 +360,11 @@ def run_report(
     chain = Chain.objects.get(pk=filters.chain_id)
     queryset = events(scope=scope, filters=filters)
     rows = queryset.count()
+    door_qs = door_reports.door_events(scope=scope, filters=filters)
+    door_rows = None if door_qs is None else door_qs.count()
     limit = settings.JUSTFACE_REPORT_INLINE_ROWS if inline_max is None else inline_max
-    _audit(actor=actor, filters=filters, fmt=fmt, rows=rows, how=how)
-    if actor is not None and rows > limit:
+    _audit(actor=actor, filters=filters, fmt=fmt, rows=rows, how=how, door_rows=door_rows)
+    if actor is not None and rows + (door_rows or 0) > limit:
         export = ReportExport.objects.create(
             chain=chain,
             requested_by=actor,
@@ -350,14 +377,16 @@ def run_report(
 
         transaction.on_commit(lambda: async_task("access.reports.build_export", str(export.pk)))
         return Report(filters, fmt, rows, file_name(filters, fmt), export=export)
-    header = header_lines(chain=chain, filters=filters, actor_label=actor_label(actor), rows=rows, at=timezone.now())
+    header = header_lines(
+        chain=chain, filters=filters, actor_label=actor_label(actor), rows=rows, at=timezone.now(), door_rows=door_rows
+    )
     if fmt == "csv":
         return Report(
             filters,
             fmt,
             rows,
             file_name(filters, fmt),
-            chunks=csv_chunks(header=header, queryset=queryset, chain_id=chain.pk),
+            chunks=csv_chunks(header=header, queryset=queryset, chain_id=chain.pk, door_events=door_qs),
             header=header,
         )
     return Report(
@@ -365,7 +394,7 @@ def run_report(
         fmt,
         rows,
         file_name(filters, fmt),
-        content=xlsx_bytes(header=header, queryset=queryset, chain_id=chain.pk),
+        content=xlsx_bytes(header=header, queryset=queryset, chain_id=chain.pk, door_events=door_qs),
         header=header,
     )
 
@@ -384,13 +413,16 @@ def build_export(export_id: str) -> str:
     export = ReportExport.objects.select_related("chain", "requested_by").get(pk=export_id)
     try:
         filters = ReportFilters.from_dict(export.filters)
-        queryset = events(scope=scope_for(export.requested_by), filters=filters)
+        scope = scope_for(export.requested_by)
+        queryset = events(scope=scope, filters=filters)
+        door_qs = door_reports.door_events(scope=scope, filters=filters)
         header = header_lines(
             chain=export.chain,
             filters=filters,
             actor_label=actor_label(export.requested_by),
             rows=export.rows_total,
             at=export.created_at,
+            door_rows=None if door_qs is None else door_qs.count(),
         )
 
         def progress(n: int) -> None:
@@ -398,10 +430,14 @@ def build_export(export_id: str) -> str:
 
         if export.file_format == "csv":
             content = "".join(
-                csv_chunks(header=header, queryset=queryset, chain_id=export.chain_id, progress=progress)
+                csv_chunks(
+                    header=header, queryset=queryset, chain_id=export.chain_id, progress=progress, door_events=door_qs
+                )
             ).encode("utf-8")
         else:
-            content = xlsx_bytes(header=header, queryset=queryset, chain_id=export.chain_id, progress=progress)
+            content = xlsx_bytes(
+                header=header, queryset=queryset, chain_id=export.chain_id, progress=progress, door_events=door_qs
+            )
         name = private_files.save("report", content)
     except Exception:
         ReportExport.objects.filter(pk=export.pk).update(status=ReportExport.Status.FAILED)

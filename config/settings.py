@@ -186,6 +186,8 @@ JUSTFACE_INTEGRATION_MAX_BODY_MB = env.int("JUSTFACE_INTEGRATION_MAX_BODY_MB", d
 # first use), and after how many seconds without a heartbeat an agent is reported offline.
 JUSTFACE_DOOR_SIGNING_KEY = env.str("JUSTFACE_DOOR_SIGNING_KEY", default="")
 JUSTFACE_DOOR_AGENT_OFFLINE_SECONDS = env.int("JUSTFACE_DOOR_AGENT_OFFLINE_SECONDS", default=90)
+# Door events (opened, forced/held open, agent offline, tailgating hints) are deleted this long after.
+JUSTFACE_DOOR_EVENT_DAYS = env.int("JUSTFACE_DOOR_EVENT_DAYS", default=365)
 # Long polls held at once per web process (each holds a thread; deploy/gunicorn.conf.py has 4).
 JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS = env.int("JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS", default=2)
 # API tokens (a member's app, a staff BI tool) work this many days after they were issued, then

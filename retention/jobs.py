@@ -62,6 +62,7 @@ class PurgeReport:
     api_tokens_deleted: int = 0
     pending_face_photos_erased: int = 0
     door_commands_deleted: int = 0
+    door_events_deleted: int = 0
 
 
 def _erase_door_photo(job: ErasureJob) -> str:
@@ -247,6 +248,7 @@ def purge_due(*, at: datetime | None = None) -> dict:
     report.retired_templates_erased = erase_templates_of_retired_models()
     report.pin_lockouts_deleted = door.purge_pin_lockouts(at=at)
     report.door_commands_deleted = door_agents.purge_commands(before=at - SCAN_KEEP)
+    report.door_events_deleted = door_agents.purge_door_events(at=at)
     report.report_files_erased = reports.erase_expired_exports(at=at)
     today = timezone.localdate(at)
     report.requests_deleted = services.purge_closed_requests(today=today)

@@ -25,6 +25,8 @@ MAX_EVENTS = 100
 MAX_BODY = 64 * 1024
 _NONCE = re.compile(r"^[0-9a-f]{32}$")
 _SHORT_TEXT = re.compile(r"^[\x20-\x7e]{0,64}$")
+# A report's id: the agent's queue stream (16 hex) and its sequence number there.
+_REPORT_ID = re.compile(r"^([0-9a-f]{16}):([1-9][0-9]{0,17})$")
 # Held long polls per process (each holds one gunicorn thread while it waits): the rest of the
 # threads stay free for the tablets. README "Door agents" says how many doors a node holds.
 _held = threading.BoundedSemaphore(max(1, getattr(settings, "JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS", 2)))
@@ -113,7 +115,9 @@ class ReportsView(AgentView):
                 "events": serializers.ListField(
                     child=serializers.DictField(),
                     help_text='Each one of {"type": "relay", "nonce", "event", "at"}, {"type": "contact", "state": '
-                    '"open"|"closed", "at"}, {"type": "heartbeat", "at", "version", "driver"}; `at` in unix seconds.',
+                    '"open"|"closed", "at"}, {"type": "heartbeat", "at", "version", "driver"}; `at` in unix seconds; '
+                    'each may carry `id` ("<stream>:<seq>", the agent\'s queue numbering): a report whose id was '
+                    "applied already is skipped.",
                     max_length=MAX_EVENTS,
                 )
             },
@@ -147,19 +151,20 @@ def _event(index: int, event) -> dict:
     at = event.get("at")
     if not _number(at) or not 0 < at < 1e11:
         raise bad("`at` must be unix seconds (a number).")
+    out = _with_id(event, bad)
     if kind == "relay":
         nonce, access_event = event.get("nonce"), event.get("event")
         if not isinstance(nonce, str) or not _NONCE.match(nonce):
             raise bad("`nonce` must be the command's 32 hex characters.")
         if not isinstance(access_event, int) or isinstance(access_event, bool) or not 0 < access_event < 2**63:
             raise bad("`event` must be the command's access event id (an integer).")
-        return {"type": kind, "nonce": nonce, "event": access_event, "at": float(at)}
+        return out | {"type": kind, "nonce": nonce, "event": access_event, "at": float(at)}
     if kind == "contact":
         if event.get("state") not in ("open", "closed"):
             raise bad('`state` must be "open" or "closed".')
-        return {"type": kind, "state": event["state"], "at": float(at)}
+        return out | {"type": kind, "state": event["state"], "at": float(at)}
     if kind == "heartbeat":
-        out = {"type": kind, "at": float(at)}
+        out |= {"type": kind, "at": float(at)}
         for field in ("version", "driver"):
             value = event.get(field, "")
             if not isinstance(value, str) or not _SHORT_TEXT.match(value):
@@ -167,3 +172,14 @@ def _event(index: int, event) -> dict:
             out[field] = value
         return out
     raise bad('`type` must be "relay", "contact" or "heartbeat".')
+
+
+def _with_id(event: dict, bad) -> dict:
+    """{"stream", "seq"} of the report's optional `id` ("<16 hex>:<sequence number>"): a report
+    sent again (its answer was lost, the agent restarted) is then applied once."""
+    if "id" not in event:
+        return {}
+    match = _REPORT_ID.match(event["id"]) if isinstance(event["id"], str) else None
+    if match is None:
+        raise bad("`id` must be <16 hex characters>:<a sequence number from 1>.")
+    return {"stream": match[1], "seq": int(match[2])}

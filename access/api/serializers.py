@@ -33,6 +33,14 @@ class ScanRequestSerializer(serializers.Serializer):
     )
     image3 = serializers.FileField(required=False, help_text="Optional: a third frame of the burst.")
     direction = serializers.ChoiceField(choices=DIRECTIONS, default="in")
+    faces = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=50,
+        help_text="Optional: how many faces the tablet's own detector saw. Kept with the access event with the "
+        "server's own count (the most of the two); more than one on a grant that opens the door is a "
+        "tailgating hint for staff. It never changes the decision.",
+    )
     supports = serializers.ListField(
         child=serializers.CharField(max_length=32),
         required=False,

@@ -159,9 +159,11 @@ class ScanListView(DeviceView):
         if upload is None:
             raise ValidationError({"detail": "Send the camera frame as the multipart file field 'image'."})
         extra = [request.FILES[name] for name in BURST_FIELDS if name in request.FILES]
-        direction = _valid(ScanRequestSerializer, {"image": upload, "direction": request.data.get("direction", "in")})[
-            "direction"
-        ]
+        fields = {"image": upload, "direction": request.data.get("direction", "in")}
+        if request.data.get("faces", "") != "":
+            fields["faces"] = request.data.get("faces")
+        valid = _valid(ScanRequestSerializer, fields)
+        direction = valid["direction"]
         try:
             frames = read_frames([(f.read(MAX_BYTES + 1), f.content_type or "") for f in (upload, *extra)])
         except FrameRejected as exc:
@@ -172,6 +174,7 @@ class ScanListView(DeviceView):
             direction=direction,
             idempotency_key=key,
             supports=_declared_supports(request),
+            faces=valid.get("faces"),
         )
         if created:
             scan = services.decide_face_scan(scan=scan, frame=frames[0], burst=frames[1:])

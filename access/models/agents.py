@@ -26,6 +26,10 @@ class DoorAgent(models.Model):
     # The last heartbeat's version and driver (no personal data), and when the offline alarm went.
     last_status = models.JSONField(_("last status"), default=dict, blank=True, editable=False)
     offline_reported_at = models.DateTimeField(_("offline reported at"), null=True, blank=True, editable=False)
+    # The last report applied, as `<stream>:<seq>` ids (the agent's queue on disk numbers them):
+    # a report resent after a lost answer or a restart is recognised and not applied twice.
+    report_stream = models.CharField(_("report stream"), max_length=16, blank=True, editable=False)
+    report_seq = models.BigIntegerField(_("last report"), default=0, editable=False)
 
     tenancy_chain_path = "door__centre__chain"
     tenancy_centre_path = "door__centre"

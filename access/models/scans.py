@@ -65,6 +65,10 @@ class Scan(models.Model):
     # What the tablet said it handles when it sent the scan (comma-separated: challenge, confirm;
     # access.services.verdicts.FEATURE_*): a status it did not declare is never given to it.
     client_supports = models.CharField(_("client supports"), max_length=64, blank=True, editable=False)
+    # Faces seen: the most of the tablet's own count (sent with the scan, optional) and the
+    # server's detector on the frame it analysed (smaller faces further back included). More than
+    # one on a grant that opens the door is a tailgating hint (access.door_agents).
+    faces = models.PositiveSmallIntegerField(_("faces seen"), null=True, blank=True, editable=False)
 
     tenancy_chain_path = "centre__chain"
     tenancy_centre_path = "centre"
@@ -156,6 +160,7 @@ class AccessEvent(models.Model):
     flag = models.CharField(_("flag"), max_length=32, blank=True, db_index=True)
     # When the door's agent reported the relay moved for this grant.
     door_opened_at = models.DateTimeField(_("door opened at"), null=True, blank=True)
+    faces = models.PositiveSmallIntegerField(_("faces seen"), null=True, blank=True)  # from the scan
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     tenancy_chain_path = "centre__chain"

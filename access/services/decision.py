@@ -11,7 +11,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from access import door_agents, rules, stats
+from access import door_agents, entry_lock, rules, stats
 from access import liveness as door_liveness
 from access.messages import Reason
 from access.models import AccessEvent, DeviceToken, Scan
@@ -32,6 +32,7 @@ def open_scan(
     idempotency_key: str = "",
     member_number_hash: str = "",
     supports: Iterable[str] | None = None,
+    faces: int | None = None,
 ) -> tuple[Scan, bool]:
     """A new pending scan, committed at once so that a retry finds it; or, with a known
     idempotency key, the scan that key already names (created is then False). Inserting first
@@ -49,6 +50,7 @@ def open_scan(
                 idempotency_key=idempotency_key,
                 member_number_hash=member_number_hash,
                 client_supports=",".join(sorted(features)),
+                faces=faces,  # the tablet's own count, if it sent one
             )
     except IntegrityError:
         if not idempotency_key:
@@ -70,6 +72,7 @@ def entry_refusal(member: Member, scan: Scan, now: datetime) -> Reason | None:
     return rules.member_refusal(member, scan.door, scan.method, now)  # the door's own rules
 
 
+@entry_lock.serialised  # rules counting earlier entries are checked again under the member's lock
 def decide(
     scan: Scan, verdict: Verdict, *, frame: bytes | None = None, liveness: door_liveness.LivenessCheck | None = None
 ) -> Scan:
@@ -91,6 +94,7 @@ def decide(
         "frame_file": photo,
         "frame_expires_at": keep_until,
         "method": scan.method,
+        "faces": scan.faces,
     }
     try:
         with transaction.atomic():
@@ -118,6 +122,7 @@ def decide(
                 margin=verdict.margin,
                 **(liveness.record() if liveness else {}),
                 flag=rules.entry_flag(scan.door, verdict.member, scan.direction, now) if verdict.granted else "",
+                faces=scan.faces,
             )
             if verdict.granted:
                 record_presence(scan, now, visit_ends)

@@ -85,6 +85,7 @@ def _await_pin(scan: Scan, verdict: Verdict, *, frame: bytes) -> Scan:
         "margin": verdict.margin,
         "frame_file": photo,
         "frame_expires_at": now + CONFIRM_WINDOW if keep else None,
+        "faces": scan.faces,
     }
     if Scan.objects.filter(pk=scan.pk, status=Scan.Status.PENDING).update(**fields) != 1:
         private_files.delete(photo)
@@ -112,6 +113,7 @@ def _face_outcome(
             else engine.analyse_door_burst([f.image for f in frames], liveness_threshold=check.threshold)
         )
     frame = frames[result.frame]
+    scan.faces = max(scan.faces or 0, result.faces)  # the server's count or the tablet's: the most
     if scan.direction == "out":
         verdict, check = _check_out_verdict(scan, frame, result, check, now)
         return verdict, frame, check

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from access import reports
+from access import door_reports, reports
 from justface.tenancy import Scope
 from members.management.chains import centres_named, chain_named, day
 
@@ -23,6 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="date_to", required=True)
         parser.add_argument("--format", choices=reports.FORMATS, required=True)
         parser.add_argument("--output", required=True, help="File to write ('-' for standard output, CSV only).")
+        parser.add_argument(
+            "--door-events",
+            choices=[value for value, _label in door_reports.CHOICES],
+            default=door_reports.ALL,
+            help="Door events after the access events: all (default), alarms only, or none.",
+        )
 
     def handle(self, *args, **options):
         chain = chain_named(options["chain"])
@@ -36,6 +42,7 @@ class Command(BaseCommand):
                 member_number=options["member_number"],
                 date_from=day(options["date_from"]),
                 date_to=day(options["date_to"]),
+                door_events=options["door_events"],
             )
         except ValidationError as error:
             raise CommandError(" ".join(m for ms in error.message_dict.values() for m in ms)) from None

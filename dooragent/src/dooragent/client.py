@@ -13,10 +13,10 @@ unreachable, answers an error (a revoked agent gets 401/403) or sends nonsense, 
 Free exit and fire release are the lock's wiring (a fail-safe maglock on the fire panel's
 release, a request-to-exit button wired to the lock), never the agent's.
 
-Reports that cannot be sent wait in a bounded queue **in memory** (the last 1,000; older ones are
-dropped and counted in the log) and are retried with the same back-off; a restart of the agent
-loses the unsent ones (the server then sees no ``relay`` report for that grant, and the next
-heartbeat tells it the agent is back).
+Reports wait in a bounded queue **on disk** (:mod:`dooragent.queue`: the last 1,000, the newest
+heartbeat only) until the server has them, and are retried with the same back-off; one queued
+before a restart is sent after it. Each carries an id (``<stream>:<seq>``) the server applies once,
+so a batch sent again after a lost answer or a restart is never counted twice.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from . import __version__
 from .commands import NonceStore, Refused, Verifier
 from .config import Config
 from .drivers import Driver, DriverError, driver_class
+from .queue import ReportQueue
 
 log = logging.getLogger("dooragent")
 
-REPORT_QUEUE_MAX = 1000
 REPORT_BATCH = 100
 BACKOFF_MAX = 30.0
 MIN_EMPTY_POLL = 0.5
@@ -57,49 +57,6 @@ def retry_after(exc: urllib.error.HTTPError) -> float | None:
     return min(BACKOFF_MAX, max(MIN_EMPTY_POLL, seconds))
 
 
-class ReportQueue:
-    """Bounded FIFO of report events; the oldest are dropped (and counted) when full."""
-
-    def __init__(self, maxlen: int = REPORT_QUEUE_MAX):
-        self._items: collections.deque = collections.deque()
-        self.maxlen = maxlen
-        self.dropped = 0
-        self._cond = threading.Condition()
-
-    def put(self, event: dict) -> None:
-        with self._cond:
-            if len(self._items) >= self.maxlen:
-                self._items.popleft()
-                self.dropped += 1
-            self._items.append(event)
-            self._cond.notify_all()
-
-    def peek(self, n: int) -> list[dict]:
-        with self._cond:
-            return list(self._items)[:n]
-
-    def remove(self, events: list[dict]) -> None:
-        with self._cond:
-            for event in events:
-                try:
-                    self._items.remove(event)
-                except ValueError:
-                    pass  # already dropped by the bound
-
-    def wait(self, timeout: float) -> None:
-        with self._cond:
-            if not self._items:
-                self._cond.wait(timeout)
-
-    def wake(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
-
-    def __len__(self) -> int:
-        with self._cond:
-            return len(self._items)
-
-
 class Agent:
     def __init__(self, config: Config, *, driver: Driver | None = None, clock: Callable[[], float] = time.time):
         self.config = config
@@ -113,7 +70,7 @@ class Agent:
             skew=config.skew_seconds,
             clock=clock,
         )
-        self.reports = ReportQueue()
+        self.reports = ReportQueue(config.state_dir / "reports.sqlite3")
         if driver is None:
             driver = driver_class(config.driver["type"])(config.driver, self.contact_changed)
         else:
@@ -267,3 +224,4 @@ class Agent:
             self._sender.join(5)
         self.send_reports()
         self.driver.stop()
+        self.reports.close()

@@ -6,9 +6,10 @@ the relay for ``ms`` milliseconds *in the device* (the device turns it off again
 crashed agent cannot leave a door unlocked) and raises :class:`DriverError` when it could not.
 ``on_contact("open"|"closed")`` is called on every change of the door contact.
 
-Built in: ``osdp`` (LibOSDP control panel, secure channel) and ``mqtt`` (Tasmota-style relay).
-A third driver (GPIO via libgpiod, an HTTP relay) is a class with the same methods registered in
-:data:`DRIVERS` (README, "Installing a door agent").
+Built in: ``osdp`` (LibOSDP control panel, secure channel), ``mqtt`` (Tasmota-style relay) and
+``http`` (a Shelly Gen2+ relay's RPC, or any relay with an HTTP API). Another one (GPIO via
+libgpiod, documented only) is a class with the same methods registered in :data:`DRIVERS`
+(README, "Installing a door agent").
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ ContactCallback = Callable[[str], None]
 DRIVERS = {
     "osdp": "dooragent.drivers.osdp:OsdpDriver",
     "mqtt": "dooragent.drivers.mqtt:MqttDriver",
+    "http": "dooragent.drivers.http:HttpDriver",
 }
 
 
