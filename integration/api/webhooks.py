@@ -98,12 +98,20 @@ def delivery_json(delivery: WebhookDelivery) -> dict:
     }
 
 
+def _first_message(errors) -> str:
+    """The first message of DRF's nested errors (a list item's are keyed by its index)."""
+    while not isinstance(errors, str):
+        errors = next(iter(errors.values())) if isinstance(errors, dict) else errors[0]
+    return str(errors)
+
+
 def _valid(serializer_class, data, *, partial: bool = False) -> dict:
+    if not isinstance(data, dict):
+        raise ValidationError({"detail": "Send a JSON object."})
     serializer = serializer_class(data=data, partial=partial)
     if not serializer.is_valid():
         field, errors = next(iter(serializer.errors.items()))
-        message = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], str) else errors
-        raise ValidationError({"detail": f"{field}: {message}", "field": field})
+        raise ValidationError({"detail": f"{field}: {_first_message(errors)}", "field": field})
     return serializer.validated_data
 
 

@@ -89,6 +89,14 @@ def test_make_list_change_and_delete_an_endpoint(world, receiver):
 def test_bad_input_is_refused_with_a_message(world, body, field):
     answer = Key(world.chain_a).call("post", body=body)
     assert answer.status_code == 400 and field in answer.json()["detail"].lower()
+    assert "ErrorDetail" not in answer.json()["detail"]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_body_that_is_not_an_object_is_refused(world):
+    for body in (["https://93.184.215.14/"], "text"):
+        answer = Key(world.chain_a).call("post", body=body)
+        assert answer.status_code == 400 and answer.json()["detail"] == "Send a JSON object."
     assert not WebhookEndpoint.objects.exists()
 
 
