@@ -67,6 +67,8 @@ class DeliveryOut(serializers.Serializer):
 
 NOT_FOUND = OpenApiResponse(description="No such endpoint (or delivery) of the key's chain.")
 BAD = OpenApiResponse(description="`detail` says what is wrong (an address refused, an unknown event type, …).")
+ENDPOINT_LIST = inline_serializer("WebhookEndpointList", {"endpoints": EndpointOut(many=True)})
+DELIVERY_LIST = inline_serializer("WebhookDeliveryList", {"deliveries": DeliveryOut(many=True)})
 SECRET = inline_serializer("WebhookSecret", {"secret": serializers.CharField(help_text="Shown this once.")})
 
 
@@ -130,7 +132,7 @@ class EndpointsView(WebhooksAPIView):
 
     @extend_schema(
         operation_id="integration_webhooks_list",
-        responses={200: EndpointOut(many=True), 403: schema.FORBIDDEN, 429: schema.RATE},
+        responses={200: ENDPOINT_LIST, 403: schema.FORBIDDEN, 429: schema.RATE},
         description="The chain's webhook endpoints (never their secrets).",
     )
     def get(self, request):
@@ -221,7 +223,7 @@ class DeliveriesView(WebhooksAPIView):
     @extend_schema(
         operation_id="integration_webhook_deliveries",
         parameters=[OpenApiParameter("limit", OpenApiTypes.INT, description=f"1 to {MAX_DELIVERIES} (default 50).")],
-        responses={200: DeliveryOut(many=True), 400: BAD, 403: schema.FORBIDDEN, 404: NOT_FOUND},
+        responses={200: DELIVERY_LIST, 400: BAD, 403: schema.FORBIDDEN, 404: NOT_FOUND},
         description="The endpoint's most recent deliveries, newest first: status, attempts, latency; never a body.",
     )
     def get(self, request, endpoint_id: int):
