@@ -22,7 +22,7 @@ from webhooks.models import WebhookDelivery, WebhookEndpoint
 MAX_DELIVERIES = 200
 
 
-class EndpointIn(serializers.Serializer):
+class WebhookEndpointIn(serializers.Serializer):
     url = serializers.CharField(max_length=500, help_text="HTTPS on a public address; redirects are not followed.")
     event_types = serializers.ListField(
         child=serializers.ChoiceField(list(events.EVENT_TYPES)), help_text="The events feed's types."
@@ -30,14 +30,14 @@ class EndpointIn(serializers.Serializer):
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class EndpointChange(serializers.Serializer):
+class WebhookEndpointChange(serializers.Serializer):
     url = serializers.CharField(max_length=500, required=False)
     event_types = serializers.ListField(child=serializers.ChoiceField(list(events.EVENT_TYPES)), required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     enabled = serializers.BooleanField(required=False)
 
 
-class EndpointOut(serializers.Serializer):
+class WebhookEndpointOut(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()
     description = serializers.CharField()
@@ -48,11 +48,11 @@ class EndpointOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class EndpointWithSecret(EndpointOut):
+class WebhookEndpointWithSecret(WebhookEndpointOut):
     secret = serializers.CharField(help_text="The signing secret (`whsec_…`): shown this once.")
 
 
-class DeliveryOut(serializers.Serializer):
+class WebhookDeliveryOut(serializers.Serializer):
     id = serializers.IntegerField()
     event_id = serializers.CharField(help_text="The `webhook-id` header.")
     event_type = serializers.CharField()
@@ -67,8 +67,8 @@ class DeliveryOut(serializers.Serializer):
 
 NOT_FOUND = OpenApiResponse(description="No such endpoint (or delivery) of the key's chain.")
 BAD = OpenApiResponse(description="`detail` says what is wrong (an address refused, an unknown event type, …).")
-ENDPOINT_LIST = inline_serializer("WebhookEndpointList", {"endpoints": EndpointOut(many=True)})
-DELIVERY_LIST = inline_serializer("WebhookDeliveryList", {"deliveries": DeliveryOut(many=True)})
+ENDPOINT_LIST = inline_serializer("WebhookEndpointList", {"endpoints": WebhookEndpointOut(many=True)})
+DELIVERY_LIST = inline_serializer("WebhookDeliveryList", {"deliveries": WebhookDeliveryOut(many=True)})
 SECRET = inline_serializer("WebhookSecret", {"secret": serializers.CharField(help_text="Shown this once.")})
 
 
@@ -141,12 +141,12 @@ class EndpointsView(WebhooksAPIView):
 
     @extend_schema(
         operation_id="integration_webhooks_create",
-        request=EndpointIn,
-        responses={201: EndpointWithSecret, 400: BAD, 403: schema.FORBIDDEN, 429: schema.RATE},
+        request=WebhookEndpointIn,
+        responses={201: WebhookEndpointWithSecret, 400: BAD, 403: schema.FORBIDDEN, 429: schema.RATE},
         description="Subscribe a URL to event types. The answer holds the signing secret, shown this once.",
     )
     def post(self, request):
-        data = _valid(EndpointIn, request.data)
+        data = _valid(WebhookEndpointIn, request.data)
         endpoint, secret = services.create_endpoint(
             chain=self.key.chain,
             url=data["url"],
@@ -164,7 +164,7 @@ class EndpointView(WebhooksAPIView):
 
     @extend_schema(
         operation_id="integration_webhook",
-        responses={200: EndpointOut, 403: schema.FORBIDDEN, 404: NOT_FOUND},
+        responses={200: WebhookEndpointOut, 403: schema.FORBIDDEN, 404: NOT_FOUND},
         description="One endpoint of the chain.",
     )
     def get(self, request, endpoint_id: int):
@@ -172,14 +172,14 @@ class EndpointView(WebhooksAPIView):
 
     @extend_schema(
         operation_id="integration_webhook_change",
-        request=EndpointChange,
-        responses={200: EndpointOut, 400: BAD, 403: schema.FORBIDDEN, 404: NOT_FOUND},
+        request=WebhookEndpointChange,
+        responses={200: WebhookEndpointOut, 400: BAD, 403: schema.FORBIDDEN, 404: NOT_FOUND},
         description="Change the URL (checked like a new one's), the event types, the description, or enable "
         "or disable the endpoint (a disabled endpoint's waiting deliveries fail; replay them later).",
     )
     def patch(self, request, endpoint_id: int):
         endpoint = self.endpoint(endpoint_id)
-        data = _valid(EndpointChange, request.data, partial=True)
+        data = _valid(WebhookEndpointChange, request.data, partial=True)
         services.change_endpoint(
             endpoint=endpoint,
             actor=self.key,
@@ -241,7 +241,7 @@ class ReplayView(WebhooksAPIView):
     @extend_schema(
         operation_id="integration_webhook_replay",
         request=None,
-        responses={202: DeliveryOut, 400: BAD, 403: schema.FORBIDDEN, 404: NOT_FOUND},
+        responses={202: WebhookDeliveryOut, 400: BAD, 403: schema.FORBIDDEN, 404: NOT_FOUND},
         description="Send a delivery's event again (same `webhook-id` and body) as a new delivery. Refused (400) "
         "when the body was erased by the retention rule or the endpoint is disabled.",
     )
