@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-nodeps.txt dooragent/pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test fuzz slow-clients image-bombs prod-local topology-bench install browser nginx mosquitto check-deploy clean lint
+.PHONY: run test fuzz slow-clients image-bombs prod-local topology-bench install browser nginx mosquitto promtool check-deploy clean lint
 
 install: $(STAMP)
 
@@ -34,7 +34,7 @@ run: $(STAMP) .env
 	trap 'kill $$QPID 2>/dev/null; wait $$QPID 2>/dev/null' EXIT; trap 'exit 130' INT HUP TERM; \
 	PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP) browser nginx mosquitto
+test: $(STAMP) browser nginx mosquitto promtool
 	$(PY) manage.py install_face_model --settings=config.settings_test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -72,6 +72,10 @@ debian = command -v $(1) >/dev/null || [ -x /usr/sbin/$(1) ] || { [ "$$(id -u)" 
 nginx:
 	@$(call debian,nginx,nginx-light)
 	@$(call debian,systemd-analyze,systemd)
+
+# The alert rules' unit tests (deploy/prometheus/tests/) run Prometheus's own promtool.
+promtool:
+	@$(call debian,promtool,prometheus)
 
 # The door agent's MQTT tests start their own mosquitto in the foreground on a free loopback port
 # (Debian's package also starts a service on 127.0.0.1:1883; the tests do not use it).

@@ -10,6 +10,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from access.models import DeviceToken
 from access.selectors import device_for_token
 from access.services import touch_device
+from justface.request_context import annotate
 
 KEYWORD = "Device"
 
@@ -41,6 +42,7 @@ class DeviceAuthentication(BaseAuthentication):
         if not token.is_active:
             raise AuthenticationFailed("This device token has been revoked; pair the tablet again.")
         touch_device(token, at=timezone.now())
+        annotate(chain=token.door.centre.chain_id, centre=token.door.centre_id, door=token.door_id)
         return DoorDevice(token), token
 
     def authenticate_header(self, request) -> str:
@@ -97,6 +99,7 @@ class AgentAuthentication(BaseAuthentication):
         if not agent.is_active:
             raise AuthenticationFailed("This agent credential has been revoked; pair the agent again.")
         touch_agent(agent, at=timezone.now())
+        annotate(chain=agent.door.centre.chain_id, centre=agent.door.centre_id, door=agent.door_id)
         return DoorAgentUser(agent), agent
 
     def authenticate_header(self, request) -> str:

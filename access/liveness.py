@@ -36,6 +36,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from access.models import AccessEvent, Challenge, Door, Scan
+from justface import metrics
 from justface.face import liveness as lib
 from members.models import Centre, FaceTemplate, Liveness, Member
 
@@ -159,6 +160,7 @@ def issue_challenge(*, scan: Scan, check: LivenessCheck) -> tuple[Challenge, str
         Scan.objects.filter(pk=scan.pk, status=Scan.Status.PENDING).update(status=Scan.Status.CHALLENGE)
         scan.status = Scan.Status.CHALLENGE
     scan.issued_nonce = nonce  # for this answer only; never stored
+    metrics.challenge_issued(scan=scan)
     return challenge, nonce
 
 

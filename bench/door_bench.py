@@ -8,6 +8,12 @@ once. Afterwards it checks that every decision returned has its access event in 
     .venv/bin/python bench/door_bench.py                  # a table
     .venv/bin/python bench/door_bench.py --json           # {"single": {...}, "concurrent": {...}}
 
+Metrics (docs/operations.md): `--metrics on` (the default, as in production: the workers' files in
+a multi-process folder, /metrics scraped every 5 s during the runs, as Prometheus would, only more
+often), `--metrics off` (JUSTFACE_METRICS=0), or `--metrics both --repeat N`: gunicorn restarted
+for each, alternating off and on N times on the same seeded database, each run's p95 reported.
+`--scrape-log FILE` keeps every scrape (JSON lines) for bench/render_dashboard.py.
+
 Needs PostgreSQL (DATABASE_URL's server; the database named by --database is dropped and
 created), the face model (installed if missing) and the labelled photos (JUSTFACE_FACE_DATA,
 default ../shared/faces/dev).
@@ -55,6 +61,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--backend", choices=["onnxruntime", "torch"], default="onnxruntime", help="FACE_BACKEND.")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--json", action="store_true", help="Print one JSON object and nothing else on stdout.")
+    parser.add_argument("--metrics", choices=["on", "off", "both"], default="on", help="Prometheus metrics.")
+    parser.add_argument("--repeat", type=int, default=1, help="With --metrics both: off/on pairs to run.")
+    parser.add_argument("--scrape-every", type=float, default=5.0, help="Seconds between scrapes of /metrics.")
+    parser.add_argument("--scrape-log", type=Path, help="Append every scrape of /metrics here (JSON lines).")
     return parser.parse_args()
 
 
@@ -264,6 +274,8 @@ def run_phase(base: str, tokens: list[str], probes: list[bytes], tablets: int, s
     latencies = sorted(ms for t in threads for ms in t.latencies)
     ids = [i for t in threads for i in t.scan_ids]
     events = AccessEvent.objects.filter(scan_id__in=ids).count()
+    if not latencies:  # nothing decided (a machine too busy to answer within the timeout)
+        latencies = [float("nan")]
     q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
     return {
         "tablets": tablets,
@@ -290,23 +302,36 @@ def wait_until_up(base: str, server: subprocess.Popen) -> None:
     sys.exit("gunicorn did not answer within 60 s.")
 
 
-def main() -> None:
-    args = parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="door-bench-"))
-    shared_models = REPO / "var" / "models"
-    if shared_models.is_dir():
-        (data_dir / "models").symlink_to(shared_models)  # reuse the converted model
-    env = environment(args, data_dir)
-    os.environ.update(env)
-    sys.path.insert(0, str(REPO))
-    log(f"Database {args.database}: recreating and migrating")
-    recreate_database(args)
-    manage(env, "migrate", "--noinput")
-    manage(env, "install_face_model")
-    log(f"Seeding: real faces and {args.synthetic} synthetic templates")
-    tokens, probes = seed(args)
+class Scraper(threading.Thread):
+    """Reads /metrics every few seconds while the tablets run, as Prometheus would."""
 
+    def __init__(self, base: str, every: float, log_file: Path | None):
+        super().__init__(daemon=True)
+        self.base, self.every, self.log_file = base, every, log_file
+        self.stop = threading.Event()
+        self.scrapes, self.failures = 0, 0
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            try:
+                response = requests.get(f"{self.base}/metrics", timeout=10)
+                response.raise_for_status()
+            except requests.RequestException:
+                self.failures += 1
+                continue
+            self.scrapes += 1
+            if self.log_file is not None:
+                with self.log_file.open("a") as out:
+                    out.write(json.dumps({"t": time.time(), "text": response.text}) + "\n")
+
+
+def serve_and_measure(args, env: dict, tokens: list[str], probes: list[bytes], metrics: bool) -> dict:
+    """One gunicorn (metrics on or off), warmed up, then the 1-tablet and N-tablet runs."""
     base = f"http://127.0.0.1:{args.port}"
+    metrics_dir = Path(tempfile.mkdtemp(prefix="door-bench-metrics-"))
+    run_env = {**env, "JUSTFACE_METRICS": "1" if metrics else "0"}
+    if metrics:
+        run_env["JUSTFACE_METRICS_DIR"] = str(metrics_dir)
     server = subprocess.Popen(
         [
             str(Path(PYTHON).with_name("gunicorn")),
@@ -326,32 +351,92 @@ def main() -> None:
             "warning",
         ],
         cwd=REPO,
-        env=env,
+        env=run_env,
         stdout=subprocess.DEVNULL,
     )
+    scraper = Scraper(base, args.scrape_every, args.scrape_log) if metrics else None
     try:
         wait_until_up(base, server)
         log(
             f"gunicorn: {args.workers} workers x {args.threads} threads, {args.backend} on {args.torch_threads} "
-            "thread(s) per worker; warming up"
+            f"thread(s) per worker, metrics {'on' if metrics else 'off'}; warming up"
         )
-        run_phase(base, tokens, probes, args.workers * args.threads, 10)  # every worker loads the model and gallery
+        # Every worker loads the model and the gallery (the first server after seeding also writes the
+        # node's snapshot): warm up until the door answers, so no run pays for that.
+        for _ in range(12):
+            if run_phase(base, tokens, probes, args.workers * args.threads, 10)["decisions"] >= args.workers:
+                break
+        if scraper is not None:
+            scraper.start()
         log(f"1 tablet for {args.seconds:.0f} s")
         single = run_phase(base, tokens, probes, 1, args.seconds)
         log(f"{args.tablets} tablets for {args.seconds:.0f} s")
         concurrent = run_phase(base, tokens, probes, args.tablets, args.seconds)
     finally:
+        if scraper is not None:
+            scraper.stop.set()
         server.send_signal(signal.SIGTERM)  # the master only: it stops its workers
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+    result = {"metrics": "on" if metrics else "off", "single": single, "concurrent": concurrent}
+    if scraper is not None:
+        result["scrapes"], result["scrape_failures"] = scraper.scrapes, scraper.failures
+    return result
+
+
+def main() -> None:
+    args = parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="door-bench-"))
+    shared_models = REPO / "var" / "models"
+    if shared_models.is_dir():
+        (data_dir / "models").symlink_to(shared_models)  # reuse the converted model
+    env = environment(args, data_dir)
+    os.environ.update(env)
+    sys.path.insert(0, str(REPO))
+    log(f"Database {args.database}: recreating and migrating")
+    recreate_database(args)
+    manage(env, "migrate", "--noinput")
+    manage(env, "install_face_model")
+    log(f"Seeding: real faces and {args.synthetic} synthetic templates")
+    tokens, probes = seed(args)
+    modes = {"on": [True], "off": [False], "both": [False, True] * args.repeat}[args.metrics]
+    try:
+        runs = [serve_and_measure(args, env, tokens, probes, metrics) for metrics in modes]
+    finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-    result = {"single": single, "concurrent": concurrent}
+    result = runs[0] if len(runs) == 1 else {"runs": runs, "summary": summary(runs)}
     if args.json:
         print(json.dumps(result))
         return
     keys = ["tablets", "decisions", "p50_ms", "p95_ms", "p99_ms", "decisions_per_s", "errors", "events_lost"]
-    print(f"{'':12}" + "".join(f"{k:>16}" for k in keys))
-    for name, row in result.items():
-        print(f"{name:12}" + "".join(f"{row[k]:>16}" for k in keys))
+    print(f"{'':16}" + "".join(f"{k:>16}" for k in keys))
+    for run in runs:
+        for name in ("single", "concurrent"):
+            print(f"{name + ' ' + run['metrics']:16}" + "".join(f"{run[name][k]:>16}" for k in keys))
+    if len(runs) > 1:
+        print(json.dumps(result["summary"], indent=2))
+
+
+def summary(runs: list[dict]) -> dict:
+    """Per phase: every run's p95 with metrics off and on, their ranges, and the ratio of the medians."""
+    out = {}
+    for phase in ("single", "concurrent"):
+        p95 = {m: [r[phase]["p95_ms"] for r in runs if r["metrics"] == m] for m in ("off", "on")}
+        if not p95["off"] or not p95["on"]:
+            continue
+        off, on = statistics.median(p95["off"]), statistics.median(p95["on"])
+        out[phase] = {
+            "p95_off_ms": p95["off"],
+            "p95_on_ms": p95["on"],
+            "range_off_ms": [min(p95["off"]), max(p95["off"])],
+            "range_on_ms": [min(p95["on"]), max(p95["on"])],
+            "median_on_over_off": round(on / off, 3),
+        }
+    return out
 
 
 if __name__ == "__main__":

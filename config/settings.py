@@ -4,6 +4,8 @@ present). README lists them all."""
 
 import ipaddress
 import os
+import socket
+import sys
 import tempfile
 from pathlib import Path
 
@@ -68,7 +70,9 @@ INSTALLED_APPS = [
     "access",
     "retention",
     "integration",
+    "imports",
     "webhooks",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "justface.middleware.RequestIdMiddleware",
+    "justface.request_log.RequestLogMiddleware",
     "justface.middleware.RequestGuardMiddleware",
     "justface.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -195,6 +200,13 @@ JUSTFACE_DOOR_AGENT_HELD_PER_PROCESS = env.int("JUSTFACE_DOOR_AGENT_HELD_PER_PRO
 JUSTFACE_API_TOKEN_DAYS = env.int("JUSTFACE_API_TOKEN_DAYS", default=30)
 if JUSTFACE_API_TOKEN_DAYS < 1:
     raise ImproperlyConfigured("JUSTFACE_API_TOKEN_DAYS must be at least 1.")
+# Invitations at scale (members.invitation_rounds): at most this many invitation e-mails per
+# minute, sent by the background worker (mail providers throttle or block bursts).
+JUSTFACE_INVITE_RATE = env.int("JUSTFACE_INVITE_RATE", default=60)
+if JUSTFACE_INVITE_RATE < 1:
+    raise ImproperlyConfigured("JUSTFACE_INVITE_RATE must be at least 1.")
+# Member imports (imports.services): days a job's counts and first rows are kept after it.
+JUSTFACE_IMPORT_KEEP_DAYS = env.int("JUSTFACE_IMPORT_KEEP_DAYS", default=30)
 # Processing register: countries outside the EU/EEA the installation itself transfers data to
 # (comma-separated ISO codes); empty: none. A chain's own processors add theirs.
 JUSTFACE_TRANSFERS_OUTSIDE_EU = env.list("JUSTFACE_TRANSFERS_OUTSIDE_EU", default=[])
@@ -234,7 +246,7 @@ if not DEBUG:
     LANGUAGE_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     # A load balancer or monitor asks the nodes themselves, over plain HTTP on the private network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
@@ -400,10 +412,44 @@ for _name, _value, _least in (
     if _value < _least:
         raise ImproperlyConfigured(f"{_name}={_value} is too small: a door frame is 640×480 pixels.")
 
+# Monitoring (docs/operations.md): Prometheus metrics at /metrics on every web node, and on a
+# worker node from its cluster (JUSTFACE_METRICS_LISTEN, host:port). Scrapers are let in from the
+# allow-listed networks, or anywhere with the bearer token whose SHA-256 (hex) is set here
+# (`manage.py metrics_token` makes one). JUSTFACE_METRICS=0: no metrics at all (and /metrics 404).
+JUSTFACE_METRICS = env.bool("JUSTFACE_METRICS", default=True)
+JUSTFACE_METRICS_ALLOW = env.list("JUSTFACE_METRICS_ALLOW", default=["127.0.0.1/32", "::1/128"])
+for _network in JUSTFACE_METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(_network, strict=True)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"JUSTFACE_METRICS_ALLOW: {_error}") from None
+JUSTFACE_METRICS_TOKEN_SHA256 = env.str("JUSTFACE_METRICS_TOKEN_SHA256", default="").lower()
+JUSTFACE_METRICS_LISTEN = env.str("JUSTFACE_METRICS_LISTEN", default="")
+# Where the processes of a gunicorn master or a django-q2 cluster keep their metrics (one folder
+# per master or cluster, emptied when it starts; deploy/gunicorn.conf.py makes one if unset). A
+# cluster started without one gets a fresh temporary folder.
+JUSTFACE_METRICS_DIR = env.str("JUSTFACE_METRICS_DIR", default=os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
+if not JUSTFACE_METRICS_DIR and JUSTFACE_METRICS and sys.argv[1:2] == ["qcluster"]:
+    JUSTFACE_METRICS_DIR = tempfile.mkdtemp(prefix="justface-metrics-qcluster-")
+if JUSTFACE_METRICS_DIR and JUSTFACE_METRICS:
+    # prometheus-client picks memory or files when it is first imported (django-q2 imports it, and
+    # marks its recycled workers' files dead): the folder must be in the environment before any app.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", JUSTFACE_METRICS_DIR)
+    os.makedirs(JUSTFACE_METRICS_DIR, exist_ok=True)
+# This node's name in every log line (default: the host name).
+JUSTFACE_NODE_NAME = env.str("JUSTFACE_NODE_NAME", default=socket.gethostname())
+# "json": one JSON object per line (production, a log shipper reads it); "plain": for a terminal.
+JUSTFACE_LOG_FORMAT = env.str("JUSTFACE_LOG_FORMAT", default="plain" if DEBUG else "json")
+if JUSTFACE_LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("JUSTFACE_LOG_FORMAT must be json or plain.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "justface.log_json.JsonFormatter", "node": JUSTFACE_NODE_NAME},
+    },
     "filters": {
         "client_errors_short": {"()": "justface.log_filters.ClientErrorsWithoutTraceback"},
         "member_ids_out_of_paths": {"()": "justface.log_filters.MemberIdsOutOfPaths"},
@@ -411,7 +457,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": JUSTFACE_LOG_FORMAT,
             "filters": ["client_errors_short", "member_ids_out_of_paths"],
         }
     },

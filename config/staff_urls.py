@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("consent.staff_urls")),
     path("", include("access.staff_urls")),
     path("", include("retention.staff_urls")),
+    path("", include("imports.staff_urls")),
 ]

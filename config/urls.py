@@ -52,6 +52,7 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     path("healthz", health.healthz),
     path("livez", health.livez),
+    path("metrics", include("monitoring.urls")),
     path("api/v1/door/", include("access.api_urls")),
     path("api/v1/agent/", include("access.agent_api_urls")),
     path("kiosk/", include("access.kiosk_urls")),

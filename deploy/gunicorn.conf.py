@@ -5,7 +5,9 @@
 Used by the systemd unit (deploy/systemd/justface-web@.service), `make prod-local` and the benches.
 nginx (deploy/nginx/) is always in front: never expose a node itself (README, Hardening)."""
 
+import glob
 import os
+import tempfile
 
 # Two processes for two cores, four threads each (docs/door.md: measured layouts); WEB_CONCURRENCY
 # for a machine with more cores. A door agent's long poll holds a thread while it waits (no CPU):
@@ -50,3 +52,26 @@ def post_fork(server, worker):
     m_mmap_threshold, m_arena_max = -3, -8  # malloc.h
     libc.mallopt(m_mmap_threshold, 1024 * 1024)
     libc.mallopt(m_arena_max, 2)
+
+
+def on_starting(server):
+    """Metrics (docs/operations.md): the workers write theirs to files in one folder that /metrics
+    sums (prometheus-client's multi-process mode). JUSTFACE_METRICS_DIR names it (the systemd unit:
+    the node's runtime directory); otherwise a new temporary one. Emptied here: a (re)started master
+    counts from zero, as Prometheus expects of a restarted target."""
+    if os.environ.get("JUSTFACE_METRICS", "1").lower() in ("0", "false", "no", "off"):
+        return
+    folder = os.environ.get("JUSTFACE_METRICS_DIR") or tempfile.mkdtemp(prefix="justface-metrics-web-")
+    os.makedirs(folder, exist_ok=True)
+    for name in glob.glob(os.path.join(folder, "*.db")):
+        os.remove(name)
+    os.environ["JUSTFACE_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+
+
+def child_exit(server, worker):
+    """A worker that exited (restarted, killed, timed out): its gauges stop counting; its counters'
+    files stay, so the node's totals never go back."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -25,3 +25,26 @@ def reset_request_id(token: contextvars.Token) -> None:
 
 def current_request_id() -> str:
     return _request_id.get()
+
+
+# The chain, centre and door a request or task is about (ids only), for its log line and metrics.
+_ids: contextvars.ContextVar[dict | None] = contextvars.ContextVar("justface_log_ids", default=None)
+
+
+def start_ids() -> contextvars.Token:
+    return _ids.set({})
+
+
+def reset_ids(token: contextvars.Token) -> None:
+    _ids.reset(token)
+
+
+def annotate(**ids: int | None) -> None:
+    """Name what the request is about (chain=, centre=, door=): ids, never personal data."""
+    current = _ids.get()
+    if current is not None:
+        current.update({k: v for k, v in ids.items() if v is not None})
+
+
+def current_ids() -> dict:
+    return dict(_ids.get() or {})

@@ -38,6 +38,8 @@ class Perm(enum.Enum):
     # A new face photo that does not match the member's enrolled face: approve or reject it
     # ; the front desk sees it, a manager decides.
     APPROVE_FACES = "approve_faces"
+    # Whole-chain member work: import a file of members, invite everyone without a login.
+    BULK_MEMBERS = "bulk_members"
 
 
 _GRANTS: dict[str, frozenset[Perm]] = {
@@ -54,6 +56,7 @@ _GRANTS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_STATISTICS,
             Perm.VIEW_REGISTER,
             Perm.APPROVE_FACES,
+            Perm.BULK_MEMBERS,
         }
     ),
     # The DPO reads everything of the chain, the trail included, and changes nothing but the

@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F, QuerySet
 
+from justface import metrics
 from justface.face.recognizers import template_width
 from justface.face.shared_gallery import LayeredGallery, Snapshot, SnapshotStore
 from justface.face_runtime import get_engine
@@ -93,14 +94,19 @@ def node_store() -> SnapshotStore:
     return SnapshotStore(f"{settings.GALLERY_DIR}/{tag}")
 
 
+def snapshot_key(chain_id: int, created, model: str, unless_model: str = "") -> str:
+    """The name of a chain's gallery snapshots in the node's store (monitoring reads them too)."""
+    return f"chain{chain_id}-{int(created.timestamp() * 1e6)}-{model}" + (
+        f"-unless-{unless_model}" if unless_model else ""
+    )
+
+
 class _ChainGallery:
     """One chain's gallery of one model in this process: ``view`` reflects ``version``."""
 
     def __init__(self, chain_id: int, created, model: str, unless_model: str):
         self.chain_id, self.model, self.unless_model = chain_id, model, unless_model
-        self.key = f"chain{chain_id}-{int(created.timestamp() * 1e6)}-{model}" + (
-            f"-unless-{unless_model}" if unless_model else ""
-        )
+        self.key = snapshot_key(chain_id, created, model, unless_model)
         self.dim = template_width(model)
         self.view: LayeredGallery | None = None
         self.version = -1
@@ -145,6 +151,7 @@ class _ChainGallery:
     def _from_database(self, version: int) -> Snapshot:
         # The version was read before the rows: a step committing in between is replayed on
         # the next search, and replaying a step is idempotent (it re-reads the member).
+        started = time.monotonic()
         rows = gallery_templates(self.chain_id, self.model, unless_model=self.unless_model)
         # Filled in place: 900k small arrays would leave their memory with the process for good.
         size = rows.count() + 64
@@ -155,7 +162,9 @@ class _ChainGallery:
             ids[n], matrix[n] = member_id, decode_template(text)
             n += 1
         ids, matrix = ids[:n], matrix[:n]
-        return Snapshot.from_rows(version, ids, matrix, self.dim)
+        snapshot = Snapshot.from_rows(version, ids, matrix, self.dim)
+        metrics.gallery_built(chain_id=self.chain_id, how="build", seconds=time.monotonic() - started)
+        return snapshot
 
     # Keeping the view current (called with self.lock held)
 
@@ -204,6 +213,7 @@ class _ChainGallery:
                 members = None if snapshot is None else self._steps(snapshot.version, version)
                 if members is None:
                     snapshot = self.store.write(self.key, self._from_database(version))
+                    metrics.gallery_written(chain_id=self.chain_id)
                     members = set()
         else:
             snapshot = self._from_database(version)
@@ -234,6 +244,7 @@ class _ChainGallery:
         ).start()
 
     def _compact(self, view: LayeredGallery, version: int) -> None:
+        started = time.monotonic()
         try:
             with self.store.lock(self.key):
                 latest = self.store.latest(self.key)
@@ -242,6 +253,9 @@ class _ChainGallery:
                     if latest is not None and latest.version >= version
                     else self.store.write(self.key, view.folded(version))
                 )
+            if folded is not latest:
+                metrics.gallery_built(chain_id=self.chain_id, how="fold", seconds=time.monotonic() - started)
+                metrics.gallery_written(chain_id=self.chain_id)
             with self.lock:
                 if self.version == folded.version:  # nothing came since: take it now, let go of the old file
                     self.view = LayeredGallery.on(folded)
@@ -291,7 +305,8 @@ def identify(
 ) -> Identification:
     """1:N search over the chain's templates of ``model`` (default: the active one) with that
     model's threshold and margin; ``gallery``: search that one instead (previous_gallery_for)."""
-    match = (gallery if gallery is not None else gallery_for(chain_id, model)).search(template)
+    with metrics.timed("gallery_search"):
+        match = (gallery if gallery is not None else gallery_for(chain_id, model)).search(template)
     decision = get_engine(model).config.policy.decide(match)
     has_best = match.identity is not None
     return Identification(

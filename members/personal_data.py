@@ -340,4 +340,8 @@ declare_not_personal(
     "the controller's own details; the DPO's name and e-mail are a business contact the chain publishes",
 )
 declare_not_personal("members.Centre", "places")
+declare_not_personal(
+    "members.InvitationRound",
+    "a manager's bulk invitation: the centre, who started it, counts; the invitations name the members",
+)
 declare_not_personal("members.StaffRole", "ties a staff login to a chain and role; goes with the staff login")

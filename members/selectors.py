@@ -6,12 +6,21 @@ import re
 from datetime import date
 from enum import Enum
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from justface import crypto
 from justface.tenancy import Scope
-from members.models import Exclusion, FaceTemplate, Member, email_hash, member_number_hash, name_birth_hash, phone_hash
+from members.models import (
+    Exclusion,
+    FaceTemplate,
+    Invitation,
+    Member,
+    email_hash,
+    member_number_hash,
+    name_birth_hash,
+    phone_hash,
+)
 
 
 def members_visible_to(scope: Scope) -> QuerySet[Member]:
@@ -175,3 +184,21 @@ def member_for(user) -> Member | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return Member.objects.select_related("chain", "home_centre").filter(user=user).first()
+
+
+def members_to_invite(*, chain_id: int, centre_id: int | None = None) -> QuerySet[Member]:
+    """Members an invitation round invites (members.invitation_rounds): an e-mail address, no
+    portal login, the membership not ended, and no invitation on its way or still usable."""
+    live = Invitation.objects.filter(
+        member=OuterRef("pk"),
+        used_at=None,
+        expires_at__gt=timezone.now(),
+        delivery__in=[Invitation.Delivery.QUEUED, Invitation.Delivery.SENT],
+    )
+    members = (
+        Member.objects.filter(chain_id=chain_id, user=None)
+        .exclude(email_hash="")
+        .exclude(status=Member.Status.ENDED)
+        .filter(~Exists(live))
+    )
+    return members.filter(home_centre_id=centre_id) if centre_id else members

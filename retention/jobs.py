@@ -26,7 +26,7 @@ from django.utils import timezone
 from access import door_agents, reports
 from access import services as door
 from access.selectors import frames_due
-from justface import audit
+from justface import audit, metrics
 from justface.accounts import delete_expired_api_tokens
 from justface.face_runtime import installed_models
 from members.faces import erase_biometrics, erase_expired_pending_photos, erase_retired_templates
@@ -231,6 +231,7 @@ def run_due_jobs(*, at: datetime) -> tuple[int, int]:
             # Ids only in the log. The erasure rolled back; the failed attempt is marked so that the
             # job waits CLAIM_EXPIRES before it is tried again (not every minute).
             logger.exception("Erasure job %s (%s) failed", job.pk, job.kind)
+            metrics.erasure_failed(kind=job.kind)
             ErasureJob.objects.filter(pk=job.pk, done_at=None, claimed_at=job.claimed_at).update(claimed_at=at)
             failed += 1
             continue

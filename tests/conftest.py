@@ -189,6 +189,8 @@ SCHEDULE_MIGRATIONS = (
     "retention.migrations.0003_purge_schedule",
     "retention.migrations.0008_clear_sessions_schedule",
     "access.migrations.0017_door_sweep_schedule",
+    "members.migrations.0018_invitation_round_schedule",
+    "imports.migrations.0002_purge_schedule",
     "integration.migrations.0002_purge_schedule",
     "webhooks.migrations.0002_delivery_schedules",
 )

@@ -19,7 +19,7 @@ from access.services.devices import device_supports
 from access.services.frames import frame_deadline
 from access.services.presence import record_presence
 from access.services.verdicts import ALL_FEATURES, Verdict, reloaded
-from justface import private_files
+from justface import metrics, private_files
 from members.models import Member
 from members.selectors import exclusion_in_force
 
@@ -133,4 +133,5 @@ def decide(
         if photo != held:
             private_files.delete(photo)  # nothing half-written: no frame without its row
         raise
+    metrics.door_decided(scan=scan, reason=event.reason, liveness=liveness)
     return scan

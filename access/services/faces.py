@@ -22,7 +22,7 @@ from access.services.challenges import enrollment_liveness_step, expire_challeng
 from access.services.decision import decide, entry_refusal
 from access.services.verdicts import CONFIRM_WINDOW, FEATURE_CONFIRM, ChallengeIssued, Verdict, reloaded
 from consent.selectors import biometric_consent_active, biometric_reconsent_pending
-from justface import private_files
+from justface import metrics, private_files
 from justface.face.engine import DoorResult
 from justface.face.engine import Reason as FaceReason
 from justface.face.liveness import check_burst
@@ -107,11 +107,12 @@ def _face_outcome(
         if not held:
             return Verdict(Reason.UNAVAILABLE), frames[0], check
         engine = get_engine()
-        result = (
-            engine.analyse_door_frame(frames[0].image, liveness_threshold=check.threshold)
-            if len(frames) == 1
-            else engine.analyse_door_burst([f.image for f in frames], liveness_threshold=check.threshold)
-        )
+        with metrics.timed("frame_analysis"):
+            result = (
+                engine.analyse_door_frame(frames[0].image, liveness_threshold=check.threshold)
+                if len(frames) == 1
+                else engine.analyse_door_burst([f.image for f in frames], liveness_threshold=check.threshold)
+            )
     frame = frames[result.frame]
     scan.faces = max(scan.faces or 0, result.faces)  # the server's count or the tablet's: the most
     if scan.direction == "out":

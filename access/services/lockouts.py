@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from access import rules
 from access.models import DeviceToken, PinLockout, Scan
-from justface import audit
+from justface import audit, metrics
 from justface.models import AuditEntry
 
 DEVICE = AuditEntry.ActorKind.DEVICE
@@ -110,6 +110,7 @@ def settle_pin_attempt(*, scan: Scan, right: bool, at: datetime, number: bool = 
             if until is not None and (row.locked_until is None or row.locked_until < until):
                 row.locked_until = until
                 row.save()
+                metrics.pin_lockout(scan=scan, key="device" if row.device_id else "member_number")
                 audit.record(
                     action="door.pin_lockout",
                     actor_kind=DEVICE,

@@ -45,9 +45,17 @@ class _Stream:
         return self.raw
 
 
-class LimitedJSONParser(rest.JSONParser):
+class LimitedJSONParser(parsers.BaseParser):
+    """rest.JSONParser's checks on a body read up to max_body_bytes(). Not a subclass of DRF's
+    JSONParser on purpose: DRF hands such a parser request.body, where Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) refuses a 10,000-member request with 413 long before
+    this limit; any other parser gets the request's stream."""
+
+    media_type = "application/json"
+
     def parse(self, stream, media_type=None, parser_context=None):
-        return super().parse(_Stream(read_limited(stream, parser_context)), media_type, parser_context)
+        raw = _Stream(read_limited(stream, parser_context))
+        return rest.JSONParser().parse(raw, media_type, parser_context)
 
 
 class BadLine:

@@ -1,7 +1,7 @@
 """Chains (the data controllers), their centres, staff roles, members and face templates, by
 topic: ``chains`` (chains, centres, staff roles), ``member`` (members, exclusions, keyed
 hashes), ``faces`` (templates, pending photo, gallery log), ``links`` (invitations, e-mail
-changes), ``requests`` (data-subject requests). Import them from here."""
+changes), ``rounds`` (invitation rounds), ``requests`` (data-subject requests). Import them from here."""
 
 from members.models.chains import Centre, Chain, Language, Liveness, StaffRole
 from members.models.faces import FaceTemplate, GalleryChange, PendingFacePhoto
@@ -15,6 +15,7 @@ from members.models.member import (
     phone_hash,
 )
 from members.models.requests import DataSubjectRequest, add_months
+from members.models.rounds import InvitationRound
 
 __all__ = [
     "Centre",
@@ -25,6 +26,7 @@ __all__ = [
     "FaceTemplate",
     "GalleryChange",
     "Invitation",
+    "InvitationRound",
     "Language",
     "Liveness",
     "Member",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields.fields import (
     EncryptedEmailField,
@@ -18,7 +19,30 @@ class Invitation(OneTimeLink):
 
     LIFETIME_DAYS = 7
 
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Sending failed")
+        BOUNCED = "bounced", _("Bounced")
+
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="invitations")
+    # Invitations sent by a round (members.invitation_rounds) say how their e-mail fared; one sent
+    # by hand is handed to the mail backend when its transaction commits and reads "sent".
+    round = models.ForeignKey(
+        "members.InvitationRound",
+        verbose_name=_("invitation round"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        editable=False,
+    )
+    delivery = models.CharField(
+        _("delivery"), max_length=8, choices=Delivery.choices, default=Delivery.SENT, db_index=True
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, db_index=True)
+    # The SMTP reply code and the error's kind, never the server's text (it may quote the address).
+    delivery_error = models.CharField(_("delivery error"), max_length=100, blank=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("invited by"),
@@ -38,6 +62,10 @@ class Invitation(OneTimeLink):
 
     def __str__(self) -> str:
         return f"Invitation #{self.pk}"
+
+    @property
+    def expired(self) -> bool:
+        return self.used_at is None and self.expires_at <= timezone.now()
 
 
 class EmailChange(OneTimeLink):

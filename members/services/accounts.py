@@ -10,7 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from justface import audit
@@ -43,21 +43,27 @@ def invite_member(*, member: Member, actor, request=None) -> Invitation:
             member=member,
             lifetime=timedelta(days=Invitation.LIFETIME_DAYS),
             invited_by=actor if getattr(actor, "pk", None) else None,
+            sent_at=timezone.now(),
         )
-        send_on_commit(
-            to=member.email,
-            template="members/email/invitation",
-            language=member.chain.default_language,
-            context={
-                "member": member,
-                "chain": member.chain,
-                "days": Invitation.LIFETIME_DAYS,
-                "link": public_url(reverse("portal:accept-invitation", args=[raw]), request),
-            },
-        )
+        send_on_commit(**invitation_email(member=member, raw=raw, request=request))
         audit.record(action="member.invite", actor=actor, obj=member)
     invitation.exclusion_matches = matches  # for the caller's warning to staff
     return invitation
+
+
+def invitation_email(*, member: Member, raw: str, request=None) -> dict:
+    """The invitation e-mail's address, template, language and context (justface.mail)."""
+    return dict(
+        to=member.email,
+        template="members/email/invitation",
+        language=member.chain.default_language,
+        context={
+            "member": member,
+            "chain": member.chain,
+            "days": Invitation.LIFETIME_DAYS,
+            "link": public_url(reverse("portal:accept-invitation", args=[raw]), request),
+        },
+    )
 
 
 def accept_invitation(*, token: str, password: str) -> Member:

@@ -164,6 +164,8 @@ def concrete_urls(world, a: ChainA) -> list[str]:
             "delivery_id": "1",
             "centre_id": str(world.centre_a1.pk),  # statistics: anonymous counts, still chain A's
             "export_id": "00000000-0000-4000-8000-000000000000",  # a report file nobody asked for
+            "job_id": "00000000-0000-4000-8000-000000000000",  # a member import nobody started
+            "file_format": "csv",  # the member import's template
             "chart": "heatmap",
             "fmt": "json",  # the processing register as JSON
             # the old erasure queue's address of a request (a redirect to the request's page): chain A's erasure request

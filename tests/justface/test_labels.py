@@ -17,7 +17,7 @@ from justface import display
 from retention.models import ErasureJob
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ("justface", "members", "consent", "access", "retention", "integration", "webhooks")
+APPS = ("justface", "members", "consent", "access", "retention", "integration", "webhooks", "imports")
 # Words that are the same in Danish or Norwegian as in English.
 SAME_WORD = {"PIN", "Status", "Member", "Medlem", "E-mail", "Version", "Score", "Centre", "Visit", "System"}
 

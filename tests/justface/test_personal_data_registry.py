@@ -35,7 +35,7 @@ from retention.services import erase_member
 from tests.conftest import make_member
 from tests.portal_helpers import member_with_login, site_url  # noqa: F401
 
-PROJECT_APPS = {"justface", "members", "consent", "access", "retention", "webhooks"}
+PROJECT_APPS = {"justface", "members", "consent", "access", "retention", "webhooks", "imports"}
 
 
 def models_to_check():
