@@ -165,7 +165,7 @@ def emit_events(chain_id: int, count: int, start: int = 0) -> None:
     with transaction.atomic():
         for n in range(start, start + count):
             data = {"access_event_id": n, "member_id": n, "external_id": f"M{n:06d}", "decision": "granted"}
-            emit(chain_id=chain_id, event_type="access.granted", data=data, member_id=n)
+            emit(chain_id=chain_id, event_type="access.check_in", data=data, member_id=n)
 
 
 def wait_delivered(port: int, count: int, timeout: float) -> dict:

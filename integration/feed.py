@@ -33,6 +33,11 @@ def mark_members_changed(*, chain_id: int, member_ids: list[int]) -> None:
     )
 
 
+def event_data(*, occurred_at, data: dict) -> dict:
+    """An event as the chain's systems read it, in the events feed and in a webhook's `data`."""
+    return {"occurred_at": occurred_at.isoformat(), **data}
+
+
 def _model(stream: str):
     return MemberChange if stream == MEMBERS else FeedEvent
 

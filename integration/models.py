@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Chain, Member
+from webhooks import events
 
 
 class Scope(models.TextChoices):
@@ -87,14 +88,15 @@ class FeedEvent(models.Model):
     a template, a photo or a score. Numbered like MemberChange (seq NULL until a reader sequences it)."""
 
     class Kind(models.TextChoices):
-        CHECK_IN = "access.check_in", _("Check-in")
-        CHECK_OUT = "access.check_out", _("Check-out")
-        REFUSED = "access.refused", _("Entry refused")
-        DOOR_ALARM = "door.alarm", _("Door alarm")
-        CONSENT_GIVEN = "consent.given", _("Consent given")
-        CONSENT_WITHDRAWN = "consent.withdrawn", _("Consent withdrawn")
-        FACE_ERASED = "erasure.face", _("Face data erased")
-        MEMBER_ERASED = "erasure.member", _("Member erased")
+        # The webhooks' event types: one vocabulary (webhooks.events holds the names and labels).
+        CHECK_IN = events.CHECK_IN, events.EVENT_TYPES[events.CHECK_IN]
+        CHECK_OUT = events.CHECK_OUT, events.EVENT_TYPES[events.CHECK_OUT]
+        REFUSED = events.REFUSED, events.EVENT_TYPES[events.REFUSED]
+        DOOR_ALARM = events.DOOR_ALARM, events.EVENT_TYPES[events.DOOR_ALARM]
+        CONSENT_GIVEN = events.CONSENT_GIVEN, events.EVENT_TYPES[events.CONSENT_GIVEN]
+        CONSENT_WITHDRAWN = events.CONSENT_WITHDRAWN, events.EVENT_TYPES[events.CONSENT_WITHDRAWN]
+        FACE_ERASED = events.FACE_ERASED, events.EVENT_TYPES[events.FACE_ERASED]
+        MEMBER_ERASED = events.MEMBER_ERASED, events.EVENT_TYPES[events.MEMBER_ERASED]
 
     chain = models.ForeignKey(Chain, verbose_name=_("chain"), on_delete=models.CASCADE, related_name="+")
     seq = models.BigIntegerField(_("sequence"), null=True, blank=True)

@@ -2,8 +2,10 @@
 consent given or withdrawn and erasures each add one FeedEvent row (ids and codes only) in the
 writer's own transaction, an insert that waits for nothing.
 
-`event_recorded` is sent once the writer's transaction commits, with the FeedEvent row: the
-hook for whatever delivers events elsewhere (webhooks) without slowing the writer."""
+Each event's `data` is built here once and serves both the feed and the webhooks: the same row
+is logged for the chain's subscribed webhook endpoints (webhooks.services.emit, an insert in the
+same transaction; the sending happens in the worker after the commit). `event_recorded` is sent
+once the writer's transaction commits, with the FeedEvent row."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from integration import feed
 from integration.models import FeedEvent
 from justface.models import AuditEntry
 from members.models import Member
+from webhooks.services import emit
 
 event_recorded = django.dispatch.Signal()  # sender=FeedEvent, event=<FeedEvent>
 
@@ -29,6 +32,13 @@ def record(*, chain_id: int, kind: str, occurred_at, member: Member | None = Non
         data = {"member_id": member.pk, "external_id": member.member_number, **data}
     event = FeedEvent.objects.create(
         chain_id=chain_id, kind=kind, occurred_at=occurred_at, member_id=data.get("member_id"), data=data
+    )
+    # The delivery names the member (to erase its body with them) only while they exist.
+    emit(
+        chain_id=chain_id,
+        event_type=kind,
+        data=feed.event_data(occurred_at=occurred_at, data=data),
+        member_id=member.pk if member is not None else None,
     )
     transaction.on_commit(lambda: event_recorded.send(sender=FeedEvent, event=event))
     return event
@@ -82,7 +92,11 @@ def door_event_saved(sender, instance: DoorEvent, created=False, raw=False, **kw
 
 @receiver(post_save, sender=ConsentRecord, dispatch_uid="integration.consent_record")
 def consent_saved(sender, instance: ConsentRecord, created=False, raw=False, **kwargs):
-    kinds = {ConsentRecord.Action.SIGN: Kind.CONSENT_GIVEN, ConsentRecord.Action.WITHDRAW: Kind.CONSENT_WITHDRAWN}
+    kinds = {
+        ConsentRecord.Action.SIGN: Kind.CONSENT_GIVEN,
+        ConsentRecord.Action.GUARDIAN_CONFIRM: Kind.CONSENT_GIVEN,  # a minor's consent takes effect
+        ConsentRecord.Action.WITHDRAW: Kind.CONSENT_WITHDRAWN,
+    }
     if not created or raw or instance.action not in kinds:
         return
     member = instance.member
@@ -92,6 +106,7 @@ def consent_saved(sender, instance: ConsentRecord, created=False, raw=False, **k
         occurred_at=instance.at,
         member=member,
         consent_record_id=instance.pk,
+        action=instance.action,
         document=instance.document.kind,
         version=instance.document.version,
         channel=instance.channel,

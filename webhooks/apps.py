@@ -7,6 +7,6 @@ class WebhooksConfig(AppConfig):
     verbose_name = _("Webhooks")
 
     def ready(self) -> None:
-        # The receivers that turn access, door and consent rows into events; the registry entry
-        # of the delivery log; the labels of its codes and audit actions.
-        from webhooks import labels, personal_data, receivers  # noqa: F401
+        # The registry entry of the delivery log; the labels of its codes and audit actions. The
+        # events themselves come from integration.signals, which builds each one for the feed too.
+        from webhooks import labels, personal_data  # noqa: F401

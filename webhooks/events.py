@@ -1,27 +1,27 @@
 """The event types a chain's endpoint can subscribe to, with their labels (staff read them in the
-admin; the codes are what receivers get in `type`)."""
+admin; the codes are what receivers get in `type`). They are the events feed's kinds
+(integration.models.FeedEvent.Kind takes its values from here): one vocabulary for the feed and
+the webhooks, and one `data` per event, built by integration.signals for both."""
 
 from django.utils.translation import gettext_lazy as _
 
-ACCESS_GRANTED = "access.granted"
-ACCESS_REFUSED = "access.refused"
-ACCESS_CHECK_OUT = "access.check_out"
-DOOR_FORCED_OPEN = "door.forced_open"
-DOOR_HELD_OPEN = "door.held_open"
-DOOR_AGENT_OFFLINE = "door.agent_offline"
+CHECK_IN = "access.check_in"
+CHECK_OUT = "access.check_out"
+REFUSED = "access.refused"
+DOOR_ALARM = "door.alarm"  # the alarm's kind is in `data.alarm`
 CONSENT_GIVEN = "consent.given"
 CONSENT_WITHDRAWN = "consent.withdrawn"
-MEMBER_ERASED = "member.erased"
+FACE_ERASED = "erasure.face"
+MEMBER_ERASED = "erasure.member"
 
 EVENT_TYPES = {
-    ACCESS_GRANTED: _("Check-in let in"),
-    ACCESS_REFUSED: _("Check-in refused (with the reason code)"),
-    ACCESS_CHECK_OUT: _("Check-out"),
-    DOOR_FORCED_OPEN: _("Door forced open"),
-    DOOR_HELD_OPEN: _("Door held open"),
-    DOOR_AGENT_OFFLINE: _("Door agent offline"),
+    CHECK_IN: _("Check-in"),
+    CHECK_OUT: _("Check-out"),
+    REFUSED: _("Entry refused"),
+    DOOR_ALARM: _("Door alarm"),
     CONSENT_GIVEN: _("Consent given"),
     CONSENT_WITHDRAWN: _("Consent withdrawn"),
+    FACE_ERASED: _("Face data erased"),
     MEMBER_ERASED: _("Member erased"),
 }
 

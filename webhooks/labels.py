@@ -27,6 +27,8 @@ display.register(
         "webhook.disable": _("Webhook endpoint: disabled"),
         "webhook.auto_disable": _("Webhook endpoint: disabled after repeated failure"),
         "webhook.rotate_secret": _("Webhook endpoint: new signing secret"),
+        "webhook.change": _("Webhook endpoint: changed"),
+        "webhook.delete": _("Webhook endpoint: deleted"),
         "webhook_delivery.replay": _("Webhook delivery: sent again"),
     },
 )

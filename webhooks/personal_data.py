@@ -21,9 +21,7 @@ from justface.personal_data import (
     declare_not_personal,
     register,
 )
-from webhooks import events
 from webhooks.models import WebhookDelivery
-from webhooks.services import emit
 
 Status = WebhookDelivery.Status
 
@@ -54,21 +52,15 @@ DELIVERIES_ERASED = ReceiptLine("webhook_bodies", _("Webhook deliveries about th
 
 
 def _erase(member, *, actor, reason: str) -> Erased:
-    """The member's event bodies go; what still waited to be sent is cancelled; then the chain's
-    systems are told the member was erased, by Justface's id alone (as the events feed does):
-    nothing of the member's number stays (the chain's system matched the id to its own number
-    when it made or read the member)."""
+    """The member's event bodies go; what still waited to be sent is cancelled. The chain's
+    systems are then told by `erasure.member` (integration.signals, when the member's row goes),
+    by Justface's id alone: nothing of the member's number stays."""
     now = timezone.now()
     mine = WebhookDelivery.objects.filter(member_id=member.pk)
     mine.filter(status__in=[Status.PENDING, Status.SENDING]).update(
         status=Status.CANCELLED, finished_at=now, next_at=None, last_error="member erased"
     )
     erased = mine.update(body="", member_id=None, body_erased_at=now)
-    emit(
-        chain_id=member.chain_id,
-        event_type=events.MEMBER_ERASED,
-        data={"member_id": member.pk, "at": now.isoformat().replace("+00:00", "Z")},
-    )
     return {DELIVERIES_ERASED: erased}
 
 

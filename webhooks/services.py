@@ -1,5 +1,5 @@
 """Webhook writes: endpoints (made, enabled, disabled), events emitted into the delivery log, and
-replays. The admin, the command and the receivers of access, door and consent rows come here; the
+replays. The admin, the command, the integration API and the events (integration.signals) come here; the
 worker's side is webhooks.delivery."""
 
 from __future__ import annotations
@@ -62,6 +62,39 @@ def create_endpoint(
         endpoint.save()
         audit.record(action="webhook.create", actor=actor, obj=endpoint, reason="")
     return endpoint, endpoint.secret
+
+
+def change_endpoint(
+    *,
+    endpoint: WebhookEndpoint,
+    actor,
+    url: str | None = None,
+    event_types: list[str] | None = None,
+    description: str | None = None,
+) -> list[str]:
+    """Change what is given (the URL checked like a new one's); returns the fields changed."""
+    changed = []
+    if url is not None and url.strip() != endpoint.url:
+        endpoint.url, changed = checked_url(url), [*changed, "url"]
+    if event_types is not None:
+        types = checked_event_types(event_types)
+        if types != endpoint.event_types:
+            endpoint.event_types, changed = types, [*changed, "event_types"]
+    if description is not None and description[:200] != endpoint.description:
+        endpoint.description, changed = description[:200], [*changed, "description"]
+    if changed:
+        endpoint.full_clean()
+        with transaction.atomic():
+            endpoint.save(update_fields=changed)
+            audit.record(action="webhook.change", actor=actor, obj=endpoint, reason=", ".join(changed))
+    return changed
+
+
+def delete_endpoint(*, endpoint: WebhookEndpoint, actor) -> None:
+    """The endpoint and its delivery log go; nothing more is sent to it."""
+    with transaction.atomic():
+        audit.record(action="webhook.delete", actor=actor, obj=endpoint)
+        endpoint.delete()
 
 
 def rotate_secret(*, endpoint: WebhookEndpoint, actor) -> str:

@@ -256,7 +256,7 @@ class MembersFeedView(IntegrationAPIView):
 
 
 def event_json(event: FeedEvent) -> dict:
-    return {"cursor": event.seq, "type": event.kind, "occurred_at": event.occurred_at.isoformat(), **event.data}
+    return {"cursor": event.seq, "type": event.kind, **feed.event_data(occurred_at=event.occurred_at, data=event.data)}
 
 
 class EventsView(IntegrationAPIView):

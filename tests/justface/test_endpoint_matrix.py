@@ -160,6 +160,8 @@ def concrete_urls(world, a: ChainA) -> list[str]:
             "record_id": str(a.record_id),
             "member_id": str(a.member.pk),
             "external_id": a.member.member_number,  # the integration API's member (by the chain's own id)
+            "endpoint_id": "1",  # the integration API's webhook endpoint (a key is needed: the roles have none)
+            "delivery_id": "1",
             "centre_id": str(world.centre_a1.pk),  # statistics: anonymous counts, still chain A's
             "export_id": "00000000-0000-4000-8000-000000000000",  # a report file nobody asked for
             "job_id": "00000000-0000-4000-8000-000000000000",  # a member import nobody started

@@ -26,11 +26,11 @@ def test_a_manager_makes_an_endpoint_and_sees_its_secret_once(world, login, loop
     client = login("manager_a")
     response = client.post(
         reverse("admin:webhooks_webhookendpoint_add"),
-        {"url": "http://127.0.0.1:9/hooks", "description": "CRM", "event_types": ["access.granted", "member.erased"]},
+        {"url": "http://127.0.0.1:9/hooks", "description": "CRM", "event_types": ["access.check_in", "erasure.member"]},
     )
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     endpoint = WebhookEndpoint.objects.get()
-    assert endpoint.chain == world.chain_a and endpoint.event_types == ["access.granted", "member.erased"]
+    assert endpoint.chain == world.chain_a and endpoint.event_types == ["access.check_in", "erasure.member"]
     assert endpoint.secret.startswith("whsec_") and endpoint.secret in response.content.decode()
     with connection.cursor() as cursor:  # encrypted at rest: the column never holds the secret
         cursor.execute("SELECT secret FROM webhooks_webhookendpoint")
@@ -44,7 +44,7 @@ def test_a_manager_makes_an_endpoint_and_sees_its_secret_once(world, login, loop
 def test_the_admin_refuses_a_private_url(world, login):
     response = login("manager_a").post(
         reverse("admin:webhooks_webhookendpoint_add"),
-        {"url": "https://169.254.169.254/latest/", "event_types": ["access.granted"]},
+        {"url": "https://169.254.169.254/latest/", "event_types": ["access.check_in"]},
     )
     assert response.status_code == 200 and "is not a public address" in response.content.decode()
     assert not WebhookEndpoint.objects.exists()
@@ -110,20 +110,20 @@ def test_create_webhook_prints_the_secret_on_stdout(world, loopback_allowed):
         "create_webhook",
         "--chain=alpha",
         "--url=http://127.0.0.1:9/hooks",
-        "--events=access.granted,access.refused",
+        "--events=access.check_in,access.refused",
         stdout=out,
         stderr=err,
     )
     endpoint = WebhookEndpoint.objects.get()
     assert out.getvalue().strip() == endpoint.secret and endpoint.secret.startswith("whsec_")
-    assert endpoint.secret not in err.getvalue() and endpoint.event_types == ["access.granted", "access.refused"]
+    assert endpoint.secret not in err.getvalue() and endpoint.event_types == ["access.check_in", "access.refused"]
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--chain=nope", "--url=https://93.184.215.14/", "--events=access.granted"], "No chain"),
-        (["--chain=alpha", "--url=https://10.0.0.1/", "--events=access.granted"], "not a public address"),
+        (["--chain=nope", "--url=https://93.184.215.14/", "--events=access.check_in"], "No chain"),
+        (["--chain=alpha", "--url=https://10.0.0.1/", "--events=access.check_in"], "not a public address"),
         (["--chain=alpha", "--url=https://93.184.215.14/", "--events=door.opened"], "Choose event types"),
     ],
 )

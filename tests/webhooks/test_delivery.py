@@ -28,12 +28,12 @@ Status = WebhookDelivery.Status
 def test_a_check_in_is_delivered_signed_and_the_reference_library_verifies_it(
     world, tablet_a, pin_member, receiver, django_capture_on_commit_callbacks
 ):
-    subscribe(world.chain_a, receiver, "access.granted", "access.refused")
+    subscribe(world.chain_a, receiver, "access.check_in", "access.refused")
     with django_capture_on_commit_callbacks(execute=True):
         assert tablet_a.pin(pin_member.member_number, "4711").json()["status"] == "granted"
     got = receiver.wait_for(1)[0]
     assert got.verified
-    assert got.payload["type"] == "access.granted"
+    assert got.payload["type"] == "access.check_in"
     data = got.payload["data"]
     assert data["member_id"] == pin_member.pk and data["external_id"] == pin_member.member_number
     assert data["centre"] == "a1" and data["decision"] == "granted" and data["reason"] == "ok"
@@ -61,7 +61,7 @@ def test_a_refusal_carries_its_reason_code_and_a_wrong_secret_does_not_verify(
 
 
 def test_the_door_only_queues_the_delivery(world, tablet_a, pin_member, receiver, django_capture_on_commit_callbacks):
-    subscribe(world.chain_a, receiver, "access.granted")
+    subscribe(world.chain_a, receiver, "access.check_in")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert tablet_a.pin(pin_member.member_number, "4711").json()["status"] == "granted"
     # The decision is answered: the delivery is logged with it, nothing has been sent yet.
@@ -73,7 +73,7 @@ def test_the_door_only_queues_the_delivery(world, tablet_a, pin_member, receiver
 
 
 def test_unsubscribed_types_and_other_chains_get_nothing(world, tablet_a, pin_member, receiver):
-    subscribe(world.chain_b, receiver, "access.granted")  # chain B's endpoint
+    subscribe(world.chain_b, receiver, "access.check_in")  # chain B's endpoint
     subscribe(world.chain_a, receiver, "consent.given")  # chain A's, another type
     tablet_a.pin(pin_member.member_number, "4711")
     assert WebhookDelivery.objects.count() == 0
@@ -205,7 +205,7 @@ def test_too_many_dead_deliveries_in_a_row_disable_too(clock, world, pin_member,
 def test_the_members_erasure_erases_their_bodies_and_tells_the_chain(
     world, pin_member, receiver, django_capture_on_commit_callbacks
 ):
-    subscribe(world.chain_a, receiver, "consent.given", "member.erased")
+    subscribe(world.chain_a, receiver, "consent.given", "erasure.member")
     other = make_member(world.chain_a, world.centre_a1)
     consent_to_face_scan(pin_member)
     consent_to_face_scan(other)
@@ -217,7 +217,7 @@ def test_the_members_erasure_erases_their_bodies_and_tells_the_chain(
     erased = WebhookDelivery.objects.get(event_type="consent.given", body="")
     assert erased.member_id is None and erased.body_erased_at is not None
     assert WebhookDelivery.objects.get(event_type="consent.given", member_id=other.pk).body  # another member's stays
-    told = [r for r in receiver.wait_for(3) if r.payload and r.payload["type"] == "member.erased"]
+    told = [r for r in receiver.wait_for(3) if r.payload and r.payload["type"] == "erasure.member"]
     assert len(told) == 1 and told[0].verified
     assert told[0].payload["data"]["member_id"] == receipt["member_id"]
     assert "external_id" not in told[0].payload["data"]
