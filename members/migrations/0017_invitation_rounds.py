@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='started at')),
                 ('total', models.PositiveIntegerField(default=0, editable=False, verbose_name='members to invite')),
-                ('last_member_id', models.BigIntegerField(default=0, editable=False)),
+                ('last_member_id', models.BigIntegerField(default=0, editable=False, verbose_name='invited up to member')),
                 ('skipped', models.PositiveIntegerField(default=0, editable=False, verbose_name='passed over')),
                 ('finished_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='finished at')),
                 ('cancelled_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='cancelled at')),

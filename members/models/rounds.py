@@ -34,7 +34,7 @@ class InvitationRound(models.Model):
     created_at = models.DateTimeField(_("started at"), auto_now_add=True)
     # Members to invite when the round started; the worker walks them in id order past this cursor.
     total = models.PositiveIntegerField(_("members to invite"), default=0, editable=False)
-    last_member_id = models.BigIntegerField(default=0, editable=False)
+    last_member_id = models.BigIntegerField(_("invited up to member"), default=0, editable=False)
     # Members passed over when their turn came: a login or a live invitation by then, no e-mail any
     # more, the membership ended, or the exclusion list refused them.
     skipped = models.PositiveIntegerField(_("passed over"), default=0, editable=False)
