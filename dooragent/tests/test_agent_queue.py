@@ -9,7 +9,7 @@ import time
 
 import osdp
 import pytest
-from agent_helpers import FakeServer, agent_config, free_port, self_signed
+from agent_helpers import FakeServer, agent_config, free_port, running_peripheral, self_signed
 from dooragent.client import Agent
 from dooragent.drivers.osdp import OsdpDriver
 from dooragent.queue import ReportQueue
@@ -107,19 +107,27 @@ def test_a_relay_move_and_a_contact_change_unsent_at_a_restart_are_sent_after_it
     assert [r["type"] for r in server.reports] == ["heartbeat"]
 
     server = FakeServer(tmp_path, port=free_port())
+    # The restarted agent opens the bus afresh (a new peripheral on a new socket pair: the one
+    # above still holds the stopped agent's secure-channel session); what carries over is the
+    # state folder, which is what this test is about.
+    with running_peripheral() as (channel, _, scbk):
+        restarted(tmp_path, server, server_public, channel, scbk)
+    sent = [r for r in server.reports if r["type"] != "heartbeat"]
+    assert sent == queued  # the same reports, with the same ids, each once
+
+
+def restarted(tmp_path, server, server_public, channel, scbk) -> None:
     try:
         agent, thread = start_agent(tmp_path, server_public, server.url, channel, scbk)
         try:
             assert server.wait_report(lambda r: r["type"] == "contact", timeout=10)
             assert server.wait_report(lambda r: r["type"] == "heartbeat")
             assert agent.reports.peek(10) == []
+            assert agent.opened == 0  # the restarted agent moved nothing on its own
         finally:
             stop(agent, thread)
     finally:
         server.close()
-    sent = [r for r in server.reports if r["type"] != "heartbeat"]
-    assert sent == queued  # the same reports, with the same ids, each once
-    assert agent.opened == 0  # the restarted agent moved nothing on its own
 
 
 def test_the_queue_file_is_sqlite_in_the_state_folder(tmp_path, osdp_pair, server_public):
