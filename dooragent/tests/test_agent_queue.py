@@ -7,12 +7,11 @@ import sqlite3
 import threading
 import time
 
-import osdp
 import pytest
-from agent_helpers import FakeServer, agent_config, free_port, running_peripheral, self_signed
+from agent_helpers import FakeServer, agent_config, free_port, self_signed
 from dooragent.client import Agent
-from dooragent.drivers.osdp import OsdpDriver
 from dooragent.queue import ReportQueue
+from test_agent_http import Relay
 
 
 def test_reports_survive_a_reopen_with_their_ids(tmp_path):
@@ -55,8 +54,10 @@ def test_a_broken_queue_file_stops_the_agent_instead_of_losing_it(tmp_path):
         ReportQueue(path)
 
 
-def start_agent(tmp_path, server_public, url, channel, scbk):
-    settings = {"type": "osdp", "port": "/dev/null", "scbk": scbk.hex()}
+def start_agent(tmp_path, server_public, url, relay_url):
+    """The agent with the HTTP relay driver on a real loopback relay: the queue, not the bus, is
+    what this file is about (OSDP's restart is covered by the driver's own tests)."""
+    settings = {"type": "http", "url": relay_url, "input_id": 0, "poll_ms": 100, "timeout": 0.5}
     config = agent_config(
         tmp_path,
         [server_public],
@@ -66,10 +67,9 @@ def start_agent(tmp_path, server_public, url, channel, scbk):
         heartbeat_seconds=60,
         ca_file=str(tmp_path / "server.pem"),
     )
-    agent = Agent(config, driver=OsdpDriver(settings, lambda s: None, channel=channel))
+    agent = Agent(config)
     thread = threading.Thread(target=agent.run, daemon=True)
     thread.start()
-    assert agent.driver.wait_ready(10)
     return agent, thread
 
 
@@ -79,65 +79,66 @@ def stop(agent, thread):
     assert not thread.is_alive()
 
 
-def test_a_relay_move_and_a_contact_change_unsent_at_a_restart_are_sent_after_it(
-    tmp_path, osdp_pair, server_public, make_command
-):
+def test_a_relay_move_and_a_contact_change_unsent_at_a_restart_are_sent_after_it(tmp_path, server_public, make_command):
     """The server takes no report while the relay moves for a command the agent got and the door
     opens; the agent stops (its last try to send fails too). Started again on the same state
     folder, against the server back up, it sends both reports with the ids they had, once."""
-    channel, pd, scbk = osdp_pair
-    self_signed(tmp_path)
-    server = FakeServer(tmp_path)
-    agent, thread = start_agent(tmp_path, server_public, server.url, channel, scbk)
-    assert server.wait_report(lambda r: r["type"] == "heartbeat")
-    server.report_status = 503
-    server.push(make_command(time.time(), event=91))
-    assert pd.get_command(timeout=5)["command"] == osdp.Command.Output
-    pd.submit_event({"event": osdp.Event.Status, "type": osdp.StatusReportType.Input, "report": bytes([1])})
-    deadline = time.monotonic() + 5
-    while len(agent.reports) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    queued = agent.reports.peek(10)
-    assert [(r["type"], r.get("event"), r.get("state")) for r in queued] == [
-        ("relay", 91, None),
-        ("contact", None, "open"),
-    ]
-    stop(agent, thread)
-    server.close()
-    assert [r["type"] for r in server.reports] == ["heartbeat"]
-
-    server = FakeServer(tmp_path, port=free_port())
-    # The restarted agent opens the bus afresh (a new peripheral on a new socket pair: the one
-    # above still holds the stopped agent's secure-channel session); what carries over is the
-    # state folder, which is what this test is about.
-    with running_peripheral() as (channel, _, scbk):
-        restarted(tmp_path, server, server_public, channel, scbk)
-    sent = [r for r in server.reports if r["type"] != "heartbeat"]
-    assert sent == queued  # the same reports, with the same ids, each once
-
-
-def restarted(tmp_path, server, server_public, channel, scbk) -> None:
+    relay = Relay()
     try:
-        agent, thread = start_agent(tmp_path, server_public, server.url, channel, scbk)
-        try:
-            assert server.wait_report(lambda r: r["type"] == "contact", timeout=10)
-            assert server.wait_report(lambda r: r["type"] == "heartbeat")
-            assert agent.reports.peek(10) == []
-            assert agent.opened == 0  # the restarted agent moved nothing on its own
-        finally:
-            stop(agent, thread)
-    finally:
+        self_signed(tmp_path)
+        server = FakeServer(tmp_path)
+        agent, thread = start_agent(tmp_path, server_public, server.url, relay.url)
+        assert server.wait_report(lambda r: r["type"] == "heartbeat")
+        deadline = time.monotonic() + 5  # the first contact report (closed) is sent with the heartbeat
+        while not [r for r in server.reports if r["type"] == "contact"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.report_status = 503
+        before = len(server.reports)
+        server.push(make_command(time.time(), event=91))
+        deadline = time.monotonic() + 5
+        while not relay.switch_calls() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.switch_calls()
+        relay.input_state = True
+        deadline = time.monotonic() + 5
+        while len(agent.reports) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        queued = [r for r in agent.reports.peek(10) if r["type"] != "heartbeat"]
+        assert [(r["type"], r.get("event"), r.get("state")) for r in queued] == [
+            ("relay", 91, None),
+            ("contact", None, "open"),
+        ]
+        stop(agent, thread)
         server.close()
+        assert len(server.reports) == before  # nothing of them reached the server
+
+        server = FakeServer(tmp_path, port=free_port())
+        try:
+            agent, thread = start_agent(tmp_path, server_public, server.url, relay.url)
+            try:
+                assert server.wait_report(lambda r: r["type"] == "contact" and r.get("state") == "open", timeout=10)
+                assert server.wait_report(lambda r: r["type"] == "heartbeat")
+                calls = len(relay.switch_calls())
+            finally:
+                stop(agent, thread)
+        finally:
+            server.close()
+        sent = [r for r in server.reports if r["type"] != "heartbeat"]
+        assert sent[: len(queued)] == queued  # the same reports, with the same ids, each once
+        assert calls == 1  # the restarted agent moved nothing on its own
+    finally:
+        relay.close()
 
 
-def test_the_queue_file_is_sqlite_in_the_state_folder(tmp_path, osdp_pair, server_public):
-    channel, pd, scbk = osdp_pair
+def test_the_queue_file_is_sqlite_in_the_state_folder(tmp_path, server_public):
+    relay = Relay()
     self_signed(tmp_path)
     server = FakeServer(tmp_path)
     try:
-        agent, thread = start_agent(tmp_path, server_public, server.url, channel, scbk)
+        agent, thread = start_agent(tmp_path, server_public, server.url, relay.url)
         stop(agent, thread)
     finally:
         server.close()
+        relay.close()
     with sqlite3.connect(tmp_path / "state" / "reports.sqlite3") as db:
         assert db.execute("SELECT value FROM meta WHERE key = 'stream'").fetchone()
