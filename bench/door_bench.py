@@ -81,6 +81,15 @@ def faces_dir() -> Path:
 
 
 def environment(args, data_dir: Path) -> dict:
+    return {
+        **server_environment(args, data_dir),
+        "FACE_TORCH_THREADS": str(args.torch_threads),
+        "FACE_BACKEND": args.backend,
+    }
+
+
+def server_environment(args, data_dir: Path) -> dict:
+    """A production-like server on loopback with throw-away keys (the benches share it)."""
     from cryptography.fernet import Fernet
 
     return {
@@ -95,8 +104,6 @@ def environment(args, data_dir: Path) -> dict:
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_LOG_LEVEL": "WARNING",
         "JUSTFACE_DATA_DIR": str(data_dir),
-        "FACE_TORCH_THREADS": str(args.torch_threads),
-        "FACE_BACKEND": args.backend,
     }
 
 

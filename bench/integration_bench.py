@@ -30,7 +30,6 @@ import csv
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import statistics
@@ -42,6 +41,9 @@ import uuid
 from pathlib import Path
 
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import door_bench  # noqa: E402  (the benches' shared server environment and database)
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -71,31 +73,11 @@ def log(message: str) -> None:
 
 
 def environment(args, data_dir: Path) -> dict:
-    from cryptography.fernet import Fernet
-
     return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
-        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "FIELD_HASH_KEY": secrets.token_urlsafe(32),
-        "DATABASE_URL": f"{args.server}/{args.database}",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "JUSTFACE_DATA_DIR": str(data_dir),
+        **door_bench.server_environment(args, data_dir),
         "JUSTFACE_ENV_FILE": "",
         "JUSTFACE_INTEGRATION_RATE": "100000/min",  # the bench measures the write, not the rate limit
     }
-
-
-def recreate_database(args) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}"')
-        conn.execute(f'CREATE DATABASE "{args.database}"')
 
 
 def manage(env: dict, *command: str) -> str:
@@ -370,7 +352,7 @@ def main() -> None:
     os.environ.update(env)
     sys.path.insert(0, str(REPO))
     log(f"Database {args.database}: recreating and migrating")
-    recreate_database(args)
+    door_bench.recreate_database(args)
     manage(env, "migrate", "--noinput")
     import django
 
