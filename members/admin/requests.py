@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -277,24 +278,55 @@ class DataSubjectRequestAdmin(ScopedAdmin):
     def email_problem(self, obj: DataSubjectRequest) -> str:
         return _("FAILED: %(error)s") % {"error": obj.email_error} if obj.email_error else ""
 
-    def save_model(self, request, obj, form, change):
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A valid POST is one step of the desk: record_step or take_step runs it through the
+        services and its own answer decides where the page goes. The steps run outside the stock
+        view's save transaction, so a refused step keeps what its service noted (a failed e-mail).
+        GETs and forms with errors are the stock page."""
+        if request.method != "POST" or IS_POPUP_VAR in request.POST:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        obj = self.get_object(request, unquote(object_id)) if object_id is not None else None
+        if object_id is not None and obj is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)  # "does not exist"
+        allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        if not allowed:
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=obj is not None)(request.POST, request.FILES, instance=obj)
+        if not form.is_valid():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        if obj is None:
+            saved = self.record_step(request, form.cleaned_data)
+            if saved is None:  # refused (its message is shown): nothing was recorded
+                return HttpResponseRedirect(reverse("admin:members_datasubjectrequest_changelist"))
+            return self.response_add(request, saved)
+        if self.take_step(request, obj, form.cleaned_data):
+            return self.response_change(request, obj)
+        # Not "changed successfully" under a refusal: back to the request, the message on top.
+        return HttpResponseRedirect(reverse("admin:members_datasubjectrequest_change", args=[obj.pk]))
+
+    def record_step(self, request, data: dict) -> DataSubjectRequest | None:
+        """A request received by any channel; None when the service refused it."""
         scope = self.scope(request)
-        data = form.cleaned_data
+        chain = data["member"].chain if data.get("member") else Chain.objects.get(pk=scope.chain_id)
+        if not scope.is_platform and chain.pk != scope.chain_id:
+            raise PermissionDenied
         try:
-            if not change:
-                chain = data["member"].chain if data.get("member") else Chain.objects.get(pk=scope.chain_id)
-                if not scope.is_platform and chain.pk != scope.chain_id:
-                    raise PermissionDenied
-                saved = services.record_data_subject_request(
-                    chain=chain,
-                    actor=request.user,
-                    **{f: data.get(f) for f in RecordRequestForm.Meta.fields if f in data},
-                )
-                obj.pk = saved.pk
-                return
-            if not scope.contains(obj):
-                raise PermissionDenied
-            fresh = DataSubjectRequest.objects.select_related("member", "chain").get(pk=obj.pk)
+            return services.record_data_subject_request(
+                chain=chain,
+                actor=request.user,
+                **{f: data.get(f) for f in RecordRequestForm.Meta.fields if f in data},
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
+
+    def take_step(self, request, obj: DataSubjectRequest, data: dict) -> bool:
+        """The steps the handling form asks for, in the page's order; False when one was refused
+        (its message is shown, and the service changed nothing but an e-mail failure it noted)."""
+        if not self.scope(request).contains(obj):
+            raise PermissionDenied
+        fresh = DataSubjectRequest.objects.select_related("member", "chain").get(pk=obj.pk)
+        try:
             if data.get("lift_restriction_now"):
                 if fresh.kind != DataSubjectRequest.Kind.RESTRICTION or fresh.member is None:
                     raise PermissionDenied
@@ -309,7 +341,7 @@ class DataSubjectRequestAdmin(ScopedAdmin):
                     messages.SUCCESS,
                 )
             if "status" not in data:
-                return  # an answered request: lifting its restriction was the only step left
+                return True  # an answered request: lifting its restriction was the only step left
             if data.get("confirm_identity"):
                 services.record_identity_check(
                     request=fresh, note=data.get("identity_note_text", ""), actor=request.user
@@ -327,7 +359,8 @@ class DataSubjectRequestAdmin(ScopedAdmin):
                 services.resolve_data_subject_request(
                     request=fresh, status=data["status"], response=data["response"], actor=request.user
                 )
-            elif (
+                return True
+            if (
                 fresh.kind == DataSubjectRequest.Kind.ERASURE
                 and data["status"] == DataSubjectRequest.Status.DONE
                 and fresh.member_id
@@ -341,37 +374,24 @@ class DataSubjectRequestAdmin(ScopedAdmin):
                     ),
                     messages.WARNING,
                 )
-                request.request_step_refused = True
-            else:
-                services.close_data_subject_request(
-                    request=fresh,
-                    status=data["status"],
-                    response=data["response"],
-                    actor=request.user,
-                    send_email=data.get("send_email", False),
-                )
-                self.message_user(request, _("The request is closed."), messages.SUCCESS)
+                return False
+            services.close_data_subject_request(
+                request=fresh,
+                status=data["status"],
+                response=data["response"],
+                actor=request.user,
+                send_email=data.get("send_email", False),
+            )
+            self.message_user(request, _("The request is closed."), messages.SUCCESS)
+            return True
         except ValidationError as error:
-            # Nothing half-done: the service changed nothing but the e-mail failure it noted.
             self.message_user(request, " ".join(error.messages), messages.ERROR)
-            request.request_step_refused = True
+            return False
 
-    def response_add(self, request, obj, post_url_continue=None):
-        if obj.pk is None:  # the service refused (its message is shown): nothing was recorded
-            return HttpResponseRedirect(reverse("admin:members_datasubjectrequest_changelist"))
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if getattr(request, "request_step_refused", False):
-            # Not "changed successfully" under the refusal: back to the request, the message on top.
-            return HttpResponseRedirect(reverse("admin:members_datasubjectrequest_change", args=[obj.pk]))
-        return super().response_change(request, obj)
-
-    def log_addition(self, request, obj, message):
-        pass  # services.record_data_subject_request wrote the audit entry
-
-    def log_change(self, request, obj, message):
-        pass  # the services wrote the audit entries
+    def save_model(self, request, obj, form, change):
+        # Never reached (changeform_view takes every valid POST); the stock save would bypass
+        # the services and their audit entries.
+        raise PermissionDenied
 
     change_form_template = "admin/members/request_change_form.html"
 

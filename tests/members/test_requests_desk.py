@@ -269,3 +269,34 @@ def test_recording_and_closing_in_the_admin(world, login):
         },
     )
     assert response.status_code == 200 and DSR.objects.count() == 1
+
+
+def test_a_refused_step_on_the_page_returns_to_the_request_and_keeps_the_failure(world, settings, login):
+    """The page's step answers for itself: a failed outcome e-mail or an erasure closed by hand
+    goes back to the request with the message on top (never "changed successfully"), and the
+    e-mail failure the service noted stays."""
+    member = make_member(world.chain_a, world.centre_a1, email="m@example.com")
+    client = login("dpo_a")
+    page = f"/admin/members/datasubjectrequest/{record(world, kind='access', member=member).pk}/change/"
+    settings.EMAIL_BACKEND = "tests.members.test_requests_desk.FailingBackend"
+    response = client.post(page, {"status": "done", "response": "Here it is.", "send_email": "on"}, follow=True)
+    assert response.redirect_chain == [(page, 302)]
+    shown = response.content.decode()
+    assert "could not be sent" in shown and "was changed successfully" not in shown
+    dsr = DSR.objects.get(kind="access")
+    assert dsr.is_open and "ConnectionRefusedError" in dsr.email_error
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    erasure = record(world, kind="erasure", member=member)
+    page = f"/admin/members/datasubjectrequest/{erasure.pk}/change/"
+    response = client.post(page, {"status": "done", "response": "Erased.", "send_email": "on"}, follow=True)
+    assert response.redirect_chain == [(page, 302)]
+    assert "completed by the erasure itself" in response.content.decode()
+    erasure.refresh_from_db()
+    assert erasure.is_open and Member.objects.filter(pk=member.pk).exists()
+
+    # a step that is taken: "changed successfully", back to the list
+    response = client.post(page, {"status": "in_progress", "response": ""}, follow=True)
+    assert response.redirect_chain[0] == ("/admin/members/datasubjectrequest/", 302)
+    erasure.refresh_from_db()
+    assert erasure.status == "in_progress"
