@@ -61,7 +61,12 @@ def log(message: str) -> None:
 def receive(port: int, secret: str) -> None:
     from standardwebhooks import Webhook
 
-    os.nice(10)  # stands for a receiver on another machine: it must not take the door's CPU here
+    from justface import worker_priority
+
+    # It stands for a receiver on another machine: as far below the door as Linux allows without
+    # privilege, in a session (so an autogroup) of its own.
+    os.setsid()
+    worker_priority.lower(19)
 
     verifier = Webhook(secret)
     lock = threading.Lock()

@@ -170,8 +170,18 @@ def emit(*, chain_id: int, event_type: str, data: dict, member_id: int | None = 
         )
         for pk in endpoints
     )
-    transaction.on_commit(kick)
+    kick_on_commit()
     return len(endpoints)
+
+
+def kick_on_commit() -> None:
+    """One kick when the caller's transaction commits, however many events it logs in one block
+    (a door's batch, a purge): a kick already waiting at this block's level covers them all."""
+    connection = transaction.get_connection()
+    here = set(connection.savepoint_ids)
+    # run_on_commit holds (savepoint ids at registration, callback, robust)
+    if not any(entry[1] is kick and entry[0] == here for entry in connection.run_on_commit):
+        transaction.on_commit(kick)
 
 
 def kick() -> None:
@@ -216,7 +226,7 @@ def replay(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
             chain_id=endpoint.chain_id,
             reason=f"replay of delivery {delivery.pk}",
         )
-        transaction.on_commit(kick)
+        kick_on_commit()
     return again
 
 

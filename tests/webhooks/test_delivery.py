@@ -261,3 +261,53 @@ def test_the_payload_is_the_signed_body(world, pin_member, receiver):
     delivery.pump(linger=0)
     got = receiver.wait_for(1)[0]
     assert json.loads(WebhookDelivery.objects.get().body) == got.payload
+
+
+def test_a_batch_records_each_delivery_s_own_answer_and_leaves_a_cancelled_one(world, receiver):
+    endpoint = subscribe(world.chain_a, receiver, "consent.given")
+    for n in range(4):
+        services.emit(chain_id=world.chain_a.pk, event_type="consent.given", data={"n": n})
+    receiver.answers = [(200, {}, 0, b"one"), (201, {}, 0, b"two"), (202, {}, 0, b"three"), (500, {}, 0, b"down")]
+    batch = delivery.claim()
+    assert len(batch) == 4
+    outcomes = [
+        sending.post(url=d.endpoint.url, secret=d.endpoint.secret, msg_id=d.event_id, body=d.body.encode())
+        for d in batch
+    ]
+    cancelled = next(d for d, o in zip(batch, outcomes, strict=True) if o.ok)
+    WebhookDelivery.objects.filter(pk=cancelled.pk).update(status=Status.CANCELLED)  # an erasure, meanwhile
+    delivery.record_delivered([(d, o) for d, o in zip(batch, outcomes, strict=True) if o.ok])
+    for d, o in zip(batch, outcomes, strict=True):
+        if not o.ok:
+            delivery.record(delivery=d, outcome=o)
+    rows = {d.pk: d for d in WebhookDelivery.objects.all()}
+    assert rows[cancelled.pk].status == Status.CANCELLED and rows[cancelled.pk].attempts == 0
+    answered = {
+        (rows[d.pk].last_status, rows[d.pk].response_excerpt, rows[d.pk].latency_ms == o.latency_ms)
+        for d, o in zip(batch, outcomes, strict=True)
+        if o.ok and d.pk != cancelled.pk
+    }
+    assert len(answered) == 2 and all(same for _s, _e, same in answered)
+    assert {(s, e) for s, e, _ in answered} < {(200, "one"), (201, "two"), (202, "three")}
+    delivered = WebhookDelivery.objects.filter(status=Status.DELIVERED)
+    assert delivered.count() == 2 and all(d.attempts == 1 and d.claim == "" and d.finished_at for d in delivered)
+    failed = WebhookDelivery.objects.get(last_status=500)
+    assert failed.status == Status.PENDING and failed.attempts == 1 and failed.next_at > timezone.now()
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is not None  # the failure counted, the successes did not clear it after
+
+
+def test_events_logged_in_one_transaction_queue_one_kick(world, receiver, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    subscribe(world.chain_a, receiver, "consent.given")
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for n in range(5):
+            services.emit(chain_id=world.chain_a.pk, event_type="consent.given", data={"n": n})
+    assert [c for c in callbacks if c is services.kick] == [services.kick]
+    with django_capture_on_commit_callbacks() as callbacks:  # and each later transaction its own
+        with transaction.atomic():
+            services.emit(chain_id=world.chain_a.pk, event_type="consent.given", data={"n": 6})
+        with transaction.atomic():
+            services.emit(chain_id=world.chain_a.pk, event_type="consent.given", data={"n": 7})
+    assert [c for c in callbacks if c is services.kick] == [services.kick, services.kick]

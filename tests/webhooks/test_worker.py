@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -79,9 +80,30 @@ def test_a_real_worker_sends_what_a_commit_queued(world, receiver, monkeypatch):
             time.sleep(0.1)
         sent = WebhookDelivery.objects.get()
         assert sent.status == Status.DELIVERED and sent.attempts == 1
+        # the worker processes run below the door (justface.worker_priority), the cluster too
+        workers = [pid for pid in descendants(worker.pid) if os.getpriority(os.PRIO_PROCESS, pid) > 0]
+        assert workers and {os.getpriority(os.PRIO_PROCESS, pid) for pid in workers} == {settings.JUSTFACE_Q_NICE}
+        autogroup = Path(f"/proc/{worker.pid}/autogroup")
+        if autogroup.exists():
+            assert autogroup.read_text().split()[-1] == str(settings.JUSTFACE_Q_NICE)
     finally:
         log = stop_worker(worker)
     assert worker.returncode is not None, log
+
+
+def descendants(root: int) -> list[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        found, frontier = found + children, children
+    return found
 
 
 @pytest.mark.django_db(transaction=True)
