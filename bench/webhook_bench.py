@@ -6,8 +6,11 @@ real django-q2 cluster (manage.py qcluster) and then:
 
 1. throughput: logs --events events (emit, in one transaction, as a door would one by one) and
    times them until the receiver has every one; checks none was lost, duplicated or unsigned;
-2. with --door: runs bench/door_bench.py twice, without deliveries and then while events are
-   emitted at --rate per second and delivered, and compares the door's p95.
+2. with --door: runs bench/door_bench.py four times, without deliveries, with, with and
+   without, and compares the door's p95 (the mean of each pair). While it runs with them, a
+   process of its own writes events at --rate per second (standing for the chain's other doors,
+   on other nodes: at --emitter-nice, 19 by default, in a session of its own) and the real
+   django-q2 cluster delivers them; the receiver too stands for another machine (nice 19).
 
     .venv/bin/python bench/webhook_bench.py                      # throughput only
     .venv/bin/python bench/webhook_bench.py --door --json        # and the door beside it
@@ -25,7 +28,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from multiprocessing import Process
+from multiprocessing import Event, Process, Value
 from pathlib import Path
 
 import requests
@@ -43,6 +46,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8793, help="The receiver's port.")
     parser.add_argument("--door", action="store_true", help="Also run bench/door_bench.py without and with deliveries.")
     parser.add_argument("--rate", type=float, default=200, help="Events per second emitted beside the door bench.")
+    parser.add_argument(
+        "--emitter-nice",
+        type=int,
+        default=19,
+        help="Nice value of the process writing the events beside the door (19: it stands for other nodes).",
+    )
     parser.add_argument("--door-seconds", type=float, default=30, help="door_bench.py --seconds.")
     parser.add_argument("--door-tablets", type=int, default=4, help="door_bench.py --tablets.")
     parser.add_argument("--door-synthetic", type=int, default=10_000, help="door_bench.py --synthetic.")
@@ -235,54 +244,81 @@ def door_bench(args, database: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-class Emitter(threading.Thread):
-    """Events at a steady rate (in transactions of a tenth of a second's worth), as doors would."""
+def emit_at_rate(chain_id: int, rate: float, start: int, counter, stop, nice: int) -> None:
+    """Events at a steady rate (in transactions of a tenth of a second's worth), in a process of
+    its own: it stands for the chain's other doors, whose events other web nodes write. At
+    `nice` (its own session, so its own autogroup) it leaves this machine's CPU to the door and
+    the delivery worker, which are what is measured; nice 0 makes it this machine's load too."""
+    from justface import worker_priority
 
-    def __init__(self, chain_id: int, rate: float):
-        super().__init__(daemon=True)
-        self.chain_id, self.rate, self.stop, self.emitted = chain_id, rate, threading.Event(), 0
-
-    def run(self) -> None:
-        from django.db import connection
-
-        try:
-            tick, start = 0.1, time.monotonic()
-            while not self.stop.is_set():
-                due = int((time.monotonic() - start) * self.rate) - self.emitted
-                if due > 0:
-                    emit_events(self.chain_id, due, start=1_000_000 + self.emitted)
-                    self.emitted += due
-                time.sleep(tick)
-        finally:
-            connection.close()
+    os.setsid()
+    worker_priority.lower(nice)
+    tick, began = 0.1, time.monotonic()
+    while not stop.is_set():
+        due = int((time.monotonic() - began) * rate) - counter.value
+        if due > 0:
+            emit_events(chain_id, due, start=start + counter.value)
+            counter.value += due
+        time.sleep(tick)
 
 
 def beside_the_door(args, chain_id: int) -> dict:
-    log(f"door bench without deliveries ({args.door_tablets} tablets, {args.door_seconds:.0f} s per phase)")
-    alone = door_bench(args, f"{args.database}_door")
-    before = receiver_stats(args.port)["received"]
-    emitter = Emitter(chain_id, args.rate)
-    log(f"door bench with {args.rate:.0f} events/s delivered beside it")
-    started = time.perf_counter()
-    emitter.start()
-    try:
-        beside = door_bench(args, f"{args.database}_door")
-    finally:
-        emitter.stop.set()
-        emitter.join()
-    elapsed = time.perf_counter() - started
-    stats = wait_delivered(args.port, before + emitter.emitted, timeout=120)
-    got = stats["received"] - before
+    """The door bench without deliveries, with, with, without (the machine's drift falls on both
+    sides); its p95 compared as the mean of each pair."""
+    from django.db import connections
+
+    phases, runs = ["off", "on", "on", "off"], []
+    delivered = emitted = 0
+    seconds = 0.0
+    for n, phase in enumerate(phases):
+        log(
+            f"door bench {n + 1}/4 {'with' if phase == 'on' else 'without'} deliveries "
+            f"({args.door_tablets} tablets, {args.door_seconds:.0f} s per run)"
+        )
+        if phase == "off":
+            runs.append({"deliveries": "off", **door_bench(args, f"{args.database}_door")})
+            continue
+        before = receiver_stats(args.port)["received"]
+        counter, stop = Value("q", 0), Event()
+        emitter = Process(
+            target=emit_at_rate,
+            args=(chain_id, args.rate, 1_000_000 * (n + 1), counter, stop, args.emitter_nice),
+            daemon=True,
+        )
+        connections.close_all()  # the emitter is forked: it must open its own connection
+        started = time.perf_counter()
+        emitter.start()
+        try:
+            run = door_bench(args, f"{args.database}_door")
+        finally:
+            stop.set()
+            emitter.join(30)
+        elapsed = time.perf_counter() - started
+        stats = wait_delivered(args.port, before + counter.value, timeout=120)
+        got = stats["received"] - before
+        runs.append(
+            {"deliveries": "on", "events": counter.value, "delivered": got, "seconds": round(elapsed, 1), **run}
+        )
+        delivered, emitted, seconds = delivered + got, emitted + counter.value, seconds + elapsed
+
+    def p95(phase: str, part: str) -> float:
+        values = [r[part]["p95_ms"] for r in runs if r["deliveries"] == phase]
+        return sum(values) / len(values)
+
     return {
-        "load_average_after": os.getloadavg()[0],
-        "door_alone": alone,
-        "door_with_deliveries": beside,
-        "p95_ratio_single": round(beside["single"]["p95_ms"] / alone["single"]["p95_ms"], 3),
-        "p95_ratio_concurrent": round(beside["concurrent"]["p95_ms"] / alone["concurrent"]["p95_ms"], 3),
-        "events_emitted": emitter.emitted,
-        "delivered": got,
-        "deliveries_per_s_during_door": round(got / elapsed, 1),
-        "lost": emitter.emitted - got,
+        "emitter_nice": args.emitter_nice,
+        "rate": args.rate,
+        "runs": runs,
+        "p95_off_single_ms": round(p95("off", "single"), 1),
+        "p95_on_single_ms": round(p95("on", "single"), 1),
+        "p95_off_concurrent_ms": round(p95("off", "concurrent"), 1),
+        "p95_on_concurrent_ms": round(p95("on", "concurrent"), 1),
+        "p95_ratio_single": round(p95("on", "single") / p95("off", "single"), 3),
+        "p95_ratio_concurrent": round(p95("on", "concurrent") / p95("off", "concurrent"), 3),
+        "events_emitted": emitted,
+        "delivered": delivered,
+        "deliveries_per_s_during_door": round(delivered / seconds, 1),
+        "lost": emitted - delivered,
     }
 
 

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, CharField, F, PositiveIntegerField, PositiveSmallIntegerField, Value, When
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 
 from justface import audit
@@ -110,33 +110,35 @@ def send_batch(deliveries: list[WebhookDelivery]) -> tuple[int, int]:
 
 
 def record_delivered(sent: list[tuple[WebhookDelivery, sending.Outcome]]) -> None:
-    """The successes of a batch, one statement per endpoint (where the claims still hold), and the
-    endpoint's failure counts cleared: the same as record() for each, without a write per row."""
+    """The successes of a batch in one statement (where each claim still holds), and their
+    endpoints' failure counts cleared: the same as record() for each, without a write per row."""
+    if not sent:
+        return
     now = timezone.now()
-    by_endpoint: dict[int, list[tuple[WebhookDelivery, sending.Outcome]]] = {}
-    for delivery, outcome in sent:
-        by_endpoint.setdefault(delivery.endpoint_id, []).append((delivery, outcome))
-    for rows in by_endpoint.values():
-        endpoint = rows[0][0].endpoint
-
-        def each(value, output, rows=rows) -> Case:
-            return Case(*[When(pk=d.pk, then=Value(value(o))) for d, o in rows], output_field=output)
-
-        updated = WebhookDelivery.objects.filter(
-            pk__in=[d.pk for d, _ in rows], claim__in={d.claim for d, _ in rows}, status=Status.SENDING
-        ).update(
-            status=Status.DELIVERED,
-            finished_at=now,
-            next_at=None,
-            claim="",
-            attempts=F("attempts") + 1,
-            last_error="",
-            last_status=each(lambda o: o.status, PositiveSmallIntegerField()),
-            latency_ms=each(lambda o: o.latency_ms, PositiveIntegerField()),
-            response_excerpt=each(lambda o: o.excerpt[:200], CharField()),
+    table = connection.ops.quote_name(WebhookDelivery._meta.db_table)
+    rows = ", ".join(
+        ["(CAST(%s AS integer), CAST(%s AS varchar(32)), CAST(%s AS integer), CAST(%s AS integer), %s)"] * len(sent)
+    )
+    values = [
+        part
+        for delivery, outcome in sent
+        for part in (delivery.pk, delivery.claim, outcome.status, outcome.latency_ms, outcome.excerpt[:200])
+    ]
+    # One UPDATE ... FROM (VALUES ...) (PostgreSQL, and SQLite from 3.33): the ORM's Case/When per
+    # row cost more CPU than the sending itself.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, finished_at = %s, next_at = NULL, claim = '', "
+            f"attempts = {table}.attempts + 1, last_error = '', last_status = v.column3, "
+            f"latency_ms = v.column4, response_excerpt = v.column5 FROM (VALUES {rows}) AS v "
+            f"WHERE {table}.id = v.column1 AND {table}.claim = v.column2 AND {table}.status = %s "
+            f"RETURNING {table}.endpoint_id",
+            [Status.DELIVERED, connection.ops.adapt_datetimefield_value(now), *values, Status.SENDING],
         )
-        if updated and (endpoint.failing_since is not None or endpoint.failed_in_a_row):
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None, failed_in_a_row=0)
+        endpoints = {row[0] for row in cursor.fetchall()}
+    WebhookEndpoint.objects.filter(pk__in=endpoints).exclude(failing_since=None, failed_in_a_row=0).update(
+        failing_since=None, failed_in_a_row=0
+    )
 
 
 def record(*, delivery: WebhookDelivery, outcome: sending.Outcome) -> bool:
