@@ -10,7 +10,8 @@ real django-q2 cluster (manage.py qcluster) and then:
    without, and compares the door's p95 (the mean of each pair). While it runs with them, a
    process of its own writes events at --rate per second (standing for the chain's other doors,
    on other nodes: at --emitter-nice, 19 by default, in a session of its own) and the real
-   django-q2 cluster delivers them; the receiver too stands for another machine (nice 19).
+   django-q2 cluster delivers them; the receiver too stands for another machine (nice 19; in
+   the throughput run, nice 0).
 
     .venv/bin/python bench/webhook_bench.py                      # throughput only
     .venv/bin/python bench/webhook_bench.py --door --json        # and the door beside it
@@ -67,15 +68,14 @@ def log(message: str) -> None:
 # --- the receiver (its own process) -------------------------------------------------------------
 
 
-def receive(port: int, secret: str) -> None:
+def receive(port: int, secret: str, nice: int) -> None:
     from standardwebhooks import Webhook
 
     from justface import worker_priority
 
-    # It stands for a receiver on another machine: as far below the door as Linux allows without
-    # privilege, in a session (so an autogroup) of its own.
-    os.setsid()
-    worker_priority.lower(19)
+    if nice:  # beside the door it stands for another machine: in a session (autogroup) of its own
+        os.setsid()
+        worker_priority.lower(nice)
 
     verifier = Webhook(secret)
     lock = threading.Lock()
@@ -115,6 +115,24 @@ def receive(port: int, secret: str) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     server.serve_forever()
+
+
+def start_receiver(port: int, secret: str, nice: int) -> Process:
+    receiver = Process(target=receive, args=(port, secret, nice), daemon=True)
+    receiver.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            receiver_stats(port)
+            return receiver
+        except requests.RequestException:
+            time.sleep(0.1)
+    sys.exit(f"the receiver did not answer on port {port}")
+
+
+def stop_receiver(receiver: Process) -> None:
+    receiver.terminate()
+    receiver.join()
 
 
 def receiver_stats(port: int) -> dict:
@@ -336,8 +354,7 @@ def main() -> None:
 
     django.setup()
     chain_id, secret = seed(args.port)
-    receiver = Process(target=receive, args=(args.port, secret), daemon=True)
-    receiver.start()
+    receiver = start_receiver(args.port, secret, nice=0)
     cluster = subprocess.Popen(
         [PYTHON, "manage.py", "qcluster"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, start_new_session=True
     )
@@ -347,6 +364,10 @@ def main() -> None:
         result = {"throughput": throughput(args, chain_id)}
         result["throughput"]["load_average"] = os.getloadavg()[0]
         if args.door:
+            # Beside the door the receiver stands for another machine: as far below the door as
+            # Linux allows without privilege (a chain's receiver does not share the door's CPU).
+            stop_receiver(receiver)
+            receiver = start_receiver(args.port, secret, nice=19)
             try:
                 result["door"] = beside_the_door(args, chain_id)
             except SystemExit as failed:  # the door bench's own failure: keep the throughput figures
@@ -357,8 +378,7 @@ def main() -> None:
             cluster.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(cluster.pid, signal.SIGKILL)
-        receiver.terminate()
-        receiver.join()
+        stop_receiver(receiver)
     if args.json:
         print(json.dumps(result))
         return
