@@ -50,6 +50,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database", default="justface_door_bench", help="Database to (re)create for the run.")
     parser.add_argument("--synthetic", type=int, default=10_000, help="Synthetic templates in the gallery.")
     parser.add_argument("--tablets", type=int, default=8, help="Concurrent tablets in the second run.")
+    parser.add_argument(
+        "--fresh-connections", action="store_true", help="A new connection for every scan (see FRESH_CONNECTIONS)."
+    )
     parser.add_argument("--seconds", type=float, default=60, help="Length of each run.")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes.")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker.")
@@ -226,6 +229,13 @@ def seed(args) -> tuple[list[str], list[bytes]]:
     return tokens, probes
 
 
+# A tablet's kept-alive connection stays with the gunicorn worker that accepted it, and a worker
+# decides one scan at a time: two tablets whose connections landed on one worker take turns, and
+# the 2-tablet figure is then half (seen: 9.8 or 16.8-21 decisions/s in runs alike). With
+# --fresh-connections every scan connects anew and lands on whichever worker is free.
+FRESH_CONNECTIONS = False
+
+
 class Tablet(threading.Thread):
     """POST a frame, poll while pending; the latency is until the final decision."""
 
@@ -234,6 +244,8 @@ class Tablet(threading.Thread):
         self.base, self.frames, self.offset, self.until, self.timeout = base, frames, offset, until, timeout
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Device {token}"
+        if FRESH_CONNECTIONS:
+            self.session.headers["Connection"] = "close"
         self.latencies: list[float] = []
         self.scan_ids: list[str] = []
         self.errors = 0
@@ -398,6 +410,8 @@ def serve_and_measure(args, env: dict, tokens: list[str], probes: list[bytes], m
 
 def main() -> None:
     args = parse_args()
+    global FRESH_CONNECTIONS
+    FRESH_CONNECTIONS = args.fresh_connections
     data_dir = Path(tempfile.mkdtemp(prefix="door-bench-"))
     shared_models = REPO / "var" / "models"
     if shared_models.is_dir():

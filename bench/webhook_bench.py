@@ -9,9 +9,10 @@ real django-q2 cluster (manage.py qcluster) and then:
 2. with --door: runs bench/door_bench.py four times, without deliveries, with, with and
    without, and compares the door's p95 (the mean of each pair). While it runs with them, a
    process of its own writes events at --rate per second (standing for the chain's other doors,
-   on other nodes: at --emitter-nice, 19 by default, in a session of its own) and the real
-   django-q2 cluster delivers them; the receiver too stands for another machine (nice 19; in
-   the throughput run, nice 0).
+   on other nodes: on the idle policy at --emitter-nice, 19 by default) and the real django-q2
+   cluster delivers them, its workers as lowered as they lower themselves (justface.
+   worker_priority); the receiver too stands for another machine (idle policy, nice 19; in the
+   throughput run, nice 0).
 
     .venv/bin/python bench/webhook_bench.py                      # throughput only
     .venv/bin/python bench/webhook_bench.py --door --json        # and the door beside it
@@ -73,9 +74,8 @@ def receive(port: int, secret: str, nice: int) -> None:
 
     from justface import worker_priority
 
-    if nice:  # beside the door it stands for another machine: in a session (autogroup) of its own
-        os.setsid()
-        worker_priority.lower(nice)
+    if nice:  # beside the door it stands for another machine: on what CPU the door leaves
+        worker_priority.lower(nice, idle=True)
 
     verifier = Webhook(secret)
     lock = threading.Lock()
@@ -254,6 +254,7 @@ def door_bench(args, database: str) -> dict:
         str(args.door_synthetic),
         "--port",
         str(args.door_port),
+        "--fresh-connections",  # else the 2-tablet figure depends on where two connections landed
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FIELD_", "DATABASE_URL", "JUSTFACE_Q"))}
     out = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
@@ -264,13 +265,13 @@ def door_bench(args, database: str) -> dict:
 
 def emit_at_rate(chain_id: int, rate: float, start: int, counter, stop, nice: int) -> None:
     """Events at a steady rate (in transactions of a tenth of a second's worth), in a process of
-    its own: it stands for the chain's other doors, whose events other web nodes write. At
-    `nice` (its own session, so its own autogroup) it leaves this machine's CPU to the door and
-    the delivery worker, which are what is measured; nice 0 makes it this machine's load too."""
+    its own: it stands for the chain's other doors, whose events other web nodes write. With
+    `nice` (and the idle policy) it leaves this machine's CPU to the door and the delivery
+    worker, which are what is measured; nice 0 makes it this machine's load too."""
     from justface import worker_priority
 
-    os.setsid()
-    worker_priority.lower(nice)
+    if nice:
+        worker_priority.lower(nice, idle=True)
     tick, began = 0.1, time.monotonic()
     while not stop.is_set():
         due = int((time.monotonic() - began) * rate) - counter.value
@@ -356,7 +357,14 @@ def main() -> None:
     chain_id, secret = seed(args.port)
     receiver = start_receiver(args.port, secret, nice=0)
     cluster = subprocess.Popen(
-        [PYTHON, "manage.py", "qcluster"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, start_new_session=True
+        [PYTHON, "manage.py", "qcluster"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        # In the door's session (so its autogroup) but a process group of its own: the workers'
+        # idle policy then meets the door's threads directly, as the worker unit's idle cgroup does
+        # under systemd (deploy/systemd); in a session of its own only its autogroup's nice counts.
+        process_group=0,
     )
     try:
         wait_for_cluster()

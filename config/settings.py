@@ -329,8 +329,9 @@ Q_CLUSTER = {
     # The worker's routine lines ("processing...", every 30-60 s) only where asked for in development.
     "log_level": env.str("JUSTFACE_Q_LOG_LEVEL", default="WARNING" if DEBUG else "INFO"),
 }
-# How far each worker process lowers its CPU priority as it starts, so the door's requests come
-# first (justface.worker_priority; 0: not at all).
+# Each worker process lowers its CPU priority as it starts, so the door's requests come first
+# (justface.worker_priority): the idle policy, and this nice value (0: not at all).
+JUSTFACE_Q_IDLE = env.bool("JUSTFACE_Q_IDLE", default=True)
 JUSTFACE_Q_NICE = env.int("JUSTFACE_Q_NICE", default=10)
 if not 0 <= JUSTFACE_Q_NICE <= 19:
     raise ImproperlyConfigured("JUSTFACE_Q_NICE must be from 0 to 19.")

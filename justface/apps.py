@@ -26,4 +26,4 @@ def lower_worker_priority(sender, proc_name: str, **kwargs) -> None:
 
     from justface import worker_priority
 
-    worker_priority.lower(settings.JUSTFACE_Q_NICE)
+    worker_priority.lower(settings.JUSTFACE_Q_NICE, idle=settings.JUSTFACE_Q_IDLE)

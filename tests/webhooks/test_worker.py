@@ -80,9 +80,10 @@ def test_a_real_worker_sends_what_a_commit_queued(world, receiver, monkeypatch):
             time.sleep(0.1)
         sent = WebhookDelivery.objects.get()
         assert sent.status == Status.DELIVERED and sent.attempts == 1
-        # the worker processes run below the door (justface.worker_priority), the cluster too
+        # the worker processes run below the door (justface.worker_priority), the cluster's session too
         workers = [pid for pid in descendants(worker.pid) if os.getpriority(os.PRIO_PROCESS, pid) > 0]
         assert workers and {os.getpriority(os.PRIO_PROCESS, pid) for pid in workers} == {settings.JUSTFACE_Q_NICE}
+        assert {os.sched_getscheduler(pid) for pid in workers} == {os.SCHED_IDLE}
         autogroup = Path(f"/proc/{worker.pid}/autogroup")
         if autogroup.exists():
             assert autogroup.read_text().split()[-1] == str(settings.JUSTFACE_Q_NICE)
