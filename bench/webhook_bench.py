@@ -47,7 +47,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="django-q2 workers (JUSTFACE_Q_WORKERS).")
     parser.add_argument("--port", type=int, default=8793, help="The receiver's port.")
     parser.add_argument("--door", action="store_true", help="Also run bench/door_bench.py without and with deliveries.")
-    parser.add_argument("--rate", type=float, default=200, help="Events per second emitted beside the door bench.")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=220,
+        help="Events per second emitted beside the door bench (above 200: the target is deliveries, not events).",
+    )
     parser.add_argument(
         "--emitter-nice",
         type=int,
@@ -287,7 +292,7 @@ def beside_the_door(args, chain_id: int) -> dict:
     from django.db import connections
 
     phases, runs = ["off", "on", "on", "off"], []
-    delivered = emitted = 0
+    delivered = emitted = delivered_during = 0
     seconds = 0.0
     for n, phase in enumerate(phases):
         log(
@@ -309,16 +314,25 @@ def beside_the_door(args, chain_id: int) -> dict:
         emitter.start()
         try:
             run = door_bench(args, f"{args.database}_door")
+            # What arrived while the door ran (not what arrives after): the figure is deliveries/s.
+            during, elapsed = receiver_stats(args.port)["received"] - before, time.perf_counter() - started
         finally:
             stop.set()
             emitter.join(30)
-        elapsed = time.perf_counter() - started
         stats = wait_delivered(args.port, before + counter.value, timeout=120)
         got = stats["received"] - before
         runs.append(
-            {"deliveries": "on", "events": counter.value, "delivered": got, "seconds": round(elapsed, 1), **run}
+            {
+                "deliveries": "on",
+                "events": counter.value,
+                "delivered_during": during,
+                "delivered": got,
+                "seconds": round(elapsed, 1),
+                **run,
+            }
         )
         delivered, emitted, seconds = delivered + got, emitted + counter.value, seconds + elapsed
+        delivered_during += during
 
     def p95(phase: str, part: str) -> float:
         values = [r[part]["p95_ms"] for r in runs if r["deliveries"] == phase]
@@ -336,7 +350,7 @@ def beside_the_door(args, chain_id: int) -> dict:
         "p95_ratio_concurrent": round(p95("on", "concurrent") / p95("off", "concurrent"), 3),
         "events_emitted": emitted,
         "delivered": delivered,
-        "deliveries_per_s_during_door": round(delivered / seconds, 1),
+        "deliveries_per_s_during_door": round(delivered_during / seconds, 1),
         "lost": emitted - delivered,
     }
 
