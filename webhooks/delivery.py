@@ -108,13 +108,13 @@ def send_batch(deliveries: list[WebhookDelivery]) -> tuple[int, int]:
     with transaction.atomic():  # one commit for the batch, not one per delivery
         record_delivered(sent)
         for delivery, outcome in failed:
-            record(delivery=delivery, outcome=outcome)
+            record_failed(delivery=delivery, outcome=outcome)
     return len(sent), len(failed)
 
 
 def record_delivered(sent: list[tuple[WebhookDelivery, sending.Outcome]]) -> None:
     """The successes of a batch in one statement (where each claim still holds), and their
-    endpoints' failure counts cleared: the same as record() for each, without a write per row."""
+    endpoints' failure counts cleared."""
     if not sent:
         return
     now = timezone.now()
@@ -144,10 +144,10 @@ def record_delivered(sent: list[tuple[WebhookDelivery, sending.Outcome]]) -> Non
     )
 
 
-def record(*, delivery: WebhookDelivery, outcome: sending.Outcome) -> bool:
-    """Write an attempt's outcome (only if this claim still holds the delivery), and what it means
-    for the endpoint: a success clears its failure counts, a delivery out of attempts adds one,
-    and an endpoint failing too long is disabled."""
+def record_failed(*, delivery: WebhookDelivery, outcome: sending.Outcome) -> None:
+    """Write a failed attempt (only if this claim still holds the delivery): due again after its
+    back-off, or failed for good once out of attempts, which counts against the endpoint; an
+    endpoint failing too long is disabled."""
     now = timezone.now()
     attempts = delivery.attempts + 1
     fields = {
@@ -158,26 +158,19 @@ def record(*, delivery: WebhookDelivery, outcome: sending.Outcome) -> bool:
         "response_excerpt": outcome.excerpt[:200],
         "claim": "",
     }
-    if outcome.ok:
-        fields |= {"status": Status.DELIVERED, "finished_at": now, "next_at": None}
-    elif attempts < ATTEMPTS:
+    if attempts < ATTEMPTS:
         fields |= {"status": Status.PENDING, "next_at": now + BACKOFF[attempts - 1]}
     else:
         fields |= {"status": Status.FAILED, "finished_at": now, "next_at": None}
-    endpoint = delivery.endpoint
+    endpoint_pk = delivery.endpoint_id
     with transaction.atomic():
         mine = WebhookDelivery.objects.filter(pk=delivery.pk, claim=delivery.claim, status=Status.SENDING)
         if not mine.update(**fields):
-            return outcome.ok  # cancelled meanwhile (erasure, endpoint disabled): nothing to add
-        if outcome.ok:
-            if endpoint.failing_since is not None or endpoint.failed_in_a_row:
-                WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None, failed_in_a_row=0)
-            return True
-        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since=None).update(failing_since=now)
+            return  # cancelled meanwhile (erasure, endpoint disabled): nothing to add
+        WebhookEndpoint.objects.filter(pk=endpoint_pk, failing_since=None).update(failing_since=now)
         if fields["status"] == Status.FAILED:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failed_in_a_row=F("failed_in_a_row") + 1)
-        _disable_if_failing(endpoint.pk, now)
-    return False
+            WebhookEndpoint.objects.filter(pk=endpoint_pk).update(failed_in_a_row=F("failed_in_a_row") + 1)
+        _disable_if_failing(endpoint_pk, now)
 
 
 def _disable_if_failing(endpoint_pk: int, now: datetime) -> None:

@@ -40,33 +40,22 @@ def _walk(stream: str, chain_id: int, done: threading.Event) -> list:
             return seen
 
 
-def test_member_feed_is_complete_and_duplicate_free_under_concurrent_writers(world):
-    chain = world.chain_a
-    done, errors = threading.Event(), []
+def _race(write, feed_name: str, chain_id: int) -> list:
+    """WRITERS threads run write(n, rng) while one reader walks the feed until they are done;
+    returns what it saw (any writer's error fails the test)."""
+    done, errors, seen = threading.Event(), [], []
 
     def writer(n: int) -> None:
-        rng = random.Random(n)
         try:
-            for i in range(WRITES):
-                number = f"W{rng.randrange(25):03d}"  # writers overlap on the same members
-                with transaction.atomic():
-                    upsert_member(
-                        chain=chain,
-                        external_id=number,
-                        data={"first_name": "W", "last_name": f"{n}-{i}", "home_centre": "a1"},
-                        actor=None,
-                    )
-                    time.sleep(rng.random() * 0.01)  # commit late: after later writers' commits
+            write(n, random.Random(n))
         except Exception as error:  # noqa: BLE001 (reported below)
             errors.append(error)
         finally:
             connection.close()
 
-    seen: list = []
-
     def reader() -> None:
         try:
-            seen.extend(_walk(feed.MEMBERS, chain.pk, done))
+            seen.extend(_walk(feed_name, chain_id, done))
         finally:
             connection.close()
 
@@ -80,6 +69,25 @@ def test_member_feed_is_complete_and_duplicate_free_under_concurrent_writers(wor
     done.set()
     read.join(timeout=120)
     assert not errors and not read.is_alive()
+    return seen
+
+
+def test_member_feed_is_complete_and_duplicate_free_under_concurrent_writers(world):
+    chain = world.chain_a
+
+    def write(n: int, rng: random.Random) -> None:
+        for i in range(WRITES):
+            number = f"W{rng.randrange(25):03d}"  # writers overlap on the same members
+            with transaction.atomic():
+                upsert_member(
+                    chain=chain,
+                    external_id=number,
+                    data={"first_name": "W", "last_name": f"{n}-{i}", "home_centre": "a1"},
+                    actor=None,
+                )
+                time.sleep(rng.random() * 0.01)  # commit late: after later writers' commits
+
+    seen = _race(write, feed.MEMBERS, chain.pk)
     positions = [seq for _pk, seq in seen]
     assert positions == sorted(positions) and len(set(positions)) == len(positions)  # no position twice
     last_seen = {pk: seq for pk, seq in seen}
@@ -89,38 +97,14 @@ def test_member_feed_is_complete_and_duplicate_free_under_concurrent_writers(wor
 
 def test_events_feed_is_complete_and_duplicate_free_under_concurrent_doors(world):
     centre = world.centre_a1
-    done, errors = threading.Event(), []
 
-    def door(n: int) -> None:
-        rng = random.Random(n)
-        try:
-            for _ in range(WRITES):
-                with transaction.atomic():
-                    AccessEvent.objects.create(centre=centre, method="pin", decision="denied", reason="wrong_pin")
-                    time.sleep(rng.random() * 0.01)
-        except Exception as error:  # noqa: BLE001
-            errors.append(error)
-        finally:
-            connection.close()
+    def write(n: int, rng: random.Random) -> None:
+        for _ in range(WRITES):
+            with transaction.atomic():
+                AccessEvent.objects.create(centre=centre, method="pin", decision="denied", reason="wrong_pin")
+                time.sleep(rng.random() * 0.01)
 
-    seen: list = []
-
-    def reader() -> None:
-        try:
-            seen.extend(_walk(feed.EVENTS, centre.chain_id, done))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=door, args=(n,)) for n in range(WRITERS)]
-    read = threading.Thread(target=reader)
-    read.start()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    done.set()
-    read.join(timeout=120)
-    assert not errors and not read.is_alive()
+    seen = _race(write, feed.EVENTS, centre.chain_id)
     ids = [pk for pk, _seq in seen]
     assert len(ids) == len(set(ids)) == WRITERS * WRITES
     assert set(ids) == set(FeedEvent.objects.filter(chain_id=centre.chain_id).values_list("pk", flat=True))

@@ -279,7 +279,7 @@ def test_a_batch_records_each_delivery_s_own_answer_and_leaves_a_cancelled_one(w
     delivery.record_delivered([(d, o) for d, o in zip(batch, outcomes, strict=True) if o.ok])
     for d, o in zip(batch, outcomes, strict=True):
         if not o.ok:
-            delivery.record(delivery=d, outcome=o)
+            delivery.record_failed(delivery=d, outcome=o)
     rows = {d.pk: d for d in WebhookDelivery.objects.all()}
     assert rows[cancelled.pk].status == Status.CANCELLED and rows[cancelled.pk].attempts == 0
     answered = {
