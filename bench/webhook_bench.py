@@ -48,6 +48,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8793, help="The receiver's port.")
     parser.add_argument("--door", action="store_true", help="Also run bench/door_bench.py without and with deliveries.")
     parser.add_argument(
+        "--feed",
+        choices=["backlog", "steady"],
+        default="backlog",
+        help="Beside the door: deliveries from a held backlog released as the door's runs start "
+        "(only the delivery work runs beside it), or from events written at --rate meanwhile.",
+    )
+    parser.add_argument(
+        "--backlog", type=int, default=0, help="Events held per run with deliveries (default: 600/s of the runs)."
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="Times the without, with, with, without order runs.")
+    parser.add_argument(
         "--rate",
         type=float,
         default=220,
@@ -242,7 +253,9 @@ def throughput(args, chain_id: int) -> dict:
     }
 
 
-def door_bench(args, database: str) -> dict:
+def door_bench(args, database: str, on_line=None) -> dict:
+    """Runs bench/door_bench.py; `on_line(line)` sees each line of its progress (stderr) as it
+    comes, so the load beside it can start when its measured runs start, not during its setup."""
     command = [
         PYTHON,
         str(REPO / "bench" / "door_bench.py"),
@@ -262,13 +275,29 @@ def door_bench(args, database: str) -> dict:
         "--fresh-connections",  # else the 2-tablet figure depends on where two connections landed
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FIELD_", "DATABASE_URL", "JUSTFACE_Q"))}
-    out = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(f"door_bench.py failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    door = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    errors: list[str] = []
+
+    def follow() -> None:
+        for line in door.stderr:
+            errors.append(line)
+            if on_line is not None:
+                on_line(line.strip())
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    stdout = door.stdout.read()
+    door.wait()
+    follower.join(10)
+    if door.returncode:
+        sys.exit(f"door_bench.py failed:\n{''.join(errors)[-3000:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
-def emit_at_rate(chain_id: int, rate: float, start: int, counter, stop, nice: int) -> None:
+MEASURING = "1 tablet for"  # door_bench.py's line as its measured runs start (after warming up)
+
+
+def emit_at_rate(chain_id: int, rate: float, start: int, counter, go, stop, nice: int) -> None:
     """Events at a steady rate (in transactions of a tenth of a second's worth), in a process of
     its own: it stands for the chain's other doors, whose events other web nodes write. With
     `nice` (and the idle policy) it leaves this machine's CPU to the door and the delivery
@@ -277,6 +306,7 @@ def emit_at_rate(chain_id: int, rate: float, start: int, counter, stop, nice: in
 
     if nice:
         worker_priority.lower(nice, idle=True)
+    go.wait()
     tick, began = 0.1, time.monotonic()
     while not stop.is_set():
         due = int((time.monotonic() - began) * rate) - counter.value
@@ -286,77 +316,168 @@ def emit_at_rate(chain_id: int, rate: float, start: int, counter, stop, nice: in
         time.sleep(tick)
 
 
+def hold_backlog(chain_id: int, count: int, start: int) -> None:
+    """`count` events logged through emit and held (due tomorrow) until release_backlog: what an
+    endpoint that was down for a while, or a morning's events after a night's import, has waiting."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from webhooks.models import WebhookDelivery
+
+    with transaction.atomic():
+        emit_events(chain_id, count, start=start)
+        WebhookDelivery.objects.filter(status="pending").update(next_at=timezone.now() + timedelta(days=1))
+
+
+def release_backlog() -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from webhooks import services
+    from webhooks.models import WebhookDelivery
+
+    try:
+        WebhookDelivery.objects.filter(status="pending").update(next_at=timezone.now())
+        services.kick()
+    finally:
+        connection.close()  # this runs in the thread following the door bench
+
+
+def cancel_backlog() -> int:
+    """What is left of the backlog once the door stopped (none is sent during the next run
+    without deliveries); waits for the batches being sent."""
+    from webhooks.models import WebhookDelivery
+
+    left = WebhookDelivery.objects.filter(status="pending").update(status="cancelled", next_at=None)
+    deadline = time.monotonic() + 60
+    while WebhookDelivery.objects.filter(status="sending").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+class Window:
+    """The receiver's count as the door's measured runs start and change, and as they end."""
+
+    def __init__(self, port: int, tablets: int, start) -> None:
+        self.port, self.start = port, start
+        self.marks: list[tuple[str, float, int]] = []
+        self.lines = {MEASURING: "single", f"{tablets} tablets for": "concurrent"}
+
+    def __call__(self, line: str) -> None:
+        for prefix, name in self.lines.items():
+            if line.startswith(prefix):
+                if name == "single":
+                    self.start()
+                self.marks.append((name, time.perf_counter(), receiver_stats(self.port)["received"]))
+
+    def close(self) -> dict:
+        self.marks.append(("end", time.perf_counter(), receiver_stats(self.port)["received"]))
+        if len(self.marks) < 3:
+            sys.exit("the door bench's progress lines were not seen: is bench/door_bench.py's output changed?")
+        (_, t0, n0), (_, t1, n1), (_, t2, n2) = self.marks[-3:]
+        return {
+            "delivered_during": n2 - n0,
+            "seconds": round(t2 - t0, 1),
+            "per_s_single": round((n1 - n0) / (t1 - t0), 1),
+            "per_s_concurrent": round((n2 - n1) / (t2 - t1), 1),
+        }
+
+
 def beside_the_door(args, chain_id: int) -> dict:
     """The door bench without deliveries, with, with, without (the machine's drift falls on both
-    sides); its p95 compared as the mean of each pair."""
+    sides), --rounds times; its p95 compared as the mean of the runs with over those without.
+    Deliveries start as the door's measured runs start (not during its setup) and are counted
+    until it ends: from a held backlog (--feed backlog) or from events written at --rate
+    (--feed steady)."""
     from django.db import connections
 
-    phases, runs = ["off", "on", "on", "off"], []
-    delivered = emitted = delivered_during = 0
-    seconds = 0.0
+    phases, runs = ["off", "on", "on", "off"] * args.rounds, []
     for n, phase in enumerate(phases):
         log(
-            f"door bench {n + 1}/4 {'with' if phase == 'on' else 'without'} deliveries "
+            f"door bench {n + 1}/{len(phases)} {'with' if phase == 'on' else 'without'} deliveries "
             f"({args.door_tablets} tablets, {args.door_seconds:.0f} s per run)"
         )
         if phase == "off":
             runs.append({"deliveries": "off", **door_bench(args, f"{args.database}_door")})
             continue
-        before = receiver_stats(args.port)["received"]
-        counter, stop = Value("q", 0), Event()
+        first = 1_000_000 * (n + 1)
+        if args.feed == "backlog":
+            log(f"  holding a backlog of {args.backlog} events")
+            hold_backlog(chain_id, args.backlog, first)
+            before = receiver_stats(args.port)["received"]
+            window = Window(args.port, args.door_tablets, release_backlog)
+            run = door_bench(args, f"{args.database}_door", on_line=window)
+            counted = window.close()
+            left = cancel_backlog()
+            got = receiver_stats(args.port)["received"] - before
+            runs.append(
+                {"deliveries": "on", "events": args.backlog, "delivered": got, "backlog_left": left, **counted, **run}
+            )
+            if not left:
+                log("  the backlog ran out while the door ran: raise --backlog")
+            continue
+        counter, go, stop = Value("q", 0), Event(), Event()
         emitter = Process(
-            target=emit_at_rate,
-            args=(chain_id, args.rate, 1_000_000 * (n + 1), counter, stop, args.emitter_nice),
-            daemon=True,
+            target=emit_at_rate, args=(chain_id, args.rate, first, counter, go, stop, args.emitter_nice), daemon=True
         )
         connections.close_all()  # the emitter is forked: it must open its own connection
-        started = time.perf_counter()
         emitter.start()
+        before = receiver_stats(args.port)["received"]
+        window = Window(args.port, args.door_tablets, go.set)
         try:
-            run = door_bench(args, f"{args.database}_door")
-            # What arrived while the door ran (not what arrives after): the figure is deliveries/s.
-            during, elapsed = receiver_stats(args.port)["received"] - before, time.perf_counter() - started
+            run = door_bench(args, f"{args.database}_door", on_line=window)
+            counted = window.close()
         finally:
+            go.set()
             stop.set()
             emitter.join(30)
         stats = wait_delivered(args.port, before + counter.value, timeout=120)
         got = stats["received"] - before
-        runs.append(
-            {
-                "deliveries": "on",
-                "events": counter.value,
-                "delivered_during": during,
-                "delivered": got,
-                "seconds": round(elapsed, 1),
-                **run,
-            }
-        )
-        delivered, emitted, seconds = delivered + got, emitted + counter.value, seconds + elapsed
-        delivered_during += during
+        runs.append({"deliveries": "on", "events": counter.value, "delivered": got, **counted, **run})
 
-    def p95(phase: str, part: str) -> float:
-        values = [r[part]["p95_ms"] for r in runs if r["deliveries"] == phase]
+    def p95(rows: list[dict], phase: str, part: str) -> float:
+        values = [r[part]["p95_ms"] for r in rows if r["deliveries"] == phase]
         return sum(values) / len(values)
 
+    def ratios(part: str) -> list[float]:
+        rounds = [runs[i : i + 4] for i in range(0, len(runs), 4)]
+        return [round(p95(r, "on", part) / p95(r, "off", part), 3) for r in rounds]
+
+    on = [r for r in runs if r["deliveries"] == "on"]
+    delivered_during, seconds = sum(r["delivered_during"] for r in on), sum(r["seconds"] for r in on)
+    events = sum(r["events"] for r in on)
+    cancelled = sum(r.get("backlog_left", 0) for r in on)
+    delivered = sum(r["delivered"] for r in on)
     return {
-        "emitter_nice": args.emitter_nice,
-        "rate": args.rate,
+        "feed": args.feed,
+        "emitter_nice": args.emitter_nice if args.feed == "steady" else None,
+        "rate": args.rate if args.feed == "steady" else None,
+        "backlog": args.backlog if args.feed == "backlog" else None,
+        "rounds": args.rounds,
         "runs": runs,
-        "p95_off_single_ms": round(p95("off", "single"), 1),
-        "p95_on_single_ms": round(p95("on", "single"), 1),
-        "p95_off_concurrent_ms": round(p95("off", "concurrent"), 1),
-        "p95_on_concurrent_ms": round(p95("on", "concurrent"), 1),
-        "p95_ratio_single": round(p95("on", "single") / p95("off", "single"), 3),
-        "p95_ratio_concurrent": round(p95("on", "concurrent") / p95("off", "concurrent"), 3),
-        "events_emitted": emitted,
+        "p95_off_single_ms": round(p95(runs, "off", "single"), 1),
+        "p95_on_single_ms": round(p95(runs, "on", "single"), 1),
+        "p95_off_concurrent_ms": round(p95(runs, "off", "concurrent"), 1),
+        "p95_on_concurrent_ms": round(p95(runs, "on", "concurrent"), 1),
+        "p95_ratio_single": round(p95(runs, "on", "single") / p95(runs, "off", "single"), 3),
+        "p95_ratio_concurrent": round(p95(runs, "on", "concurrent") / p95(runs, "off", "concurrent"), 3),
+        "p95_ratio_single_by_round": ratios("single"),
+        "p95_ratio_concurrent_by_round": ratios("concurrent"),
+        "events": events,
         "delivered": delivered,
+        "cancelled_after_the_door": cancelled,
         "deliveries_per_s_during_door": round(delivered_during / seconds, 1),
-        "lost": emitted - delivered,
+        "deliveries_per_s_single": round(sum(r["per_s_single"] for r in on) / len(on), 1),
+        "deliveries_per_s_concurrent": round(sum(r["per_s_concurrent"] for r in on) / len(on), 1),
+        "lost": events - delivered - cancelled,
     }
 
 
 def main() -> None:
     args = parse_args()
+    args.backlog = args.backlog or int(600 * (2 * args.door_seconds + 10))
     env = environment(args)
     os.environ.update(env)
     sys.path.insert(0, str(REPO))
