@@ -57,6 +57,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--backlog", type=int, default=0, help="Events held per run with deliveries (default: 600/s of the runs)."
     )
+    parser.add_argument(
+        "--webhook-rate",
+        type=float,
+        help="JUSTFACE_WEBHOOK_RATE beside the door (default: the setting's default; the throughput run is unpaced).",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="Times the without, with, with, without order runs.")
     parser.add_argument(
         "--rate",
@@ -475,6 +480,30 @@ def beside_the_door(args, chain_id: int) -> dict:
     }
 
 
+def start_cluster(env: dict) -> subprocess.Popen:
+    cluster = subprocess.Popen(
+        [PYTHON, "manage.py", "qcluster"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        # In the door's session (so its autogroup) but a process group of its own: the workers'
+        # idle policy then meets the door's threads directly, as the worker unit's idle cgroup does
+        # under systemd (deploy/systemd); in a session of its own only its autogroup's nice counts.
+        process_group=0,
+    )
+    wait_for_cluster()
+    return cluster
+
+
+def stop_cluster(cluster: subprocess.Popen) -> None:
+    cluster.send_signal(signal.SIGTERM)  # the cluster's own process: it stops its workers
+    try:
+        cluster.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(cluster.pid, signal.SIGKILL)
+        cluster.wait()
+
+
 def main() -> None:
     args = parse_args()
     args.backlog = args.backlog or int(600 * (2 * args.door_seconds + 10))
@@ -491,22 +520,17 @@ def main() -> None:
     django.setup()
     chain_id, secret = seed(args.port)
     receiver = start_receiver(args.port, secret, nice=0)
-    cluster = subprocess.Popen(
-        [PYTHON, "manage.py", "qcluster"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        # In the door's session (so its autogroup) but a process group of its own: the workers'
-        # idle policy then meets the door's threads directly, as the worker unit's idle cgroup does
-        # under systemd (deploy/systemd); in a session of its own only its autogroup's nice counts.
-        process_group=0,
-    )
+    # The throughput alone: the worker unpaced (what it can do); beside the door: paced as configured.
+    cluster = start_cluster({**env, "JUSTFACE_WEBHOOK_RATE": "0"})
     try:
-        wait_for_cluster()
         log(f"qcluster: {args.workers} workers; {args.events} events")
         result = {"throughput": throughput(args, chain_id)}
         result["throughput"]["load_average"] = os.getloadavg()[0]
         if args.door:
+            stop_cluster(cluster)
+            if args.webhook_rate is not None:
+                env["JUSTFACE_WEBHOOK_RATE"] = str(args.webhook_rate)
+            cluster = start_cluster(env)
             # Beside the door the receiver stands for another machine: as far below the door as
             # Linux allows without privilege (a chain's receiver does not share the door's CPU).
             stop_receiver(receiver)
@@ -515,12 +539,9 @@ def main() -> None:
                 result["door"] = beside_the_door(args, chain_id)
             except SystemExit as failed:  # the door bench's own failure: keep the throughput figures
                 result["door"] = {"error": str(failed)[-300:]}
+            result["door"]["webhook_rate"] = env.get("JUSTFACE_WEBHOOK_RATE", "default")
     finally:
-        cluster.send_signal(signal.SIGTERM)  # the cluster's own process: it stops its workers
-        try:
-            cluster.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(cluster.pid, signal.SIGKILL)
+        stop_cluster(cluster)
         stop_receiver(receiver)
     if args.json:
         print(json.dumps(result))

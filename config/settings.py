@@ -230,6 +230,12 @@ JUSTFACE_WEBHOOK_BODY_DAYS = env.int("JUSTFACE_WEBHOOK_BODY_DAYS", default=7)
 JUSTFACE_WEBHOOK_LOG_DAYS = env.int("JUSTFACE_WEBHOOK_LOG_DAYS", default=90)
 JUSTFACE_WEBHOOK_DISABLE_AFTER_HOURS = env.int("JUSTFACE_WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 JUSTFACE_WEBHOOK_DISABLE_AFTER_FAILED = env.int("JUSTFACE_WEBHOOK_DISABLE_AFTER_FAILED", default=5)
+# Deliveries a pump sends per second at most (0: as fast as it can). Flat out, the worker fills
+# every pause of the door's threads, and though it yields the CPU at once, the door comes back to
+# caches full of the worker's data (docs/operations.md, Webhooks beside the door).
+JUSTFACE_WEBHOOK_RATE = env.float("JUSTFACE_WEBHOOK_RATE", default=250)
+if JUSTFACE_WEBHOOK_RATE < 0:
+    raise ImproperlyConfigured("JUSTFACE_WEBHOOK_RATE must be 0 (no limit) or a number of deliveries per second.")
 
 # Security. With DJANGO_DEBUG=0 every header `check --deploy` asks for is on; a site behind a
 # TLS-terminating proxy sets DJANGO_SECURE_PROXY_SSL_HEADER=1.

@@ -2,11 +2,12 @@
 retry with back-off for about a day, disable an endpoint that keeps failing, purge old bodies.
 
 `pump` runs as a task queued after a commit that logged deliveries when no pump is running
-(webhooks.services.kick), and every minute from the schedule (retries come due there). Any
-number of pumps may run at once: each claims its deliveries with a compare-and-set (pending and
-due -> sending, with a claim token and a lease), so no two send one delivery; a pump that dies
-leaves its claims to lapse after LEASE, and the delivery is sent again (receivers deduplicate by
-webhook-id, as the scheme says)."""
+(webhooks.services.kick), and every minute from the schedule (retries come due there). One pump
+sends at a time (take_the_beat), so the pace set for the machine holds; yet claims do not rely
+on that: each claims its deliveries with a compare-and-set (pending and due -> sending, with a
+claim token and a lease), so no two send one delivery; a pump that dies leaves its claims to
+lapse after LEASE, and the delivery is sent again (receivers deduplicate by webhook-id, as the
+scheme says)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 
 from justface import audit
@@ -27,7 +28,7 @@ from justface.tenancy import Role
 from members.models import StaffRole
 from webhooks import sending
 from webhooks.models import PumpBeat, WebhookDelivery, WebhookEndpoint
-from webhooks.services import give_up_pending
+from webhooks.services import BEAT_FRESH, give_up_pending, kick
 
 logger = logging.getLogger(__name__)
 
@@ -226,41 +227,76 @@ def beat(*, running: bool = True) -> None:
         PumpBeat.objects.update_or_create(pk=1, defaults={"beat_at": at})
 
 
-def pump(*, linger: float = LINGER_SECONDS) -> dict:
-    """Send what is due, batch after batch; then wait up to `linger` seconds for more before
-    ending. Returns counts (no personal data: they land in task results).
+def take_the_beat() -> bool:
+    """Become the running pump unless another one's beat is fresh (a compare-and-set on the beat),
+    so that one pump sends at a time and JUSTFACE_WEBHOOK_RATE holds for the machine, not per
+    pump. A pump that died leaves its beat to go stale within BEAT_FRESH."""
+    now = timezone.now()
+    stale = Q(beat_at=None) | Q(beat_at__lt=now - BEAT_FRESH)
+    if PumpBeat.objects.filter(stale, pk=1).update(beat_at=now):
+        return True
+    if PumpBeat.objects.filter(pk=1).exists():
+        return False
+    return PumpBeat.objects.get_or_create(pk=1, defaults={"beat_at": now})[1]
 
-    While it runs it keeps the beat fresh, and a commit's kick then queues no second pump. On
-    its way out it clears the beat first and looks once more: a kick that saw the beat came
-    after its deliveries committed, so this last look sees them."""
+
+def pump(*, linger: float = LINGER_SECONDS) -> dict:
+    """Send what is due, batch after batch, at most JUSTFACE_WEBHOOK_RATE a second; then wait up
+    to `linger` seconds for more before ending. Returns counts (no personal data: they land in
+    task results).
+
+    It runs only if no other pump is running (take_the_beat: the minute's schedule and a kick
+    may start one each), keeps its beat fresh while it runs, and a commit's kick then queues no
+    second pump. On its way out it clears the beat first and looks once more: a kick that saw
+    the beat came after its deliveries committed, so this last look sees them."""
+    if not take_the_beat():
+        return {"delivered": 0, "failed_attempts": 0, "recovered": 0, "another_pump_running": True}
     started = time.monotonic()
     recovered = recover_lapsed()
-    delivered = failed = 0
+    counts = {"delivered": 0, "failed_attempts": 0}
     idle_since = beaten = time.monotonic()
-    beat()
+
+    def send(batch: list[WebhookDelivery]) -> None:
+        sent_at = time.monotonic()
+        ok, bad = send_batch(batch)
+        counts["delivered"] += ok
+        counts["failed_attempts"] += bad
+        _keep_pace(sent_at, len(batch))
+
     with translation.override(None):
         while time.monotonic() - started < PUMP_SECONDS:
             batch = claim()
             if not batch and time.monotonic() - idle_since >= linger:
                 beat(running=False)
-                beaten = float("-inf")  # a batch found now says "running" again at once
                 batch = claim()
                 if not batch:
                     break
+                if not take_the_beat():  # another pump began meanwhile: it sends the rest
+                    send(batch)
+                    break
+                beaten = time.monotonic()
             if batch:
                 if time.monotonic() - beaten >= BEAT_EVERY:
                     beat()
                     beaten = time.monotonic()
-                ok, bad = send_batch(batch)
-                delivered, failed = delivered + ok, failed + bad
+                send(batch)
                 idle_since = time.monotonic()
                 if len(batch) < BATCH and linger:
                     time.sleep(GATHER_SECONDS)
                 continue
             time.sleep(GATHER_SECONDS)
         else:
-            beat(running=False)  # out of time: the next kick or the minute's schedule goes on
-    return {"delivered": delivered, "failed_attempts": failed, "recovered": recovered}
+            beat(running=False)  # out of time (below the task time-out): the next pump goes on
+            kick()
+    return {**counts, "recovered": recovered}
+
+
+def _keep_pace(sent_at: float, sent: int) -> None:
+    """At most JUSTFACE_WEBHOOK_RATE deliveries a second: a batch sent sooner waits out the rest
+    of its share of the second."""
+    rate = settings.JUSTFACE_WEBHOOK_RATE
+    if rate > 0:
+        time.sleep(max(0.0, sent_at + sent / rate - time.monotonic()))
 
 
 def purge_bodies(*, at: datetime | None = None) -> dict:

@@ -6,9 +6,13 @@ managers, erased with the member, purged after their period."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -311,3 +315,36 @@ def test_events_logged_in_one_transaction_queue_one_kick(world, receiver, django
         with transaction.atomic():
             services.emit(chain_id=world.chain_a.pk, event_type="consent.given", data={"n": 7})
     assert [c for c in callbacks if c is services.kick] == [services.kick, services.kick]
+
+
+@pytest.mark.parametrize("rate", [4.0, 0.0])
+def test_a_pump_keeps_to_the_configured_rate(world, receiver, settings, monkeypatch, rate):
+    subscribe(world.chain_a, receiver, "consent.given")
+    for n in range(12):
+        services.emit(chain_id=world.chain_a.pk, event_type="consent.given", data={"n": n})
+    settings.JUSTFACE_WEBHOOK_RATE = rate
+    waits: list[float] = []
+    monkeypatch.setattr(delivery.time, "sleep", waits.append)  # what the pump would wait, not waited
+    assert delivery.pump(linger=0)["delivered"] == 12
+    assert receiver.wait_for(12)
+    paced = [w for w in waits if w > delivery.GATHER_SECONDS]
+    if rate:  # one batch of 12 at 4 a second: the rest of its 3 seconds
+        assert len(paced) == 1 and 2.0 < paced[0] <= 3.0
+    else:
+        assert paced == []
+
+
+def test_a_negative_rate_stops_the_start_with_one_line():
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=django_settings.BASE_DIR,
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings_test",
+            "JUSTFACE_WEBHOOK_RATE": "-1",
+            "PATH": os.environ["PATH"],
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode != 0 and "JUSTFACE_WEBHOOK_RATE must be 0" in out.stderr

@@ -163,3 +163,20 @@ def test_a_commit_queues_a_pump_only_when_none_is_running(world, monkeypatch):
     delivery.beat(running=False)  # it ended (or never ran): the kick queues one
     services.kick()
     assert OrmQ.objects.count() == 1
+
+
+def test_one_pump_sends_at_a_time_and_a_dead_one_s_beat_goes_stale(clock, world, receiver):
+    subscribe(world.chain_a, receiver, "consent.given")
+    services.emit(chain_id=world.chain_a.pk, event_type="consent.given", data={"n": 1})
+    delivery.beat()  # another pump is running (the schedule's, or one that just died)
+    assert delivery.pump(linger=0) == {
+        "delivered": 0,
+        "failed_attempts": 0,
+        "recovered": 0,
+        "another_pump_running": True,
+    }
+    assert WebhookDelivery.objects.get().status == Status.PENDING  # left to the running pump
+    clock.shift(services.BEAT_FRESH + timedelta(seconds=1))  # it never beat again: it died
+    assert delivery.pump(linger=0)["delivered"] == 1
+    assert receiver.wait_for(1) and WebhookDelivery.objects.get().status == Status.DELIVERED
+    assert delivery.take_the_beat() and not delivery.take_the_beat()  # the beat was left cleared
