@@ -55,7 +55,10 @@ def parse_args() -> argparse.Namespace:
         "(only the delivery work runs beside it), or from events written at --rate meanwhile.",
     )
     parser.add_argument(
-        "--backlog", type=int, default=0, help="Events held per run with deliveries (default: 600/s of the runs)."
+        "--backlog",
+        type=int,
+        default=0,
+        help="Events held per run with deliveries (default: 1.5 times what the pace sends while the door runs).",
     )
     parser.add_argument(
         "--webhook-rate",
@@ -506,7 +509,6 @@ def stop_cluster(cluster: subprocess.Popen) -> None:
 
 def main() -> None:
     args = parse_args()
-    args.backlog = args.backlog or int(600 * (2 * args.door_seconds + 10))
     env = environment(args)
     os.environ.update(env)
     sys.path.insert(0, str(REPO))
@@ -518,6 +520,10 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    pace = args.webhook_rate if args.webhook_rate is not None else settings.JUSTFACE_WEBHOOK_RATE
+    args.backlog = args.backlog or int(1.5 * (pace or 1500) * (2 * args.door_seconds + 10))
     chain_id, secret = seed(args.port)
     receiver = start_receiver(args.port, secret, nice=0)
     # The throughput alone: the worker unpaced (what it can do); beside the door: paced as configured.
