@@ -256,15 +256,15 @@ def pump(*, linger: float = LINGER_SECONDS) -> dict:
     counts = {"delivered": 0, "failed_attempts": 0}
     idle_since = beaten = time.monotonic()
 
-    def send(batch: list[WebhookDelivery]) -> None:
-        sent_at = time.monotonic()
+    def send(batch: list[WebhookDelivery], claimed_from: float) -> None:
         ok, bad = send_batch(batch)
         counts["delivered"] += ok
         counts["failed_attempts"] += bad
-        _keep_pace(sent_at, len(batch))
+        _keep_pace(claimed_from, len(batch))  # from the claim on: its time is the batch's too
 
     with translation.override(None):
         while time.monotonic() - started < PUMP_SECONDS:
+            claimed_from = time.monotonic()
             batch = claim()
             if not batch and time.monotonic() - idle_since >= linger:
                 beat(running=False)
@@ -272,14 +272,14 @@ def pump(*, linger: float = LINGER_SECONDS) -> dict:
                 if not batch:
                     break
                 if not take_the_beat():  # another pump began meanwhile: it sends the rest
-                    send(batch)
+                    send(batch, claimed_from)
                     break
                 beaten = time.monotonic()
             if batch:
                 if time.monotonic() - beaten >= BEAT_EVERY:
                     beat()
                     beaten = time.monotonic()
-                send(batch)
+                send(batch, claimed_from)
                 idle_since = time.monotonic()
                 if len(batch) < BATCH and linger:
                     time.sleep(GATHER_SECONDS)
@@ -291,12 +291,12 @@ def pump(*, linger: float = LINGER_SECONDS) -> dict:
     return {**counts, "recovered": recovered}
 
 
-def _keep_pace(sent_at: float, sent: int) -> None:
+def _keep_pace(since: float, sent: int) -> None:
     """At most JUSTFACE_WEBHOOK_RATE deliveries a second: a batch sent sooner waits out the rest
     of its share of the second."""
     rate = settings.JUSTFACE_WEBHOOK_RATE
     if rate > 0:
-        time.sleep(max(0.0, sent_at + sent / rate - time.monotonic()))
+        time.sleep(max(0.0, since + sent / rate - time.monotonic()))
 
 
 def purge_bodies(*, at: datetime | None = None) -> dict:
