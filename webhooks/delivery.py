@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone, translation
 
 from justface import audit
@@ -28,7 +28,7 @@ from justface.tenancy import Role
 from members.models import StaffRole
 from webhooks import sending
 from webhooks.models import PumpBeat, WebhookDelivery, WebhookEndpoint
-from webhooks.services import BEAT_FRESH, give_up_pending, kick
+from webhooks.services import beat_fresh, give_up_pending, kick
 
 logger = logging.getLogger(__name__)
 
@@ -232,12 +232,9 @@ def take_the_beat() -> bool:
     so that one pump sends at a time and JUSTFACE_WEBHOOK_RATE holds for the machine, not per
     pump. A pump that died leaves its beat to go stale within BEAT_FRESH."""
     now = timezone.now()
-    stale = Q(beat_at=None) | Q(beat_at__lt=now - BEAT_FRESH)
-    if PumpBeat.objects.filter(stale, pk=1).update(beat_at=now):
+    if PumpBeat.objects.filter(~beat_fresh(now), pk=1).update(beat_at=now):
         return True
-    if PumpBeat.objects.filter(pk=1).exists():
-        return False
-    return PumpBeat.objects.get_or_create(pk=1, defaults={"beat_at": now})[1]
+    return PumpBeat.objects.get_or_create(pk=1, defaults={"beat_at": now})[1]  # the first pump ever
 
 
 def pump(*, linger: float = LINGER_SECONDS) -> dict:
@@ -253,15 +250,8 @@ def pump(*, linger: float = LINGER_SECONDS) -> dict:
         return {"delivered": 0, "failed_attempts": 0, "recovered": 0, "another_pump_running": True}
     started = time.monotonic()
     recovered = recover_lapsed()
-    counts = {"delivered": 0, "failed_attempts": 0}
+    delivered = failed = 0
     idle_since = beaten = time.monotonic()
-
-    def send(batch: list[WebhookDelivery], claimed_from: float) -> None:
-        ok, bad = send_batch(batch)
-        counts["delivered"] += ok
-        counts["failed_attempts"] += bad
-        _keep_pace(claimed_from, len(batch))  # from the claim on: its time is the batch's too
-
     with translation.override(None):
         while time.monotonic() - started < PUMP_SECONDS:
             claimed_from = time.monotonic()
@@ -272,14 +262,16 @@ def pump(*, linger: float = LINGER_SECONDS) -> dict:
                 if not batch:
                     break
                 if not take_the_beat():  # another pump began meanwhile: it sends the rest
-                    send(batch, claimed_from)
+                    ok, bad = _send_paced(batch, claimed_from)
+                    delivered, failed = delivered + ok, failed + bad
                     break
                 beaten = time.monotonic()
             if batch:
                 if time.monotonic() - beaten >= BEAT_EVERY:
                     beat()
                     beaten = time.monotonic()
-                send(batch, claimed_from)
+                ok, bad = _send_paced(batch, claimed_from)
+                delivered, failed = delivered + ok, failed + bad
                 idle_since = time.monotonic()
                 if len(batch) < BATCH and linger:
                     time.sleep(GATHER_SECONDS)
@@ -288,15 +280,17 @@ def pump(*, linger: float = LINGER_SECONDS) -> dict:
         else:
             beat(running=False)  # out of time (below the task time-out): the next pump goes on
             kick()
-    return {**counts, "recovered": recovered}
+    return {"delivered": delivered, "failed_attempts": failed, "recovered": recovered}
 
 
-def _keep_pace(since: float, sent: int) -> None:
-    """At most JUSTFACE_WEBHOOK_RATE deliveries a second: a batch sent sooner waits out the rest
-    of its share of the second."""
+def _send_paced(batch: list[WebhookDelivery], claimed_from: float) -> tuple[int, int]:
+    """send_batch, then at most JUSTFACE_WEBHOOK_RATE deliveries a second: a batch done sooner
+    waits out the rest of its share, counted from its claim (whose time is the batch's too)."""
+    sent = send_batch(batch)
     rate = settings.JUSTFACE_WEBHOOK_RATE
     if rate > 0:
-        time.sleep(max(0.0, since + sent / rate - time.monotonic()))
+        time.sleep(max(0.0, claimed_from + len(batch) / rate - time.monotonic()))
+    return sent
 
 
 def purge_bodies(*, at: datetime | None = None) -> dict:

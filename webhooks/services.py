@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,11 @@ PUMP = "webhooks.delivery.pump"
 # A pump that said it is running this recently still is (its beat goes at every batch; a batch to
 # slow endpoints may take a minute); one that died longer ago is replaced by the next kick.
 BEAT_FRESH = timedelta(minutes=2)
+
+
+def beat_fresh(now: datetime) -> Q:
+    """The beat of a pump that is running (the one test of it: kick, and a pump that starts)."""
+    return Q(beat_at__gte=now - BEAT_FRESH)
 
 
 def checked_url(url: str) -> str:
@@ -193,7 +199,7 @@ def kick() -> None:
 
         if Conf.SYNC:  # tests: the task runs here and now, so it must not linger
             async_task(PUMP, linger=0, save=False)
-        elif not PumpBeat.objects.filter(pk=1, beat_at__gte=timezone.now() - BEAT_FRESH).exists():
+        elif not PumpBeat.objects.filter(beat_fresh(timezone.now()), pk=1).exists():
             async_task(PUMP, save=False)
     except Exception:
         logger.exception("webhooks: could not queue the sending; the scheduled pump will send")
