@@ -233,8 +233,11 @@ JUSTFACE_WEBHOOK_DISABLE_AFTER_FAILED = env.int("JUSTFACE_WEBHOOK_DISABLE_AFTER_
 # Deliveries a pump sends per second at most (0: as fast as it can). Flat out, the worker fills
 # every pause of the door's threads, and though it yields the CPU at once, the door comes back to
 # caches full of the worker's data (docs/operations.md, Webhooks beside the door).
-JUSTFACE_WEBHOOK_RATE = env.float("JUSTFACE_WEBHOOK_RATE", default=250)
-if JUSTFACE_WEBHOOK_RATE < 0:
+try:
+    JUSTFACE_WEBHOOK_RATE = float(env.str("JUSTFACE_WEBHOOK_RATE", default="250"))
+except ValueError:  # django-environ's float() keeps the digits of "abc5" and fails on ""
+    JUSTFACE_WEBHOOK_RATE = -1.0
+if not (0 <= JUSTFACE_WEBHOOK_RATE < float("inf")):  # also refuses nan
     raise ImproperlyConfigured("JUSTFACE_WEBHOOK_RATE must be 0 (no limit) or a number of deliveries per second.")
 
 # Security. With DJANGO_DEBUG=0 every header `check --deploy` asks for is on; a site behind a

@@ -334,13 +334,14 @@ def test_a_pump_keeps_to_the_configured_rate(world, receiver, settings, monkeypa
         assert paced == []
 
 
-def test_a_negative_rate_stops_the_start_with_one_line():
+@pytest.mark.parametrize("value", ["-1", "abc", "nan", "inf"])
+def test_a_bad_rate_stops_the_start_with_one_line(value):
     out = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=django_settings.BASE_DIR,
         env={
             "DJANGO_SETTINGS_MODULE": "config.settings_test",
-            "JUSTFACE_WEBHOOK_RATE": "-1",
+            "JUSTFACE_WEBHOOK_RATE": value,
             "PATH": os.environ["PATH"],
         },
         capture_output=True,
